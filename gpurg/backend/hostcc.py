@@ -1,0 +1,136 @@
+"""Compile the CUDA kernel sources for the CPU and call them through ctypes.
+
+``kernels/host/cuda_host.h`` turns the CUDA keywords into C++ and walks the launch grid; this
+module writes, for each kernel, an ``extern "C"`` entry point that unpacks a CUDA-style
+``void** args`` array, compiles it with the host C++ compiler (OpenMP when it has it) and
+caches the shared library by a hash of everything that went into it.
+
+The result runs the very source the GPU runs: it is the ``cpu`` backend, and in CI (which has
+no GPU) it is how every kernel is executed and compared with the NumPy path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from gpurg.backend.sources import kernel_dir, kernel_files
+
+# C parameter types the kernels use, and their ctypes equivalents for by-value arguments.
+SCALAR_CTYPES = {
+    "int": ctypes.c_int32,
+    "gpurg_u32": ctypes.c_uint32,
+    "gpurg_u64": ctypes.c_uint64,
+    "float": ctypes.c_float,
+    "double": ctypes.c_double,
+}
+
+_FLAGS = ("-std=c++17", "-O3", "-march=native", "-fPIC", "-shared", "-fno-strict-aliasing")
+
+
+class HostCompileError(RuntimeError):
+    """The host C++ compiler rejected a kernel source."""
+
+
+def cache_dir() -> Path:
+    """Where compiled host kernels are cached: ``$GPURG_CACHE_DIR`` or ``~/.cache/gpurg``."""
+    root = os.environ.get("GPURG_CACHE_DIR") or Path.home() / ".cache" / "gpurg"
+    return Path(root) / "host-kernels"
+
+
+@functools.lru_cache(maxsize=1)
+def find_compiler() -> tuple[tuple[str, ...] | None, str]:
+    """Find a working C++17 compiler and whether it supports OpenMP.
+
+    Returns
+    -------
+    (command prefix or None, description)
+        The command is the compiler plus ``-fopenmp`` when OpenMP works.
+    """
+    candidates = [os.environ["CXX"]] if os.environ.get("CXX") else ["g++", "c++", "clang++"]
+    for cxx in candidates:
+        path = shutil.which(cxx)
+        if path is None:
+            continue
+        for extra in (("-fopenmp",), ()):
+            if _compiles(path, extra):
+                version = subprocess.run(
+                    [path, "--version"], capture_output=True, text=True, check=False
+                ).stdout.splitlines()[0]
+                omp = "with OpenMP" if extra else "without OpenMP (one thread)"
+                return (path, *extra), f"{version} {omp}"
+    return None, f"no working C++17 compiler among {', '.join(candidates)}"
+
+
+def _compiles(cxx: str, extra: tuple[str, ...]) -> bool:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp, "probe.cpp")
+        src.write_text("#include <cstdint>\nextern \"C\" int probe() { return 1; }\n")
+        cmd = [cxx, *_FLAGS, *extra, str(src), "-o", str(Path(tmp, "probe.so"))]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, check=False, timeout=120)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return proc.returncode == 0
+
+
+def _entry_point(name: str, params: Sequence[str]) -> str:
+    args = ", ".join(f"*({p}*)args[{i}]" for i, p in enumerate(params))
+    return (
+        f'extern "C" void gpurg_host_{name}(const unsigned int* grid, '
+        f"const unsigned int* block, void** args) {{\n"
+        f"    gpurg_host::launch(grid, block, [&] {{ {name}({args}); }});\n}}\n"
+    )
+
+
+def wrapper_source(source: str, kernels: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """C++ translation unit that includes ``source`` and exports one entry per kernel."""
+    parts = ['#include "host/cuda_host.h"', f'#include "{source}"', ""]
+    parts += [_entry_point(name, params) for name, params in kernels]
+    return "\n".join(parts)
+
+
+@functools.cache
+def load_library(source: str, kernels: tuple[tuple[str, tuple[str, ...]], ...]) -> ctypes.CDLL:
+    """Compile (or fetch from the cache) the host build of one kernel source file.
+
+    Parameters
+    ----------
+    source : str
+        File name inside ``kernels/``, e.g. ``"ising.cu"``.
+    kernels : tuple of (name, parameter C types)
+        The ``extern "C"`` kernels to export.
+    """
+    compiler, why = find_compiler()
+    if compiler is None:
+        raise HostCompileError(why)
+    wrapper = wrapper_source(source, kernels)
+    digest = hashlib.sha256()
+    for part in (wrapper, " ".join(compiler + _FLAGS), why):
+        digest.update(part.encode())
+    for path in kernel_files():
+        digest.update(path.read_bytes())
+    lib = cache_dir() / f"{Path(source).stem}-{digest.hexdigest()[:20]}.so"
+    if not lib.exists():
+        _build(compiler, wrapper, lib)
+    return ctypes.CDLL(str(lib))
+
+
+def _build(compiler: tuple[str, ...], wrapper: str, lib: Path) -> None:
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
+        src = Path(tmp, "wrapper.cpp")
+        src.write_text(wrapper)
+        out = Path(tmp, lib.name)
+        cmd = [*compiler, *_FLAGS, f"-I{kernel_dir()}", str(src), "-o", str(out)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise HostCompileError(f"host compilation failed:\n{proc.stderr}")
+        os.replace(out, lib)  # atomic: concurrent processes may build the same library

@@ -1,0 +1,63 @@
+"""Philox4x32-10 counter-based random numbers in NumPy, bit-identical to the kernels.
+
+The same generator lives in ``kernels/gpurg_common.cuh``. Every random decision in gpurg is a
+pure function of (seed, counter), so a chain does not depend on the backend, the launch
+configuration or the number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_M0 = np.uint64(0xD2511F53)
+_M1 = np.uint64(0xCD9E8D57)
+_W0 = 0x9E3779B9
+_W1 = 0xBB67AE85
+_MASK = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
+
+# Purposes of random numbers (the fourth counter word); must match gpurg_common.cuh.
+STREAM_LOCAL_UPDATE = 0
+STREAM_HOT_START = 1
+STREAM_SW_BONDS = 2
+STREAM_SW_FLIPS = 3
+
+
+def seed_to_key(seed: int) -> tuple[int, int]:
+    """Split a seed in [0, 2^64) into the two 32-bit Philox key words (low, high)."""
+    seed = int(seed)
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be an integer in [0, 2^64), got {seed}")
+    return seed & 0xFFFFFFFF, seed >> 32
+
+
+def philox4x32(counter: tuple, key: tuple[int, int]) -> np.ndarray:
+    """Philox4x32-10 blocks for broadcastable counter words.
+
+    Parameters
+    ----------
+    counter : tuple of 4 integer arrays or ints
+        Counter words (c0, c1, c2, c3); arrays broadcast against each other, values < 2^32.
+    key : (int, int)
+        Key words (k0, k1).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint32, shape ``broadcast_shape + (4,)``: the four output words of each block.
+    """
+    c = np.broadcast_arrays(*(np.asarray(w, dtype=np.uint64) for w in counter))
+    c0, c1, c2, c3 = (w.copy() for w in c)
+    k0, k1 = int(key[0]), int(key[1])
+    for _ in range(10):
+        p0 = _M0 * c0
+        p1 = _M1 * c2
+        c0, c1, c2, c3 = (
+            (p1 >> _SHIFT) ^ c1 ^ np.uint64(k0),
+            p1 & _MASK,
+            (p0 >> _SHIFT) ^ c3 ^ np.uint64(k1),
+            p0 & _MASK,
+        )
+        k0 = (k0 + _W0) & 0xFFFFFFFF
+        k1 = (k1 + _W1) & 0xFFFFFFFF
+    return np.stack([c0, c1, c2, c3], axis=-1).astype(np.uint32)

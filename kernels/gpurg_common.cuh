@@ -1,0 +1,106 @@
+// Shared by every gpurg kernel: fixed-width types, the counter-based random generator
+// (Philox4x32-10, Salmon et al., SC'11) and relaxed loads for lock-free algorithms.
+// Compiled by NVRTC (CuPy), by nvcc, and by a host C++ compiler through host/cuda_host.h,
+// so it uses no standard headers.
+#ifndef GPURG_COMMON_CUH
+#define GPURG_COMMON_CUH
+
+typedef unsigned int gpurg_u32;
+typedef unsigned long long gpurg_u64;
+
+struct gpurg_u32x4 {
+    gpurg_u32 x, y, z, w;
+};
+
+// Random streams: one counter word names the purpose of the numbers, so that no two
+// random decisions of a run ever share a Philox block.
+#define GPURG_STREAM_LOCAL_UPDATE 0u
+#define GPURG_STREAM_HOT_START 1u
+#define GPURG_STREAM_SW_BONDS 2u
+#define GPURG_STREAM_SW_FLIPS 3u
+
+__device__ __forceinline__ gpurg_u32 gpurg_mulhi(gpurg_u32 a, gpurg_u32 b) {
+#ifdef __CUDA_ARCH__
+    return __umulhi(a, b);
+#else
+    return (gpurg_u32)(((gpurg_u64)a * b) >> 32);
+#endif
+}
+
+// Philox4x32-10 exactly as Random123 defines it; gpurg/backend/philox.py is the NumPy twin.
+__device__ __forceinline__ gpurg_u32x4 gpurg_philox(gpurg_u32x4 c, gpurg_u32 k0, gpurg_u32 k1) {
+#pragma unroll
+    for (int round = 0; round < 10; ++round) {
+        const gpurg_u32 hi0 = gpurg_mulhi(0xD2511F53u, c.x);
+        const gpurg_u32 lo0 = 0xD2511F53u * c.x;
+        const gpurg_u32 hi1 = gpurg_mulhi(0xCD9E8D57u, c.z);
+        const gpurg_u32 lo1 = 0xCD9E8D57u * c.z;
+        gpurg_u32x4 n;
+        n.x = hi1 ^ c.y ^ k0;
+        n.y = lo1;
+        n.z = hi0 ^ c.w ^ k1;
+        n.w = lo0;
+        c = n;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    return c;
+}
+
+// N Philox blocks computed in lockstep: the same numbers as N calls of gpurg_philox, written so
+// that a host compiler can put the lanes in SIMD registers (on a GPU it is plain unrolled code).
+template <int N>
+__device__ __forceinline__ void gpurg_philox_lanes(gpurg_u32x4* c, gpurg_u32 k0, gpurg_u32 k1) {
+    gpurg_u32 x[N], y[N], z[N], w[N];
+#pragma unroll
+    for (int i = 0; i < N; ++i) {
+        x[i] = c[i].x;
+        y[i] = c[i].y;
+        z[i] = c[i].z;
+        w[i] = c[i].w;
+    }
+#ifdef GPURG_HOST_SIMD_PHILOX
+    // Host builds with AVX2 (host/cuda_host.h): 4 blocks per vector, the same arithmetic.
+    if (N % 4 == 0) {
+        for (int i = 0; i < N; i += 4) gpurg_host_philox_x4(x + i, y + i, z + i, w + i, k0, k1);
+    } else
+#endif
+#pragma unroll
+    for (int round = 0; round < 10; ++round) {
+#pragma unroll
+        for (int i = 0; i < N; ++i) {
+            const gpurg_u64 p0 = (gpurg_u64)0xD2511F53u * x[i];
+            const gpurg_u64 p1 = (gpurg_u64)0xCD9E8D57u * z[i];
+            const gpurg_u32 nx = (gpurg_u32)(p1 >> 32) ^ y[i] ^ k0;
+            const gpurg_u32 nz = (gpurg_u32)(p0 >> 32) ^ w[i] ^ k1;
+            y[i] = (gpurg_u32)p1;
+            w[i] = (gpurg_u32)p0;
+            x[i] = nx;
+            z[i] = nz;
+        }
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+#pragma unroll
+    for (int i = 0; i < N; ++i) {
+        c[i].x = x[i];
+        c[i].y = y[i];
+        c[i].z = z[i];
+        c[i].w = w[i];
+    }
+}
+
+__device__ __forceinline__ gpurg_u32 gpurg_word(const gpurg_u32x4& r, int i) {
+    return i == 0 ? r.x : (i == 1 ? r.y : (i == 2 ? r.z : r.w));
+}
+
+// Lock-free union-find reads parents that other threads may be lowering concurrently.
+__device__ __forceinline__ int gpurg_load_relaxed(const int* p) {
+#ifdef __CUDA_ARCH__
+    return *(const volatile int*)p;
+#else
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+#endif
+}
+
+#endif
