@@ -4,39 +4,78 @@
 // smallest site index i = y * L + x, and its flip coin is bit 0 of word 0 of Philox block
 // (root, r, sweep, SW_FLIPS). Bonds: site i draws block (i, r, sweep, SW_BONDS); word 0 decides
 // the bond to +x, word 1 the bond to +y. gpurg/models/ising_numpy.py makes the same draws.
+//
+// Each thread handles SW_SITES consecutive sites of one replica (L is even, so L * L is a
+// multiple of 4): their Philox blocks are computed in lockstep. Launch with at least
+// R * L * L / SW_SITES threads. R * L * L < 2^31 (checked on the host): 32-bit indices.
 #include "gpurg_common.cuh"
 
+#define SW_SITES 4
+
+// Coordinates of the first site of thread tid: replica base offset, site index, row, column.
+struct SwSites {
+    gpurg_u32 base;
+    int i, y, x;
+};
+
+__device__ __forceinline__ bool sw_sites(SwSites& s, int L, int R) {
+    const gpurg_u32 N = (gpurg_u32)(L * L);
+    const gpurg_u32 first = SW_SITES * (blockIdx.x * blockDim.x + threadIdx.x);
+    if (first >= (gpurg_u32)R * N) return false;
+    s.i = (int)(first % N);
+    s.base = first - s.i;
+    s.y = s.i / L;
+    s.x = s.i - s.y * L;
+    return true;
+}
+
 // Lay bonds (bits 0: +x, 1: +y) between satisfied neighbours with probability thr / 2^32,
-// and make every site its own root. One thread per site; launch >= R * L * L threads.
+// and make every site its own root.
 extern "C" __global__ void sw_bonds(const signed char* __restrict__ spins,
                                     unsigned char* __restrict__ bonds, int* __restrict__ parent,
                                     int L, int R, int coupling_sign, gpurg_u64 thr, gpurg_u32 step,
                                     gpurg_u32 seed_lo, gpurg_u32 seed_hi) {
-    const gpurg_u64 N = (gpurg_u64)L * L;
-    const gpurg_u64 tid = (gpurg_u64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (tid >= (gpurg_u64)R * N) return;
-    const int i = (int)(tid % N);
-    const gpurg_u64 base = tid - i;
-    const int y = i / L, x = i - y * L;
-    const int s = spins[tid] * coupling_sign;
-    const int sx = spins[base + y * L + (x == L - 1 ? 0 : x + 1)];
-    const int sy = spins[base + (y == L - 1 ? 0 : y + 1) * L + x];
-    gpurg_u32x4 ctr;
-    ctr.x = (gpurg_u32)i;
-    ctr.y = (gpurg_u32)(tid / N);
-    ctr.z = step;
-    ctr.w = GPURG_STREAM_SW_BONDS;
-    const gpurg_u32x4 rnd = gpurg_philox(ctr, seed_lo, seed_hi);
-    unsigned char b = 0;
-    if (s * sx > 0 && (gpurg_u64)rnd.x < thr) b |= 1;
-    if (s * sy > 0 && (gpurg_u64)rnd.y < thr) b |= 2;
-    bonds[tid] = b;
-    parent[tid] = i;
+    SwSites s;
+    if (!sw_sites(s, L, R)) return;
+    gpurg_u32x4 rnd[SW_SITES];
+#pragma unroll
+    for (int j = 0; j < SW_SITES; ++j) {
+        rnd[j].x = (gpurg_u32)(s.i + j);
+        rnd[j].y = s.base / (gpurg_u32)(L * L);
+        rnd[j].z = step;
+        rnd[j].w = GPURG_STREAM_SW_BONDS;
+    }
+    gpurg_philox_lanes<SW_SITES>(rnd, seed_lo, seed_hi);
+    const signed char* sp = spins + s.base;
+    int y = s.y, x = s.x;
+#pragma unroll
+    for (int j = 0; j < SW_SITES; ++j) {
+        const int i = y * L + x;
+        const int si = sp[i] * coupling_sign;
+        const int sx = sp[y * L + (x == L - 1 ? 0 : x + 1)];
+        const int sy = sp[(y == L - 1 ? 0 : y + 1) * L + x];
+        unsigned char b = 0;
+        if (si * sx > 0 && (gpurg_u64)rnd[j].x < thr) b |= 1;
+        if (si * sy > 0 && (gpurg_u64)rnd[j].y < thr) b |= 2;
+        bonds[s.base + i] = b;
+        parent[s.base + i] = i;
+        if (++x == L) {
+            x = 0;
+            ++y;
+        }
+    }
 }
 
-__device__ __forceinline__ int sw_find(const int* p, int a) {
-    int q;
-    while ((q = gpurg_load_relaxed(p + a)) != a) a = q;
+// Root of a's tree, with path splitting: each visited node is re-pointed at its grandparent.
+// Parents only ever decrease (atomicMin), so a concurrent union is never undone.
+__device__ __forceinline__ int sw_find(int* p, int a) {
+    int q = gpurg_load_relaxed(p + a);
+    while (q != a) {
+        const int r = gpurg_load_relaxed(p + q);
+        if (r != q) atomicMin(p + a, r);
+        a = q;
+        q = r;
+    }
     return a;
 }
 
@@ -58,33 +97,42 @@ __device__ __forceinline__ void sw_unite(int* p, int a, int b) {
     }
 }
 
-// Merge the clusters joined by the bonds. One thread per site; launch >= R * L * L threads.
+// Merge the clusters joined by the bonds.
 extern "C" __global__ void sw_union(const unsigned char* __restrict__ bonds, int* parent, int L,
                                     int R) {
-    const gpurg_u64 N = (gpurg_u64)L * L;
-    const gpurg_u64 tid = (gpurg_u64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (tid >= (gpurg_u64)R * N) return;
-    const unsigned char b = bonds[tid];
-    if (!b) return;
-    const int i = (int)(tid % N);
-    int* p = parent + (tid - i);
-    const int y = i / L, x = i - y * L;
-    if (b & 1) sw_unite(p, i, y * L + (x == L - 1 ? 0 : x + 1));
-    if (b & 2) sw_unite(p, i, (y == L - 1 ? 0 : y + 1) * L + x);
+    SwSites s;
+    if (!sw_sites(s, L, R)) return;
+    int* p = parent + s.base;
+    int y = s.y, x = s.x;
+    for (int j = 0; j < SW_SITES; ++j) {
+        const int i = y * L + x;
+        const unsigned char b = bonds[s.base + i];
+        if (b & 1) sw_unite(p, i, y * L + (x == L - 1 ? 0 : x + 1));
+        if (b & 2) sw_unite(p, i, (y == L - 1 ? 0 : y + 1) * L + x);
+        if (++x == L) {
+            x = 0;
+            ++y;
+        }
+    }
 }
 
-// Flip each cluster with probability 1/2, by its root's coin. Launch >= R * L * L threads.
-extern "C" __global__ void sw_flip(signed char* __restrict__ spins, const int* __restrict__ parent,
+// Flip each cluster with probability 1/2, by its root's coin.
+extern "C" __global__ void sw_flip(signed char* __restrict__ spins, int* __restrict__ parent,
                                    int L, int R, gpurg_u32 step, gpurg_u32 seed_lo,
                                    gpurg_u32 seed_hi) {
-    const gpurg_u64 N = (gpurg_u64)L * L;
-    const gpurg_u64 tid = (gpurg_u64)blockIdx.x * blockDim.x + threadIdx.x;
-    if (tid >= (gpurg_u64)R * N) return;
-    const int i = (int)(tid % N);
-    gpurg_u32x4 ctr;
-    ctr.x = (gpurg_u32)sw_find(parent + (tid - i), i);
-    ctr.y = (gpurg_u32)(tid / N);
-    ctr.z = step;
-    ctr.w = GPURG_STREAM_SW_FLIPS;
-    if (gpurg_philox(ctr, seed_lo, seed_hi).x & 1u) spins[tid] = (signed char)(-spins[tid]);
+    SwSites s;
+    if (!sw_sites(s, L, R)) return;
+    gpurg_u32x4 rnd[SW_SITES];
+#pragma unroll
+    for (int j = 0; j < SW_SITES; ++j) {
+        rnd[j].x = (gpurg_u32)sw_find(parent + s.base, s.i + j);
+        rnd[j].y = s.base / (gpurg_u32)(L * L);
+        rnd[j].z = step;
+        rnd[j].w = GPURG_STREAM_SW_FLIPS;
+    }
+    gpurg_philox_lanes<SW_SITES>(rnd, seed_lo, seed_hi);
+#pragma unroll
+    for (int j = 0; j < SW_SITES; ++j) {
+        if (rnd[j].x & 1u) spins[s.base + s.i + j] = (signed char)(-spins[s.base + s.i + j]);
+    }
 }

@@ -25,10 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from gpurg.errors import InputError
+
 DEVICES = ("auto", "cpu", "gpu", "numpy")
 
 
-class BackendError(RuntimeError):
+class BackendError(InputError):
     """The requested backend cannot be used on this machine (message is one line)."""
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from gpurg.backend.device import Backend
+from gpurg.backend.kernels import KernelFamily
+from gpurg.errors import InputError
+
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
 _W0 = 0x9E3779B9
@@ -27,7 +31,7 @@ def seed_to_key(seed: int) -> tuple[int, int]:
     """Split a seed in [0, 2^64) into the two 32-bit Philox key words (low, high)."""
     seed = int(seed)
     if not 0 <= seed < 2**64:
-        raise ValueError(f"seed must be an integer in [0, 2^64), got {seed}")
+        raise InputError(f"seed must be an integer in [0, 2^64), got {seed}")
     return seed & 0xFFFFFFFF, seed >> 32
 
 
@@ -61,3 +65,40 @@ def philox4x32(counter: tuple, key: tuple[int, int]) -> np.ndarray:
         k0 = (k0 + _W0) & 0xFFFFFFFF
         k1 = (k1 + _W1) & 0xFFFFFFFF
     return np.stack([c0, c1, c2, c3], axis=-1).astype(np.uint32)
+
+
+def philox_blocks(backend: Backend, counters: np.ndarray, key: tuple[int, int],
+                  *, lanes: bool = False) -> np.ndarray:
+    """Philox blocks computed by ``backend`` (by the kernels of ``kernels/rng.cu`` on the gpu
+    and cpu backends), for checking them against :func:`philox4x32`.
+
+    Parameters
+    ----------
+    counters : numpy.ndarray
+        uint32, shape (n, 4).
+    lanes : bool
+        Use the 4-blocks-in-lockstep path of the Ising kernel (n must be a multiple of 4).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint32, shape (n, 4), on the host.
+    """
+    counters = np.ascontiguousarray(counters, dtype=np.uint32)
+    n = counters.shape[0]
+    if not backend.uses_kernels:
+        return philox4x32(tuple(counters.T), key)
+    if lanes and n % 4:
+        raise ValueError(f"the lanes path takes a multiple of 4 blocks, got {n}")
+    xp = backend.xp
+    ctr = xp.asarray(counters)
+    out = xp.zeros_like(ctr)
+    name = "philox_blocks_lanes" if lanes else "philox_blocks"
+    _RNG.launch(backend, name, n // 4 if lanes else n, ctr, out, n, *key)
+    return backend.asnumpy(out)
+
+
+_RNG = KernelFamily("rng.cu", {
+    name: ("const gpurg_u32*", "gpurg_u32*", "int", "gpurg_u32", "gpurg_u32")
+    for name in ("philox_blocks", "philox_blocks_lanes")
+})

@@ -38,6 +38,8 @@ from typing import Any
 import h5py
 import numpy as np
 
+from gpurg.errors import InputError
+
 __all__ = [
     "FORMAT_VERSION",
     "HDF5_SUFFIXES",
@@ -65,7 +67,7 @@ _ATTR_TYPES = (str, bool, int, float, np.bool_, np.integer, np.floating)
 PathLike = str | os.PathLike[str]
 
 
-class OutputPathError(ValueError):
+class OutputPathError(InputError):
     """The requested output path cannot be written (bad directory or file name)."""
 
 

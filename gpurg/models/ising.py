@@ -16,6 +16,7 @@ import numpy as np
 
 from gpurg.backend import Backend, KernelFamily, get_backend
 from gpurg.backend.philox import seed_to_key
+from gpurg.errors import InputError
 from gpurg.models import ising_numpy
 from gpurg.models.ising_rules import ALGORITHMS, bond_threshold, flip_thresholds
 
@@ -23,6 +24,7 @@ STARTS = ("hot", "cold")
 OBSERVABLES = ("e", "m", "abs_m", "m2", "m4")
 MAX_SWEEPS = 2**31 - 1  # the half-sweep counter 2 * sweep + colour is a 32-bit word
 ISING_SEGMENT = 4  # groups of 8 columns per thread in ising_checkerboard (kernels/ising.cu)
+SW_SITES = 4  # sites per thread in the Swendsen-Wang kernels (kernels/ising_cluster.cu)
 
 _LOCAL = KernelFamily(
     "ising.cu",
@@ -38,7 +40,7 @@ _CLUSTER = KernelFamily(
         "sw_bonds": ("const signed char*", "unsigned char*", "int*", "int", "int", "int",
                      "gpurg_u64", "gpurg_u32", "gpurg_u32", "gpurg_u32"),
         "sw_union": ("const unsigned char*", "int*", "int", "int"),
-        "sw_flip": ("signed char*", "const int*", "int", "int", "gpurg_u32", "gpurg_u32",
+        "sw_flip": ("signed char*", "int*", "int", "int", "gpurg_u32", "gpurg_u32",
                     "gpurg_u32"),
     },
 )
@@ -67,17 +69,17 @@ class IsingModel:
 
     def __post_init__(self) -> None:
         if isinstance(self.L, bool) or not isinstance(self.L, (int, np.integer)):
-            raise ValueError(f"L must be an integer, got {self.L!r}")
+            raise InputError(f"L must be an integer, got {self.L!r}")
         if self.L < 4 or self.L % 2:
-            raise ValueError(f"L must be even and >= 4 (checkerboard torus), got {self.L}")
+            raise InputError(f"L must be even and >= 4 (checkerboard torus), got {self.L}")
         if self.L > 65536:
-            raise ValueError(f"L must be <= 65536, got {self.L}")
+            raise InputError(f"L must be <= 65536, got {self.L}")
         if not (math.isfinite(self.T) and self.T > 0):
-            raise ValueError(f"temperature T must be a finite number > 0, got {self.T}")
+            raise InputError(f"temperature T must be a finite number > 0, got {self.T}")
         if not math.isfinite(self.J) or self.J == 0:
-            raise ValueError(f"coupling J must be a finite non-zero number, got {self.J}")
+            raise InputError(f"coupling J must be a finite non-zero number, got {self.J}")
         if not math.isfinite(self.h):
-            raise ValueError(f"field h must be a finite number, got {self.h}")
+            raise InputError(f"field h must be a finite number, got {self.h}")
 
     @property
     def n_sites(self) -> int:
@@ -112,17 +114,17 @@ class IsingSampler:
     def __init__(self, model: IsingModel, *, replicas: int = 1, algorithm: str = "metropolis",
                  start: str = "hot", seed: int = 0, device: str | Backend = "auto") -> None:
         if algorithm not in ALGORITHMS:
-            raise ValueError(f"unknown algorithm {algorithm!r}; allowed: {', '.join(ALGORITHMS)}")
+            raise InputError(f"unknown algorithm {algorithm!r}; allowed: {', '.join(ALGORITHMS)}")
         if algorithm == "swendsen-wang" and model.h != 0:
-            raise ValueError(f"swendsen-wang needs field h = 0, got h = {model.h}")
+            raise InputError(f"swendsen-wang needs field h = 0, got h = {model.h}")
         if start not in STARTS:
-            raise ValueError(f"unknown start {start!r}; allowed: {', '.join(STARTS)}")
+            raise InputError(f"unknown start {start!r}; allowed: {', '.join(STARTS)}")
         if isinstance(replicas, bool) or not isinstance(replicas, (int, np.integer)):
-            raise ValueError(f"replicas must be an integer >= 1, got {replicas!r}")
+            raise InputError(f"replicas must be an integer >= 1, got {replicas!r}")
         if replicas < 1:
-            raise ValueError(f"replicas must be >= 1, got {replicas}")
+            raise InputError(f"replicas must be >= 1, got {replicas}")
         if replicas * model.n_sites >= 2**31:
-            raise ValueError(f"replicas * L^2 must be < 2^31, got {replicas} * {model.n_sites}")
+            raise InputError(f"replicas * L^2 must be < 2^31, got {replicas} * {model.n_sites}")
         self.model = model
         self.replicas = int(replicas)
         self.algorithm = algorithm
@@ -159,9 +161,9 @@ class IsingSampler:
         spins = np.asarray(spins)
         expected = (self.replicas, self.model.L, self.model.L)
         if spins.shape != expected:
-            raise ValueError(f"state must have shape {expected}, got {spins.shape}")
+            raise InputError(f"state must have shape {expected}, got {spins.shape}")
         if not np.all(np.abs(spins) == 1):
-            raise ValueError("state must hold only +1 and -1")
+            raise InputError("state must hold only +1 and -1")
         self.spins = self.backend.xp.asarray(spins.astype(np.int8))
         if sweeps_done is not None:
             self.sweeps_done = int(sweeps_done)
@@ -170,7 +172,7 @@ class IsingSampler:
     def sweep(self, n: int = 1) -> None:
         """Advance every replica by ``n`` sweeps."""
         if self.sweeps_done + n > MAX_SWEEPS:
-            raise ValueError(f"a chain is limited to {MAX_SWEEPS} sweeps")
+            raise InputError(f"a chain is limited to {MAX_SWEEPS} sweeps")
         for _ in range(n):
             if self.algorithm == "swendsen-wang":
                 self._swendsen_wang()
@@ -196,7 +198,7 @@ class IsingSampler:
                                             self.sweeps_done, self.key)
             return
         xp, L, R = self.backend.xp, self.model.L, self.replicas
-        n = R * L * L
+        n = R * L * L // SW_SITES
         if not hasattr(self, "_bonds"):
             self._bonds = xp.empty((R, L, L), dtype=np.uint8)
             self._parent = xp.empty((R, L, L), dtype=np.int32)
@@ -240,11 +242,11 @@ class IsingSampler:
 
 
 def check_schedule(sweeps: int, thermalize: int, every: int) -> None:
-    """Validate a run's schedule; raises ValueError naming the bad value."""
+    """Validate a run's schedule; raises InputError naming the bad value."""
     for name, value in (("sweeps", sweeps), ("thermalize", thermalize)):
         if value < 0:
-            raise ValueError(f"{name} must be >= 0, got {value}")
+            raise InputError(f"{name} must be >= 0, got {value}")
     if every < 1:
-        raise ValueError(f"every must be >= 1, got {every}")
+        raise InputError(f"every must be >= 1, got {every}")
     if every > sweeps:
-        raise ValueError(f"every ({every}) must not exceed sweeps ({sweeps})")
+        raise InputError(f"every ({every}) must not exceed sweeps ({sweeps})")

@@ -1,0 +1,76 @@
+"""``gpurg ising ...``: sample the 2D Ising model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from gpurg.cli.common import DeviceOption, console, err_console, sweep_progress
+from gpurg.models.ising import IsingModel
+from gpurg.sampling import IsingRun, sample_ising
+
+app = typer.Typer(help="The 2D Ising model.", no_args_is_help=True)
+
+# Print order and labels of the summary table.
+_ROWS = (
+    ("e", "energy per site e"),
+    ("abs_m", "|m|"),
+    ("m2", "m²"),
+    ("m4", "m⁴"),
+    ("m", "m"),
+    ("binder", "Binder U = 1 - <m⁴>/3<m²>²"),
+    ("c", "specific heat c"),
+    ("chi", "susceptibility χ = N(<m²>-<|m|>²)/T"),
+)
+
+
+@app.command()
+def sample(
+    size: int = typer.Option(32, "--size", "-L", help="Linear size L (even, >= 4)."),
+    temperature: float = typer.Option(
+        2.269185314213022, "--temperature", "-T", help="Temperature (default: T_c, J = 1)."
+    ),
+    coupling: float = typer.Option(1.0, "--coupling", help="Coupling J (either sign)."),
+    field: float = typer.Option(0.0, "--field", help="Uniform field h."),
+    replicas: int = typer.Option(16, "--replicas", "-R", help="Independent chains."),
+    sweeps: int = typer.Option(1000, "--sweeps", help="Sampling sweeps after thermalization."),
+    thermalize: int = typer.Option(200, "--thermalize", help="Sweeps discarded first."),
+    every: int = typer.Option(1, "--every", help="Measure every k sweeps."),
+    algorithm: str = typer.Option(
+        "swendsen-wang", "--algorithm", help="metropolis, heatbath or swendsen-wang."
+    ),
+    start: str = typer.Option("hot", "--start", help="hot (random) or cold (all +1)."),
+    device: str = DeviceOption,
+    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="HDF5 file to write."),
+    configs: bool = typer.Option(True, "--configs/--no-configs",
+                                 help="Store the spins of every measurement."),
+) -> None:
+    """Sample the 2D Ising model on an L x L torus and report observables with errors."""
+    model = IsingModel(size, temperature, coupling, field)
+    with sweep_progress(f"Ising L={size} T={temperature:g}") as update:
+        run = sample_ising(model, replicas=replicas, algorithm=algorithm, start=start,
+                           seed=seed, sweeps=sweeps, thermalize=thermalize, every=every,
+                           device=device, output=output, store_configs=configs,
+                           progress=update)
+    console.print(summary_table(run, model, algorithm))
+    if run.output is not None:
+        err_console.print(f"wrote {run.n_measurements} measurements to {run.output}")
+
+
+def summary_table(run: IsingRun, model: IsingModel, algorithm: str) -> Table:
+    """Rich table of the run's observables: value ± error and τ_int (in measurements)."""
+    title = (f"Ising L={model.L} T={model.T:g} J={model.J:g} h={model.h:g} · {algorithm} · "
+             f"{run.observables['e'].shape[1]} replicas × {run.n_measurements} measurements · "
+             f"{run.backend.name} ({run.backend.device_name}) · {run.seconds:.2f} s")
+    table = Table(title=title, title_justify="left")
+    table.add_column("observable")
+    table.add_column("value ± error", justify="right")
+    table.add_column("τ_int", justify="right")
+    for key, label in _ROWS:
+        est = run.summary[key]
+        tau = "" if est.tau_int != est.tau_int else f"{est.tau_int:.2f}"  # NaN: not defined
+        table.add_row(label, est.format(), tau)
+    return table
