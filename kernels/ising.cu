@@ -43,23 +43,22 @@ __device__ __forceinline__ gpurg_u64 ising_gather_row(const signed char* row, in
     return w;
 }
 
-// One checkerboard half-sweep: every site of `color` ((x + y) mod 2) is updated once.
-// A thread owns a segment of ISING_SEGMENT consecutive groups of one row, so that its Philox
-// blocks are independent work in flight (the latency of one block is long) and its loads are
-// wide. Launch with at least R * L * ceil(G / ISING_SEGMENT) threads (1-D grid);
-// step = 2 * sweep + color.
-#define ISING_SEGMENT 4
-extern "C" __global__ void ising_checkerboard(signed char* __restrict__ spins,
-                                              const gpurg_u64* __restrict__ thr, int L, int R,
-                                              int color, gpurg_u32 step, gpurg_u32 seed_lo,
-                                              gpurg_u32 seed_hi) {
+// One checkerboard half-sweep over the groups g0 .. g0 + SEG - 1 of one row. Owning several
+// groups gives a thread independent Philox blocks in flight (the latency of one block is
+// long) and wide loads.
+template <int SEG>
+__device__ __forceinline__ void ising_checkerboard_segment(signed char* __restrict__ spins,
+                                                           const gpurg_u64* __restrict__ thr,
+                                                           int L, int R, int color,
+                                                           gpurg_u32 step, gpurg_u32 seed_lo,
+                                                           gpurg_u32 seed_hi) {
     const int G = (L + 7) >> 3;
-    const int S = (G + ISING_SEGMENT - 1) / ISING_SEGMENT;
+    const int S = (G + SEG - 1) / SEG;
     // R * L * L < 2^31 (checked on the host), so 32-bit index arithmetic is exact.
     const gpurg_u32 tid = blockIdx.x * blockDim.x + threadIdx.x;
     if (tid >= (gpurg_u32)(R * L * S)) return;
     const gpurg_u32 ry = tid / S;  // r * L + y
-    const int g0 = (int)(tid - ry * S) * ISING_SEGMENT;
+    const int g0 = (int)(tid - ry * S) * SEG;
     const int y = (int)(ry % L);
     const int r = (int)(ry / L);
     const int off = (color ^ y) & 1;  // group starts are even: the first site of this colour
@@ -69,10 +68,10 @@ extern "C" __global__ void ising_checkerboard(signed char* __restrict__ spins,
     const signed char* rdn = spins + (gpurg_u64)(ry - y + (y == L - 1 ? 0 : y + 1)) * L;
     const bool full = (L & 7) == 0;  // aligned 8-byte words: one load per row and group
 
-    gpurg_u64 cen[ISING_SEGMENT], up[ISING_SEGMENT], dn[ISING_SEGMENT];
-    gpurg_u32x4 rnd[ISING_SEGMENT];
+    gpurg_u64 cen[SEG], up[SEG], dn[SEG];
+    gpurg_u32x4 rnd[SEG];
 #pragma unroll
-    for (int j = 0; j < ISING_SEGMENT; ++j) {
+    for (int j = 0; j < SEG; ++j) {
         const int g = g0 + j < G ? g0 + j : G - 1;  // past the row's end: repeat, never store
         const int x0 = 8 * g;
         if (full) {
@@ -89,17 +88,17 @@ extern "C" __global__ void ising_checkerboard(signed char* __restrict__ spins,
         rnd[j].z = step;
         rnd[j].w = GPURG_STREAM_LOCAL_UPDATE;
     }
-    gpurg_philox_lanes<ISING_SEGMENT>(rnd, seed_lo, seed_hi);
+    gpurg_philox_lanes<SEG>(rnd, seed_lo, seed_hi);
     const int left0 = row[g0 == 0 ? L - 1 : 8 * g0 - 1];
 #pragma unroll
-    for (int j = 0; j < ISING_SEGMENT; ++j) {
+    for (int j = 0; j < SEG; ++j) {
         const int g = g0 + j;
         if (g >= G) break;
         const int x0 = 8 * g;
         // Neighbours across group edges are of the other colour: never changed in this pass.
         const int left = j == 0 ? left0 : (int)(signed char)(cen[j - 1] >> 56);
         int right;
-        if (j + 1 < ISING_SEGMENT && g + 1 < G) {
+        if (j + 1 < SEG && g + 1 < G) {
             right = (int)(signed char)cen[j + 1];
         } else {
             int x8 = x0 + 8;
@@ -115,6 +114,21 @@ extern "C" __global__ void ising_checkerboard(signed char* __restrict__ spins,
         } else {
             for (int k = 0; k < nvalid; ++k) row[x0 + k] = (signed char)(out >> (8 * k));
         }
+    }
+}
+
+// One checkerboard half-sweep: every site of `color` ((x + y) mod 2) is updated once.
+// segment (1 or 4) is the number of groups a thread owns: 4 for rows of at least 4 groups,
+// else 1 (no thread then computes numbers for groups that do not exist). Launch with at
+// least R * L * ceil(G / segment) threads (1-D grid); step = 2 * sweep + color.
+extern "C" __global__ void ising_checkerboard(signed char* __restrict__ spins,
+                                              const gpurg_u64* __restrict__ thr, int L, int R,
+                                              int color, gpurg_u32 step, gpurg_u32 seed_lo,
+                                              gpurg_u32 seed_hi, int segment) {
+    if (segment == 4) {
+        ising_checkerboard_segment<4>(spins, thr, L, R, color, step, seed_lo, seed_hi);
+    } else {
+        ising_checkerboard_segment<1>(spins, thr, L, R, color, step, seed_lo, seed_hi);
     }
 }
 

@@ -23,14 +23,13 @@ from gpurg.models.ising_rules import ALGORITHMS, bond_threshold, flip_thresholds
 STARTS = ("hot", "cold")
 OBSERVABLES = ("e", "m", "abs_m", "m2", "m4")
 MAX_SWEEPS = 2**31 - 1  # the half-sweep counter 2 * sweep + colour is a 32-bit word
-ISING_SEGMENT = 4  # groups of 8 columns per thread in ising_checkerboard (kernels/ising.cu)
 SW_SITES = 4  # sites per thread in the Swendsen-Wang kernels (kernels/ising_cluster.cu)
 
 _LOCAL = KernelFamily(
     "ising.cu",
     {
         "ising_checkerboard": ("signed char*", "const gpurg_u64*", "int", "int", "int",
-                               "gpurg_u32", "gpurg_u32", "gpurg_u32"),
+                               "gpurg_u32", "gpurg_u32", "gpurg_u32", "int"),
         "ising_hot_start": ("signed char*", "int", "int", "gpurg_u32", "gpurg_u32"),
     },
 )
@@ -187,9 +186,10 @@ class IsingSampler:
             ising_numpy.checkerboard_halfsweep(self.spins, self._thresholds, color, step, self.key)
             return
         L, R = self.model.L, self.replicas
-        segments = -(-((L + 7) // 8) // ISING_SEGMENT)
-        _LOCAL.launch(self.backend, "ising_checkerboard", R * L * segments, self.spins,
-                      self._thresholds, L, R, color, step, *self.key)
+        groups = (L + 7) // 8
+        segment = 4 if groups >= 4 else 1
+        _LOCAL.launch(self.backend, "ising_checkerboard", R * L * -(-groups // segment),
+                      self.spins, self._thresholds, L, R, color, step, *self.key, segment)
 
     def _swendsen_wang(self) -> None:
         sign = 1 if self.model.J > 0 else -1

@@ -1,0 +1,114 @@
+"""Samplers against exact results: every algorithm, on the kernels (emulated on the CPU) and
+on the NumPy path. Errors come from independent replicas; bounds are stated in sigmas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import chi2
+
+from gpurg.models.ising import OBSERVABLES, IsingModel, IsingSampler
+from gpurg.models.ising_exact import (
+    T_C,
+    boltzmann_probabilities,
+    energy_and_specific_heat,
+    exact_observables,
+    state_index,
+)
+from gpurg.models.ising_rules import ALGORITHMS
+from gpurg.stats import summarize_ising
+
+SIGMAS = 5.0  # every comparison: |estimate - exact| < 5 standard errors
+
+# (L, T, J, h): T_c, an ordered and a disordered point, and an antiferromagnet in a field.
+CASES = [(4, T_C, 1.0, 0.0), (6, T_C, 1.0, 0.0), (6, 1.8, 1.0, 0.0), (4, 3.5, 1.0, 0.0),
+         (4, 2.0, -1.0, 0.3)]
+
+
+def _sample(model, algorithm, device, replicas, sweeps, thermalize, seed):
+    sampler = IsingSampler(model, replicas=replicas, algorithm=algorithm, seed=seed,
+                           device=device)
+    rows = list(sampler.run(sweeps, thermalize=thermalize))
+    return {k: np.array([r[k] for r in rows]) for k in OBSERVABLES}
+
+
+def _assert_matches_exact(obs, model, exact, keys):
+    summary = summarize_ising(obs, model.n_sites, model.T)
+    for key in keys:
+        est = summary[key]
+        z = (est.value - exact[key]) / est.error
+        assert abs(z) < SIGMAS, f"{key}: {est} vs exact {exact[key]:.6f} ({z:+.1f} sigma)"
+
+
+def _cases(algorithm):
+    return [c for c in CASES if not (algorithm == "swendsen-wang" and c[3] != 0)]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_kernels_match_exact_small_tori(cpu_kernels, algorithm) -> None:
+    for i, (L, T, J, h) in enumerate(_cases(algorithm)):
+        model = IsingModel(L, T, J, h)
+        obs = _sample(model, algorithm, cpu_kernels, 512, 400, 200, seed=100 + i)
+        keys = ("e", "abs_m", "m2", "m4", "binder", "c", "chi")
+        _assert_matches_exact(obs, model, exact_observables(L, T, J, h), keys)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_numpy_path_matches_exact_small_tori(numpy_backend, algorithm) -> None:
+    for i, (L, T, J, h) in enumerate(_cases(algorithm)[::2]):
+        model = IsingModel(L, T, J, h)
+        obs = _sample(model, algorithm, numpy_backend, 128, 200, 100, seed=200 + i)
+        _assert_matches_exact(obs, model, exact_observables(L, T, J, h),
+                              ("e", "abs_m", "m2", "m4", "binder"))
+
+
+@pytest.mark.slow
+def test_swendsen_wang_energy_and_specific_heat_at_tc_L16(cpu_kernels) -> None:
+    model = IsingModel(16, T_C)
+    obs = _sample(model, "swendsen-wang", cpu_kernels, 64, 1500, 200, seed=7)
+    u, c = energy_and_specific_heat(1 / T_C, 16)  # Ferdinand-Fisher
+    _assert_matches_exact(obs, model, {"e": u, "c": c}, ("e", "c"))
+
+
+def _pooled_chi2(counts: np.ndarray, expected: np.ndarray, min_expected: float = 5.0):
+    """Chi-square of counts against expectations, pooling the rarest states so that every
+    bin expects at least ``min_expected`` (sorted by expectation, consecutive states)."""
+    order = np.argsort(expected)
+    e_sorted, c_sorted = expected[order], counts[order]
+    bins_e, bins_c, acc_e, acc_c = [], [], 0.0, 0
+    for e, c in zip(e_sorted, c_sorted, strict=True):
+        acc_e += e
+        acc_c += c
+        if acc_e >= min_expected:
+            bins_e.append(acc_e)
+            bins_c.append(acc_c)
+            acc_e, acc_c = 0.0, 0
+    bins_e[-1] += acc_e
+    bins_c[-1] += acc_c
+    bins_e, bins_c = np.array(bins_e), np.array(bins_c)
+    stat = ((bins_c - bins_e) ** 2 / bins_e).sum()
+    return stat, len(bins_e) - 1
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_stationary_distribution_is_boltzmann(cpu_kernels, algorithm) -> None:
+    """Detailed balance, checked whole: the states of 200,000 independent 4x4 chains against
+    the exact Boltzmann weights of all 2^16 states (pooled chi-square, p > 1e-4)."""
+    T, J, h = 2.6, 1.0, (0.0 if algorithm == "swendsen-wang" else 0.15)
+    sampler = IsingSampler(IsingModel(4, T, J, h), replicas=200_000, algorithm=algorithm,
+                           seed=31, device=cpu_kernels)
+    sampler.sweep(60)
+    counts = np.bincount(state_index(sampler.get_state()), minlength=2**16)
+    expected = boltzmann_probabilities(4, T, J, h) * counts.sum()
+    stat, dof = _pooled_chi2(counts, expected)
+    p = chi2.sf(stat, dof)
+    assert p > 1e-4, f"chi2 = {stat:.1f} for {dof} dof (p = {p:.2g})"
+
+
+def test_chi2_detects_a_wrong_temperature(cpu_kernels) -> None:
+    """The detailed-balance test has power: chains at T = 2.6 fail against weights at 2.75."""
+    sampler = IsingSampler(IsingModel(4, 2.6), replicas=200_000, seed=31, device=cpu_kernels)
+    sampler.sweep(60)
+    counts = np.bincount(state_index(sampler.get_state()), minlength=2**16)
+    stat, dof = _pooled_chi2(counts, boltzmann_probabilities(4, 2.75) * counts.sum())
+    assert chi2.sf(stat, dof) < 1e-6
