@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# One command for a GPU machine: install gpurg, run the GPU test suite and the benchmarks.
+# Usage: bash benchmarks/gpu_check.sh [output-dir]   (results land in output-dir, default .)
+set -uo pipefail
+out=${1:-.}
+mkdir -p "$out"
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv | tee "$out/gpu.txt"
+python3 -m pip install -q --no-deps --no-build-isolation . || exit 1
+gpurg() { python3 -c 'import sys; from gpurg.cli.main import main; main(sys.argv[1:])' "$@"; }
+gpurg info | tee "$out/info.txt"
+gpurg selftest --device gpu | tee "$out/selftest.txt"
+python3 -m pytest -q -m gpu tests/test_gpu.py -p no:cacheprovider 2>&1 | tee "$out/pytest_gpu.txt"
+python3 benchmarks/gpu_variants.py | tee "$out/variants.txt"
+gpurg bench ising --device gpu --seconds 0.3 --json > "$out/bench_gpu.json"
+gpurg bench ising --device cpu --sizes 256,1024 --replicas 1,16 --seconds 0.3 --json \
+    > "$out/bench_cpu.json"
+python3 - "$out" <<'PY'
+import json, sys
+for name in ("bench_gpu.json", "bench_cpu.json"):
+    for r in json.load(open(f"{sys.argv[1]}/{name}")):
+        print(f"{r['backend']:4s} {r['algorithm']:13s} L={r['L']:<6d} R={r['replicas']:<4d} "
+              f"{r['updates_per_ns']:10.2f} updates/ns")
+PY
