@@ -6,8 +6,12 @@ out=${1:-.}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv | tee "$out/gpu.txt"
-python3 -m pip install -q --no-deps --no-build-isolation . || exit 1
-gpurg() { python3 -c 'import sys; from gpurg.cli.main import main; main(sys.argv[1:])' "$@"; }
+# The installed layout (gpurg.cli from cli/, gpurg.kernels from kernels/), assembled by hand:
+# it needs no network and no particular setuptools on the GPU machine.
+site=$(mktemp -d)
+cp -r gpurg "$site/" && cp -r cli "$site/gpurg/cli" && cp -r kernels "$site/gpurg/kernels"
+export PYTHONPATH="$site"
+gpurg() { (cd "$site" && python3 -c 'import sys; from gpurg.cli.main import main; main(sys.argv[1:])' "$@"); }
 gpurg info | tee "$out/info.txt"
 gpurg selftest --device gpu | tee "$out/selftest.txt"
 python3 -m pytest -q -m gpu tests/test_gpu.py -p no:cacheprovider 2>&1 | tee "$out/pytest_gpu.txt"

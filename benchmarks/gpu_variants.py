@@ -10,6 +10,7 @@ import cupy as cp
 import numpy as np
 
 from gpurg.backend import get_backend, kernels
+from gpurg.backend.fastdiv import magic
 from gpurg.models import ising
 from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.models.ising_exact import T_C
@@ -28,31 +29,39 @@ def time_ms(fn, repeats: int = 20) -> float:
     return float(np.median(times))
 
 
-def main() -> None:
+def main(profile: bool = False) -> None:
     gpu = get_backend("gpu")
     L = 16384
     sampler = IsingSampler(IsingModel(L, T_C), replicas=1, seed=1, device=gpu)
     spins = sampler.spins
+    def sweep(tile, colors=(0, 1)) -> None:
+        seg, rows = tile
+        segments = -(-(L // 8) // seg)
+        for color in colors:
+            ising._LOCAL.launch(gpu, f"ising_checkerboard_{seg}x{rows}", (L // rows) * segments,
+                                spins, sampler._thresholds, L, 1, color, 0, *sampler.key,
+                                *magic(segments), *magic(L // rows))
+
+    if profile:  # one launch of two tiles, for ncu
+        for tile in ((2, 4), (1, 4)):
+            sweep(tile, colors=(0,))
+        cp.cuda.Device().synchronize()
+        return
     copy = cp.empty_like(spins)
-    ms = time_ms(lambda: copy.__setitem__(Ellipsis, spins))
+    ms = time_ms(lambda: cp.cuda.runtime.memcpyAsync(copy.data.ptr, spins.data.ptr, spins.nbytes,
+                                                     cp.cuda.runtime.memcpyDeviceToDevice, 0))
     print(f"copy of {spins.nbytes / 2**20:.0f} MiB: {2 * spins.nbytes / ms / 1e6:.0f} GB/s "
           f"(read + write)")
-    groups = (L + 7) // 8
-    for segment in (1, 4):
-        for block in (128, 256, 512):
+    for tile in ising.CHECKERBOARD_TILES:
+        for block in (128, 256):
             kernels.BLOCK = block
-
-            def sweep(segment=segment) -> None:
-                for color in (0, 1):
-                    ising._LOCAL.launch(gpu, "ising_checkerboard", L * -(-groups // segment),
-                                        spins, sampler._thresholds, L, 1, color, 0,
-                                        *sampler.key, segment)
-
-            ms = time_ms(sweep)
-            print(f"segment {segment} block {block:3d}: {L * L / ms / 1e6:8.1f} updates/ns "
-                  f"({ms:.3f} ms per sweep)")
+            ms = time_ms(lambda tile=tile: sweep(tile))
+            print(f"tile {tile[0]} groups x {tile[1]} rows, block {block:3d}: "
+                  f"{L * L / ms / 1e6:8.1f} updates/ns ({ms:.3f} ms per sweep)")
     kernels.BLOCK = 256
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(profile="--profile" in sys.argv)

@@ -90,6 +90,13 @@ __device__ __forceinline__ void gpurg_philox_lanes(gpurg_u32x4* c, gpurg_u32 k0,
     }
 }
 
+// n / d for n < 2^31 by multiply and shift (Granlund & Montgomery), with (mul, shift) from
+// gpurg.backend.fastdiv.magic(d): integer division by a run-time value costs ~20 instructions
+// on a GPU, which counts in kernels whose threads do little else.
+__device__ __forceinline__ gpurg_u32 gpurg_fastdiv(gpurg_u32 n, gpurg_u32 mul, int shift) {
+    return (gpurg_mulhi(n, mul) + n) >> shift;
+}
+
 __device__ __forceinline__ gpurg_u32 gpurg_word(const gpurg_u32x4& r, int i) {
     return i == 0 ? r.x : (i == 1 ? r.y : (i == 2 ? r.z : r.w));
 }

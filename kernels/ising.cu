@@ -43,94 +43,113 @@ __device__ __forceinline__ gpurg_u64 ising_gather_row(const signed char* row, in
     return w;
 }
 
-// One checkerboard half-sweep over the groups g0 .. g0 + SEG - 1 of one row. Owning several
-// groups gives a thread independent Philox blocks in flight (the latency of one block is
-// long) and wide loads.
-template <int SEG>
-__device__ __forceinline__ void ising_checkerboard_segment(signed char* __restrict__ spins,
-                                                           const gpurg_u64* __restrict__ thr,
-                                                           int L, int R, int color,
-                                                           gpurg_u32 step, gpurg_u32 seed_lo,
-                                                           gpurg_u32 seed_hi) {
+// One checkerboard half-sweep over a tile of SEG groups x ROWS rows. Owning several groups
+// gives a thread independent Philox blocks in flight (the latency of one block is long) and
+// wide loads; owning several rows lets it read each row once for the rows above and below
+// (ROWS + 2 row loads for ROWS rows instead of 3 ROWS), which is what bounds the kernel: L2
+// traffic. Neighbours in other rows or groups are of the other colour, so their values from
+// before this pass are the current ones.
+template <int SEG, int ROWS>
+__device__ __forceinline__ void ising_checkerboard_tile(signed char* __restrict__ spins,
+                                                        const gpurg_u64* __restrict__ thr, int L,
+                                                        int R, int color, gpurg_u32 step,
+                                                        gpurg_u32 seed_lo, gpurg_u32 seed_hi,
+                                                        gpurg_u32 s_mul, int s_shift,
+                                                        gpurg_u32 b_mul, int b_shift) {
     const int G = (L + 7) >> 3;
     const int S = (G + SEG - 1) / SEG;
+    const int B = L / ROWS;  // bands of ROWS rows (the host makes ROWS divide L)
     // R * L * L < 2^31 (checked on the host), so 32-bit index arithmetic is exact.
     const gpurg_u32 tid = blockIdx.x * blockDim.x + threadIdx.x;
-    if (tid >= (gpurg_u32)(R * L * S)) return;
-    const gpurg_u32 ry = tid / S;  // r * L + y
-    const int g0 = (int)(tid - ry * S) * SEG;
-    const int y = (int)(ry % L);
-    const int r = (int)(ry / L);
-    const int off = (color ^ y) & 1;  // group starts are even: the first site of this colour
-
-    signed char* row = spins + (gpurg_u64)ry * L;
-    const signed char* rup = spins + (gpurg_u64)(ry - y + (y == 0 ? L - 1 : y - 1)) * L;
-    const signed char* rdn = spins + (gpurg_u64)(ry - y + (y == L - 1 ? 0 : y + 1)) * L;
+    if (tid >= (gpurg_u32)(R * B * S)) return;
+    const gpurg_u32 rb = gpurg_fastdiv(tid, s_mul, s_shift);  // r * B + band = tid / S
+    const int g0 = (int)(tid - rb * S) * SEG;
+    const int r = (int)gpurg_fastdiv(rb, b_mul, b_shift);  // rb / B
+    const int y0 = (int)(rb - (gpurg_u32)r * B) * ROWS;
+    signed char* plane = spins + (gpurg_u64)r * L * L;
     const bool full = (L & 7) == 0;  // aligned 8-byte words: one load per row and group
 
-    gpurg_u64 cen[SEG], up[SEG], dn[SEG];
-    gpurg_u32x4 rnd[SEG];
+    gpurg_u64 w[ROWS + 2][SEG];  // rows y0 - 1 .. y0 + ROWS
 #pragma unroll
-    for (int j = 0; j < SEG; ++j) {
-        const int g = g0 + j < G ? g0 + j : G - 1;  // past the row's end: repeat, never store
-        const int x0 = 8 * g;
-        if (full) {
-            cen[j] = *(const gpurg_u64*)(row + x0);
-            up[j] = *(const gpurg_u64*)(rup + x0);
-            dn[j] = *(const gpurg_u64*)(rdn + x0);
-        } else {
-            cen[j] = ising_gather_row(row, x0, L);
-            up[j] = ising_gather_row(rup, x0, L);
-            dn[j] = ising_gather_row(rdn, x0, L);
+    for (int i = 0; i < ROWS + 2; ++i) {
+        int y = y0 - 1 + i;
+        y += (y < 0) ? L : 0;
+        y -= (y >= L) ? L : 0;
+        const signed char* row = plane + (gpurg_u64)y * L;
+#pragma unroll
+        for (int j = 0; j < SEG; ++j) {
+            const int g = g0 + j < G ? g0 + j : G - 1;  // past the row's end: never stored
+            w[i][j] = full ? *(const gpurg_u64*)(row + 8 * g) : ising_gather_row(row, 8 * g, L);
         }
-        rnd[j].x = (gpurg_u32)(y * G + g);
-        rnd[j].y = (gpurg_u32)r;
-        rnd[j].z = step;
-        rnd[j].w = GPURG_STREAM_LOCAL_UPDATE;
     }
-    gpurg_philox_lanes<SEG>(rnd, seed_lo, seed_hi);
-    const int left0 = row[g0 == 0 ? L - 1 : 8 * g0 - 1];
+    gpurg_u32x4 rnd[ROWS * SEG];
 #pragma unroll
-    for (int j = 0; j < SEG; ++j) {
-        const int g = g0 + j;
-        if (g >= G) break;
-        const int x0 = 8 * g;
-        // Neighbours across group edges are of the other colour: never changed in this pass.
-        const int left = j == 0 ? left0 : (int)(signed char)(cen[j - 1] >> 56);
-        int right;
-        if (j + 1 < SEG && g + 1 < G) {
-            right = (int)(signed char)cen[j + 1];
-        } else {
-            int x8 = x0 + 8;
-            x8 -= (x8 >= L) ? L : 0;
-            right = row[x8];
+    for (int i = 0; i < ROWS; ++i) {
+#pragma unroll
+        for (int j = 0; j < SEG; ++j) {
+            const int g = g0 + j < G ? g0 + j : G - 1;
+            rnd[i * SEG + j].x = (gpurg_u32)((y0 + i) * G + g);
+            rnd[i * SEG + j].y = (gpurg_u32)r;
+            rnd[i * SEG + j].z = step;
+            rnd[i * SEG + j].w = GPURG_STREAM_LOCAL_UPDATE;
         }
-        const int nvalid = L - x0 < 8 ? L - x0 : 8;
-        const gpurg_u64 out =
-            off ? ising_update_word<1>(cen[j], up[j], dn[j], left, right, rnd[j], thr, nvalid)
-                : ising_update_word<0>(cen[j], up[j], dn[j], left, right, rnd[j], thr, nvalid);
-        if (full) {
-            *(gpurg_u64*)(row + x0) = out;
-        } else {
-            for (int k = 0; k < nvalid; ++k) row[x0 + k] = (signed char)(out >> (8 * k));
+    }
+    gpurg_philox_lanes<ROWS * SEG>(rnd, seed_lo, seed_hi);
+#pragma unroll
+    for (int i = 0; i < ROWS; ++i) {
+        const int y = y0 + i;
+        signed char* row = plane + (gpurg_u64)y * L;
+        const int off = (color ^ y) & 1;  // group starts are even: the first site of this colour
+        const int left0 = row[g0 == 0 ? L - 1 : 8 * g0 - 1];
+#pragma unroll
+        for (int j = 0; j < SEG; ++j) {
+            const int g = g0 + j;
+            if (g >= G) break;
+            const int x0 = 8 * g;
+            const gpurg_u64 cen = w[i + 1][j];
+            const int left = j == 0 ? left0 : (int)(signed char)(w[i + 1][j - 1] >> 56);
+            int right;
+            if (j + 1 < SEG && g + 1 < G) {
+                right = (int)(signed char)w[i + 1][j + 1];
+            } else {
+                int x8 = x0 + 8;
+                x8 -= (x8 >= L) ? L : 0;
+                right = row[x8];
+            }
+            const int nvalid = L - x0 < 8 ? L - x0 : 8;
+            const gpurg_u32x4 u = rnd[i * SEG + j];
+            const gpurg_u64 out =
+                off ? ising_update_word<1>(cen, w[i][j], w[i + 2][j], left, right, u, thr, nvalid)
+                    : ising_update_word<0>(cen, w[i][j], w[i + 2][j], left, right, u, thr, nvalid);
+            if (full) {
+                *(gpurg_u64*)(row + x0) = out;
+            } else {
+                for (int k = 0; k < nvalid; ++k) row[x0 + k] = (signed char)(out >> (8 * k));
+            }
         }
     }
 }
 
-// One checkerboard half-sweep: every site of `color` ((x + y) mod 2) is updated once.
-// segment (1 or 4) is the number of groups a thread owns: 4 for rows of at least 4 groups,
-// else 1 (no thread then computes numbers for groups that do not exist). Launch with at
-// least R * L * ceil(G / segment) threads (1-D grid); step = 2 * sweep + color.
-extern "C" __global__ void ising_checkerboard(signed char* __restrict__ spins,
-                                              const gpurg_u64* __restrict__ thr, int L, int R,
-                                              int color, gpurg_u32 step, gpurg_u32 seed_lo,
-                                              gpurg_u32 seed_hi, int segment) {
-    if (segment == 4) {
-        ising_checkerboard_segment<4>(spins, thr, L, R, color, step, seed_lo, seed_hi);
-    } else {
-        ising_checkerboard_segment<1>(spins, thr, L, R, color, step, seed_lo, seed_hi);
+// One checkerboard half-sweep: every site of `color` ((x + y) mod 2) is updated once, by
+// ising_checkerboard_<S>x<ROWS>, whose threads own tiles of S groups x ROWS rows (separate
+// kernels, so that each gets the registers it needs and no more). The host picks the tile:
+// ROWS divides L, and no thread computes numbers for groups that do not exist. Launch with at
+// least R * (L / ROWS) * ceil(G / S) threads (1-D grid); step = 2 * sweep + color; (s_mul,
+// s_shift) and (b_mul, b_shift) divide by ceil(G / S) and L / ROWS (see gpurg_fastdiv).
+#define ISING_CHECKERBOARD(SEG, ROWS)                                                       \
+    extern "C" __global__ void __launch_bounds__(256) ising_checkerboard_##SEG##x##ROWS(    \
+        signed char* __restrict__ spins, const gpurg_u64* __restrict__ thr, int L, int R,   \
+        int color, gpurg_u32 step, gpurg_u32 seed_lo, gpurg_u32 seed_hi, gpurg_u32 s_mul,   \
+        int s_shift, gpurg_u32 b_mul, int b_shift) {                                        \
+        ising_checkerboard_tile<SEG, ROWS>(spins, thr, L, R, color, step, seed_lo, seed_hi, \
+                                           s_mul, s_shift, b_mul, b_shift);                 \
     }
-}
+ISING_CHECKERBOARD(1, 2)
+ISING_CHECKERBOARD(2, 2)
+ISING_CHECKERBOARD(4, 2)
+ISING_CHECKERBOARD(1, 4)
+ISING_CHECKERBOARD(2, 4)
+ISING_CHECKERBOARD(4, 4)
 
 // Hot start: site (y, x) of replica r is +1 iff bit (x mod 2) of word (x mod 8) / 2 of the
 // group's Philox block (step 0, stream HOT_START) is set.

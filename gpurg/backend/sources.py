@@ -13,21 +13,14 @@ _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"\s*$', re.MULTILINE)
 def kernel_dir() -> Path:
     """Folder holding the ``.cu`` sources.
 
-    Installed wheels carry them as the package ``gpurg.kernels``; an editable or source-tree
-    checkout has them in ``kernels/`` beside ``gpurg/``.
+    Installed wheels carry them as ``gpurg/kernels``; an editable or source-tree checkout has
+    them in ``kernels/`` beside ``gpurg/``.
     """
-    try:
-        from importlib.resources import files
-
-        path = Path(str(files("gpurg.kernels")))
+    package = Path(__file__).resolve().parents[1]
+    for path in (package / "kernels", package.parent / "kernels"):
         if (path / "gpurg_common.cuh").is_file():
             return path
-    except (ModuleNotFoundError, TypeError):
-        pass
-    path = Path(__file__).resolve().parents[2] / "kernels"
-    if not (path / "gpurg_common.cuh").is_file():
-        raise FileNotFoundError(f"gpurg kernel sources not found (looked in {path})")
-    return path
+    raise FileNotFoundError(f"gpurg kernel sources not found in {package} or beside it")
 
 
 def kernel_files() -> list[Path]:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gpurg.backend import Backend, KernelFamily, get_backend
+from gpurg.backend.fastdiv import magic
 from gpurg.backend.philox import seed_to_key
 from gpurg.errors import InputError
 from gpurg.models import ising_numpy
@@ -23,13 +24,17 @@ from gpurg.models.ising_rules import ALGORITHMS, bond_threshold, flip_thresholds
 STARTS = ("hot", "cold")
 OBSERVABLES = ("e", "m", "abs_m", "m2", "m4")
 MAX_SWEEPS = 2**31 - 1  # the half-sweep counter 2 * sweep + colour is a 32-bit word
+# (groups of 8 columns, rows) per thread of the ising_checkerboard_<S>x<ROWS> kernels
+CHECKERBOARD_TILES = ((1, 2), (2, 2), (4, 2), (1, 4), (2, 4), (4, 4))
 SW_SITES = 4  # sites per thread in the Swendsen-Wang kernels (kernels/ising_cluster.cu)
 
 _LOCAL = KernelFamily(
     "ising.cu",
     {
-        "ising_checkerboard": ("signed char*", "const gpurg_u64*", "int", "int", "int",
-                               "gpurg_u32", "gpurg_u32", "gpurg_u32", "int"),
+        **{f"ising_checkerboard_{s}x{r}": ("signed char*", "const gpurg_u64*", "int", "int",
+                                            "int", "gpurg_u32", "gpurg_u32", "gpurg_u32",
+                                            "gpurg_u32", "int", "gpurg_u32", "int")
+           for s, r in CHECKERBOARD_TILES},
         "ising_hot_start": ("signed char*", "int", "int", "gpurg_u32", "gpurg_u32"),
     },
 )
@@ -186,10 +191,11 @@ class IsingSampler:
             ising_numpy.checkerboard_halfsweep(self.spins, self._thresholds, color, step, self.key)
             return
         L, R = self.model.L, self.replicas
-        groups = (L + 7) // 8
-        segment = 4 if groups >= 4 else 1
-        _LOCAL.launch(self.backend, "ising_checkerboard", R * L * -(-groups // segment),
-                      self.spins, self._thresholds, L, R, color, step, *self.key, segment)
+        seg, rows = checkerboard_tile(L)
+        segments = -(-((L + 7) // 8) // seg)
+        _LOCAL.launch(self.backend, f"ising_checkerboard_{seg}x{rows}",
+                      R * (L // rows) * segments, self.spins, self._thresholds, L, R, color,
+                      step, *self.key, *magic(segments), *magic(L // rows))
 
     def _swendsen_wang(self) -> None:
         sign = 1 if self.model.J > 0 else -1
@@ -239,6 +245,15 @@ class IsingSampler:
         for _ in range(sweeps // every):
             self.sweep(every)
             yield self.measure()
+
+
+def checkerboard_tile(L: int) -> tuple[int, int]:
+    """Tile (groups, rows) each checkerboard thread owns for an L x L lattice.
+
+    Two groups of 8 columns (when a row has them) by two rows: the fastest tile in the
+    timings of benchmarks/RESULTS.md.
+    """
+    return (2 if (L + 7) // 8 >= 2 else 1), 2
 
 
 def check_schedule(sweeps: int, thermalize: int, every: int) -> None:
