@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -36,13 +37,28 @@ def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
 
 @contextmanager
 def sweep_progress(description: str) -> Iterator:
-    """A Rich progress bar on stderr; yields ``update(done, total)``."""
+    """A Rich progress bar on stderr; yields ``update(done, total)``.
+
+    The bar appears at the first update, so input rejected before any work prints nothing
+    but its error line.
+    """
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("sweeps"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err_console, transient=False) as bar:
-        task = bar.add_task(description, total=None)
+    bar = Progress(*columns, console=err_console, transient=False)
+    task = bar.add_task(description, total=None)
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+    def update(done: int, total: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total)
 
+    try:
         yield update
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+
+
+def print_error(message: str) -> None:
+    """One line on stderr, never wrapped or styled."""
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)

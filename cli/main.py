@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from gpurg.cli import bench, info, ising
-from gpurg.cli.common import err_console
+from gpurg.cli.common import print_error
 from gpurg.errors import InputError
 
 app = typer.Typer(
@@ -28,8 +27,12 @@ app.command("info")(info.info)
 app.command("selftest")(info.selftest)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+try:  # Typer >= 0.2x runs its own copy of Click; older Typer uses the click package
+    from typer._click import exceptions as click_exceptions
+except ImportError:
+    from click import exceptions as click_exceptions
+
+_NO_ARGS_IS_HELP = getattr(click_exceptions, "NoArgsIsHelpError", ())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,17 +40,16 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="gpurg", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        click.echo(exc.ctx.get_help() if exc.ctx else "")
+    except _NO_ARGS_IS_HELP as exc:
+        print(exc.ctx.get_help() if exc.ctx else "")
         sys.exit(0)
-    except click.ClickException as exc:  # unparsable options, unknown commands
-        err_console.print(f"error: {_one_line(exc.format_message())}", markup=False,
-                          highlight=False)
+    except click_exceptions.ClickException as exc:  # unparsable options, unknown commands
+        print_error(exc.format_message())
         sys.exit(2)
     except InputError as exc:
-        err_console.print(f"error: {_one_line(str(exc))}", markup=False, highlight=False)
+        print_error(str(exc))
         sys.exit(2)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        err_console.print("interrupted", markup=False)
+    except (KeyboardInterrupt, typer.Abort):
+        print("interrupted", file=sys.stderr)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

@@ -79,6 +79,14 @@ __device__ __forceinline__ int sw_find(int* p, int a) {
     return a;
 }
 
+// Root of a's tree once the unions are done: nothing changes the parents any more, so plain
+// reads suffice (no atomics, no compression writes).
+__device__ __forceinline__ int sw_root(const int* __restrict__ p, int a) {
+    int q;
+    while ((q = p[a]) != a) a = q;
+    return a;
+}
+
 // Lock-free union (Playne & Hawick 2018): a root only ever hangs under a smaller index, so
 // each tree's root ends as its cluster's smallest site, whatever the order of the unions.
 __device__ __forceinline__ void sw_unite(int* p, int a, int b) {
@@ -117,7 +125,8 @@ extern "C" __global__ void sw_union(const unsigned char* __restrict__ bonds, int
 }
 
 // Flip each cluster with probability 1/2, by its root's coin.
-extern "C" __global__ void sw_flip(signed char* __restrict__ spins, int* __restrict__ parent,
+extern "C" __global__ void sw_flip(signed char* __restrict__ spins,
+                                   const int* __restrict__ parent,
                                    int L, int R, gpurg_u32 step, gpurg_u32 seed_lo,
                                    gpurg_u32 seed_hi) {
     SwSites s;
@@ -125,7 +134,7 @@ extern "C" __global__ void sw_flip(signed char* __restrict__ spins, int* __restr
     gpurg_u32x4 rnd[SW_SITES];
 #pragma unroll
     for (int j = 0; j < SW_SITES; ++j) {
-        rnd[j].x = (gpurg_u32)sw_find(parent + s.base, s.i + j);
+        rnd[j].x = (gpurg_u32)sw_root(parent + s.base, s.i + j);
         rnd[j].y = s.base / (gpurg_u32)(L * L);
         rnd[j].z = step;
         rnd[j].w = GPURG_STREAM_SW_FLIPS;

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -49,6 +50,9 @@ def cache_dir() -> Path:
 def find_compiler() -> tuple[tuple[str, ...] | None, str]:
     """Find a working C++17 compiler and whether it supports OpenMP.
 
+    The probe compiles two small programs; its verdict is cached on disk per compiler
+    binary, so that a command-line run does not pay for it every time.
+
     Returns
     -------
     (command prefix or None, description)
@@ -59,14 +63,39 @@ def find_compiler() -> tuple[tuple[str, ...] | None, str]:
         path = shutil.which(cxx)
         if path is None:
             continue
-        for extra in (("-fopenmp",), ()):
-            if _compiles(path, extra):
-                version = subprocess.run(
-                    [path, "--version"], capture_output=True, text=True, check=False
-                ).stdout.splitlines()[0]
-                omp = "with OpenMP" if extra else "without OpenMP (one thread)"
-                return (path, *extra), f"{version} {omp}"
+        found = _probe_cached(os.path.realpath(path))
+        if found is not None:
+            return found
     return None, f"no working C++17 compiler among {', '.join(candidates)}"
+
+
+def _probe_cached(path: str) -> tuple[tuple[str, ...], str] | None:
+    stat = os.stat(path)
+    key = hashlib.sha256(f"{path}:{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:20]
+    record = cache_dir() / f"compiler-{key}.json"
+    try:
+        data = json.loads(record.read_text())
+        return tuple(data["command"]), data["description"]
+    except (OSError, ValueError, KeyError):
+        pass
+    for extra in (("-fopenmp",), ()):
+        if _compiles(path, extra):
+            version = subprocess.run(
+                [path, "--version"], capture_output=True, text=True, check=False
+            ).stdout.splitlines()[0]
+            omp = "with OpenMP" if extra else "without OpenMP (one thread)"
+            found = (path, *extra), f"{version} {omp}"
+            _write_atomic(record, json.dumps({"command": found[0], "description": found[1]}))
+            return found
+    return None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def _compiles(cxx: str, extra: tuple[str, ...]) -> bool:

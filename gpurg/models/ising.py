@@ -44,7 +44,7 @@ _CLUSTER = KernelFamily(
         "sw_bonds": ("const signed char*", "unsigned char*", "int*", "int", "int", "int",
                      "gpurg_u64", "gpurg_u32", "gpurg_u32", "gpurg_u32"),
         "sw_union": ("const unsigned char*", "int*", "int", "int"),
-        "sw_flip": ("signed char*", "int*", "int", "int", "gpurg_u32", "gpurg_u32",
+        "sw_flip": ("signed char*", "const int*", "int", "int", "gpurg_u32", "gpurg_u32",
                     "gpurg_u32"),
     },
 )

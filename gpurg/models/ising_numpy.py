@@ -8,8 +8,6 @@ two paths produce identical chains.
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from gpurg.backend.philox import (
     STREAM_HOT_START,
@@ -83,6 +81,9 @@ def swendsen_wang_sweep(
     key : (int, int)
         Philox key from the seed.
     """
+    from scipy.sparse import coo_matrix  # imported here: SciPy's import is slow for a CLI
+    from scipy.sparse.csgraph import connected_components
+
     R, L, _ = spins.shape
     N = L * L
     words = philox4x32(

@@ -86,7 +86,7 @@ template <typename Body>
 void launch(const unsigned int* grid, const unsigned int* block, Body body) {
     const long long nblocks = (long long)grid[0] * grid[1] * grid[2];
     // Waking the thread team costs more than a few blocks of work: small grids run serially.
-#pragma omp parallel for schedule(static) if (nblocks * block[0] * block[1] * block[2] >= 65536)
+#pragma omp parallel for schedule(static) if (nblocks * block[0] * block[1] * block[2] >= 4096)
     for (long long b = 0; b < nblocks; ++b) {
         grid_dim = dim3{grid[0], grid[1], grid[2]};
         block_dim = dim3{block[0], block[1], block[2]};
