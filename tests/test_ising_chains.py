@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gpurg.models.ising import IsingModel, IsingSampler
+from gpurg.models import ising
+from gpurg.models.ising import CHECKERBOARD_TILES, IsingModel, IsingSampler
 from gpurg.models.ising_rules import ALGORITHMS, flip_thresholds, probability_threshold
 
 SIZES = (4, 6, 8, 10, 12, 16, 22, 32, 40, 64, 72)
@@ -98,3 +99,18 @@ def test_thresholds() -> None:
     hb = flip_thresholds("heatbath", 2.0, 1.0, 0.3)
     # heat-bath: flip probability 1 / (1 + exp(dE/T)), dE = 2 s (J nn + h)
     assert hb[7] == probability_threshold(1 / (1 + np.exp(2 * (0 + 0.3) / 2.0)))
+
+
+@pytest.mark.parametrize("tile", CHECKERBOARD_TILES)
+def test_every_checkerboard_tile_kernel(cpu_kernels, numpy_backend, tile, monkeypatch) -> None:
+    """Each ising_checkerboard_<S>x<ROWS> kernel (the GPU's choice and the CPU's) gives the
+    reference chain, including lattices whose rows are not a whole number of tiles."""
+    seg, rows = tile
+    monkeypatch.setattr(ising, "checkerboard_tile",
+                        lambda L, gpu: (seg, rows if L % rows == 0 else 2))
+    for L in (4, 6, 12, 24, 40, 72):
+        a, b = _pair(IsingModel(L, 2.3, 1.0, 0.1), "metropolis", cpu_kernels, numpy_backend,
+                     replicas=3, seed=12)
+        a.sweep(3)
+        b.sweep(3)
+        assert np.array_equal(a.get_state(), b.get_state()), L

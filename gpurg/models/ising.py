@@ -191,7 +191,7 @@ class IsingSampler:
             ising_numpy.checkerboard_halfsweep(self.spins, self._thresholds, color, step, self.key)
             return
         L, R = self.model.L, self.replicas
-        seg, rows = checkerboard_tile(L)
+        seg, rows = checkerboard_tile(L, self.backend.name == "gpu")
         segments = -(-((L + 7) // 8) // seg)
         _LOCAL.launch(self.backend, f"ising_checkerboard_{seg}x{rows}",
                       R * (L // rows) * segments, self.spins, self._thresholds, L, R, color,
@@ -247,13 +247,17 @@ class IsingSampler:
             yield self.measure()
 
 
-def checkerboard_tile(L: int) -> tuple[int, int]:
-    """Tile (groups, rows) each checkerboard thread owns for an L x L lattice.
+def checkerboard_tile(L: int, gpu: bool) -> tuple[int, int]:
+    """Tile (groups of 8 columns, rows) each checkerboard thread owns for an L x L lattice.
 
-    Two groups of 8 columns (when a row has them) by two rows: the fastest tile in the
-    timings of benchmarks/RESULTS.md.
+    The fastest in the timings of benchmarks/RESULTS.md: 2 x 2 on a GPU, where registers
+    limit occupancy, and 4 x 4 on the CPU, where 16 Philox blocks fill the SIMD lanes. Rows
+    must divide L; groups beyond a row's end would be wasted work.
     """
-    return (2 if (L + 7) // 8 >= 2 else 1), 2
+    groups = (L + 7) // 8
+    if gpu:
+        return (2 if groups >= 2 else 1), 2
+    return (4 if groups >= 4 else 1), (4 if L % 4 == 0 else 2)
 
 
 def check_schedule(sweeps: int, thermalize: int, every: int) -> None:
