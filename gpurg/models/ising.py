@@ -269,3 +269,6 @@ def check_schedule(sweeps: int, thermalize: int, every: int) -> None:
         raise InputError(f"every must be >= 1, got {every}")
     if every > sweeps:
         raise InputError(f"every ({every}) must not exceed sweeps ({sweeps})")
+    if thermalize + sweeps > MAX_SWEEPS:
+        raise InputError(f"thermalize + sweeps must be <= {MAX_SWEEPS} (a chain's sweep counter "
+                         f"is 31 bits), got {thermalize + sweeps}")
