@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import typer
@@ -50,12 +51,16 @@ def sample(
 ) -> None:
     """Sample the 2D Ising model on an L x L torus and report observables with errors."""
     model = IsingModel(size, temperature, coupling, field)
-    with sweep_progress(f"Ising L={size} T={temperature:g}") as update:
+    with (sweep_progress(f"Ising L={size} T={temperature:g}") as update,
+          warnings.catch_warnings(record=True) as caught):
+        warnings.simplefilter("always", RuntimeWarning)
         run = sample_ising(model, replicas=replicas, algorithm=algorithm, start=start,
                            seed=seed, sweeps=sweeps, thermalize=thermalize, every=every,
                            device=device, output=output, store_configs=configs,
                            progress=update)
     console.print(summary_table(run, model, algorithm))
+    for note in dict.fromkeys(str(w.message) for w in caught):  # each distinct note once
+        err_console.print(f"note: {note}", style="yellow", highlight=False)
     if run.output is not None:
         err_console.print(f"wrote {run.n_measurements} measurements to {run.output}")
 

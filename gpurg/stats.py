@@ -1,0 +1,499 @@
+"""Error analysis for Monte Carlo time series measured on independent replicas.
+
+Every array argument is a host ``numpy.ndarray`` of ``float64`` laid out as
+``(n_measurements, n_replicas)``: Monte Carlo time runs along axis 0 and independent
+replicas (chains started from different seeds) along axis 1. Functions that also accept
+a 1-D series treat it as a single replica.
+
+The integrated autocorrelation time is ``tau_int = 1/2 + sum_{t>=1} rho(t)`` in units of
+measurements, so the variance of the mean of ``n`` correlated measurements is
+``2 * tau_int * var(x) / n``; uncorrelated data have ``tau_int = 1/2``.
+
+References
+----------
+A. D. Sokal, "Monte Carlo methods in statistical mechanics: foundations and new
+algorithms", Cargese lectures (1996).
+N. Madras and A. D. Sokal, J. Stat. Phys. 50, 109 (1988).
+H. Flyvbjerg and H. G. Petersen, J. Chem. Phys. 91, 461 (1989).
+M. Jonsson, Phys. Rev. E 98, 043304 (2018).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+from scipy.stats import chi2
+
+__all__ = [
+    "BINNING_CONFIDENCE",
+    "DEFAULT_TIME_BLOCKS",
+    "MIN_BINS",
+    "MIN_LENGTH_OVER_TAU",
+    "MIN_REPLICAS",
+    "SOKAL_WINDOW",
+    "Estimate",
+    "autocorrelation",
+    "binning_error",
+    "integrated_autocorrelation_time",
+    "jackknife",
+    "mean_with_error",
+    "summarize_ising",
+]
+
+SOKAL_WINDOW = 6.0
+"""Sokal's window constant ``c``: the summation window is the smallest ``W >= c tau(W)``."""
+
+MIN_LENGTH_OVER_TAU = 50
+"""Series shorter than this many ``tau_int`` cannot resolve their own correlations."""
+
+MIN_BINS = 32
+"""Blocking levels with fewer bins than this are too noisy to enter the binning analysis."""
+
+BINNING_CONFIDENCE = 0.99
+"""Confidence level of the chi-squared test that locates the binning plateau."""
+
+MIN_REPLICAS = 8
+"""From this many replicas on, errors come from the spread between replicas."""
+
+DEFAULT_TIME_BLOCKS = 16
+"""Number of contiguous time blocks of the jackknife when replicas are too few."""
+
+ISING_KEYS = ("e", "m", "abs_m", "m2", "m4")
+
+_SHAPE_NAMES = {1: "(n_measurements,)", 2: "(n_measurements, n_replicas)"}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte Carlo estimate with its one-sigma statistical error.
+
+    Attributes
+    ----------
+    value : float
+        Point estimate.
+    error : float
+        One-standard-deviation statistical error of ``value``.
+    tau_int : float
+        Integrated autocorrelation time of the underlying series in units of measurements;
+        NaN where it does not apply (jackknife estimates of derived quantities, constant
+        series).
+    """
+
+    value: float
+    error: float
+    tau_int: float = math.nan
+
+    def format(self) -> str:
+        """Return ``"value ± error"`` with the error rounded to two significant digits.
+
+        The value is rounded to the same decimal place as the error, e.g.
+        ``Estimate(0.43214, 0.00123).format() == "0.4321 ± 0.0012"``. A zero or non-finite
+        error cannot fix a decimal place, so the value is then shown with six significant
+        digits.
+
+        Returns
+        -------
+        str
+            The formatted estimate.
+        """
+        if not (math.isfinite(self.error) and self.error > 0.0):
+            return f"{self.value:.6g} ± {self.error:g}"
+        # Scientific notation rounds before choosing the exponent, so an error such as
+        # 0.0996 becomes "1.0e-01" and correctly gets one decimal fewer.
+        rounded_error = f"{self.error:.1e}"
+        decimals = 1 - int(rounded_error.split("e")[1])
+        places = max(decimals, 0)
+        # Adding 0.0 turns a rounded -0.0 into 0.0, so "-0.00" never appears.
+        value = round(self.value, decimals) + 0.0
+        return f"{value:.{places}f} ± {float(rounded_error):.{places}f}"
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def autocorrelation(x: np.ndarray) -> np.ndarray:
+    """Normalized autocorrelation function ``rho(t)`` of a time series.
+
+    Each replica is centred on its own mean (the replicas are independent chains whose
+    means fluctuate independently); the autocovariances ``C(t) = sum_i d_i d_{i+t} / n``
+    of the replicas are averaged and then divided by ``C(0)``. The ``1/n`` normalization
+    keeps ``rho`` positive semi-definite; its bias ``t/n`` is negligible for ``t << n``.
+    Computed with zero-padded FFTs in ``O(n log n)``.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        float64 array of shape ``(n,)`` (one series) or ``(n, R)`` (``R`` replicas).
+
+    Returns
+    -------
+    np.ndarray
+        float64 array of shape ``(n,)`` with ``rho[0] == 1``; all NaN when every replica
+        is constant, for which the autocorrelation is undefined.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 1-D or 2-D, has fewer than 2 measurements or non-finite values.
+    """
+    return _autocorrelation(_replica_columns(_validated(x, "x", (1, 2))))
+
+
+def integrated_autocorrelation_time(x: np.ndarray, c: float = SOKAL_WINDOW) -> tuple[float, float]:
+    """Integrated autocorrelation time with Sokal's automatic window.
+
+    ``tau(W) = 1/2 + sum_{t=1}^{W} rho(t)`` is evaluated at the smallest window ``W`` with
+    ``W >= c * tau(W)``, which balances the truncation bias (``~exp(-W/tau)``) against the
+    noise of the summed tail. The error is the Madras-Sokal estimate
+    ``tau * sqrt(2 (2W + 1) / N)`` with ``N = n * R`` the total number of measurements.
+    The window is designed for positive correlations; strongly anticorrelated series
+    stop at ``W = 1``.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        float64 array of shape ``(n,)`` or ``(n, R)``; with replicas, ``rho`` is the
+        replica average of :func:`autocorrelation`.
+    c : float, optional
+        Window constant, default :data:`SOKAL_WINDOW` (6).
+
+    Returns
+    -------
+    tau_int : float
+        Integrated autocorrelation time in units of measurements (NaN for a constant
+        series).
+    error : float
+        Its one-sigma statistical error (NaN for a constant series).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` has a bad shape or non-finite values, or ``c`` is not positive.
+
+    Warns
+    -----
+    RuntimeWarning
+        If a replica is shorter than :data:`MIN_LENGTH_OVER_TAU` (50) times the
+        estimate; the window then cuts off correlations the series cannot resolve and
+        ``tau_int`` is biased low. Replicas do not help: each must be long enough.
+    """
+    if not c > 0.0:
+        raise ValueError(f"window constant c must be positive; got {c}")
+    return _integrated_time(_replica_columns(_validated(x, "x", (1, 2))), c)
+
+
+def binning_error(x: np.ndarray) -> float:
+    """Standard error of the mean of a correlated series by binning (blocking).
+
+    The series is halved repeatedly by averaging neighbouring pairs (an odd last element
+    is dropped) while at least :data:`MIN_BINS` bins remain. The naive error of the bin
+    means grows with the bin size until the bins are longer than the correlation time and
+    then stays on a plateau. The plateau is located with Jonsson's test: the first level
+    ``j`` at which the lag-1 autocorrelations of the bin means of levels ``j, j+1, ...``
+    are jointly compatible with zero, i.e. ``M_j = sum_k n_k (g_k/s_k + (n_k-1)/n_k^2)^2``
+    is below the :data:`BINNING_CONFIDENCE` quantile of chi-squared with one degree of
+    freedom per level. The result is ``std(bin means, ddof=1) / sqrt(n_j)`` at that level.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        float64 array of shape ``(n,)``, ``n >= 2``.
+
+    Returns
+    -------
+    float
+        Standard error of ``x.mean()``; 0 for a constant series.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 1-D, has fewer than 2 measurements or non-finite values.
+
+    Warns
+    -----
+    RuntimeWarning
+        If no level passes the test; the error of the last level is then returned and
+        probably underestimates the true error. Uncorrelated data trigger this by chance
+        in a few calls per thousand.
+    """
+    return _binning_error(_validated(x, "x", (1,)))
+
+
+def mean_with_error(x: np.ndarray) -> Estimate:
+    """Grand mean of replicated measurements with its statistical error.
+
+    With at least :data:`MIN_REPLICAS` replicas the error is the standard error of the
+    replica means, ``std(ddof=1) / sqrt(R)``, which needs no assumption about
+    autocorrelations. With fewer replicas it is :func:`binning_error` of the
+    replica-averaged series.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        float64 array of shape ``(n, R)``.
+
+    Returns
+    -------
+    Estimate
+        Grand mean, its error and ``tau_int`` from
+        :func:`integrated_autocorrelation_time`.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 2-D, is empty or has non-finite values. With one measurement of
+        fewer than 8 replicas the error and ``tau_int`` are NaN.
+    """
+    series = _validated(x, "x", (2,), min_measurements=1)
+    n, n_replicas = series.shape
+    if n_replicas >= MIN_REPLICAS:
+        error = float(series.mean(axis=0).std(ddof=1)) / math.sqrt(n_replicas)
+    elif n >= 2:
+        error = _binning_error(series.mean(axis=1))
+    else:  # one measurement of too few replicas: nothing to estimate an error from
+        error = math.nan
+    tau = _integrated_time(series, SOKAL_WINDOW)[0] if n >= 2 else math.nan
+    return Estimate(float(series.mean()), error, tau)
+
+
+def jackknife(
+    f: Callable[..., float],
+    *series: np.ndarray,
+    blocks: int | None = None,
+    bias_correct: bool = False,
+) -> Estimate:
+    """Delete-one-block jackknife of a function of means, ``f(<a>, <b>, ...)``.
+
+    Blocks are chosen so that they are statistically independent:
+
+    * ``blocks=None`` and ``R >= MIN_REPLICAS`` (8): each replica is one block;
+    * ``blocks=None`` and ``R < 8``: ``min(n, DEFAULT_TIME_BLOCKS)`` (16) contiguous time
+      blocks, each spanning all replicas;
+    * ``blocks=k``: ``k`` contiguous time blocks (lengths differ by at most one).
+
+    Time blocks are only independent when they are much longer than ``tau_int``.
+
+    Parameters
+    ----------
+    f : Callable[..., float]
+        Called as ``f(mean_a, mean_b, ...)`` with one Python float per series, in the
+        order of ``series``; returns a float.
+    *series : np.ndarray
+        One or more float64 arrays, all of the same shape ``(n, R)``.
+    blocks : int or None, optional
+        Number of contiguous time blocks, ``2 <= blocks <= n``; ``None`` chooses
+        automatically as described above.
+    bias_correct : bool, optional
+        If True, the value is the bias-corrected ``B f(full) - (B - 1) mean_b f(-b)``,
+        which removes the ``O(1/B)`` bias of a nonlinear ``f``; by default the value is
+        ``f`` of the full means.
+
+    Returns
+    -------
+    Estimate
+        Value, jackknife error ``sqrt((B-1)/B sum_b (f(-b) - mean f(-b))^2)`` and NaN
+        ``tau_int``.
+
+    Raises
+    ------
+    ValueError
+        If no series is given, the series differ in shape or are not 2-D, or ``blocks``
+        is out of range.
+    """
+    if not series:
+        raise ValueError("jackknife needs at least one series")
+    arrays = [_validated(s, f"series[{i}]", (2,), 1) for i, s in enumerate(series)]
+    if any(a.shape != arrays[0].shape for a in arrays):
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"all series must have the same shape (n, R); got {shapes}")
+    n, n_replicas = arrays[0].shape
+    if blocks is None and n_replicas < MIN_REPLICAS and n < 2:
+        return Estimate(float(f(*(float(a.mean()) for a in arrays))), math.nan)
+    deleted = [_deleted_block_means(a, blocks) for a in arrays]
+    full = [float(a.mean()) for a in arrays]
+    samples = np.array([f(*(float(d[b]) for d in deleted)) for b in range(deleted[0].size)])
+    n_blocks = samples.size
+    error = math.sqrt((n_blocks - 1) * float(np.mean((samples - samples.mean()) ** 2)))
+    value = float(f(*full))
+    if bias_correct:
+        value = n_blocks * value - (n_blocks - 1) * float(samples.mean())
+    return Estimate(value, error)
+
+
+def summarize_ising(
+    obs: dict[str, np.ndarray], n_sites: int, temperature: float
+) -> dict[str, Estimate]:
+    """Standard Ising observables with errors.
+
+    Parameters
+    ----------
+    obs : dict[str, np.ndarray]
+        Per-measurement observables, each float64 of the same shape ``(n, R)``:
+        ``"e"`` energy per site, ``"m"`` magnetization per site, ``"abs_m"`` its modulus,
+        ``"m2"`` its square and ``"m4"`` its fourth power.
+    n_sites : int
+        Number of lattice sites ``N``.
+    temperature : float
+        Temperature ``T`` (units with ``k_B = 1``).
+
+    Returns
+    -------
+    dict[str, Estimate]
+        ``"e"``, ``"m"``, ``"abs_m"``, ``"m2"``, ``"m4"`` from :func:`mean_with_error`, and
+        from :func:`jackknife` with automatic blocks: ``"binder"``
+        ``U = 1 - <m4> / (3 <m2>^2)``, specific heat per site ``"c"``
+        ``N (<e^2> - <e>^2) / T^2`` and susceptibility per site ``"chi"``
+        ``N (<m2> - <abs_m>^2) / T``.
+
+    Raises
+    ------
+    ValueError
+        If a key is missing, the arrays have bad or differing shapes, ``n_sites < 1`` or
+        ``temperature <= 0``.
+    """
+    missing = [k for k in ISING_KEYS if k not in obs]
+    if missing:
+        raise ValueError(f"obs is missing keys {missing}; expected {list(ISING_KEYS)}")
+    if n_sites < 1:
+        raise ValueError(f"n_sites must be a positive integer; got {n_sites}")
+    if not temperature > 0.0:
+        raise ValueError(f"temperature must be positive; got {temperature}")
+    data = {k: _validated(obs[k], f"obs[{k!r}]", (2,), 1) for k in ISING_KEYS}
+    if len({a.shape for a in data.values()}) > 1:
+        shapes = {k: a.shape for k, a in data.items()}
+        raise ValueError(f"all observables must have the same shape (n, R); got {shapes}")
+    result = {k: mean_with_error(a) for k, a in data.items()}
+    result["binder"] = jackknife(lambda m4, m2: 1.0 - m4 / (3.0 * m2**2), data["m4"], data["m2"])
+    result["c"] = jackknife(
+        lambda e, e2: n_sites * (e2 - e**2) / temperature**2, data["e"], data["e"] ** 2
+    )
+    result["chi"] = jackknife(
+        lambda m2, abs_m: n_sites * (m2 - abs_m**2) / temperature, data["m2"], data["abs_m"]
+    )
+    return result
+
+
+def _validated(
+    x: np.ndarray, name: str, ndims: tuple[int, ...], min_measurements: int = 2
+) -> np.ndarray:
+    """Return ``x`` as float64 after checking its shape and finiteness."""
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim not in ndims:
+        expected = " or ".join(_SHAPE_NAMES[d] for d in ndims)
+        raise ValueError(f"{name} must have shape {expected}; got shape {arr.shape}")
+    if arr.shape[0] < min_measurements or arr.size < 2:
+        raise ValueError(
+            f"{name} needs at least {min_measurements} measurements; got shape {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def _replica_columns(x: np.ndarray) -> np.ndarray:
+    """View a 1-D series as a single replica of shape ``(n, 1)``."""
+    return x[:, np.newaxis] if x.ndim == 1 else x
+
+
+def _autocorrelation(series: np.ndarray) -> np.ndarray:
+    """Replica-averaged normalized autocorrelation of validated ``(n, R)`` data."""
+    n = series.shape[0]
+    # Shifting by the first value makes the deviations of a constant replica exactly
+    # zero, so constant data are recognised instead of producing rounding noise.
+    deviations = series - series[0]
+    deviations -= deviations.mean(axis=0)
+    # Zero padding to at least 2n turns the FFT's circular correlation into a linear one.
+    size = scipy.fft.next_fast_len(2 * n, real=True)
+    spectrum = scipy.fft.rfft(deviations, n=size, axis=0)
+    power = spectrum.real**2 + spectrum.imag**2
+    autocovariance = scipy.fft.irfft(power, n=size, axis=0)[:n].mean(axis=1)
+    if autocovariance[0] <= 0.0:
+        return np.full(n, np.nan)
+    return autocovariance / autocovariance[0]
+
+
+def _integrated_time(series: np.ndarray, c: float) -> tuple[float, float]:
+    """Sokal-windowed ``tau_int`` and its error for validated ``(n, R)`` data."""
+    rho = _autocorrelation(series)
+    if np.isnan(rho[0]):
+        return math.nan, math.nan
+    windows = np.arange(1, rho.size)
+    taus = 0.5 + np.cumsum(rho[1:])
+    # A window always exists: with the 1/n autocovariance of a centred series,
+    # 1 + 2 sum_{t>=1} rho(t) = (sum_i d_i)^2 / C(0) = 0, so tau(n - 1) = 0.
+    index = int(np.argmax(windows >= c * taus))
+    tau = float(taus[index])
+    if series.shape[0] < MIN_LENGTH_OVER_TAU * tau:
+        warnings.warn(
+            f"a series of {series.shape[0]} measurements is shorter than "
+            f"{MIN_LENGTH_OVER_TAU} tau_int = {MIN_LENGTH_OVER_TAU * tau:.0f}; tau_int is "
+            "probably underestimated, use a longer series",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    error = tau * math.sqrt(2.0 * (2 * int(windows[index]) + 1) / series.size)
+    return tau, error
+
+
+def _blocking_levels(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bin counts, variances (ddof=0) and lag-1 autocovariances of every blocking level.
+
+    Level 0 is the series itself; further levels halve it while ``MIN_BINS`` bins remain.
+    """
+    counts, variances, lag1 = [], [], []
+    # Shifting by the first value makes a constant series exactly zero at every level.
+    bins = x - x[0]
+    while True:
+        deviations = bins - bins.mean()
+        counts.append(bins.size)
+        variances.append(float(deviations @ deviations) / bins.size)
+        lag1.append(float(deviations[:-1] @ deviations[1:]) / bins.size)
+        half = bins.size // 2
+        if half < MIN_BINS:
+            return np.array(counts), np.array(variances), np.array(lag1)
+        bins = 0.5 * (bins[0 : 2 * half : 2] + bins[1 : 2 * half : 2])
+
+
+def _binning_error(x: np.ndarray) -> float:
+    """Binning error of a validated 1-D series (see :func:`binning_error`)."""
+    counts, variances, lag1 = _blocking_levels(x)
+    # Under the null hypothesis of uncorrelated bins, the lag-1 autocovariance of the
+    # centred bins has mean -(n-1) s / n^2 and variance ~ s^2 / n, so each level adds a
+    # squared standard normal; constant levels are perfectly uncorrelated and add zero.
+    normalized = np.divide(lag1, variances, out=np.zeros_like(lag1), where=variances > 0.0)
+    terms = counts * (normalized + (counts - 1) / counts**2) ** 2
+    statistic = np.cumsum(terms[::-1])[::-1]
+    thresholds = chi2.ppf(BINNING_CONFIDENCE, df=np.arange(counts.size, 0, -1))
+    passed = statistic < thresholds
+    if passed.any():
+        level = int(np.argmax(passed))
+    else:
+        warnings.warn(
+            f"binning found no plateau within {counts[0]} measurements; the error is "
+            "underestimated, use a longer series",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        level = counts.size - 1
+    return math.sqrt(variances[level] / (counts[level] - 1))
+
+
+def _deleted_block_means(x: np.ndarray, blocks: int | None) -> np.ndarray:
+    """Means of validated ``(n, R)`` data with each jackknife block left out in turn."""
+    n, n_replicas = x.shape
+    if blocks is None and n_replicas >= MIN_REPLICAS:
+        sums = x.sum(axis=0)
+        counts = np.full(n_replicas, n)
+    else:
+        n_blocks = min(DEFAULT_TIME_BLOCKS, n) if blocks is None else blocks
+        if not 2 <= n_blocks <= n:
+            raise ValueError(f"blocks must lie between 2 and n = {n}; got {n_blocks}")
+        starts = np.arange(n_blocks) * n // n_blocks
+        sums = np.add.reduceat(x.sum(axis=1), starts)
+        counts = np.diff(np.append(starts, n)) * n_replicas
+    return (sums.sum() - sums) / (x.size - counts)

@@ -1,0 +1,414 @@
+"""Tests of the ``gpurg`` command line, run as a subprocess of this interpreter.
+
+Every run is small (L <= 16, a few dozen sweeps) and uses ``--device cpu`` (host-compiled
+kernels) or ``--device numpy``. Each fresh subprocess costs about a second of interpreter
+and import start-up, so runs shared by several tests are made once per module, and the
+many cheap invocations (bad input, help) are forked from one interpreter instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import gpurg
+from gpurg.backend.device import probe_gpu
+
+CLI = (sys.executable, "-c", "from gpurg.cli.main import main; main()")
+# A fixed terminal width: error lines must stay single lines at the common default.
+ENV = {**os.environ, "COLUMNS": "80"}
+TIMEOUT_S = 120
+OBSERVABLES = ("e", "m", "abs_m", "m2", "m4")
+
+# A small run whose 16 measurements of 4 replicas are cheap on every backend.
+SMALL = {
+    "-L": 8, "-T": 2.5, "--replicas": 4, "--sweeps": 32, "--thermalize": 10, "--every": 2,
+    "--algorithm": "metropolis", "--device": "cpu", "--seed": 3, "-o": "run.h5",
+}
+# The run of requirement 2: 50 sweeps measured every 5 -> 10 measurements.
+VALID = {**SMALL, "--sweeps": 50, "--every": 5}
+
+
+# ----------------------------------------------------------------------------- helpers
+def gpurg_cmd(args: Sequence[object]) -> list[str]:
+    return [*CLI, *map(str, args)]
+
+
+def run_gpurg(args: Sequence[object], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``gpurg ARGS`` in ``cwd`` and capture its output."""
+    return subprocess.run(gpurg_cmd(args), cwd=cwd, env=ENV, capture_output=True, text=True,
+                          timeout=TIMEOUT_S, check=False)
+
+
+# Runs cheap invocations (bad input, help) from one interpreter that has imported gpurg
+# once, each as a forked child with its own working directory, stdout, stderr and exit
+# status, like a fresh process (an uncaught exception prints a traceback and exits 1) but
+# without a second of imports each. argv[1]: JSON list of [args, cwd, log path prefix].
+FORK_DRIVER = """
+import json, os, sys, traceback
+from gpurg.cli.main import main
+
+def child(args, cwd, log):
+    os.chdir(cwd)
+    for fd, suffix in ((1, ".out"), (2, ".err")):
+        f = os.open(log + suffix, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(f, fd)
+        os.close(f)
+    sys.argv = ["gpurg", *args]
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+codes = []
+for args, cwd, log in json.loads(sys.argv[1]):
+    pid = os.fork()
+    if pid == 0:
+        child(args, cwd, log)
+    codes.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+print(json.dumps(codes))
+"""
+
+
+def run_forked(cases: Sequence[tuple[Sequence[object], Path]], logs: Path
+               ) -> list[subprocess.CompletedProcess[str]]:
+    """Run ``gpurg ARGS`` in ``cwd`` for each (ARGS, cwd) of ``cases``, as forked children of
+    one interpreter (see FORK_DRIVER); ``logs`` holds their stdout and stderr."""
+    if not hasattr(os, "fork"):
+        return [run_gpurg(args, cwd) for args, cwd in cases]
+    spec = [([str(a) for a in args], str(cwd), str(logs / f"{i}")) for i, (args, cwd)
+            in enumerate(cases)]
+    driver = subprocess.run([sys.executable, "-c", FORK_DRIVER, json.dumps(spec)], env=ENV,
+                            cwd=logs, capture_output=True, text=True, timeout=TIMEOUT_S,
+                            check=False)
+    assert driver.returncode == 0, describe(driver)
+    codes = json.loads(driver.stdout)
+    return [subprocess.CompletedProcess(gpurg_cmd(args), code,
+                                        Path(f"{log}.out").read_text(encoding="utf-8"),
+                                        Path(f"{log}.err").read_text(encoding="utf-8"))
+            for (args, _, log), code in zip(spec, codes, strict=True)]
+
+
+def sample_args(base: dict[str, object], **changes: object) -> list[str]:
+    """``ising sample`` arguments: ``base`` updated by ``changes``, given by option name without
+    dashes (``L=5``, ``device="numpy"``, ``o="x.h5"``); extra flags go in ``flags``."""
+    flags = changes.pop("flags", ())
+    options = dict(base)
+    for key, value in changes.items():
+        flag = f"-{key}" if len(key) == 1 else f"--{key.replace('_', '-')}"
+        options[flag] = value
+    args = ["ising", "sample"]
+    for flag, value in options.items():
+        args += [flag, str(value)]
+    return [*args, *flags]
+
+
+def describe(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, describe(result)
+    assert "Traceback" not in result.stdout + result.stderr, describe(result)
+
+
+def hidden_files(directory: Path) -> list[Path]:
+    return [p for p in directory.iterdir() if p.name.startswith(".")]
+
+
+def read_h5(path: Path) -> tuple[dict, dict[str, np.ndarray], np.ndarray | None]:
+    """Root attributes, observables and configs (None if absent) of a run file."""
+    with h5py.File(path, "r") as f:
+        attrs = dict(f.attrs)
+        observables = {name: dset[()] for name, dset in f["observables"].items()}
+        configs = f["configs"][()] if "configs" in f else None
+    return attrs, observables, configs
+
+
+def torus_energy(configs: np.ndarray, coupling: float) -> np.ndarray:
+    """Energy per site -J sum_<ij> s_i s_j / N of (..., L, L) spins on the torus, h = 0."""
+    s = configs.astype(np.int64)
+    bonds = s * (np.roll(s, -1, axis=-1) + np.roll(s, -1, axis=-2))
+    return -coupling * bonds.sum(axis=(-2, -1)) / (s.shape[-1] * s.shape[-2])
+
+
+def wait_for(condition: Callable[[], bool], proc: subprocess.Popen, timeout: float) -> None:
+    """Poll ``condition`` until true; fail if ``proc`` exits or ``timeout`` passes first."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            pytest.fail(f"gpurg exited early with {proc.returncode}:\n{out}\n{err}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(0.05)
+
+
+def interrupt_run(args: Sequence[object], cwd: Path, delay: float = 1.5
+                  ) -> tuple[int, str, str]:
+    """Start ``gpurg ARGS``, wait for its temporary output file, then ``delay`` seconds,
+    send SIGINT and return (exit code, stdout, stderr)."""
+    proc = subprocess.Popen(gpurg_cmd(args), cwd=cwd, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: bool(hidden_files(cwd)), proc, timeout=TIMEOUT_S)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, out, err
+
+
+# ------------------------------------------------------------------------- bad input
+BAD = {**SMALL, "--replicas": 1, "--sweeps": 20, "--every": 1}
+
+# (arguments, words the error line must contain (case-sensitive))
+BAD_INPUT = [
+    pytest.param(sample_args(BAD, L=5), ("L", "5"), id="odd-L"),
+    pytest.param(sample_args(BAD, L=2), ("L", "2"), id="small-L"),
+    pytest.param(sample_args(BAD, T=0), ("T", "0"), id="T-zero"),
+    pytest.param(sample_args(BAD, T=-1), ("T", "-1"), id="T-negative"),
+    pytest.param(sample_args(BAD, T="abc"), ("temperature",), id="T-not-a-number"),
+    pytest.param(sample_args(BAD, T="nan"), ("T", "nan"), id="T-nan"),
+    pytest.param(sample_args(BAD, replicas=0), ("replicas", "0"), id="no-replicas"),
+    pytest.param(sample_args(BAD, sweeps=-5), ("sweeps", "-5"), id="negative-sweeps"),
+    pytest.param(sample_args(BAD, every=21), ("every", "21"), id="every-over-sweeps"),
+    pytest.param(sample_args(BAD, algorithm="wolff"), ("wolff",), id="unknown-algorithm"),
+    pytest.param(sample_args(BAD, algorithm="swendsen-wang", field=0.5),
+                 ("swendsen-wang", "0.5"), id="swendsen-wang-with-field"),
+    pytest.param(sample_args(BAD, start="lukewarm"), ("lukewarm",), id="unknown-start"),
+    pytest.param(sample_args(BAD, device="tpu"), ("tpu",), id="unknown-device"),
+    pytest.param(sample_args(BAD, o="nodir/run.h5"), ("nodir",), id="missing-directory"),
+    pytest.param(sample_args(BAD, o="run.txt"), ("run.txt",), id="wrong-suffix"),
+    pytest.param(sample_args(BAD, device="gpu"), ("gpu",), id="no-gpu",
+                 marks=pytest.mark.skipif(probe_gpu()[0] is not None, reason="a GPU is usable")),
+    pytest.param(["frobnicate"], ("frobnicate",), id="unknown-subcommand"),
+    pytest.param(["bench", "ising", "--device", "cpu", "--sizes", "a,b", "--replicas", "1",
+                  "--seconds", "0.05", "--algorithms", "metropolis"],
+                 ("--sizes", "a,b"), id="bench-bad-sizes"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
+    """All bad-input runs, each in its own empty directory: case id -> (result, directory)."""
+    cases = {p.id: (p.values[0], tmp_path_factory.mktemp(p.id)) for p in BAD_INPUT}
+    results = run_forked(list(cases.values()), tmp_path_factory.mktemp("logs"))
+    return {case: (result, cases[case][1]) for case, result in zip(cases, results, strict=True)}
+
+
+@pytest.mark.parametrize(("args", "words"), BAD_INPUT)
+def test_bad_input_is_one_error_line(request: pytest.FixtureRequest, bad_results: dict,
+                                     args: list[str], words: tuple[str, ...]) -> None:
+    result, directory = bad_results[request.node.callspec.id]
+    assert result.returncode == 2, describe(result)
+    assert "Traceback" not in result.stdout + result.stderr, describe(result)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, describe(result)
+    assert lines[0].startswith("error:"), describe(result)
+    for word in words:
+        assert word in lines[0], f"{word!r} not named in {lines[0]!r}"
+    assert list(directory.iterdir()) == [], "bad input left files behind"
+
+
+# ------------------------------------------------------------------------- valid runs
+@pytest.fixture(scope="module")
+def valid_run(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    directory = tmp_path_factory.mktemp("valid")
+    return run_gpurg(sample_args(VALID), directory), directory / "run.h5"
+
+
+def test_valid_run_exits_0_and_prints_table(valid_run: tuple) -> None:
+    result, path = valid_run
+    assert_ok(result)
+    for row in ("Binder", "energy", "susceptibility", "specific heat"):
+        assert row in result.stdout, describe(result)
+    assert path.is_file()
+    assert hidden_files(path.parent) == []
+
+
+def test_valid_run_file_layout(valid_run: tuple) -> None:
+    result, path = valid_run
+    assert_ok(result)
+    with h5py.File(path, "r") as f:
+        configs = f["configs"]
+        assert configs.dtype == np.int8 and configs.shape == (10, 4, 8, 8)
+        assert configs.chunks is not None and configs.compression == "gzip"
+        assert set(np.unique(configs[()])) == {-1, 1}
+        assert set(f["observables"]) == set(OBSERVABLES)
+        for name in OBSERVABLES:
+            dset = f["observables"][name]
+            assert dset.dtype == np.float64 and dset.shape == (10, 4), name
+
+
+def test_valid_run_attributes(valid_run: tuple, cpu_kernels) -> None:
+    result, path = valid_run
+    assert_ok(result)
+    attrs, _, _ = read_h5(path)
+    expected = {
+        "model": "ising", "L": 8, "T": 2.5, "J": 1.0, "h": 0.0, "algorithm": "metropolis",
+        "seed": 3, "sweeps": 50, "thermalize": 10, "every": 5, "start": "hot",
+        "backend": cpu_kernels.name, "device": cpu_kernels.device_name,
+        "gpurg_version": gpurg.__version__, "complete": True, "n_measurements": 10,
+    }
+    assert {key: attrs.get(key) for key in expected} == expected
+    assert datetime.fromisoformat(attrs["created"]).tzinfo is not None
+
+
+def test_valid_run_observables_match_configs(valid_run: tuple) -> None:
+    result, path = valid_run
+    assert_ok(result)
+    attrs, obs, configs = read_h5(path)
+    np.testing.assert_allclose(obs["e"], torus_energy(configs, attrs["J"]), rtol=0, atol=1e-12)
+    m = configs.astype(np.float64).mean(axis=(-2, -1))
+    np.testing.assert_allclose(obs["m"], m, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(obs["abs_m"], np.abs(m), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(obs["m2"], m**2, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(obs["m4"], m**4, rtol=0, atol=1e-12)
+
+
+def test_no_configs_writes_no_configs_dataset(tmp_path: Path) -> None:
+    result = run_gpurg(sample_args(SMALL, flags=["--no-configs"]), tmp_path)
+    assert_ok(result)
+    attrs, obs, configs = read_h5(tmp_path / "run.h5")
+    assert configs is None
+    assert attrs["n_measurements"] == 16 and attrs["complete"]
+    assert {name: a.shape for name, a in obs.items()} == {name: (16, 4) for name in OBSERVABLES}
+
+
+# ---------------------------------------------------------------------- reproducibility
+@pytest.fixture(scope="module")
+def sample_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """``sample_file(algorithm, device, seed)``: the file of a SMALL run, made once."""
+    made: dict[tuple, Path] = {}
+
+    def make(algorithm: str, device: str, seed: int) -> Path:
+        key = (algorithm, device, seed)
+        if key not in made:
+            directory = tmp_path_factory.mktemp(f"{algorithm}-{device}-{seed}")
+            result = run_gpurg(sample_args(SMALL, algorithm=algorithm, device=device,
+                                           seed=seed), directory)
+            assert_ok(result)
+            made[key] = directory / "run.h5"
+        return made[key]
+
+    return make
+
+
+@pytest.mark.parametrize("algorithm", ["metropolis", "heatbath", "swendsen-wang"])
+def test_same_seed_same_result_on_cpu_and_numpy(sample_file: Callable[..., Path],
+                                                algorithm: str, cpu_kernels) -> None:
+    cpu_attrs, cpu_obs, cpu_configs = read_h5(sample_file(algorithm, "cpu", 3))
+    np_attrs, np_obs, np_configs = read_h5(sample_file(algorithm, "numpy", 3))
+    assert (cpu_attrs["backend"], np_attrs["backend"]) == (cpu_kernels.name, "numpy")
+    assert set(cpu_obs) == set(np_obs) == set(OBSERVABLES)
+    for name in OBSERVABLES:
+        assert np.array_equal(cpu_obs[name], np_obs[name]), name
+    assert np.array_equal(cpu_configs, np_configs)
+
+
+def test_different_seed_different_configs(sample_file: Callable[..., Path]) -> None:
+    _, _, configs_3 = read_h5(sample_file("metropolis", "cpu", 3))
+    _, _, configs_4 = read_h5(sample_file("metropolis", "cpu", 4))
+    assert configs_3.shape == configs_4.shape
+    assert not np.array_equal(configs_3, configs_4)
+
+
+# ----------------------------------------------------------------------------- Ctrl-C
+LONG = ["ising", "sample", "-L", 16, "--sweeps", 1_000_000, "--every", 1, "--device", "numpy",
+        "-o", "run.h5"]
+needs_sigint = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+@needs_sigint
+def test_ctrl_c_keeps_finished_measurements(tmp_path: Path) -> None:
+    code, out, err = interrupt_run([*LONG, "--thermalize", 0], tmp_path)
+    assert code == 130, err
+    assert "Traceback" not in out + err, err
+    assert [p.name for p in tmp_path.iterdir()] == ["run.h5"], "temporary file left behind"
+    with h5py.File(tmp_path / "run.h5", "r") as f:
+        n = int(f.attrs["n_measurements"])
+        assert not f.attrs["complete"]
+        assert n >= 1
+        datasets = [f["configs"], *f["observables"].values()]
+        assert len(datasets) == 1 + len(OBSERVABLES)
+        for dset in datasets:
+            assert dset.shape[0] == n, dset.name
+
+
+@needs_sigint
+def test_ctrl_c_before_any_measurement_leaves_no_file(tmp_path: Path) -> None:
+    code, out, err = interrupt_run([*LONG, "--thermalize", 10_000_000], tmp_path)
+    assert code == 130, err
+    assert "Traceback" not in out + err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ other commands
+def test_info_names_auto_choice(tmp_path: Path) -> None:
+    result = run_gpurg(["info"], tmp_path)
+    assert_ok(result)
+    assert "auto picks" in result.stdout
+
+
+def test_selftest_passes_on_cpu(tmp_path: Path) -> None:
+    result = run_gpurg(["selftest", "--device", "cpu"], tmp_path)
+    assert_ok(result)
+    assert "FAIL" not in result.stdout
+    assert "pass" in result.stdout
+
+
+def test_bench_json(tmp_path: Path) -> None:
+    result = run_gpurg(["bench", "ising", "--device", "cpu", "--sizes", 8, "--replicas", 1,
+                        "--seconds", 0.05, "--algorithms", "metropolis", "--json"], tmp_path)
+    assert_ok(result)
+    records = json.loads(result.stdout)
+    assert len(records) == 1
+    record = records[0]
+    assert (record["algorithm"], record["L"], record["replicas"]) == ("metropolis", 8, 1)
+    assert record["updates_per_ns"] > 0
+
+
+HELP = {"gpurg": ["--help"], "ising-sample": ["ising", "sample", "--help"], "no-arguments": []}
+
+
+@pytest.fixture(scope="module")
+def help_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    cwd = tmp_path_factory.mktemp("help")
+    results = run_forked([(args, cwd) for args in HELP.values()], tmp_path_factory.mktemp("logs"))
+    return dict(zip(HELP, results, strict=True))
+
+
+@pytest.mark.parametrize("case", HELP)
+def test_help(help_results: dict, case: str) -> None:
+    """``--help``, and a bare ``gpurg`` (cli/main.py promises help and exit 0 for it)."""
+    result = help_results[case]
+    assert_ok(result)
+    assert "Usage" in result.stdout
+    assert ("--temperature" in result.stdout) == (case == "ising-sample"), describe(result)
