@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from gpurg.backend.system import cpu_name
 from gpurg.errors import InputError
 
 DEVICES = ("auto", "cpu", "gpu", "numpy")
@@ -95,21 +96,6 @@ def gpu_name(cupy: ModuleType) -> str:
     props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
     name = props["name"]
     return name.decode() if isinstance(name, bytes) else str(name)
-
-
-def cpu_name() -> str:
-    """Model name of the host processor, from /proc/cpuinfo where available."""
-    import os
-    import platform
-
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} threads)"
-    except OSError:
-        pass
-    return f"{platform.processor() or platform.machine()} ({os.cpu_count()} threads)"
 
 
 def get_backend(device: str | Backend = "auto") -> Backend:

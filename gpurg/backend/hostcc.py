@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gpurg.backend.sources import kernel_dir, kernel_files
+from gpurg.backend.system import cpu_features, cpu_name
 
 # C parameter types the kernels use, and their ctypes equivalents for by-value arguments.
 SCALAR_CTYPES = {
@@ -142,7 +143,9 @@ def load_library(source: str, kernels: tuple[tuple[str, tuple[str, ...]], ...]) 
         raise HostCompileError(why)
     wrapper = wrapper_source(source, kernels)
     digest = hashlib.sha256()
-    for part in (wrapper, " ".join(compiler + _FLAGS), why):
+    # -march=native code is only valid on this processor model (a shared home folder may
+    # see several), so the processor is part of the key.
+    for part in (wrapper, " ".join(compiler + _FLAGS), why, cpu_name(), cpu_features()):
         digest.update(part.encode())
     for path in kernel_files():
         digest.update(path.read_bytes())

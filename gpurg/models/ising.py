@@ -139,6 +139,10 @@ class IsingSampler:
         self.sweeps_done = 0
         if algorithm == "swendsen-wang":
             self._bond_threshold = bond_threshold(model.T, model.J)
+            if self.backend.uses_kernels:  # work arrays of the cluster kernels
+                shape = (self.replicas, model.L, model.L)
+                self._bonds = self.backend.xp.empty(shape, dtype=np.uint8)
+                self._parent = self.backend.xp.empty(shape, dtype=np.int32)
         else:
             self._thresholds = self.backend.xp.asarray(
                 flip_thresholds(algorithm, model.T, model.J, model.h))
@@ -203,11 +207,8 @@ class IsingSampler:
             ising_numpy.swendsen_wang_sweep(self.spins, self._bond_threshold, sign,
                                             self.sweeps_done, self.key)
             return
-        xp, L, R = self.backend.xp, self.model.L, self.replicas
+        L, R = self.model.L, self.replicas
         n = R * L * L // SW_SITES
-        if not hasattr(self, "_bonds"):
-            self._bonds = xp.empty((R, L, L), dtype=np.uint8)
-            self._parent = xp.empty((R, L, L), dtype=np.int32)
         _CLUSTER.launch(self.backend, "sw_bonds", n, self.spins, self._bonds, self._parent, L, R,
                         sign, self._bond_threshold, self.sweeps_done, *self.key)
         _CLUSTER.launch(self.backend, "sw_union", n, self._bonds, self._parent, L, R)
