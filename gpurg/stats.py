@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-from scipy.stats import chi2
 
 __all__ = [
     "BINNING_CONFIDENCE",
@@ -461,6 +460,8 @@ def _blocking_levels(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def _binning_error(x: np.ndarray) -> float:
     """Binning error of a validated 1-D series (see :func:`binning_error`)."""
+    from scipy.stats import chi2  # imported here: scipy.stats takes a second to import
+
     counts, variances, lag1 = _blocking_levels(x)
     # Under the null hypothesis of uncorrelated bins, the lag-1 autocovariance of the
     # centred bins has mean -(n-1) s / n^2 and variance ~ s^2 / n, so each level adds a
