@@ -28,6 +28,7 @@ _SCALAR_DTYPES = {
     "double": np.float64,
 }
 BLOCK = 256
+_DIMS = ctypes.c_uint * 3
 
 
 class KernelFamily:
@@ -45,6 +46,7 @@ class KernelFamily:
     def __init__(self, source: str, signatures: Mapping[str, tuple[str, ...]]) -> None:
         self.source = source
         self.signatures = dict(signatures)
+        self._host_functions: dict[str, Any] = {}
 
     def launch(self, backend: Backend, name: str, n_threads: int, *args: Any) -> None:
         """Run kernel ``name`` with at least ``n_threads`` threads (blocks of 256)."""
@@ -61,13 +63,14 @@ class KernelFamily:
             raise ValueError(f"backend {backend.name!r} does not run kernels")
 
     def _launch_host(self, name: str, params: tuple[str, ...], grid: int, args: tuple) -> None:
-        lib = hostcc.load_library(self.source, tuple(sorted(
-            (k, tuple(v)) for k, v in self.signatures.items())))
+        fn = self._host_functions.get(name)
+        if fn is None:  # small lattices launch often: look the entry point up once
+            lib = hostcc.load_library(self.source, tuple(sorted(
+                (k, tuple(v)) for k, v in self.signatures.items())))
+            fn = self._host_functions[name] = getattr(lib, f"gpurg_host_{name}")
         holders = [_host_arg(p, a) for p, a in zip(params, args, strict=True)]
-        argv = (ctypes.c_void_p * len(holders))(
-            *(ctypes.cast(ctypes.byref(h), ctypes.c_void_p) for h in holders))
-        dims = ctypes.c_uint * 3
-        getattr(lib, f"gpurg_host_{name}")(dims(grid, 1, 1), dims(BLOCK, 1, 1), argv)
+        argv = (ctypes.c_void_p * len(holders))(*map(ctypes.addressof, holders))
+        fn(_DIMS(grid, 1, 1), _DIMS(BLOCK, 1, 1), argv)
 
 
 def _gpu_arg(param: str, value: Any) -> Any:
