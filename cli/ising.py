@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from pathlib import Path
 
@@ -10,7 +11,9 @@ from rich.table import Table
 
 from gpurg.cli.common import DeviceOption, console, err_console, sweep_progress
 from gpurg.models.ising import IsingModel
+from gpurg.models.ising_exact import exact_reference
 from gpurg.sampling import IsingRun, sample_ising
+from gpurg.stats import Estimate
 
 app = typer.Typer(help="The 2D Ising model.", no_args_is_help=True)
 
@@ -21,9 +24,9 @@ _ROWS = (
     ("m2", "m²"),
     ("m4", "m⁴"),
     ("m", "m"),
-    ("binder", "Binder U = 1 - <m⁴>/3<m²>²"),
-    ("c", "specific heat c"),
-    ("chi", "susceptibility χ = N(<m²>-<|m|>²)/T"),
+    ("binder", "Binder U"),  # 1 - <m⁴>/3<m²>²
+    ("c", "specific heat c"),  # N (<e²> - <e>²) / T²
+    ("chi", "susceptibility χ"),  # N (<m²> - <|m|>²) / T
 )
 
 
@@ -70,12 +73,27 @@ def summary_table(run: IsingRun, model: IsingModel, algorithm: str) -> Table:
     title = (f"Ising L={model.L} T={model.T:g} J={model.J:g} h={model.h:g} · {algorithm} · "
              f"{run.observables['e'].shape[1]} replicas × {run.n_measurements} measurements · "
              f"{run.backend.name} ({run.backend.device_name}) · {run.seconds:.2f} s")
+    exact = exact_reference(model.L, model.T, model.J, model.h)
     table = Table(title=title, title_justify="left")
     table.add_column("observable")
     table.add_column("value ± error", justify="right")
     table.add_column("τ_int", justify="right")
+    if exact:
+        table.add_column("exact", justify="right")
+        table.add_column("deviation", justify="right")
     for key, label in _ROWS:
         est = run.summary[key]
-        tau = "" if est.tau_int != est.tau_int else f"{est.tau_int:.2f}"  # NaN: not defined
-        table.add_row(label, est.format(), tau)
+        tau = "" if math.isnan(est.tau_int) else f"{est.tau_int:.2f}"
+        row = [label, est.format(), tau]
+        if exact:
+            row += _exact_cells(est, exact.get(key))
+        table.add_row(*row)
     return table
+
+
+def _exact_cells(est: Estimate, exact: float | None) -> list[str]:
+    """The exact value and the estimate's deviation from it in standard errors."""
+    if exact is None:
+        return ["", ""]
+    z = (est.value - exact) / est.error if est.error > 0 else math.nan
+    return [f"{exact:.7g}", "" if math.isnan(z) else f"{z:+.1f}σ"]

@@ -233,3 +233,16 @@ def test_rejects_invalid_arguments():
         ie.exact_observables(4, 0.0)
     with pytest.raises(ValueError):
         ie.enumerate_states(5)
+
+
+def test_exact_reference_picks_what_is_known() -> None:
+    exact_reference = ie.exact_reference
+    small = exact_reference(4, 2.0, -1.0, 0.3)
+    assert small == ie.exact_observables(4, 2.0, -1.0, 0.3)
+    big = exact_reference(32, ie.T_C)
+    assert set(big) == {"e", "c"}
+    assert big["e"] == pytest.approx(-1.433658, abs=5e-7)
+    assert big["c"] == pytest.approx(1.846768, abs=5e-7)
+    # an antiferromagnet on an even torus has the ferromagnet's energy and specific heat
+    assert exact_reference(16, 1.7, -2.0) == pytest.approx(exact_reference(16, 1.7, 2.0))
+    assert exact_reference(16, 2.0, 1.0, 0.1) == {}

@@ -512,3 +512,19 @@ def correlation_length(K: float) -> float:
     if K >= K_C:
         raise ValueError(f"correlation_length is given for K < K_c = {K_C}, got {K!r}")
     return 1.0 / (-math.log(math.tanh(K)) - 2.0 * K)
+
+
+def exact_reference(L: int, T: float, J: float = 1.0, h: float = 0.0) -> dict[str, float]:
+    """Every exact value known for this torus, to set beside Monte Carlo estimates.
+
+    All observables of :func:`exact_observables` on the 4x4 and 6x6 tori (any J, h); on other
+    even L at h = 0 the Ferdinand-Fisher energy per site "e" and specific heat "c" (an even
+    torus is bipartite, so J < 0 maps onto |J|). Empty when nothing exact is known.
+    """
+    if L in (4, 6):
+        return exact_observables(L, T, J, h)
+    K = abs(J) / T
+    if h != 0 or L % 2 or not 0.01 <= K <= 10.0:  # outside the range tested for accuracy
+        return {}
+    u, c = energy_and_specific_heat(K, L)
+    return {"e": abs(J) * u, "c": c}
