@@ -124,24 +124,35 @@ extern "C" __global__ void sw_union(const unsigned char* __restrict__ bonds, int
     }
 }
 
-// Flip each cluster with probability 1/2, by its root's coin.
-extern "C" __global__ void sw_flip(signed char* __restrict__ spins,
-                                   const int* __restrict__ parent,
-                                   int L, int R, gpurg_u32 step, gpurg_u32 seed_lo,
-                                   gpurg_u32 seed_hi) {
+// Toss each cluster's coin: a root (a site that is its own parent) draws its Philox block;
+// other sites draw nothing. coins may be the bonds array, which the unions no longer need.
+extern "C" __global__ void sw_coins(const int* __restrict__ parent,
+                                    unsigned char* __restrict__ coins, int L, int R,
+                                    gpurg_u32 step, gpurg_u32 seed_lo, gpurg_u32 seed_hi) {
     SwSites s;
     if (!sw_sites(s, L, R)) return;
-    gpurg_u32x4 rnd[SW_SITES];
 #pragma unroll
     for (int j = 0; j < SW_SITES; ++j) {
-        rnd[j].x = (gpurg_u32)sw_root(parent + s.base, s.i + j);
-        rnd[j].y = s.base / (gpurg_u32)(L * L);
-        rnd[j].z = step;
-        rnd[j].w = GPURG_STREAM_SW_FLIPS;
+        const int i = s.i + j;
+        if (parent[s.base + i] != i) continue;
+        gpurg_u32x4 ctr;
+        ctr.x = (gpurg_u32)i;
+        ctr.y = s.base / (gpurg_u32)(L * L);
+        ctr.z = step;
+        ctr.w = GPURG_STREAM_SW_FLIPS;
+        coins[s.base + i] = (unsigned char)(gpurg_philox(ctr, seed_lo, seed_hi).x & 1u);
     }
-    gpurg_philox_lanes<SW_SITES>(rnd, seed_lo, seed_hi);
+}
+
+// Flip every site whose cluster's coin came up 1.
+extern "C" __global__ void sw_flip(signed char* __restrict__ spins,
+                                   const int* __restrict__ parent,
+                                   const unsigned char* __restrict__ coins, int L, int R) {
+    SwSites s;
+    if (!sw_sites(s, L, R)) return;
 #pragma unroll
     for (int j = 0; j < SW_SITES; ++j) {
-        if (rnd[j].x & 1u) spins[s.base + s.i + j] = (signed char)(-spins[s.base + s.i + j]);
+        const gpurg_u32 k = s.base + s.i + j;
+        if (coins[s.base + sw_root(parent + s.base, s.i + j)]) spins[k] = (signed char)(-spins[k]);
     }
 }

@@ -44,8 +44,9 @@ _CLUSTER = KernelFamily(
         "sw_bonds": ("const signed char*", "unsigned char*", "int*", "int", "int", "int",
                      "gpurg_u64", "gpurg_u32", "gpurg_u32", "gpurg_u32"),
         "sw_union": ("const unsigned char*", "int*", "int", "int"),
-        "sw_flip": ("signed char*", "const int*", "int", "int", "gpurg_u32", "gpurg_u32",
-                    "gpurg_u32"),
+        "sw_coins": ("const int*", "unsigned char*", "int", "int", "gpurg_u32", "gpurg_u32",
+                     "gpurg_u32"),
+        "sw_flip": ("signed char*", "const int*", "const unsigned char*", "int", "int"),
     },
 )
 
@@ -212,8 +213,10 @@ class IsingSampler:
         _CLUSTER.launch(self.backend, "sw_bonds", n, self.spins, self._bonds, self._parent, L, R,
                         sign, self._bond_threshold, self.sweeps_done, *self.key)
         _CLUSTER.launch(self.backend, "sw_union", n, self._bonds, self._parent, L, R)
-        _CLUSTER.launch(self.backend, "sw_flip", n, self.spins, self._parent, L, R,
+        # the bonds have served once the clusters are joined: their bytes take the coins
+        _CLUSTER.launch(self.backend, "sw_coins", n, self._parent, self._bonds, L, R,
                         self.sweeps_done, *self.key)
+        _CLUSTER.launch(self.backend, "sw_flip", n, self.spins, self._parent, self._bonds, L, R)
 
     # ------------------------------------------------------------------------ observables
     def measure(self) -> dict[str, np.ndarray]:
