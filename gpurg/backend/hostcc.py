@@ -42,9 +42,18 @@ class HostCompileError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    """Where compiled host kernels are cached: ``$GPURG_CACHE_DIR`` or ``~/.cache/gpurg``."""
-    root = os.environ.get("GPURG_CACHE_DIR") or Path.home() / ".cache" / "gpurg"
-    return Path(root) / "host-kernels"
+    """Where compiled host kernels are cached: ``$GPURG_CACHE_DIR``, else ``~/.cache/gpurg``,
+    else (no writable home) a folder in the system's temporary directory."""
+    if os.environ.get("GPURG_CACHE_DIR"):
+        return Path(os.environ["GPURG_CACHE_DIR"]) / "host-kernels"
+    for root in (Path.home() / ".cache" / "gpurg", Path(tempfile.gettempdir()) / "gpurg-cache"):
+        try:
+            (root / "host-kernels").mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(root / "host-kernels", os.W_OK):
+            return root / "host-kernels"
+    raise HostCompileError("no writable folder for compiled kernels; set GPURG_CACHE_DIR")
 
 
 @functools.lru_cache(maxsize=1)
