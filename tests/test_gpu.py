@@ -73,3 +73,20 @@ def test_gpu_swendsen_wang_many_sweeps_low_temperature(gpu) -> None:
         sampler.sweep(30)
         states.append(sampler.get_state())
     assert np.array_equal(*states)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_gpu_run_file_equals_numpy_run_file(gpu, algorithm, tmp_path) -> None:
+    """The whole sampling run on the GPU (measurements, HDF5 file) equals the NumPy run."""
+    from gpurg.io.hdf5 import read_run
+    from gpurg.sampling import sample_ising
+
+    runs = {}
+    for device in (gpu, "numpy"):
+        name = tmp_path / f"{getattr(device, 'name', device)}.h5"
+        sample_ising(IsingModel(16, 2.3), replicas=4, algorithm=algorithm, seed=3, sweeps=20,
+                     thermalize=5, every=2, device=device, output=name)
+        runs[name.stem] = read_run(name)
+    for key, values in runs["gpu"].observables.items():
+        assert np.array_equal(values, runs["numpy"].observables[key]), key
+    assert np.array_equal(runs["gpu"].configs(), runs["numpy"].configs())
