@@ -18,7 +18,6 @@ from rich.progress import (
 )
 
 from gpurg.backend import DEVICES
-from gpurg.errors import InputError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -26,13 +25,6 @@ err_console = Console(stderr=True)
 DeviceOption = typer.Option(
     "auto", "--device", help=f"Where to compute: {', '.join(DEVICES)}.", show_default=True
 )
-
-
-def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
-    """Return ``value`` if allowed, else raise InputError naming the option and the choices."""
-    if value not in allowed:
-        raise InputError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-    return value
 
 
 @contextmanager
