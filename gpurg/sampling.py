@@ -11,6 +11,7 @@ notebook::
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,8 +43,6 @@ class IsingRun:
         Wall time of thermalization and sampling.
     output : Path or None
         The HDF5 file written, if any.
-    complete : bool
-        False when the run was interrupted (then only finished measurements are kept).
     final_state : numpy.ndarray
         int8 (R, L, L): the spins at the end, to continue a chain.
     """
@@ -53,7 +52,6 @@ class IsingRun:
     backend: Backend
     seconds: float
     output: Path | None
-    complete: bool
     final_state: np.ndarray = field(repr=False)
 
     @property
@@ -106,12 +104,10 @@ def sample_ising(
     total = thermalize + (sweeps // every) * every
     rows: list[dict[str, np.ndarray]] = []
     t0 = time.perf_counter()
-    writer = None
-    if output is not None:
-        shape = (replicas, model.L, model.L) if store_configs else None
-        writer = RunWriter(output, _attrs(sampler, sweeps, thermalize, every), OBSERVABLES, shape)
-    complete = False
-    try:
+    # RunWriter's exit keeps finished measurements on Ctrl-C and removes the file otherwise
+    with (RunWriter(output, _attrs(sampler, sweeps, thermalize, every), OBSERVABLES,
+                    (replicas, model.L, model.L) if store_configs else None)
+          if output is not None else contextlib.nullcontext()) as writer:
         _thermalize(sampler, thermalize, progress, total)
         for obs in sampler.run(sweeps, every=every):
             rows.append(obs)
@@ -119,20 +115,6 @@ def sample_ising(
                 writer.append(obs, sampler.get_state() if store_configs else None)
             if progress is not None:
                 progress(sampler.sweeps_done, total)
-        complete = True
-    except KeyboardInterrupt:
-        if writer is not None:
-            if writer.n_measurements:
-                writer.close(complete=False)
-            else:
-                writer.abort()
-        raise
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    if writer is not None:
-        writer.close(complete=complete)
     observables = {k: np.array([r[k] for r in rows]) for k in OBSERVABLES}
     return IsingRun(
         observables=observables,
@@ -140,7 +122,6 @@ def sample_ising(
         backend=sampler.backend,
         seconds=time.perf_counter() - t0,
         output=None if output is None else Path(output),
-        complete=complete,
         final_state=sampler.get_state(),
     )
 
