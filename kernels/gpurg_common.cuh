@@ -18,6 +18,9 @@ struct gpurg_u32x4 {
 #define GPURG_STREAM_HOT_START 1u
 #define GPURG_STREAM_SW_BONDS 2u
 #define GPURG_STREAM_SW_FLIPS 3u
+#define GPURG_STREAM_DIMER_WORM 4u
+#define GPURG_STREAM_DIMER_NOISE 5u
+#define GPURG_STREAM_DIMER_START 6u
 
 __device__ __forceinline__ gpurg_u32 gpurg_mulhi(gpurg_u32 a, gpurg_u32 b) {
 #ifdef __CUDA_ARCH__

@@ -23,7 +23,7 @@ def _require(tool: object, what: str) -> None:
 
 
 def test_kernel_sources_are_found() -> None:
-    assert {"ising.cu", "ising_cluster.cu", "rng.cu"} <= set(SOURCES)
+    assert {"dimer.cu", "ising.cu", "ising_cluster.cu", "rng.cu"} <= set(SOURCES)
 
 
 @pytest.mark.parametrize("source", SOURCES)

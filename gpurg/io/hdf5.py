@@ -3,12 +3,18 @@
 A run file holds, readable with h5py (or any HDF5 tool) alone:
 
 ``configs``
-    int8, shape ``(n_measurements, R, L, L)``, spins +-1. Absent for runs written
-    without configurations (``--no-configs``). Chunked per measurement row, each chunk
-    at most about 1 MiB, gzip level 1 compressed, resizable along axis 0.
+    int8, shape ``(n_measurements, R, L, L)``: Ising spins +-1, or dimer site codes 0..3.
+    Absent for runs written without configurations (``--no-configs``). Chunked per
+    measurement row, each chunk at most about 1 MiB, gzip level 1 compressed, resizable
+    along axis 0.
+other per-measurement arrays
+    Declared by the caller, stored like ``configs`` with their own dtype and shape
+    ``(n_measurements, R, ...)``, e.g. ``images``, uint8 ``(n_measurements, R, 2L, 2L)``
+    for the dimer model's image encoding.
 ``observables/<name>``
-    float64, shape ``(n_measurements, R)``, one dataset per observable, resizable along
-    axis 0.
+    float64, shape ``(n_measurements, R)`` for a scalar observable, or
+    ``(n_measurements, R, ...)`` for one with a shape per replica (e.g. a correlation
+    function); one dataset per observable, resizable along axis 0.
 root attributes
     Those given by the caller (model, L, T, J, h, algorithm, seed, ...) plus the
     writer's own: ``n_measurements`` (int), ``complete`` (bool, False when the run was
@@ -27,6 +33,7 @@ and renamed only when finished.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
@@ -209,10 +216,14 @@ class RunWriter:
         complete, created, format_version).
     observables
         Names of the observables recorded per measurement, one float64 value per
-        replica each.
+        replica each; or a mapping of names to the shape of each replica's value
+        (``()`` for a scalar, ``(L // 2 + 1,)`` for a correlation function).
     shape
         ``(R, L, L)`` of the configurations of one measurement, or None to store no
         configurations; then R is taken from the first appended row.
+    arrays
+        Further per-measurement datasets: name -> (dtype, shape of one row), the shape
+        starting with R.
 
     Raises
     ------
@@ -234,12 +245,18 @@ class RunWriter:
         self,
         path: PathLike,
         attrs: Mapping[str, Any],
-        observables: Sequence[str],
+        observables: Sequence[str] | Mapping[str, tuple[int, ...]],
         shape: tuple[int, int, int] | None,
+        arrays: Mapping[str, tuple[Any, tuple[int, ...]]] | None = None,
     ) -> None:
         _check_attrs(attrs)
         self._names = _check_observable_names(observables)
+        self._value_shapes = {name: tuple(int(n) for n in observables[name])
+                              for name in self._names} if isinstance(observables, Mapping) \
+            else dict.fromkeys(self._names, ())
         self._shape = _check_shape(shape)
+        self._array_specs = _check_array_specs(arrays or {}, self._shape)
+        self._arrays: dict[str, h5py.Dataset] = {}
         self._n = 0
         self._capacity = 0
         # Observable datasets need R: known from `shape`, else from the first row.
@@ -279,7 +296,10 @@ class RunWriter:
             self.abort()
 
     def append(
-        self, observables: Mapping[str, np.ndarray], configs: np.ndarray | None = None
+        self,
+        observables: Mapping[str, np.ndarray],
+        configs: np.ndarray | None = None,
+        arrays: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         """Add one measurement row.
 
@@ -289,12 +309,15 @@ class RunWriter:
             Exactly the declared observable names, each mapped to a host array of shape
             ``(R,)`` (cast to float64).
         configs
-            int8 array of shape ``(R, L, L)`` with values +-1, or None when the writer
-            was created with ``shape=None``. Values are not checked, for speed.
+            int8 array of shape ``(R, L, L)``, or None when the writer was created with
+            ``shape=None``. Values are not checked, for speed.
+        arrays
+            One row of each declared further array, in its dtype and shape.
         """
         file = self._require_open()
         rows = self._check_observables(observables)
         configs = self._check_configs(configs)
+        extra = self._check_arrays(arrays or {})
         if self._observables is None:
             self._create_observables(file, len(rows[0]) if rows else 0)
         if self._n == self._capacity:
@@ -303,6 +326,8 @@ class RunWriter:
             dset[self._n] = row
         if self._configs is not None:
             self._configs[self._n] = configs
+        for name, row in extra.items():
+            self._arrays[name][self._n] = row
         self._n += 1
 
     def close(self, complete: bool = True) -> None:
@@ -358,18 +383,29 @@ class RunWriter:
                 compression=_COMPRESSION,
                 compression_opts=_COMPRESSION_LEVEL,
             )
+        for name, (dtype, row_shape) in self._array_specs.items():
+            self._arrays[name] = file.create_dataset(
+                name,
+                shape=(0, *row_shape),
+                maxshape=(None, *row_shape),
+                dtype=dtype,
+                chunks=_config_chunks(row_shape, dtype.itemsize),
+                compression=_COMPRESSION,
+                compression_opts=_COMPRESSION_LEVEL,
+            )
 
     def _create_observables(self, file: h5py.File, n_replicas: int) -> None:
         self._n_replicas = n_replicas
         self._observables = [
             file["observables"].create_dataset(
                 name,
-                shape=(self._capacity, n_replicas),
-                maxshape=(None, n_replicas),
+                shape=(self._capacity, n_replicas, *self._value_shapes[name]),
+                maxshape=(None, n_replicas, *self._value_shapes[name]),
                 dtype=np.float64,
                 # A zero-width dataset (no-configs run closed with no rows) cannot take
                 # an explicit chunk shape; let h5py pick one.
-                chunks=_observable_chunks(n_replicas) if n_replicas else True,
+                chunks=_observable_chunks(n_replicas, self._value_shapes[name])
+                if n_replicas else True,
                 compression=_COMPRESSION,
                 compression_opts=_COMPRESSION_LEVEL,
             )
@@ -379,7 +415,8 @@ class RunWriter:
     def _resize(self, n_rows: int) -> None:
         # Extending a chunked dataset only changes its extent: no storage is allocated
         # until rows are written, so over-allocation costs nothing on disk.
-        for dset in [*(self._observables or []), *([self._configs] if self._configs else [])]:
+        for dset in [*(self._observables or []), *([self._configs] if self._configs else []),
+                     *self._arrays.values()]:
             dset.resize(n_rows, axis=0)
         self._capacity = n_rows
 
@@ -391,9 +428,23 @@ class RunWriter:
         rows = [np.asarray(observables[name], dtype=np.float64) for name in self._names]
         width = self._n_replicas
         for name, row in zip(self._names, rows, strict=True):
-            if row.ndim != 1 or (width is not None and len(row) != width):
-                raise ValueError(f"observable {name!r}: shape {row.shape}, expected ({width},)")
+            value_shape = self._value_shapes[name]
+            if row.shape[1:] != value_shape or (width is not None and len(row) != width):
+                raise ValueError(f"observable {name!r}: shape {row.shape}, "
+                                 f"expected {(width, *value_shape)}")
             width = len(row)
+        return rows
+
+    def _check_arrays(self, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if set(arrays) != set(self._array_specs):
+            raise ValueError(f"arrays mismatch: got {sorted(arrays)}, "
+                             f"declared {sorted(self._array_specs)}")
+        rows = {}
+        for name, (dtype, row_shape) in self._array_specs.items():
+            row = np.asarray(arrays[name])
+            if row.dtype != dtype or row.shape != row_shape:
+                raise ValueError(f"{name}: {row.dtype} {row.shape}, expected {dtype} {row_shape}")
+            rows[name] = row
         return rows
 
     def _check_configs(self, configs: np.ndarray | None) -> np.ndarray | None:
@@ -432,6 +483,22 @@ def _check_observable_names(names: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
+def _check_array_specs(arrays: Mapping[str, tuple[Any, tuple[int, ...]]],
+                       shape: tuple[int, int, int] | None) -> dict[str, tuple[np.dtype, tuple]]:
+    specs = {}
+    for name, (dtype, row_shape) in arrays.items():
+        if name in ("configs", "observables") or not name or "/" in name:
+            raise ValueError(f"invalid array name {name!r}")
+        row_shape = tuple(int(n) for n in row_shape)
+        if not row_shape or min(row_shape) < 1:
+            raise ValueError(f"array {name!r}: shape must be (R, ...) of positive ints, "
+                             f"got {row_shape}")
+        if shape is not None and row_shape[0] != shape[0]:
+            raise ValueError(f"array {name!r}: {row_shape[0]} replicas, configs have {shape[0]}")
+        specs[name] = (np.dtype(dtype), row_shape)
+    return specs
+
+
 def _check_shape(shape: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
     if shape is None:
         return None
@@ -440,17 +507,20 @@ def _check_shape(shape: tuple[int, int, int] | None) -> tuple[int, int, int] | N
     return tuple(int(n) for n in shape)
 
 
-def _config_chunks(shape: tuple[int, int, int]) -> tuple[int, int, int, int]:
-    """One measurement row per chunk, as many whole replicas as fit in ~1 MiB."""
-    n_replicas, ny, nx = shape
-    per_replica = ny * nx
+def _config_chunks(shape: tuple[int, ...], itemsize: int = 1) -> tuple[int, ...]:
+    """One measurement row per chunk, as many whole replicas as fit in ~1 MiB (else as many
+    whole rows of the last axis)."""
+    n_replicas, *rest = shape
+    per_replica = itemsize * math.prod(rest)
     if per_replica <= _CONFIG_CHUNK_BYTES:
-        return (1, min(n_replicas, _CONFIG_CHUNK_BYTES // per_replica), ny, nx)
-    return (1, 1, max(1, _CONFIG_CHUNK_BYTES // nx), nx)
+        return (1, min(n_replicas, _CONFIG_CHUNK_BYTES // per_replica), *rest)
+    return (1, 1, *[1] * (len(rest) - 2), max(1, _CONFIG_CHUNK_BYTES // (itemsize * rest[-1])),
+            rest[-1])
 
 
-def _observable_chunks(n_replicas: int) -> tuple[int, int]:
-    return (max(1, _OBSERVABLE_CHUNK_BYTES // (8 * n_replicas)), n_replicas)
+def _observable_chunks(n_replicas: int, value_shape: tuple[int, ...] = ()) -> tuple[int, ...]:
+    per_row = 8 * n_replicas * math.prod(value_shape)
+    return (max(1, _OBSERVABLE_CHUNK_BYTES // per_row), n_replicas, *value_shape)
 
 
 @dataclass(frozen=True)
@@ -464,15 +534,18 @@ class Run:
     attrs
         Root attributes as Python scalars (caller's and writer's).
     observables
-        Observable name -> float64 array of shape ``(n_measurements, R)``.
+        Observable name -> float64 array of shape ``(n_measurements, R, ...)``.
     has_configs
         Whether the file stores configurations.
+    arrays
+        Names of the further per-measurement datasets (read with :meth:`array`).
     """
 
     path: Path
     attrs: dict[str, Any]
     observables: dict[str, np.ndarray]
     has_configs: bool
+    arrays: tuple[str, ...] = ()
 
     def configs(self, sel: Any = slice(None)) -> np.ndarray:
         """Read configurations from disk (they can be far larger than memory).
@@ -486,12 +559,18 @@ class Run:
         Returns
         -------
         np.ndarray
-            int8 spins (+-1) of the selected shape.
+            int8 configurations (Ising spins +-1, dimer site codes) of the selected shape.
         """
         if not self.has_configs:
             raise ValueError(f"{self.path}: run was written without configs")
+        return self.array("configs", sel)
+
+    def array(self, name: str, sel: Any = slice(None)) -> np.ndarray:
+        """Read a selection of the per-measurement dataset ``name`` from disk."""
+        if name not in (*self.arrays, *(("configs",) if self.has_configs else ())):
+            raise ValueError(f"{self.path}: no dataset {name!r}")
         with h5py.File(self.path, "r") as file:
-            return file["configs"][sel]
+            return file[name][sel]
 
 
 def read_run(path: PathLike) -> Run:
@@ -520,7 +599,9 @@ def read_run(path: PathLike) -> Run:
                 f"{path}: format_version {attrs.get('format_version')}, expected {FORMAT_VERSION}"
             )
         observables = {name: dset[()] for name, dset in file["observables"].items()}
-        return Run(path, attrs, observables, "configs" in file)
+        arrays = tuple(name for name, item in file.items()
+                       if isinstance(item, h5py.Dataset) and name != "configs")
+        return Run(path, attrs, observables, "configs" in file, arrays)
 
 
 def _to_python(value: Any) -> Any:

@@ -1,0 +1,290 @@
+"""The classical dimer model sampler: R replicas of close-packed dimers on an L x L torus.
+
+E = V N_par, N_par the number of plaquettes holding two parallel dimers (Alet et al. 2005;
+V < 0 aligns), k_B = 1; T = inf makes every covering equally likely. Directed-loop worms
+(:mod:`gpurg.models.dimer_rules`) change the winding numbers, so every topological sector is
+sampled. Each worm's random words are Philox blocks keyed by the seed and counted by (replica,
+worm, step), so a chain is the same on every backend and for any grouping of its sweeps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gpurg.backend import Backend, KernelFamily, get_backend
+from gpurg.backend.philox import STREAM_DIMER_START, STREAM_DIMER_WORM, seed_to_key
+from gpurg.errors import InputError
+from gpurg.models import dimer_numpy
+from gpurg.models.dimer_encodings import (
+    bonds,
+    columnar_order,
+    columnar_state,
+    dimer_correlations,
+    parallel_plaquettes,
+    staggered_state,
+    validate_codes,
+    winding_numbers,
+)
+from gpurg.models.dimer_rules import RULES, exit_thresholds
+from gpurg.models.ising import MAX_SWEEPS, check_schedule
+
+STARTS = ("columnar", "staggered", "random")
+# Per replica and measurement, shape (R,); the correlation functions below add a last axis.
+OBSERVABLES = ("e", "n_par", "wx", "wy", "w2", "cx", "cy", "col2", "worms", "worm_steps")
+CORRELATIONS = ("corr_long", "corr_trans")
+# Worm sweeps at T = inf from a columnar covering that make the "random" start; worms
+# decorrelate the free model within a few sweeps (their length grows like L^1.5).
+RANDOM_START_SWEEPS = 16
+# Sweeps' worth of worm steps run after the start to measure the mean worm length, from which
+# the number of worms per sweep is set (as in Sandvik & Moessner 2006).
+CALIBRATION_SWEEPS = 4
+_NO_LIMIT = 2**64 - 1
+_MAX_WORMS = 2**32 - 1  # per-replica worm counter (a Philox counter word)
+
+_WORMS = KernelFamily("dimer.cu", {
+    "dimer_worms": ("signed char*", "gpurg_u32*", "gpurg_u64*", "const gpurg_u64*", "int",
+                    "int", "gpurg_u32", "gpurg_u64", "gpurg_u32", "gpurg_u32", "gpurg_u32"),
+})
+
+
+@dataclass(frozen=True)
+class DimerModel:
+    """Physical parameters of the interacting dimer model on an L x L torus.
+
+    Attributes
+    ----------
+    L : int
+        Linear size (even, >= 4).
+    T : float
+        Temperature (> 0, ``math.inf`` for the non-interacting model), in units of |V|'s
+        energy scale.
+    V : float
+        Energy per plaquette with two parallel dimers (V < 0 favours columnar order).
+    """
+
+    L: int
+    T: float = math.inf
+    V: float = -1.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.L, bool) or not isinstance(self.L, (int, np.integer)):
+            raise InputError(f"L must be an integer, got {self.L!r}")
+        if self.L < 4 or self.L % 2:
+            raise InputError(f"L must be even and >= 4 (close-packed dimers), got {self.L}")
+        if self.L > 32768:
+            raise InputError(f"L must be <= 32768, got {self.L}")
+        if math.isnan(self.T) or self.T <= 0:
+            raise InputError(f"temperature T must be > 0 (or inf), got {self.T}")
+        if not math.isfinite(self.V):
+            raise InputError(f"interaction V must be a finite number, got {self.V}")
+
+    @property
+    def n_sites(self) -> int:
+        return self.L * self.L
+
+    @property
+    def steps_per_sweep(self) -> int:
+        """Worm steps a sweep aims at: one step moves one dimer (two sites), so L^2 / 2 steps
+        move about L^2 sites."""
+        return self.n_sites // 2
+
+
+class DimerSampler:
+    """Markov chains of the dimer model, R replicas at once, updated by directed-loop worms.
+
+    Parameters
+    ----------
+    model : DimerModel
+    replicas : int
+        Number of independent chains R (>= 1).
+    start : {"columnar", "staggered", "random"}
+        Horizontal columnar covering, the staggered covering (maximal winding), or a covering
+        made by :data:`RANDOM_START_SWEEPS` sweeps of free worms from the columnar one.
+    seed : int
+        In [0, 2^64); with the parameters it fixes the chain on every backend.
+    device : {"auto", "cpu", "gpu", "numpy"} or Backend
+    rule : {"minimal-bounce", "heat-bath"}
+        Solution of the directed-loop equations used at each worm step.
+    worms_per_sweep : int, optional
+        Worms per replica in one sweep. By default it is calibrated after the start: the
+        chains run :data:`CALIBRATION_SWEEPS` sweeps' worth of steps (L^2 / 2 each) and the
+        number is set so that a sweep averages about L^2 / 2 worm steps.
+
+    Attributes
+    ----------
+    codes : array
+        int8, shape (R, L, L), site codes 0..3 (direction of each site's partner: +x, +y,
+        -x, -y), on the backend's device.
+    worms, steps : array
+        uint32 (R,) worms and uint64 (R,) worm steps done per replica since the start
+        (the calibration worms included).
+    worms_per_sweep : int
+    sweeps_done : int
+        Sweeps performed since the calibration.
+    """
+
+    def __init__(self, model: DimerModel, *, replicas: int = 1, start: str = "columnar",
+                 seed: int = 0, device: str | Backend = "auto",
+                 rule: str = "minimal-bounce", worms_per_sweep: int | None = None) -> None:
+        if start not in STARTS:
+            raise InputError(f"unknown start {start!r}; allowed: {', '.join(STARTS)}")
+        if rule not in RULES:
+            raise InputError(f"unknown worm rule {rule!r}; allowed: {', '.join(RULES)}")
+        if isinstance(replicas, bool) or not isinstance(replicas, (int, np.integer)):
+            raise InputError(f"replicas must be an integer >= 1, got {replicas!r}")
+        if replicas < 1:
+            raise InputError(f"replicas must be >= 1, got {replicas}")
+        if worms_per_sweep is not None and not (
+                isinstance(worms_per_sweep, (int, np.integer)) and worms_per_sweep >= 1):
+            raise InputError(f"worms per sweep must be an integer >= 1, got {worms_per_sweep!r}")
+        if replicas * model.n_sites >= 2**31:
+            raise InputError(f"replicas * L^2 must be < 2^31, got {replicas} * {model.n_sites}")
+        self.model = model
+        self.replicas = int(replicas)
+        self.start = start
+        self.rule = rule
+        self.seed = int(seed)
+        self.key = seed_to_key(seed)
+        self.backend = get_backend(device)
+        self.sweeps_done = 0
+        xp = self.backend.xp
+        self._thresholds = xp.asarray(exit_thresholds(model.V, model.T, rule))
+        self.codes = xp.asarray(np.ascontiguousarray(np.broadcast_to(
+            staggered_state(model.L) if start == "staggered" else columnar_state(model.L),
+            (self.replicas, model.L, model.L)), dtype=np.int8))
+        self.worms = xp.zeros(self.replicas, dtype=np.uint32)
+        self.steps = xp.zeros(self.replicas, dtype=np.uint64)
+        if start == "random":
+            free = xp.asarray(exit_thresholds(0.0, math.inf))
+            self._worms(free, _MAX_WORMS, RANDOM_START_SWEEPS * model.steps_per_sweep,
+                        STREAM_DIMER_START)
+            self.worms[:] = 0
+            self.steps[:] = 0
+        if worms_per_sweep is None:
+            self._worms(self._thresholds, _MAX_WORMS,
+                        CALIBRATION_SWEEPS * model.steps_per_sweep, STREAM_DIMER_WORM)
+            worms = int(self.backend.asnumpy(self.worms).sum(dtype=np.uint64))
+            steps = int(self.backend.asnumpy(self.steps).sum(dtype=np.uint64))
+            # integer arithmetic: the same number on every backend
+            worms_per_sweep = max(1, (model.steps_per_sweep * worms + steps // 2) // steps)
+        self.worms_per_sweep = int(worms_per_sweep)
+        self._sync_counters()
+
+    # ----------------------------------------------------------------------------- state
+    def get_state(self) -> np.ndarray:
+        """Host copy of the site codes, int8 (R, L, L)."""
+        return self.backend.asnumpy(self.codes).copy()
+
+    def set_state(self, codes: np.ndarray, sweeps_done: int | None = None, *,
+                  worms: np.ndarray | None = None, steps: np.ndarray | None = None) -> None:
+        """Replace the coverings (int8 site codes, shape (R, L, L)).
+
+        To continue a chain exactly, also pass its ``sweeps_done`` and its per-replica
+        ``worms`` (uint32 (R,)) and ``steps`` (uint64 (R,)) counters; with only
+        ``sweeps_done``, the step counters are set to that sweep's nominal count.
+        """
+        codes = np.asarray(codes)
+        expected = (self.replicas, self.model.L, self.model.L)
+        if codes.shape != expected:
+            raise InputError(f"state must have shape {expected}, got {codes.shape}")
+        xp = self.backend.xp
+        self.codes = xp.asarray(validate_codes(codes))
+        if sweeps_done is not None:
+            self.sweeps_done = int(sweeps_done)
+            if steps is None:
+                steps = np.full(self.replicas, self.sweeps_done * self.model.steps_per_sweep)
+        for name, value, dtype in (("worms", worms, np.uint32), ("steps", steps, np.uint64)):
+            if value is not None:
+                value = np.asarray(value)
+                if value.shape != (self.replicas,):
+                    raise InputError(f"{name} must have shape ({self.replicas},), "
+                                     f"got {value.shape}")
+                setattr(self, name, xp.asarray(value.astype(dtype)))
+        self._sync_counters()
+
+    def _sync_counters(self) -> None:
+        # host copies: the baseline of the next measurement's worm counts, and the largest
+        # worm counter, which must not wrap
+        self._last = (self.backend.asnumpy(self.worms).copy(),
+                      self.backend.asnumpy(self.steps).copy())
+        self._most_worms = int(self._last[0].max())
+
+    # ---------------------------------------------------------------------------- updates
+    def sweep(self, n: int = 1) -> None:
+        """Advance every replica by ``n`` sweeps of :attr:`worms_per_sweep` worms each."""
+        if n <= 0:
+            return
+        if self.sweeps_done + n > MAX_SWEEPS:
+            raise InputError(f"a chain is limited to {MAX_SWEEPS} sweeps")
+        if self._most_worms + n * self.worms_per_sweep > _MAX_WORMS:
+            raise InputError(f"a chain is limited to {_MAX_WORMS} worms per replica")
+        self._most_worms += n * self.worms_per_sweep
+        self._worms(self._thresholds, n * self.worms_per_sweep, _NO_LIMIT, STREAM_DIMER_WORM)
+        self.sweeps_done += n
+
+    def _worms(self, thresholds: Any, n_worms: int, step_target: int, stream: int) -> None:
+        if not self.backend.uses_kernels:
+            dimer_numpy.worm_updates(self.codes, self.worms, self.steps, thresholds, n_worms,
+                                     step_target, stream, self.key)
+            return
+        _WORMS.launch(self.backend, "dimer_worms", self.replicas, self.codes, self.worms,
+                      self.steps, thresholds, self.model.L, self.replicas, n_worms,
+                      step_target, stream, *self.key)
+
+    # ------------------------------------------------------------------------ observables
+    def measure(self) -> dict[str, np.ndarray]:
+        """Observables of every replica now.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            float64 arrays of shape (R,): "e" energy per site (V N_par / L^2), "n_par"
+            parallel plaquettes per site, "wx", "wy" winding numbers, "w2" = wx^2 + wy^2,
+            "cx", "cy" columnar order parameter (|C| = 1 in a columnar covering), "col2" =
+            cx^2 + cy^2, "worms" and "worm_steps" the worms completed and their steps since
+            the previous measurement (a long worm can span several sweeps, so an interval
+            may hold none: the mean worm length is a ratio of sums); and of shape
+            (R, L/2 + 1): "corr_long", "corr_trans", the dimer-dimer correlations
+            <n(0) n(r)> along and across the dimers' direction (x and y averaged; not
+            connected: the uncorrelated value is 1/16).
+        """
+        to_host = self.backend.asnumpy
+        N = self.model.n_sites
+        n_par = to_host(parallel_plaquettes(self.codes)).astype(np.float64) / N
+        winding = to_host(winding_numbers(self.codes)).astype(np.float64)
+        order = to_host(columnar_order(self.codes))
+        corr = to_host(dimer_correlations(self.codes))
+        worms, steps = to_host(self.worms).copy(), to_host(self.steps).copy()
+        d_worms = (worms - self._last[0]).astype(np.float64)
+        d_steps = (steps - self._last[1]).astype(np.float64)
+        self._last = (worms, steps)
+        wx, wy = winding[:, 0], winding[:, 1]
+        cx, cy = order[:, 0], order[:, 1]
+        return {
+            "e": self.model.V * n_par, "n_par": n_par, "wx": wx, "wy": wy, "w2": wx**2 + wy**2,
+            "cx": cx, "cy": cy, "col2": cx**2 + cy**2, "worms": d_worms, "worm_steps": d_steps,
+            "corr_long": corr[:, 0], "corr_trans": corr[:, 1],
+        }
+
+    def bonds(self) -> Any:
+        """Bond occupancy of the current coverings, uint8 (R, 2, L, L) on the device."""
+        return bonds(self.codes)
+
+    def run(self, sweeps: int, *, thermalize: int = 0, every: int = 1
+            ) -> Iterator[dict[str, np.ndarray]]:
+        """Thermalize, then measure every ``every`` sweeps during ``sweeps`` sweeps.
+
+        Yields one :meth:`measure` dict per measurement (``sweeps // every`` in all); the
+        coverings of that moment are ``self.codes``.
+        """
+        check_schedule(sweeps, thermalize, every)
+        self.sweep(thermalize)
+        self.measure()  # worm lengths count from here
+        for _ in range(sweeps // every):
+            self.sweep(every)
+            yield self.measure()
