@@ -70,6 +70,17 @@ class Backend:
             self.xp.cuda.get_current_stream().synchronize()
 
 
+def array_module(a: Any) -> ModuleType:
+    """The array module of ``a``: ``cupy`` for a CuPy array, else ``numpy``.
+
+    CuPy is imported only when ``a`` already is a CuPy object, so this never starts CUDA on a
+    machine (or in a call) that does not use it.
+    """
+    if type(a).__module__.startswith("cupy"):
+        return importlib.import_module("cupy")
+    return np
+
+
 @functools.lru_cache(maxsize=1)
 def probe_gpu() -> tuple[ModuleType | None, str]:
     """Import CuPy and ask for a CUDA device.
