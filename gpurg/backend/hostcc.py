@@ -120,24 +120,28 @@ def _compiles(cxx: str, extra: tuple[str, ...]) -> bool:
         return proc.returncode == 0
 
 
-def _entry_point(name: str, params: Sequence[str]) -> str:
+def _entry_point(name: str, params: Sequence[str], parallel_threads: int) -> str:
     args = ", ".join(f"*({p}*)args[{i}]" for i, p in enumerate(params))
     return (
         f'extern "C" void gpurg_host_{name}(const unsigned int* grid, '
         f"const unsigned int* block, void** args) {{\n"
-        f"    gpurg_host::launch(grid, block, [&] {{ {name}({args}); }});\n}}\n"
+        f"    gpurg_host::launch(grid, block, [&] {{ {name}({args}); }}, {parallel_threads});\n"
+        f"}}\n"
     )
 
 
-def wrapper_source(source: str, kernels: Sequence[tuple[str, Sequence[str]]]) -> str:
-    """C++ translation unit that includes ``source`` and exports one entry per kernel."""
+def wrapper_source(source: str, kernels: Sequence[tuple[str, Sequence[str]]],
+                   parallel_threads: int = 4096) -> str:
+    """C++ translation unit that includes ``source`` and exports one entry per kernel; grids
+    of at least ``parallel_threads`` threads run on all cores."""
     parts = ['#include "host/cuda_host.h"', f'#include "{source}"', ""]
-    parts += [_entry_point(name, params) for name, params in kernels]
+    parts += [_entry_point(name, params, parallel_threads) for name, params in kernels]
     return "\n".join(parts)
 
 
 @functools.cache
-def load_library(source: str, kernels: tuple[tuple[str, tuple[str, ...]], ...]) -> ctypes.CDLL:
+def load_library(source: str, kernels: tuple[tuple[str, tuple[str, ...]], ...],
+                 parallel_threads: int = 4096) -> ctypes.CDLL:
     """Compile (or fetch from the cache) the host build of one kernel source file.
 
     Parameters
@@ -146,11 +150,13 @@ def load_library(source: str, kernels: tuple[tuple[str, tuple[str, ...]], ...]) 
         File name inside ``kernels/``, e.g. ``"ising.cu"``.
     kernels : tuple of (name, parameter C types)
         The ``extern "C"`` kernels to export.
+    parallel_threads : int
+        Smallest grid (in threads) that is spread over the cores with OpenMP.
     """
     compiler, why = find_compiler()
     if compiler is None:
         raise HostCompileError(why)
-    wrapper = wrapper_source(source, kernels)
+    wrapper = wrapper_source(source, kernels, parallel_threads)
     digest = hashlib.sha256()
     # -march=native code is only valid on this processor model (a shared home folder may
     # see several), so the processor is part of the key.

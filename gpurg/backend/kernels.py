@@ -28,6 +28,7 @@ _SCALAR_DTYPES = {
     "double": np.float64,
 }
 BLOCK = 256
+LONG_THREAD_BLOCK = 64
 _DIMS = ctypes.c_uint * 3
 
 
@@ -41,36 +42,47 @@ class KernelFamily:
     signatures : mapping of kernel name to its parameter C types
         Pointer types end in ``*``; scalars are ``int``, ``gpurg_u32``, ``gpurg_u64``,
         ``float`` or ``double``. They must match the kernel's declaration.
+    long_threads : bool
+        Each thread runs a long task (a whole Markov chain of worms, say). Such kernels
+        launch small blocks, so that a few hundred threads still fill every GPU
+        multiprocessor, and on the host every thread gets its own block, spread over the
+        cores whenever there are two.
     """
 
-    def __init__(self, source: str, signatures: Mapping[str, tuple[str, ...]]) -> None:
+    def __init__(self, source: str, signatures: Mapping[str, tuple[str, ...]], *,
+                 long_threads: bool = False) -> None:
         self.source = source
         self.signatures = dict(signatures)
+        self.long_threads = long_threads
         self._host_functions: dict[str, Any] = {}
 
     def launch(self, backend: Backend, name: str, n_threads: int, *args: Any) -> None:
-        """Run kernel ``name`` with at least ``n_threads`` threads (blocks of 256)."""
+        """Run kernel ``name`` with at least ``n_threads`` threads."""
         params = self.signatures[name]
         if len(args) != len(params):
             raise TypeError(f"{name} takes {len(params)} arguments, got {len(args)}")
-        grid = max(1, -(-int(n_threads) // BLOCK))
         if backend.name == "gpu":
+            block = LONG_THREAD_BLOCK if self.long_threads else BLOCK
+            grid = max(1, -(-int(n_threads) // block))
             fn = _cupy_module(self.source).get_function(name)
-            fn((grid,), (BLOCK,), tuple(_gpu_arg(p, a) for p, a in zip(params, args, strict=True)))
+            fn((grid,), (block,), tuple(_gpu_arg(p, a) for p, a in zip(params, args, strict=True)))
         elif backend.name == "cpu":
-            self._launch_host(name, params, grid, args)
+            block = 1 if self.long_threads else BLOCK
+            self._launch_host(name, params, max(1, -(-int(n_threads) // block)), block, args)
         else:
             raise ValueError(f"backend {backend.name!r} does not run kernels")
 
-    def _launch_host(self, name: str, params: tuple[str, ...], grid: int, args: tuple) -> None:
+    def _launch_host(self, name: str, params: tuple[str, ...], grid: int, block: int,
+                     args: tuple) -> None:
         fn = self._host_functions.get(name)
         if fn is None:  # small lattices launch often: look the entry point up once
             lib = hostcc.load_library(self.source, tuple(sorted(
-                (k, tuple(v)) for k, v in self.signatures.items())))
+                (k, tuple(v)) for k, v in self.signatures.items())),
+                2 if self.long_threads else 4096)
             fn = self._host_functions[name] = getattr(lib, f"gpurg_host_{name}")
         holders = [_host_arg(p, a) for p, a in zip(params, args, strict=True)]
         argv = (ctypes.c_void_p * len(holders))(*map(ctypes.addressof, holders))
-        fn(_DIMS(grid, 1, 1), _DIMS(BLOCK, 1, 1), argv)
+        fn(_DIMS(grid, 1, 1), _DIMS(block, 1, 1), argv)
 
 
 def _gpu_arg(param: str, value: Any) -> Any:

@@ -44,12 +44,19 @@ RANDOM_START_SWEEPS = 16
 # the number of worms per sweep is set (as in Sandvik & Moessner 2006).
 CALIBRATION_SWEEPS = 4
 _NO_LIMIT = 2**64 - 1
+# the kernel skips the neighbour look-ups when the table is this one (T = inf, no bounces)
+_FREE_THRESHOLDS = exit_thresholds(0.0, math.inf)
 _MAX_WORMS = 2**32 - 1  # per-replica worm counter (a Philox counter word)
 
 _WORMS = KernelFamily("dimer.cu", {
     "dimer_worms": ("signed char*", "gpurg_u32*", "gpurg_u64*", "const gpurg_u64*", "int",
-                    "int", "gpurg_u32", "gpurg_u64", "gpurg_u32", "gpurg_u32", "gpurg_u32"),
-})
+                    "int", "gpurg_u32", "gpurg_u64", "int", "gpurg_u32", "gpurg_u32", "gpurg_u32"),
+}, long_threads=True)
+
+
+def _device_table(xp: Any, thresholds: np.ndarray) -> tuple[Any, bool]:
+    """Exit thresholds on the device, and whether the kernel may take its T = inf path."""
+    return xp.asarray(thresholds), bool(np.array_equal(thresholds, _FREE_THRESHOLDS))
 
 
 @dataclass(frozen=True)
@@ -153,20 +160,19 @@ class DimerSampler:
         self.backend = get_backend(device)
         self.sweeps_done = 0
         xp = self.backend.xp
-        self._thresholds = xp.asarray(exit_thresholds(model.V, model.T, rule))
+        self._table = _device_table(xp, exit_thresholds(model.V, model.T, rule))
         self.codes = xp.asarray(np.ascontiguousarray(np.broadcast_to(
             staggered_state(model.L) if start == "staggered" else columnar_state(model.L),
             (self.replicas, model.L, model.L)), dtype=np.int8))
         self.worms = xp.zeros(self.replicas, dtype=np.uint32)
         self.steps = xp.zeros(self.replicas, dtype=np.uint64)
         if start == "random":
-            free = xp.asarray(exit_thresholds(0.0, math.inf))
-            self._worms(free, _MAX_WORMS, RANDOM_START_SWEEPS * model.steps_per_sweep,
-                        STREAM_DIMER_START)
+            self._worms(_device_table(xp, _FREE_THRESHOLDS), _MAX_WORMS,
+                        RANDOM_START_SWEEPS * model.steps_per_sweep, STREAM_DIMER_START)
             self.worms[:] = 0
             self.steps[:] = 0
         if worms_per_sweep is None:
-            self._worms(self._thresholds, _MAX_WORMS,
+            self._worms(self._table, _MAX_WORMS,
                         CALIBRATION_SWEEPS * model.steps_per_sweep, STREAM_DIMER_WORM)
             worms = int(self.backend.asnumpy(self.worms).sum(dtype=np.uint64))
             steps = int(self.backend.asnumpy(self.steps).sum(dtype=np.uint64))
@@ -224,17 +230,19 @@ class DimerSampler:
         if self._most_worms + n * self.worms_per_sweep > _MAX_WORMS:
             raise InputError(f"a chain is limited to {_MAX_WORMS} worms per replica")
         self._most_worms += n * self.worms_per_sweep
-        self._worms(self._thresholds, n * self.worms_per_sweep, _NO_LIMIT, STREAM_DIMER_WORM)
+        self._worms(self._table, n * self.worms_per_sweep, _NO_LIMIT, STREAM_DIMER_WORM)
         self.sweeps_done += n
 
-    def _worms(self, thresholds: Any, n_worms: int, step_target: int, stream: int) -> None:
+    def _worms(self, table: tuple[Any, bool], n_worms: int, step_target: int,
+               stream: int) -> None:
+        thresholds, free = table
         if not self.backend.uses_kernels:
             dimer_numpy.worm_updates(self.codes, self.worms, self.steps, thresholds, n_worms,
                                      step_target, stream, self.key)
             return
         _WORMS.launch(self.backend, "dimer_worms", self.replicas, self.codes, self.worms,
                       self.steps, thresholds, self.model.L, self.replicas, n_worms,
-                      step_target, stream, *self.key)
+                      step_target, int(free), stream, *self.key)
 
     # ------------------------------------------------------------------------ observables
     def measure(self) -> dict[str, np.ndarray]:

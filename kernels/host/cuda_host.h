@@ -81,12 +81,15 @@ inline void gpurg_host_philox_x4(unsigned int* x, unsigned int* y, unsigned int*
 #endif
 
 namespace gpurg_host {
-// grid and block are (x, y, z); body is the kernel call with its arguments bound.
+// grid and block are (x, y, z); body is the kernel call with its arguments bound. Grids of
+// fewer than parallel_threads threads run serially: waking the thread team costs more than a
+// few blocks of light work (kernels whose threads run long tasks set it low).
 template <typename Body>
-void launch(const unsigned int* grid, const unsigned int* block, Body body) {
+void launch(const unsigned int* grid, const unsigned int* block, Body body,
+            long long parallel_threads = 4096) {
     const long long nblocks = (long long)grid[0] * grid[1] * grid[2];
-    // Waking the thread team costs more than a few blocks of work: small grids run serially.
-#pragma omp parallel for schedule(static) if (nblocks * block[0] * block[1] * block[2] >= 4096)
+#pragma omp parallel for schedule(static) \
+    if (nblocks > 1 && nblocks * block[0] * block[1] * block[2] >= parallel_threads)
     for (long long b = 0; b < nblocks; ++b) {
         grid_dim = dim3{grid[0], grid[1], grid[2]};
         block_dim = dim3{block[0], block[1], block[2]};
