@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from rich.progress import (
 )
 
 from gpurg.backend import DEVICES
+from gpurg.stats import Estimate
 
 console = Console()
 err_console = Console(stderr=True)
@@ -54,3 +56,11 @@ def sweep_progress(description: str) -> Iterator:
 def print_error(message: str) -> None:
     """One line on stderr, never wrapped or styled."""
     print(f"error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def exact_cells(est: Estimate, exact: float | None) -> list[str]:
+    """Table cells: the exact value and the estimate's deviation from it in standard errors."""
+    if exact is None:
+        return ["", ""]
+    z = (est.value - exact) / est.error if est.error > 0 else math.nan
+    return [f"{exact:.7g}", "" if math.isnan(z) else f"{z:+.1f}σ"]

@@ -9,11 +9,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from gpurg.cli.common import DeviceOption, console, err_console, sweep_progress
+from gpurg.cli.common import DeviceOption, console, err_console, exact_cells, sweep_progress
 from gpurg.models.ising import IsingModel
 from gpurg.models.ising_exact import exact_reference
 from gpurg.sampling import IsingRun, sample_ising
-from gpurg.stats import Estimate
 
 app = typer.Typer(help="The 2D Ising model.", no_args_is_help=True)
 
@@ -86,14 +85,6 @@ def summary_table(run: IsingRun, model: IsingModel, algorithm: str) -> Table:
         tau = "" if math.isnan(est.tau_int) else f"{est.tau_int:.2f}"
         row = [label, est.format(), tau]
         if exact:
-            row += _exact_cells(est, exact.get(key))
+            row += exact_cells(est, exact.get(key))
         table.add_row(*row)
     return table
-
-
-def _exact_cells(est: Estimate, exact: float | None) -> list[str]:
-    """The exact value and the estimate's deviation from it in standard errors."""
-    if exact is None:
-        return ["", ""]
-    z = (est.value - exact) / est.error if est.error > 0 else math.nan
-    return [f"{exact:.7g}", "" if math.isnan(z) else f"{z:+.1f}σ"]

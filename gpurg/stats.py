@@ -41,7 +41,9 @@ __all__ = [
     "integrated_autocorrelation_time",
     "jackknife",
     "mean_with_error",
+    "summarize_dimer",
     "summarize_ising",
+    "summarize_profile",
 ]
 
 SOKAL_WINDOW = 6.0
@@ -63,6 +65,7 @@ DEFAULT_TIME_BLOCKS = 16
 """Number of contiguous time blocks of the jackknife when replicas are too few."""
 
 ISING_KEYS = ("e", "m", "abs_m", "m2", "m4")
+DIMER_KEYS = ("e", "n_par", "wx", "wy", "w2", "cx", "cy", "col2")
 
 _SHAPE_NAMES = {1: "(n_measurements,)", 2: "(n_measurements, n_replicas)"}
 
@@ -375,6 +378,53 @@ def summarize_ising(
         lambda m2, abs_m: n_sites * (m2 - abs_m**2) / temperature, data["m2"], data["abs_m"]
     )
     return result
+
+
+def summarize_dimer(obs: dict[str, np.ndarray]) -> dict[str, Estimate]:
+    """Standard dimer-model observables with errors.
+
+    Parameters
+    ----------
+    obs : dict[str, np.ndarray]
+        Per-measurement observables of :meth:`gpurg.models.dimer.DimerSampler.measure`,
+        float64 of the same shape ``(n, R)``: ``"e"``, ``"n_par"``, ``"wx"``, ``"wy"``,
+        ``"w2"``, ``"cx"``, ``"cy"``, ``"col2"``, ``"worms"``, ``"worm_steps"``.
+
+    Returns
+    -------
+    dict[str, Estimate]
+        The first eight from :func:`mean_with_error`, and ``"worm_length"``, the mean
+        number of steps per worm (a ratio of sums, by :func:`jackknife`).
+    """
+    keys = (*DIMER_KEYS, "worms", "worm_steps")
+    missing = [k for k in keys if k not in obs]
+    if missing:
+        raise ValueError(f"obs is missing keys {missing}; expected {list(keys)}")
+    data = {k: _validated(obs[k], f"obs[{k!r}]", (2,), 1) for k in keys}
+    result = {k: mean_with_error(data[k]) for k in DIMER_KEYS}
+    result["worm_length"] = jackknife(lambda steps, worms: steps / worms, data["worm_steps"],
+                                      data["worms"])
+    return result
+
+
+def summarize_profile(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and error of each component of a measured function, e.g. C(r).
+
+    Parameters
+    ----------
+    x : np.ndarray
+        float64, shape ``(n, R, m)``: m values per measurement and replica.
+
+    Returns
+    -------
+    (mean, error) : tuple of np.ndarray
+        float64, shape ``(m,)`` each; errors as in :func:`mean_with_error`.
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != 3:
+        raise ValueError(f"x must have shape (n_measurements, n_replicas, m); got {arr.shape}")
+    estimates = [mean_with_error(arr[:, :, k]) for k in range(arr.shape[2])]
+    return (np.array([e.value for e in estimates]), np.array([e.error for e in estimates]))
 
 
 def _validated(

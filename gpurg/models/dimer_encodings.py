@@ -19,7 +19,6 @@ of the same module, computed without loops over sites or configurations.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import numpy as np
 from gpurg.backend.device import array_module
 from gpurg.backend.philox import STREAM_DIMER_NOISE, philox4x32, seed_to_key
 from gpurg.errors import InputError
+from gpurg.io.hdf5 import atomic_output
 
 DX = (1, 0, -1, 0)
 DY = (0, 1, 0, -1)
@@ -576,19 +576,9 @@ def save_rsmi_ne(path: str | os.PathLike, codes: Any, noise: str = "none", key: 
     images = to_rsmi_ne(codes, noise=noise, key=key, counter=counter)
     if array_module(images) is not np:
         images = images.get()
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"cannot write {path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, images)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_output(path, (".npy",)) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, images)
+    return Path(path)
 
 
 def load_rsmi_ne(path: str | os.PathLike) -> np.ndarray:

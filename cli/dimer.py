@@ -1,0 +1,214 @@
+"""``gpurg dimer ...``: sample the classical dimer model, convert between encodings."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from gpurg.cli.common import DeviceOption, console, err_console, exact_cells, sweep_progress
+from gpurg.errors import InputError
+from gpurg.io.hdf5 import RunWriter, atomic_output, check_output_path, read_run
+from gpurg.models.dimer import DimerModel
+from gpurg.models.dimer_encodings import (
+    NOISES,
+    from_rsmi_ne,
+    to_image,
+    validate_codes,
+)
+from gpurg.models.dimer_exact import exact_reference
+from gpurg.sampling import DimerRun, sample_dimer
+
+app = typer.Typer(help="The classical dimer model (close-packed, square torus).",
+                  no_args_is_help=True)
+
+# Print order and labels of the summary table.
+_ROWS = (
+    ("e", "energy per site e"),  # V N_par / L²
+    ("n_par", "N_∥ / L²"),
+    ("col2", "columnar order |C|²"),
+    ("cx", "C_x"),
+    ("cy", "C_y"),
+    ("w2", "winding W_x² + W_y²"),
+    ("wx", "W_x"),
+    ("wy", "W_y"),
+    ("worm_length", "mean worm length"),
+)
+_MAX_CORRELATION_ROWS = 8
+_CONVERT_FORMATS = ("rsmi-ne", "codes", "image")
+
+
+@app.command()
+def sample(
+    size: int = typer.Option(16, "--size", "-L", help="Linear size L (even, >= 4)."),
+    temperature: float = typer.Option(
+        math.inf, "--temperature", "-T", help="Temperature, or inf (all coverings equal)."
+    ),
+    interaction: float = typer.Option(
+        -1.0, "--interaction", "-V", help="Energy V per plaquette of two parallel dimers."
+    ),
+    replicas: int = typer.Option(16, "--replicas", "-R", help="Independent chains."),
+    sweeps: int = typer.Option(1000, "--sweeps", help="Sampling sweeps after thermalization."),
+    thermalize: int = typer.Option(100, "--thermalize", help="Sweeps discarded first."),
+    every: int = typer.Option(1, "--every", help="Measure every k sweeps."),
+    start: str = typer.Option("random", "--start", help="columnar, staggered or random."),
+    rule: str = typer.Option("minimal-bounce", "--rule",
+                             help="Directed-loop solution: minimal-bounce or heat-bath."),
+    worms_per_sweep: int | None = typer.Option(
+        None, "--worms-per-sweep", help="Worms per sweep (default: calibrated to L²/2 steps)."
+    ),
+    device: str = DeviceOption,
+    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="HDF5 file to write."),
+    noise: str = typer.Option(
+        "none", "--noise", help="Image decoration: none, correlated or independent (implies "
+        "--encoding image)."
+    ),
+    encoding: str = typer.Option("codes", "--encoding",
+                                 help="codes, or image: also store 2L x 2L images."),
+    configs: bool = typer.Option(True, "--configs/--no-configs",
+                                 help="Store the site codes of every measurement."),
+) -> None:
+    """Sample close-packed dimers on an L x L torus with directed-loop worms and report
+    observables with errors."""
+    model = DimerModel(size, temperature, interaction)
+    with (sweep_progress(f"dimers L={size} T={temperature:g}") as update,
+          warnings.catch_warnings(record=True) as caught):
+        warnings.simplefilter("always", RuntimeWarning)
+        run = sample_dimer(model, replicas=replicas, start=start, rule=rule,
+                           worms_per_sweep=worms_per_sweep, seed=seed, sweeps=sweeps,
+                           thermalize=thermalize, every=every, device=device, output=output,
+                           store_configs=configs, encoding=encoding, noise=noise,
+                           progress=update)
+    console.print(summary_table(run, model, rule))
+    console.print(correlation_table(run, model))
+    for note in dict.fromkeys(str(w.message) for w in caught):  # each distinct note once
+        err_console.print(f"note: {note}", style="yellow", highlight=False)
+    if run.output is not None:
+        err_console.print(f"wrote {run.n_measurements} measurements to {run.output}")
+
+
+def summary_table(run: DimerRun, model: DimerModel, rule: str) -> Table:
+    """Rich table of the run's observables: value ± error, τ_int, and exact values where an
+    enumeration of the torus gives them (L = 4, 6)."""
+    title = (f"dimers L={model.L} T={model.T:g} V={model.V:g} · {rule}, "
+             f"{run.worms_per_sweep} worms/sweep · {run.observables['e'].shape[1]} replicas × "
+             f"{run.n_measurements} measurements · {run.backend.name} "
+             f"({run.backend.device_name}) · {run.seconds:.2f} s")
+    exact = exact_reference(model.L, model.V, model.T) if model.L in (4, 6) else {}
+    if exact:
+        exact = {**exact, "w2": exact["wx2"] + exact["wy2"], "wx": 0.0, "wy": 0.0}
+    table = Table(title=title, title_justify="left")
+    table.add_column("observable")
+    table.add_column("value ± error", justify="right")
+    table.add_column("τ_int", justify="right")
+    if exact:
+        table.add_column("exact", justify="right")
+        table.add_column("deviation", justify="right")
+    for key, label in _ROWS:
+        est = run.summary[key]
+        tau = "" if math.isnan(est.tau_int) else f"{est.tau_int:.2f}"
+        row = [label, est.format(), tau]
+        if exact:
+            row += exact_cells(est, exact.get(key))
+        table.add_row(*row)
+    return table
+
+
+def correlation_table(run: DimerRun, model: DimerModel) -> Table:
+    """Connected dimer-dimer correlations C(r) - 1/16 along and across the dimers, with the
+    exact values where an enumeration gives them (L = 4, 6)."""
+    table = Table(title="dimer-dimer correlations <n(0) n(r)> - 1/16", title_justify="left")
+    table.add_column("r", justify="right")
+    exact = exact_reference(model.L, model.V, model.T)["corr"] if model.L in (4, 6) else None
+    for name in ("along", "across"):
+        table.add_column(name, justify="right")
+        if exact is not None:
+            table.add_column("exact", justify="right")
+    for r in range(1, min(model.L // 2, _MAX_CORRELATION_ROWS) + 1):
+        row = [str(r)]
+        for i, key in enumerate(("corr_long", "corr_trans")):
+            mean, error = run.correlations[key]
+            row.append(f"{mean[r] - 1 / 16:+.5f} ± {error[r]:.5f}")
+            if exact is not None:
+                row.append(f"{exact[i, r] - 1 / 16:+.5f}")
+        table.add_row(*row)
+    return table
+
+
+@app.command()
+def convert(
+    source: Path = typer.Argument(..., help="A gpurg .h5 run file, or an .npy array of site "
+                                  "codes (N, L, L) or of images (N, 2L, 2L) such as RSMI-NE's."),
+    target: Path = typer.Argument(..., help="The file to write: .npy or .h5."),
+    to: str = typer.Option("rsmi-ne", "--to", help="Array written to an .npy target: "
+                           "rsmi-ne (float64 0/1 images), codes (int8) or image (uint8)."),
+    noise: str | None = typer.Option(
+        None, "--noise", help="Redraw the vertex/face decoration of the images: none, "
+        "correlated or independent (default: keep the source's images, else none)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the noise bits."),
+) -> None:
+    """Convert dimer coverings between site codes, 2L x 2L images and RSMI-NE's layout."""
+    if to not in _CONVERT_FORMATS:
+        raise InputError(f"unknown format {to!r}; allowed: {', '.join(_CONVERT_FORMATS)}")
+    if noise is not None and noise not in NOISES:
+        raise InputError(f"unknown noise {noise!r}; allowed: {', '.join(NOISES)}")
+    suffix = target.suffix.lower()
+    if suffix not in (".npy", ".h5", ".hdf5"):
+        raise InputError(f"{target}: target must end in .npy, .h5 or .hdf5")
+    check_output_path(target, None)
+    codes, images = _read_coverings(source)
+    if images is None or noise is not None:
+        images = to_image(codes, noise=noise or "none", key=seed)
+    n, L = codes.shape[0], codes.shape[-1]
+    if suffix == ".npy":
+        # RSMI-NE reads float64 0/1 images (see gpurg.models.dimer_encodings.to_rsmi_ne)
+        array = {"rsmi-ne": images.astype(np.float64), "codes": codes, "image": images}[to]
+        with atomic_output(target, (".npy",)) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, array)
+    else:
+        attrs = {"model": "dimer", "L": L, "replicas": 1, "source": str(source.resolve())}
+        with RunWriter(target, attrs, (), (1, L, L),
+                       {"images": (np.uint8, (1, 2 * L, 2 * L))}) as writer:
+            for i in range(n):
+                writer.append({}, codes[i : i + 1], {"images": images[i : i + 1]})
+    err_console.print(f"wrote {n} coverings of L={L} to {target}")
+
+
+def _read_coverings(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Coverings of a run file or an .npy array: int8 codes (N, L, L) and, when the source
+    holds images, uint8 images (N, 2L, 2L) with their vertex and face pixels."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if path.suffix.lower() in (".h5", ".hdf5"):
+        try:
+            run = read_run(path)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path}: not a gpurg run file ({exc})") from exc
+        if run.attrs.get("model") != "dimer" or not run.has_configs:
+            raise InputError(f"{path}: not a dimer run with stored configurations")
+        codes = run.configs()
+        L = codes.shape[-1]
+        images = run.array("images") if "images" in run.arrays else None
+        return (codes.reshape(-1, L, L),
+                None if images is None else images.reshape(-1, 2 * L, 2 * L))
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable .npy array ({exc})") from exc
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 3 or array.shape[1] != array.shape[2]:
+        raise InputError(f"{path}: expected an array of shape (N, L, L) or (N, 2L, 2L), "
+                         f"got {array.shape}")
+    if np.issubdtype(array.dtype, np.integer) and array.size and array.max() > 1:
+        return validate_codes(array), None
+    images = np.asarray(array)
+    if not np.isin(images, (0, 1)).all():
+        raise InputError(f"{path}: image pixels must be 0 or 1")
+    codes = from_rsmi_ne(images)
+    return codes, images.astype(np.uint8)
