@@ -254,6 +254,8 @@ def _sample(sampler: Sampler, sweeps: int, thermalize: int, every: int,
     rows: list[dict[str, np.ndarray]] = []
     with writer if writer is not None else contextlib.nullcontext():
         _thermalize(sampler, thermalize, progress, total)
+        if isinstance(sampler, DimerSampler) and thermalize:
+            sampler.end_thermalization()
         for obs in sampler.run(sweeps, every=every):
             if writer is not None:
                 configs, arrays = row(len(rows))

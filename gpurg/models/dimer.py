@@ -120,7 +120,9 @@ class DimerSampler:
     worms_per_sweep : int, optional
         Worms per replica in one sweep. By default it is calibrated after the start: the
         chains run :data:`CALIBRATION_SWEEPS` sweeps' worth of steps (L^2 / 2 each) and the
-        number is set so that a sweep averages about L^2 / 2 worm steps.
+        number is set so that a sweep averages about L^2 / 2 worm steps; :meth:`run`
+        calibrates it again on the thermalization sweeps (worms are far longer in the
+        disordered start than in an ordered phase).
 
     Attributes
     ----------
@@ -171,15 +173,13 @@ class DimerSampler:
                         RANDOM_START_SWEEPS * model.steps_per_sweep, STREAM_DIMER_START)
             self.worms[:] = 0
             self.steps[:] = 0
-        if worms_per_sweep is None:
+        self.calibrated = worms_per_sweep is None
+        self.worms_per_sweep = 0 if worms_per_sweep is None else int(worms_per_sweep)
+        self._sync_counters()
+        if self.calibrated:
             self._worms(self._table, _MAX_WORMS,
                         CALIBRATION_SWEEPS * model.steps_per_sweep, STREAM_DIMER_WORM)
-            worms = int(self.backend.asnumpy(self.worms).sum(dtype=np.uint64))
-            steps = int(self.backend.asnumpy(self.steps).sum(dtype=np.uint64))
-            # integer arithmetic: the same number on every backend
-            worms_per_sweep = max(1, (model.steps_per_sweep * worms + steps // 2) // steps)
-        self.worms_per_sweep = int(worms_per_sweep)
-        self._sync_counters()
+            self.calibrate()
 
     # ----------------------------------------------------------------------------- state
     def get_state(self) -> np.ndarray:
@@ -213,11 +213,23 @@ class DimerSampler:
                 setattr(self, name, xp.asarray(value.astype(dtype)))
         self._sync_counters()
 
+    def calibrate(self) -> None:
+        """Set :attr:`worms_per_sweep` so that a sweep averages L^2 / 2 steps, from the worms
+        run since the previous calibration (or the start), pooled over the replicas."""
+        worms = self.backend.asnumpy(self.worms).astype(np.int64) - self._mark[0]
+        steps = self.backend.asnumpy(self.steps).astype(np.int64) - self._mark[1]
+        total_worms, total_steps = int(worms.sum()), int(steps.sum())
+        if total_steps > 0:  # integer arithmetic: the same number on every backend
+            self.worms_per_sweep = max(1, (self.model.steps_per_sweep * total_worms
+                                           + total_steps // 2) // total_steps)
+        self._sync_counters()
+
     def _sync_counters(self) -> None:
         # host copies: the baseline of the next measurement's worm counts, and the largest
         # worm counter, which must not wrap
         self._last = (self.backend.asnumpy(self.worms).copy(),
                       self.backend.asnumpy(self.steps).copy())
+        self._mark = (self._last[0].astype(np.int64), self._last[1].astype(np.int64))
         self._most_worms = int(self._last[0].max())
 
     # ---------------------------------------------------------------------------- updates
@@ -232,6 +244,20 @@ class DimerSampler:
         self._most_worms += n * self.worms_per_sweep
         self._worms(self._table, n * self.worms_per_sweep, _NO_LIMIT, STREAM_DIMER_WORM)
         self.sweeps_done += n
+
+    def end_thermalization(self) -> None:
+        """Recalibrate the worms per sweep on the thermalization sweeps (unless they were
+        given), and count worms for the next measurement from here."""
+        if self.calibrated:
+            self.calibrate()
+        else:
+            self._sync_counters()
+
+    def thermalize(self, n: int) -> None:
+        """Run ``n`` sweeps, then :meth:`end_thermalization` (if ``n`` > 0)."""
+        if n > 0:
+            self.sweep(n)
+            self.end_thermalization()
 
     def _worms(self, table: tuple[Any, bool], n_worms: int, step_target: int,
                stream: int) -> None:
@@ -291,8 +317,7 @@ class DimerSampler:
         coverings of that moment are ``self.codes``.
         """
         check_schedule(sweeps, thermalize, every)
-        self.sweep(thermalize)
-        self.measure()  # worm lengths count from here
+        self.thermalize(thermalize)
         for _ in range(sweeps // every):
             self.sweep(every)
             yield self.measure()
