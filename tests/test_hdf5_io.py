@@ -197,3 +197,45 @@ def test_atomic_output(tmp_path: Path) -> None:
         raise OSError("disk full")
     assert path.read_bytes() == b"png"
     assert os.listdir(tmp_path) == ["plot.png"]
+
+
+def test_shaped_observables_and_extra_arrays_round_trip(tmp_path: Path) -> None:
+    """Per-replica functions (a correlation C(r)) and further per-measurement datasets (the
+    dimer model's images) are stored row by row like the configurations."""
+    path = tmp_path / "dimer.h5"
+    rng = np.random.default_rng(5)
+    corr = rng.normal(size=(4, R, 5))
+    energy = rng.normal(size=(4, R))
+    images = rng.integers(0, 2, size=(4, R, 2 * L, 2 * L), dtype=np.uint8)
+    with RunWriter(path, {"model": "dimer"}, {"e": (), "corr": (5,)}, (R, L, L),
+                   {"images": (np.uint8, (R, 2 * L, 2 * L))}) as writer:
+        for i in range(4):
+            writer.append({"e": energy[i], "corr": corr[i]},
+                          np.zeros((R, L, L), np.int8), {"images": images[i]})
+    run = read_run(path)
+    np.testing.assert_array_equal(run.observables["corr"], corr)
+    np.testing.assert_array_equal(run.observables["e"], energy)
+    assert run.arrays == ("images",)
+    np.testing.assert_array_equal(run.array("images"), images)
+    np.testing.assert_array_equal(run.array("images", (2, 1)), images[2, 1])
+    with pytest.raises(ValueError, match="no dataset"):
+        run.array("spins")
+
+
+def test_extra_arrays_are_checked(tmp_path: Path) -> None:
+    path = tmp_path / "dimer.h5"
+    spec = {"images": (np.uint8, (R, 4, 4))}
+    with pytest.raises(ValueError, match="replicas"):
+        RunWriter(path, {}, NAMES, (R, L, L), {"images": (np.uint8, (R + 1, 4, 4))})
+    with pytest.raises(ValueError, match="invalid array name"):
+        RunWriter(path, {}, NAMES, (R, L, L), {"configs": (np.uint8, (R, 4, 4))})
+    obs = {name: np.zeros(R) for name in NAMES}
+    with pytest.raises(ValueError, match="uint8"), RunWriter(path, {}, NAMES, None, spec) as w:
+        w.append(obs, None, {"images": np.zeros((R, 4, 4), np.int16)})
+    with pytest.raises(ValueError, match="arrays mismatch"), \
+            RunWriter(path, {}, NAMES, None, spec) as w:
+        w.append(obs)
+    with pytest.raises(ValueError, match=r"expected \(R, 5\)"), \
+            RunWriter(path, {}, {"corr": (5,)}, None) as w:
+        w.append({"corr": np.zeros((R, 4))})
+    assert os.listdir(tmp_path) == []

@@ -430,8 +430,9 @@ class RunWriter:
         for name, row in zip(self._names, rows, strict=True):
             value_shape = self._value_shapes[name]
             if row.shape[1:] != value_shape or (width is not None and len(row) != width):
+                expected = ", ".join(map(str, ("R" if width is None else width, *value_shape)))
                 raise ValueError(f"observable {name!r}: shape {row.shape}, "
-                                 f"expected {(width, *value_shape)}")
+                                 f"expected ({expected}{',' if not value_shape else ''})")
             width = len(row)
         return rows
 
