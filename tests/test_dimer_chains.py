@@ -22,6 +22,7 @@ from gpurg.models.dimer_encodings import (
     validate_codes,
     winding_numbers,
 )
+from gpurg.models.dimer_numpy import worm_updates
 from gpurg.models.dimer_rules import exit_thresholds
 
 CASES = [  # (L, T, V, rule): free, aligning, repulsive, odd multiples of 2, heat-bath
@@ -95,26 +96,24 @@ def test_seed_changes_the_chain(cpu_kernels) -> None:
     assert not np.array_equal(a.get_state(), b.get_state())
 
 
-def test_free_path_equals_the_table_path(cpu_kernels, numpy_backend) -> None:
-    """At T = inf the kernel skips the neighbour look-ups; the general path with the same
-    table must make the same choices."""
-    from gpurg.backend import get_backend
-
-    cpu = get_backend("cpu")
-    L, R = 12, 9
-    table = exit_thresholds(0.0, math.inf)
+@pytest.mark.parametrize("L", [6, 12])
+def test_every_worm_kernel_equals_numpy(cpu_kernels, L) -> None:
+    """The GPU's one-worm-per-thread kernel and the host's four-worm one, each on its general
+    table path and (at T = inf) on the path that skips the neighbours, against NumPy."""
+    R, n_worms, key = 9, 40, (5, 6)  # R not a multiple of 4: the last thread has idle lanes
     start = DimerSampler(DimerModel(L), replicas=R, start="random", seed=3,
                          worms_per_sweep=1, device="cpu").get_state()
-    results = []
-    for free in (0, 1):
-        codes = start.copy()
-        worms = np.zeros(R, np.uint32)
-        steps = np.zeros(R, np.uint64)
-        _WORMS.launch(cpu, "dimer_worms", R, codes, worms, steps, table, L, R, 40, 2**64 - 1,
-                      free, 4, 5, 6)
-        results.append((codes, worms, steps))
-    for a, b in zip(*results, strict=True):
-        np.testing.assert_array_equal(a, b)
+    for table, frees in ((exit_thresholds(-1.0, 0.9), (0,)),
+                         (exit_thresholds(0.0, math.inf), (0, 1))):
+        ref = (start.copy(), np.zeros(R, np.uint32), np.zeros(R, np.uint64))
+        worm_updates(*ref, table, n_worms, 2**64 - 1, 4, key)
+        for name, per_thread in (("dimer_worms", 1), ("dimer_worms_x4", 4)):
+            for free in frees:
+                out = (start.copy(), np.zeros(R, np.uint32), np.zeros(R, np.uint64))
+                _WORMS.launch(cpu_kernels, name, -(-R // per_thread), *out, table, L, R,
+                              n_worms, 2**64 - 1, free, 4, *key)
+                for a, b in zip(out, ref, strict=True):
+                    np.testing.assert_array_equal(a, b, err_msg=f"{name} free={free}")
 
 
 def test_state_round_trip_continues_the_chain(cpu_kernels) -> None:

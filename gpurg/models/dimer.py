@@ -49,9 +49,13 @@ _FREE_THRESHOLDS = exit_thresholds(0.0, math.inf)
 _MAX_WORMS = 2**32 - 1  # per-replica worm counter (a Philox counter word)
 
 _WORMS = KernelFamily("dimer.cu", {
-    "dimer_worms": ("signed char*", "gpurg_u32*", "gpurg_u64*", "const gpurg_u64*", "int",
-                    "int", "gpurg_u32", "gpurg_u64", "int", "gpurg_u32", "gpurg_u32", "gpurg_u32"),
+    name: ("signed char*", "gpurg_u32*", "gpurg_u64*", "const gpurg_u64*", "int", "int",
+           "gpurg_u32", "gpurg_u64", "int", "gpurg_u32", "gpurg_u32", "gpurg_u32")
+    for name in ("dimer_worms", "dimer_worms_x4")
 }, long_threads=True)
+# replicas per thread of each worm kernel: on the host four interleaved worms overlap their
+# chains of dependent loads, a GPU hides latency with other warps instead
+WORM_KERNELS = {"gpu": ("dimer_worms", 1), "cpu": ("dimer_worms_x4", 4)}
 
 
 def _device_table(xp: Any, thresholds: np.ndarray) -> tuple[Any, bool]:
@@ -266,8 +270,9 @@ class DimerSampler:
             dimer_numpy.worm_updates(self.codes, self.worms, self.steps, thresholds, n_worms,
                                      step_target, stream, self.key)
             return
-        _WORMS.launch(self.backend, "dimer_worms", self.replicas, self.codes, self.worms,
-                      self.steps, thresholds, self.model.L, self.replicas, n_worms,
+        name, per_thread = WORM_KERNELS[self.backend.name]
+        _WORMS.launch(self.backend, name, -(-self.replicas // per_thread), self.codes,
+                      self.worms, self.steps, thresholds, self.model.L, self.replicas, n_worms,
                       step_target, int(free), stream, *self.key)
 
     # ------------------------------------------------------------------------ observables
