@@ -3,6 +3,7 @@ test_cli.py for the helpers and the forked driver of the cheap bad-input cases).
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -61,6 +62,10 @@ BAD_INPUT = [
                  id="convert-bad-target"),
     pytest.param(["dimer", "convert", "absent.h5", "out.npy", "--to", "png"], ("png",),
                  id="convert-bad-format"),
+    pytest.param(["bench", "dimer", "--device", "cpu", "--sizes", "7", "--seconds", "0.05"],
+                 ("--sizes", "7"), id="bench-odd-size"),
+    pytest.param(["bench", "dimer", "--device", "cpu", "--models", "warm"], ("warm", "free"),
+                 id="bench-unknown-model"),
 ]
 
 
@@ -177,3 +182,13 @@ def test_dimer_help(tmp_path: Path) -> None:
     result = run_gpurg(["dimer", "sample", "--help"], tmp_path)
     assert_ok(result)
     assert "--interaction" in result.stdout and "--noise" in result.stdout
+
+
+def test_bench_dimer_json(tmp_path: Path) -> None:
+    result = run_gpurg(["bench", "dimer", "--device", "cpu", "--sizes", 8, "--replicas", 4,
+                        "--seconds", 0.05, "--models", "free,interacting", "--json"], tmp_path)
+    assert_ok(result)
+    records = json.loads(result.stdout)
+    assert [(r["model"], r["L"], r["replicas"]) for r in records] == [
+        ("free", 8, 4), ("interacting", 8, 4)]
+    assert all(r["steps_per_ns"] > 0 and r["steps"] > 0 for r in records)
