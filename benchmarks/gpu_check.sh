@@ -14,15 +14,23 @@ export PYTHONPATH="$site"
 gpurg() { (cd "$site" && python3 -c 'import sys; from gpurg.cli.main import main; main(sys.argv[1:])' "$@"); }
 gpurg info | tee "$out/info.txt"
 gpurg selftest --device gpu | tee "$out/selftest.txt"
-python3 -m pytest -q -m gpu tests/test_gpu.py -p no:cacheprovider 2>&1 | tee "$out/pytest_gpu.txt"
+python3 -m pytest -q -m gpu tests/test_gpu.py tests/test_gpu_dimer.py tests/test_dimer_encodings.py \
+    -p no:cacheprovider 2>&1 | tee "$out/pytest_gpu.txt"
 python3 benchmarks/gpu_variants.py | tee "$out/variants.txt"
 gpurg bench ising --device gpu --seconds 0.3 --json > "$out/bench_gpu.json"
 gpurg bench ising --device cpu --sizes 256,1024 --replicas 1,16 --seconds 0.3 --json \
     > "$out/bench_cpu.json"
+gpurg bench dimer --device gpu --seconds 0.3 --json > "$out/bench_dimer_gpu.json"
+gpurg bench dimer --device cpu --sizes 64 --replicas 16,256 --seconds 0.3 --json \
+    > "$out/bench_dimer_cpu.json"
 python3 - "$out" <<'PY'
 import json, sys
 for name in ("bench_gpu.json", "bench_cpu.json"):
     for r in json.load(open(f"{sys.argv[1]}/{name}")):
         print(f"{r['backend']:4s} {r['algorithm']:13s} L={r['L']:<6d} R={r['replicas']:<4d} "
               f"{r['updates_per_ns']:10.2f} updates/ns")
+for name in ("bench_dimer_gpu.json", "bench_dimer_cpu.json"):
+    for r in json.load(open(f"{sys.argv[1]}/{name}")):
+        print(f"{r['backend']:4s} {r['model']:11s} L={r['L']:<6d} R={r['replicas']:<6d} "
+              f"{r['steps_per_ns']:10.3f} worm steps/ns")
 PY
