@@ -1,8 +1,8 @@
 """Checks that a backend computes what gpurg promises, runnable on any machine.
 
 ``gpurg selftest --device gpu`` runs them on a GPU: the device's Philox against the published
-known answers, chains identical bit for bit to the NumPy reference, and a short statistical
-check against the exact 4x4 torus.
+known answers, Ising and dimer chains identical bit for bit to the NumPy reference, and short
+statistical checks against the exact 4x4 Ising torus and the exact 6x6 dimer torus.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import numpy as np
 
 from gpurg.backend import Backend, get_backend
 from gpurg.backend.philox import philox_blocks
+from gpurg.models.dimer import DimerModel, DimerSampler
+from gpurg.models.dimer_exact import exact_reference as dimer_reference
 from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.models.ising_exact import T_C, energy_and_specific_heat
 from gpurg.models.ising_rules import ALGORITHMS
@@ -45,6 +47,8 @@ def run_selftest(backend: Backend | str = "auto") -> Iterator[Check]:
         yield check_identical_chain(backend, algorithm)
     for algorithm in ALGORITHMS:
         yield check_exact_energy(backend, algorithm)
+    yield check_identical_worms(backend)
+    yield check_dimer_energy(backend)
 
 
 def check_philox(backend: Backend) -> Check:
@@ -94,4 +98,37 @@ def check_exact_energy(backend: Backend, algorithm: str, sigmas: float = 5.0) ->
     err = per_replica.std(ddof=1) / np.sqrt(per_replica.size)
     z = (mean - exact) / err
     return Check(f"{algorithm}: 4x4 energy at T_c", abs(z) < sigmas,
+                 f"{mean:.5f} ± {err:.5f} vs exact {exact:.6f} ({z:+.1f}σ, bound {sigmas}σ)")
+
+
+def check_identical_worms(backend: Backend) -> Check:
+    """Dimer worm chains on ``backend`` equal the NumPy reference, free and interacting."""
+    mismatches = []
+    for L, T, V, rule in ((4, float("inf"), -1.0, "minimal-bounce"), (6, 0.8, -1.0,
+                          "minimal-bounce"), (10, 0.6, 1.0, "heat-bath")):
+        states = []
+        for b in (backend, get_backend("numpy")):
+            sampler = DimerSampler(DimerModel(L, T, V), replicas=5, start="random", seed=2024,
+                                   rule=rule, device=b)
+            sampler.sweep(3)
+            states.append(sampler.get_state())
+        if not np.array_equal(*states):
+            mismatches.append(f"L={L}")
+    return Check("dimer worms: identical to NumPy path", not mismatches,
+                 "L = 4, 6, 10, 3 sweeps × 5 replicas" if not mismatches else
+                 "differs at " + ", ".join(mismatches))
+
+
+def check_dimer_energy(backend: Backend, sigmas: float = 5.0) -> Check:
+    """Density of parallel plaquettes of the 6x6 dimer torus (V = -1, T = 1) within
+    ``sigmas`` standard errors of its enumeration over all 90,176 coverings."""
+    sampler = DimerSampler(DimerModel(6, 1.0, -1.0), replicas=512, start="random", seed=11,
+                           device=backend)
+    sampler.thermalize(20)
+    per_replica = np.mean([m["n_par"] for m in sampler.run(100)], axis=0)
+    exact = dimer_reference(6, -1.0, 1.0)["n_par"]
+    mean = per_replica.mean()
+    err = per_replica.std(ddof=1) / np.sqrt(per_replica.size)
+    z = (mean - exact) / err
+    return Check("dimer worms: 6x6 parallel plaquettes", abs(z) < sigmas,
                  f"{mean:.5f} ± {err:.5f} vs exact {exact:.6f} ({z:+.1f}σ, bound {sigmas}σ)")
