@@ -29,22 +29,52 @@ __device__ __forceinline__ int dimer_step_y(int d) { return dimer_dy[d]; }
 
 __device__ __forceinline__ int dimer_wrap(int v, int L) { return v + L * ((v < 0) - (v >= L)); }
 
-// One replica's worm in progress: its lattice, counters and the head's state.
+// Philox blocks a worm draws at a time: one on a GPU (registers are precious there), four on
+// the host, where they are computed in one AVX2 pass (gpurg_philox_lanes) for the price of one.
+#ifdef __CUDA_ARCH__
+#define DIMER_BLOCKS 1
+#else
+#define DIMER_BLOCKS 4
+#endif
+#define DIMER_WORDS (4 * DIMER_BLOCKS)
+
+// One replica's worm in progress: its lattice, counters, the head's state and random words.
 struct DimerWalker {
     signed char* c;
     gpurg_u32 replica, worm, left, tail, s;
     gpurg_u64 done;
     int hx, hy, entrance, in_worm;
-    gpurg_u32x4 block;
+    gpurg_u32x4 block[DIMER_BLOCKS];
 };
+
+// Blocks first .. first + DIMER_BLOCKS - 1 of the walker's current worm.
+__device__ __forceinline__ void dimer_refill(DimerWalker& w, gpurg_u32 first, gpurg_u32 stream,
+                                             gpurg_u32 seed_lo, gpurg_u32 seed_hi) {
+#pragma unroll
+    for (int i = 0; i < DIMER_BLOCKS; ++i)
+        w.block[i] = gpurg_u32x4{first + (gpurg_u32)i, w.worm, w.replica, stream};
+    gpurg_philox_lanes<DIMER_BLOCKS>(w.block, seed_lo, seed_hi);
+}
+
+// Word `slot` mod DIMER_WORDS of the buffered blocks (selects on a GPU: an array indexed at
+// run time would live in local memory).
+__device__ __forceinline__ gpurg_u32 dimer_word(const DimerWalker& w, gpurg_u32 slot) {
+#ifdef __CUDA_ARCH__
+    const gpurg_u32x4& b = w.block[0];
+    return (slot & 2u) ? ((slot & 1u) ? b.w : b.z) : ((slot & 1u) ? b.y : b.x);
+#else
+    // the blocks' words are contiguous u32s: index them directly, no selects
+    return (&w.block[0].x)[slot % DIMER_WORDS];
+#endif
+}
 
 // Removes the dimer of a random tail site: the worm's head starts at the tail's partner.
 __device__ __forceinline__ void dimer_begin(DimerWalker& w, int L, gpurg_u32 stream,
                                             gpurg_u32 seed_lo, gpurg_u32 seed_hi) {
     const gpurg_u32 n_sites = (gpurg_u32)L * (gpurg_u32)L;
-    w.block = gpurg_philox(gpurg_u32x4{0u, w.worm, w.replica, stream}, seed_lo, seed_hi);
-    w.tail = (gpurg_u32)(((gpurg_u64)w.block.y * n_sites +
-                          (((gpurg_u64)w.block.x * n_sites) >> 32)) >> 32);
+    dimer_refill(w, 0u, stream, seed_lo, seed_hi);
+    w.tail = (gpurg_u32)(((gpurg_u64)w.block[0].y * n_sites +
+                          (((gpurg_u64)w.block[0].x * n_sites) >> 32)) >> 32);
     const int ty = (int)(w.tail / (gpurg_u32)L), tx = (int)(w.tail % (gpurg_u32)L);
     const int tail_code = w.c[w.tail];
     w.hx = dimer_wrap(tx + dimer_step_x(tail_code), L);
@@ -61,11 +91,8 @@ __device__ __forceinline__ int dimer_advance(DimerWalker& w, const gpurg_u64* th
     signed char* c = w.c;
     const int hx = w.hx, hy = w.hy;
     const gpurg_u32 slot = w.s + 2;
-    if ((slot & 3u) == 0)
-        w.block = gpurg_philox(gpurg_u32x4{slot >> 2, w.worm, w.replica, stream}, seed_lo,
-                               seed_hi);
-    const gpurg_u32 u = (slot & 2u) ? ((slot & 1u) ? w.block.w : w.block.z)
-                                    : ((slot & 1u) ? w.block.y : w.block.x);
+    if (slot % DIMER_WORDS == 0) dimer_refill(w, slot / 4, stream, seed_lo, seed_hi);
+    const gpurg_u32 u = dimer_word(w, slot);
     const int xp = hx + 1 == L ? 0 : hx + 1, xm = hx == 0 ? L - 1 : hx - 1;
     const int yp = hy + 1 == L ? 0 : hy + 1, ym = hy == 0 ? L - 1 : hy - 1;
     const int i_xp = hy * L + xp, i_xm = hy * L + xm;
