@@ -7,6 +7,9 @@
 // pick the tail site (64-bit fixed point, bias below N / 2^64), and step s of the worm uses word
 // (s + 2) mod 4 of block (s + 2) / 4. The exit leg comes from the directed-loop threshold table
 // of gpurg/models/dimer_rules.py, indexed by the parallel-plaquette pattern around the head.
+//
+// The few GPU-only code paths (marked by __CUDA_ARCH__) are also taken on the host when
+// GPURG_EMULATE_DEVICE is defined: the tests run them there against NumPy.
 #include "gpurg_common.cuh"
 
 // Thresholds of the exit choice among the three legs other than the entrance, each with 1/3:
@@ -17,7 +20,7 @@
 // Lattice steps of the four directions: selects on a GPU (a table indexed at run time would
 // sit in local or constant memory, serialised when a warp's indices differ), a table on the
 // host (selects on a random index would compile to mispredicted branches).
-#ifdef __CUDA_ARCH__
+#if defined(__CUDA_ARCH__) || defined(GPURG_EMULATE_DEVICE)
 __device__ __forceinline__ int dimer_step_x(int d) { return d == 0 ? 1 : (d == 2 ? -1 : 0); }
 __device__ __forceinline__ int dimer_step_y(int d) { return d == 1 ? 1 : (d == 3 ? -1 : 0); }
 #else
@@ -31,7 +34,7 @@ __device__ __forceinline__ int dimer_wrap(int v, int L) { return v + L * ((v < 0
 
 // Philox blocks a worm draws at a time: one on a GPU (registers are precious there), four on
 // the host, where they are computed in one AVX2 pass (gpurg_philox_lanes) for the price of one.
-#ifdef __CUDA_ARCH__
+#if defined(__CUDA_ARCH__) || defined(GPURG_EMULATE_DEVICE)
 #define DIMER_BLOCKS 1
 #else
 #define DIMER_BLOCKS 4
@@ -59,7 +62,7 @@ __device__ __forceinline__ void dimer_refill(DimerWalker& w, gpurg_u32 first, gp
 // Word `slot` mod DIMER_WORDS of the buffered blocks (selects on a GPU: an array indexed at
 // run time would live in local memory).
 __device__ __forceinline__ gpurg_u32 dimer_word(const DimerWalker& w, gpurg_u32 slot) {
-#ifdef __CUDA_ARCH__
+#if defined(__CUDA_ARCH__) || defined(GPURG_EMULATE_DEVICE)
     const gpurg_u32x4& b = w.block[0];
     return (slot & 2u) ? ((slot & 1u) ? b.w : b.z) : ((slot & 1u) ? b.y : b.x);
 #else

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from gpurg.backend import KernelFamily
 from gpurg.errors import InputError
 from gpurg.models.dimer import (
     _WORMS,
@@ -24,6 +25,10 @@ from gpurg.models.dimer_encodings import (
 )
 from gpurg.models.dimer_numpy import worm_updates
 from gpurg.models.dimer_rules import exit_thresholds
+
+# the worm kernels built with the code paths a GPU compiles (see kernels/dimer.cu)
+_DEVICE_PATHS = KernelFamily(_WORMS.source, _WORMS.signatures, long_threads=True,
+                             host_defines=("GPURG_EMULATE_DEVICE",))
 
 CASES = [  # (L, T, V, rule): free, aligning, repulsive, odd multiples of 2, heat-bath
     (4, math.inf, -1.0, "minimal-bounce"),
@@ -99,7 +104,8 @@ def test_seed_changes_the_chain(cpu_kernels) -> None:
 @pytest.mark.parametrize("L", [6, 12])
 def test_every_worm_kernel_equals_numpy(cpu_kernels, L) -> None:
     """The GPU's one-worm-per-thread kernel and the host's four-worm one, each on its general
-    table path and (at T = inf) on the path that skips the neighbours, against NumPy."""
+    table path and (at T = inf) on the path that skips the neighbours, against NumPy; the GPU
+    kernel also with its GPU-only code paths (one Philox block at a time, selects)."""
     R, n_worms, key = 9, 40, (5, 6)  # R not a multiple of 4: the last thread has idle lanes
     start = DimerSampler(DimerModel(L), replicas=R, start="random", seed=3,
                          worms_per_sweep=1, device="cpu").get_state()
@@ -107,13 +113,16 @@ def test_every_worm_kernel_equals_numpy(cpu_kernels, L) -> None:
                          (exit_thresholds(0.0, math.inf), (0, 1))):
         ref = (start.copy(), np.zeros(R, np.uint32), np.zeros(R, np.uint64))
         worm_updates(*ref, table, n_worms, 2**64 - 1, 4, key)
-        for name, per_thread in (("dimer_worms", 1), ("dimer_worms_x4", 4)):
+        for family, name, per_thread in ((_WORMS, "dimer_worms", 1),
+                                         (_WORMS, "dimer_worms_x4", 4),
+                                         (_DEVICE_PATHS, "dimer_worms", 1)):
             for free in frees:
                 out = (start.copy(), np.zeros(R, np.uint32), np.zeros(R, np.uint64))
-                _WORMS.launch(cpu_kernels, name, -(-R // per_thread), *out, table, L, R,
+                family.launch(cpu_kernels, name, -(-R // per_thread), *out, table, L, R,
                               n_worms, 2**64 - 1, free, 4, *key)
                 for a, b in zip(out, ref, strict=True):
-                    np.testing.assert_array_equal(a, b, err_msg=f"{name} free={free}")
+                    np.testing.assert_array_equal(
+                        a, b, err_msg=f"{name} free={free} {family.host_defines}")
 
 
 def test_state_round_trip_continues_the_chain(cpu_kernels) -> None:

@@ -131,17 +131,19 @@ def _entry_point(name: str, params: Sequence[str], parallel_threads: int) -> str
 
 
 def wrapper_source(source: str, kernels: Sequence[tuple[str, Sequence[str]]],
-                   parallel_threads: int = 4096) -> str:
+                   parallel_threads: int = 4096, defines: Sequence[str] = ()) -> str:
     """C++ translation unit that includes ``source`` and exports one entry per kernel; grids
-    of at least ``parallel_threads`` threads run on all cores."""
-    parts = ['#include "host/cuda_host.h"', f'#include "{source}"', ""]
+    of at least ``parallel_threads`` threads run on all cores; ``defines`` are macros set
+    before the source."""
+    parts = [*(f"#define {name} 1" for name in defines), '#include "host/cuda_host.h"',
+             f'#include "{source}"', ""]
     parts += [_entry_point(name, params, parallel_threads) for name, params in kernels]
     return "\n".join(parts)
 
 
 @functools.cache
 def load_library(source: str, kernels: tuple[tuple[str, tuple[str, ...]], ...],
-                 parallel_threads: int = 4096) -> ctypes.CDLL:
+                 parallel_threads: int = 4096, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
     """Compile (or fetch from the cache) the host build of one kernel source file.
 
     Parameters
@@ -152,11 +154,13 @@ def load_library(source: str, kernels: tuple[tuple[str, tuple[str, ...]], ...],
         The ``extern "C"`` kernels to export.
     parallel_threads : int
         Smallest grid (in threads) that is spread over the cores with OpenMP.
+    defines : tuple of str
+        Macros defined before the source, e.g. ``GPURG_EMULATE_DEVICE``.
     """
     compiler, why = find_compiler()
     if compiler is None:
         raise HostCompileError(why)
-    wrapper = wrapper_source(source, kernels, parallel_threads)
+    wrapper = wrapper_source(source, kernels, parallel_threads, defines)
     digest = hashlib.sha256()
     # -march=native code is only valid on this processor model (a shared home folder may
     # see several), so the processor is part of the key.

@@ -47,13 +47,17 @@ class KernelFamily:
         launch small blocks, so that a few hundred threads still fill every GPU
         multiprocessor, and on the host every thread gets its own block, spread over the
         cores whenever there are two.
+    host_defines : tuple of str
+        Macros set for the host build. ``GPURG_EMULATE_DEVICE`` makes a source take its
+        GPU-only code paths on the host, so that tests can run them.
     """
 
     def __init__(self, source: str, signatures: Mapping[str, tuple[str, ...]], *,
-                 long_threads: bool = False) -> None:
+                 long_threads: bool = False, host_defines: tuple[str, ...] = ()) -> None:
         self.source = source
         self.signatures = dict(signatures)
         self.long_threads = long_threads
+        self.host_defines = tuple(host_defines)
         self._host_functions: dict[str, Any] = {}
 
     def launch(self, backend: Backend, name: str, n_threads: int, *args: Any) -> None:
@@ -78,7 +82,7 @@ class KernelFamily:
         if fn is None:  # small lattices launch often: look the entry point up once
             lib = hostcc.load_library(self.source, tuple(sorted(
                 (k, tuple(v)) for k, v in self.signatures.items())),
-                2 if self.long_threads else 4096)
+                2 if self.long_threads else 4096, self.host_defines)
             fn = self._host_functions[name] = getattr(lib, f"gpurg_host_{name}")
         holders = [_host_arg(p, a) for p, a in zip(params, args, strict=True)]
         argv = (ctypes.c_void_p * len(holders))(*map(ctypes.addressof, holders))
