@@ -1,11 +1,13 @@
 // Directed-loop (worm) updates of close-packed dimers on the L x L torus, one replica per
-// thread on a GPU, four per thread on the host. Site codes (int8, [replica][y][x]) give the direction of each site's partner:
-// 0 = +x, 1 = +y, 2 = -x, 3 = -y. gpurg/models/dimer_numpy.py is the NumPy twin: same worms,
-// same random words, same configurations.
+// thread on a GPU, four per thread on the host. Site codes (int8, [replica][y][x]) give the
+// direction of each site's partner: 0 = +x, 1 = +y, 2 = -x, 3 = -y.
+// gpurg/models/dimer_numpy.py is the NumPy twin: same worms, same random words, same
+// configurations.
 //
 // A worm of replica r with index w draws Philox blocks (k, w, r, stream): block 0 words x, y
-// pick the tail site (64-bit fixed point, bias below N / 2^64), and step s of the worm uses word
-// (s + 2) mod 4 of block (s + 2) / 4. The exit leg comes from the directed-loop threshold table
+// pick the tail's column and row (x L / 2^32 and y L / 2^32, bias below L / 2^32, like the
+// 2^-32 steps of the exit thresholds), and step s of the worm uses word (s + 2) mod 4 of block
+// (s + 2) / 4. The exit leg comes from the directed-loop threshold table
 // of gpurg/models/dimer_rules.py, indexed by the parallel-plaquette pattern around the head.
 //
 // The few GPU-only code paths (marked by __CUDA_ARCH__) are also taken on the host when
@@ -32,8 +34,10 @@ __device__ __forceinline__ int dimer_step_y(int d) { return dimer_dy[d]; }
 
 __device__ __forceinline__ int dimer_wrap(int v, int L) { return v + L * ((v < 0) - (v >= L)); }
 
-// Philox blocks a worm draws at a time: one on a GPU (registers are precious there), four on
-// the host, where they are computed in one AVX2 pass (gpurg_philox_lanes) for the price of one.
+// Philox blocks a worm draws at a time after its first: one on a GPU (registers are precious
+// there), four on the host, where they are computed in one AVX2 pass (gpurg_philox_lanes) for
+// the price of one. The first block alone starts a worm: near the columnar transition most
+// worms end within a few steps.
 #if defined(__CUDA_ARCH__) || defined(GPURG_EMULATE_DEVICE)
 #define DIMER_BLOCKS 1
 #else
@@ -59,26 +63,31 @@ __device__ __forceinline__ void dimer_refill(DimerWalker& w, gpurg_u32 first, gp
     gpurg_philox_lanes<DIMER_BLOCKS>(w.block, seed_lo, seed_hi);
 }
 
-// Word `slot` mod DIMER_WORDS of the buffered blocks (selects on a GPU: an array indexed at
-// run time would live in local memory).
-__device__ __forceinline__ gpurg_u32 dimer_word(const DimerWalker& w, gpurg_u32 slot) {
+// Word `slot` of the worm's random stream (slot = step + 2). Block 0 sits in block[0]; from
+// slot 4 on, block[] holds blocks 1 + g DIMER_BLOCKS .. (g + 1) DIMER_BLOCKS, refilled when
+// the stream enters group g. On a GPU (one block) that is simply word slot mod 4, chosen by
+// selects: an array indexed at run time would live in local memory.
+__device__ __forceinline__ gpurg_u32 dimer_word(DimerWalker& w, gpurg_u32 slot,
+                                                gpurg_u32 stream, gpurg_u32 seed_lo,
+                                                gpurg_u32 seed_hi) {
+    if (slot >= 4 && (slot - 4) % DIMER_WORDS == 0)
+        dimer_refill(w, slot / 4, stream, seed_lo, seed_hi);
 #if defined(__CUDA_ARCH__) || defined(GPURG_EMULATE_DEVICE)
     const gpurg_u32x4& b = w.block[0];
     return (slot & 2u) ? ((slot & 1u) ? b.w : b.z) : ((slot & 1u) ? b.y : b.x);
 #else
     // the blocks' words are contiguous u32s: index them directly, no selects
-    return (&w.block[0].x)[slot % DIMER_WORDS];
+    return (&w.block[0].x)[slot < 4 ? slot : (slot - 4) % DIMER_WORDS];
 #endif
 }
 
 // Removes the dimer of a random tail site: the worm's head starts at the tail's partner.
 __device__ __forceinline__ void dimer_begin(DimerWalker& w, int L, gpurg_u32 stream,
                                             gpurg_u32 seed_lo, gpurg_u32 seed_hi) {
-    const gpurg_u32 n_sites = (gpurg_u32)L * (gpurg_u32)L;
-    dimer_refill(w, 0u, stream, seed_lo, seed_hi);
-    w.tail = (gpurg_u32)(((gpurg_u64)w.block[0].y * n_sites +
-                          (((gpurg_u64)w.block[0].x * n_sites) >> 32)) >> 32);
-    const int ty = (int)(w.tail / (gpurg_u32)L), tx = (int)(w.tail % (gpurg_u32)L);
+    w.block[0] = gpurg_philox(gpurg_u32x4{0u, w.worm, w.replica, stream}, seed_lo, seed_hi);
+    const int tx = (int)gpurg_mulhi(w.block[0].x, (gpurg_u32)L);
+    const int ty = (int)gpurg_mulhi(w.block[0].y, (gpurg_u32)L);
+    w.tail = (gpurg_u32)(ty * L + tx);
     const int tail_code = w.c[w.tail];
     w.hx = dimer_wrap(tx + dimer_step_x(tail_code), L);
     w.hy = dimer_wrap(ty + dimer_step_y(tail_code), L);
@@ -93,9 +102,7 @@ __device__ __forceinline__ int dimer_advance(DimerWalker& w, const gpurg_u64* th
                                              gpurg_u32 seed_lo, gpurg_u32 seed_hi) {
     signed char* c = w.c;
     const int hx = w.hx, hy = w.hy;
-    const gpurg_u32 slot = w.s + 2;
-    if (slot % DIMER_WORDS == 0) dimer_refill(w, slot / 4, stream, seed_lo, seed_hi);
-    const gpurg_u32 u = dimer_word(w, slot);
+    const gpurg_u32 u = dimer_word(w, w.s + 2, stream, seed_lo, seed_hi);
     const int xp = hx + 1 == L ? 0 : hx + 1, xm = hx == 0 ? L - 1 : hx - 1;
     const int yp = hy + 1 == L ? 0 : hy + 1, ym = hy == 0 ? L - 1 : hy - 1;
     const int i_xp = hy * L + xp, i_xm = hy * L + xm;

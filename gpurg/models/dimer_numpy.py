@@ -41,7 +41,6 @@ def worm_updates(codes: np.ndarray, worms: np.ndarray, steps: np.ndarray,
     """
     R, L, _ = codes.shape
     flat = codes.reshape(R, L * L)
-    n_sites = np.uint64(L * L)
     thr = thresholds.reshape(-1, 3)
     in_worm = np.zeros(R, dtype=bool)
     left = np.full(R, n_worms, dtype=np.int64)
@@ -55,9 +54,9 @@ def worm_updates(codes: np.ndarray, worms: np.ndarray, steps: np.ndarray,
         new = np.flatnonzero(~in_worm & (left > 0) & (steps < np.uint64(step_target)))
         if new.size:
             b0 = philox4x32((0, worms[new], new, stream), key)
-            lo, hi = b0[:, 0].astype(np.uint64), b0[:, 1].astype(np.uint64)
-            t = ((hi * n_sites + ((lo * n_sites) >> np.uint64(32))) >> np.uint64(32))
-            t = t.astype(np.int64)
+            tx = (b0[:, 0].astype(np.int64) * L) >> 32
+            ty = (b0[:, 1].astype(np.int64) * L) >> 32
+            t = ty * L + tx
             tail_code = flat[new, t].astype(np.int64)
             tail[new] = t
             hx[new] = (t % L + _STEP_X[tail_code]) % L
