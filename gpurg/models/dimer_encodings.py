@@ -356,9 +356,10 @@ def _pair_counts(xp: Any, a: Any, axis: int) -> Any:
     inside float64's exact range, so rounding recovers them exactly.
     """
     f = xp.fft.rfft(a, axis=axis)
-    corr = xp.fft.irfft((f * f.conj()).real, n=a.shape[axis], axis=axis)
     other = -1 if axis == -2 else -2
-    counts = corr.sum(axis=other)
+    # the inverse transform is linear: sum the power spectra of all lines first
+    power = (f.real**2 + f.imag**2).sum(axis=other)
+    counts = xp.fft.irfft(power, n=a.shape[axis], axis=-1)
     return xp.rint(counts).astype(xp.int64)
 
 
