@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -35,51 +37,51 @@ def _ints(text: str | None, name: str) -> tuple[int, ...] | None:
     return values
 
 
+# options shared by the benchmark commands
+_DEVICE = typer.Option(
+    "all", "--device", help="auto, cpu, gpu, numpy, or all (every backend available)."
+)
+_SECONDS = typer.Option(0.5, "--seconds", help="Minimum timed seconds per point.")
+_JSON = typer.Option(False, "--json", help="Print JSON records instead of a table.")
+
+
+def _names(text: str, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    names = tuple(text.split(","))
+    for name in names:
+        if name not in allowed:
+            raise InputError(f"unknown {what} {name!r}; allowed: {', '.join(allowed)}")
+    return names
+
+
 @app.command("ising")
 def ising(
-    device: str = typer.Option(
-        "all", "--device", help="auto, cpu, gpu, numpy, or all (every backend available)."
-    ),
+    device: str = _DEVICE,
     algorithms: str = typer.Option(",".join(ALGORITHMS), "--algorithms",
                                    help="Comma-separated algorithms."),
     sizes: str | None = typer.Option(None, "--sizes",
                                      help="Comma-separated L (default: per backend)."),
     replicas: str = typer.Option(",".join(map(str, DEFAULT_REPLICAS)), "--replicas",
                                  help="Comma-separated replica counts R."),
-    seconds: float = typer.Option(0.5, "--seconds", help="Minimum timed seconds per point."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON records instead of a table."),
+    seconds: float = _SECONDS,
+    as_json: bool = _JSON,
 ) -> None:
     """Spin updates per ns for each algorithm, backend, L and R (Ising at T_c)."""
-    algos = tuple(algorithms.split(","))
-    for a in algos:
-        if a not in ALGORITHMS:
-            raise InputError(f"unknown algorithm {a!r}; allowed: {', '.join(ALGORITHMS)}")
+    algos = _names(algorithms, ALGORITHMS, "algorithm")
     size_list = _ints(sizes, "--sizes")
     replica_list = _ints(replicas, "--replicas")
-    if not seconds > 0:
-        raise InputError(f"--seconds must be > 0, got {seconds}")
-    backends = _backends(device)
+    _check_seconds(seconds)
     results: list[BenchResult] = []
-    for backend in backends:
+    for backend in _backends(device):
         results += bench_grid(backend, algos, size_list, replica_list, min_seconds=seconds,
                               on_result=_report)
-    if as_json:
-        print(json.dumps([r.as_dict() for r in results], indent=1))
-        return
-    table = Table(title="Ising spin updates per ns (T = T_c)", title_justify="left")
-    for col in ("backend", "device", "algorithm", "L", "R", "updates/ns"):
-        table.add_column(col, justify="right" if col in ("L", "R", "updates/ns") else "left")
-    for r in results:
-        table.add_row(r.backend, r.device, r.algorithm, str(r.L), str(r.replicas),
-                      f"{r.updates_per_ns:.3f}")
-    console.print(table)
+    _print_results(results, as_json, "Ising spin updates per ns (T = T_c)",
+                   ("algorithm", "updates/ns"),
+                   lambda r: (r.algorithm, f"{r.updates_per_ns:.3f}"))
 
 
 @app.command("dimer")
 def dimer(
-    device: str = typer.Option(
-        "all", "--device", help="auto, cpu, gpu, numpy, or all (every backend available)."
-    ),
+    device: str = _DEVICE,
     models: str = typer.Option(",".join(DIMER_MODELS), "--models",
                                help="free (T = inf) and/or interacting (V = -1, T = 0.65)."),
     sizes: str | None = typer.Option(None, "--sizes",
@@ -87,33 +89,43 @@ def dimer(
     replicas: str | None = typer.Option(None, "--replicas",
                                         help="Comma-separated replica counts R (default: "
                                         "per backend)."),
-    seconds: float = typer.Option(0.5, "--seconds", help="Minimum timed seconds per point."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON records instead of a table."),
+    seconds: float = _SECONDS,
+    as_json: bool = _JSON,
 ) -> None:
     """Worm steps per ns for each model, backend, L and R (directed-loop dimer sampler)."""
-    model_list = tuple(models.split(","))
-    for m in model_list:
-        if m not in DIMER_MODELS:
-            raise InputError(f"unknown model {m!r}; allowed: {', '.join(DIMER_MODELS)}")
+    model_list = _names(models, tuple(DIMER_MODELS), "model")
     size_list = _ints(sizes, "--sizes")
     replica_list = _ints(replicas, "--replicas")
     if size_list is not None and any(L % 2 or L < 4 for L in size_list):
         raise InputError(f"--sizes must be even and >= 4, got {sizes!r}")
-    if not seconds > 0:
-        raise InputError(f"--seconds must be > 0, got {seconds}")
+    _check_seconds(seconds)
     results: list[DimerBenchResult] = []
     for backend in _backends(device):
         results += bench_dimer_grid(backend, model_list, size_list, replica_list,
                                     min_seconds=seconds, on_result=_report_dimer)
+    _print_results(results, as_json, "Dimer worm steps per ns", ("model", "steps/ns"),
+                   lambda r: (r.model, f"{r.steps_per_ns:.4f}"))
+
+
+def _check_seconds(seconds: float) -> None:
+    if not seconds > 0:
+        raise InputError(f"--seconds must be > 0, got {seconds}")
+
+
+def _print_results(results: Sequence[BenchResult | DimerBenchResult], as_json: bool,
+                   title: str, columns: tuple[str, str],
+                   cells: Callable[[Any], tuple[str, str]]) -> None:
+    """JSON records, or a table of backend, device, L, R and the two ``columns`` (what was
+    benchmarked, and its throughput) given by ``cells(result)``."""
     if as_json:
         print(json.dumps([r.as_dict() for r in results], indent=1))
         return
-    table = Table(title="Dimer worm steps per ns", title_justify="left")
-    for col in ("backend", "device", "model", "L", "R", "steps/ns"):
-        table.add_column(col, justify="right" if col in ("L", "R", "steps/ns") else "left")
+    table = Table(title=title, title_justify="left")
+    for col in ("backend", "device", columns[0], "L", "R", columns[1]):
+        table.add_column(col, justify="right" if col in ("L", "R", columns[1]) else "left")
     for r in results:
-        table.add_row(r.backend, r.device, r.model, str(r.L), str(r.replicas),
-                      f"{r.steps_per_ns:.4f}")
+        variant, rate = cells(r)
+        table.add_row(r.backend, r.device, variant, str(r.L), str(r.replicas), rate)
     console.print(table)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -17,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from gpurg.backend import DEVICES
 from gpurg.stats import Estimate
@@ -64,3 +67,36 @@ def exact_cells(est: Estimate, exact: float | None) -> list[str]:
         return ["", ""]
     z = (est.value - exact) / est.error if est.error > 0 else math.nan
     return [f"{exact:.7g}", "" if math.isnan(z) else f"{z:+.1f}σ"]
+
+
+def estimate_table(title: str, rows: Sequence[tuple[str, str]], summary: Mapping[str, Estimate],
+                   exact: Mapping[str, float] | None) -> Table:
+    """Rich table of estimates: value ± error, τ_int (in measurements) and, when ``exact``
+    values are given, each one beside its estimate with the deviation in standard errors.
+
+    ``rows`` are (key in ``summary``, label) in print order.
+    """
+    table = Table(title=title, title_justify="left")
+    table.add_column("observable")
+    table.add_column("value ± error", justify="right")
+    table.add_column("τ_int", justify="right")
+    if exact:
+        table.add_column("exact", justify="right")
+        table.add_column("deviation", justify="right")
+    for key, label in rows:
+        est = summary[key]
+        tau = "" if math.isnan(est.tau_int) else f"{est.tau_int:.2f}"
+        row = [label, est.format(), tau]
+        if exact:
+            row += exact_cells(est, exact.get(key))
+        table.add_row(*row)
+    return table
+
+
+def report_run(caught: Sequence[warnings.WarningMessage], output: Path | None,
+               n_measurements: int) -> None:
+    """Each distinct warning of a run once, as a note, and where its file went."""
+    for note in dict.fromkeys(str(w.message) for w in caught):
+        err_console.print(f"note: {note}", style="yellow", highlight=False)
+    if output is not None:
+        err_console.print(f"wrote {n_measurements} measurements to {output}")

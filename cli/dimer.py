@@ -10,7 +10,14 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from gpurg.cli.common import DeviceOption, console, err_console, exact_cells, sweep_progress
+from gpurg.cli.common import (
+    DeviceOption,
+    console,
+    err_console,
+    estimate_table,
+    report_run,
+    sweep_progress,
+)
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, atomic_output, check_output_path, read_run
 from gpurg.models.dimer import DimerModel
@@ -86,10 +93,7 @@ def sample(
                            progress=update)
     console.print(summary_table(run, model, rule))
     console.print(correlation_table(run, model))
-    for note in dict.fromkeys(str(w.message) for w in caught):  # each distinct note once
-        err_console.print(f"note: {note}", style="yellow", highlight=False)
-    if run.output is not None:
-        err_console.print(f"wrote {run.n_measurements} measurements to {run.output}")
+    report_run(caught, run.output, run.n_measurements)
 
 
 def summary_table(run: DimerRun, model: DimerModel, rule: str) -> Table:
@@ -102,21 +106,7 @@ def summary_table(run: DimerRun, model: DimerModel, rule: str) -> Table:
     exact = exact_reference(model.L, model.V, model.T) if model.L in (4, 6) else {}
     if exact:
         exact = {**exact, "w2": exact["wx2"] + exact["wy2"], "wx": 0.0, "wy": 0.0}
-    table = Table(title=title, title_justify="left")
-    table.add_column("observable")
-    table.add_column("value ± error", justify="right")
-    table.add_column("τ_int", justify="right")
-    if exact:
-        table.add_column("exact", justify="right")
-        table.add_column("deviation", justify="right")
-    for key, label in _ROWS:
-        est = run.summary[key]
-        tau = "" if math.isnan(est.tau_int) else f"{est.tau_int:.2f}"
-        row = [label, est.format(), tau]
-        if exact:
-            row += exact_cells(est, exact.get(key))
-        table.add_row(*row)
-    return table
+    return estimate_table(title, _ROWS, run.summary, exact)
 
 
 def correlation_table(run: DimerRun, model: DimerModel) -> Table:

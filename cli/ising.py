@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from gpurg.cli.common import DeviceOption, console, err_console, exact_cells, sweep_progress
+from gpurg.cli.common import (
+    DeviceOption,
+    console,
+    estimate_table,
+    report_run,
+    sweep_progress,
+)
 from gpurg.models.ising import IsingModel
 from gpurg.models.ising_exact import exact_reference
 from gpurg.sampling import IsingRun, sample_ising
@@ -61,10 +66,7 @@ def sample(
                            device=device, output=output, store_configs=configs,
                            progress=update)
     console.print(summary_table(run, model, algorithm))
-    for note in dict.fromkeys(str(w.message) for w in caught):  # each distinct note once
-        err_console.print(f"note: {note}", style="yellow", highlight=False)
-    if run.output is not None:
-        err_console.print(f"wrote {run.n_measurements} measurements to {run.output}")
+    report_run(caught, run.output, run.n_measurements)
 
 
 def summary_table(run: IsingRun, model: IsingModel, algorithm: str) -> Table:
@@ -73,18 +75,4 @@ def summary_table(run: IsingRun, model: IsingModel, algorithm: str) -> Table:
              f"{run.observables['e'].shape[1]} replicas × {run.n_measurements} measurements · "
              f"{run.backend.name} ({run.backend.device_name}) · {run.seconds:.2f} s")
     exact = exact_reference(model.L, model.T, model.J, model.h)
-    table = Table(title=title, title_justify="left")
-    table.add_column("observable")
-    table.add_column("value ± error", justify="right")
-    table.add_column("τ_int", justify="right")
-    if exact:
-        table.add_column("exact", justify="right")
-        table.add_column("deviation", justify="right")
-    for key, label in _ROWS:
-        est = run.summary[key]
-        tau = "" if math.isnan(est.tau_int) else f"{est.tau_int:.2f}"
-        row = [label, est.format(), tau]
-        if exact:
-            row += exact_cells(est, exact.get(key))
-        table.add_row(*row)
-    return table
+    return estimate_table(title, _ROWS, run.summary, exact)

@@ -10,6 +10,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -24,6 +25,7 @@ DEFAULT_SIZES = {"gpu": (64, 256, 1024, 4096, 16384), "cpu": (64, 256, 1024, 409
                  "numpy": (64, 256, 1024)}
 DEFAULT_REPLICAS = (1, 16, 256)
 MAX_SPINS = {"gpu": 2**30, "cpu": 2**24, "numpy": 2**20}
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,17 @@ def bench_ising(
     sampler = IsingSampler(IsingModel(L, T_C), replicas=replicas, algorithm=algorithm,
                            seed=1, device=backend)
     sampler.sweep(2)  # compiles and loads the kernels, and leaves the ordered start behind
+    sweeps, seconds = _timed_sweeps(sampler, backend, min_seconds)
+    return BenchResult(backend.name, backend.device_name, algorithm, L, replicas, sweeps,
+                       seconds)
+
+
+def _timed_sweeps(sampler: IsingSampler | DimerSampler, backend: Backend,
+                  min_seconds: float) -> tuple[int, float]:
+    """Sweep in doubling batches until ``min_seconds`` of synchronised wall time have passed;
+    returns (sweeps, seconds)."""
     backend.synchronize()
-    sweeps, seconds = 0, 0.0
-    n = 1
+    sweeps, seconds, n = 0, 0.0, 1
     while seconds < min_seconds:
         t0 = time.perf_counter()
         sampler.sweep(n)
@@ -68,8 +78,25 @@ def bench_ising(
         seconds += time.perf_counter() - t0
         sweeps += n
         n *= 2
-    return BenchResult(backend.name, backend.device_name, algorithm, L, replicas, sweeps,
-                       seconds)
+    return sweeps, seconds
+
+
+def _grid(bench: Callable[[str, int, int], Result], variants: Iterable[str],
+          sizes: Iterable[int], replicas: Iterable[int], cap: int,
+          on_result: Callable[[Result], None] | None) -> list[Result]:
+    """``bench(variant, L, R)`` for every combination whose R L^2 fits ``cap`` (the smallest R
+    always runs)."""
+    replicas = tuple(replicas)
+    results = []
+    for variant in variants:
+        for L in sizes:
+            for R in replicas:
+                if R * L * L > cap and R > min(replicas):
+                    continue
+                results.append(bench(variant, L, R))
+                if on_result is not None:
+                    on_result(results[-1])
+    return results
 
 
 def bench_grid(
@@ -83,17 +110,8 @@ def bench_grid(
 ) -> list[BenchResult]:
     """Benchmark every (algorithm, L, R) that fits the backend's work cap."""
     sizes = DEFAULT_SIZES[backend.name] if sizes is None else tuple(sizes)
-    results = []
-    for algorithm in algorithms:
-        for L in sizes:
-            for R in replicas:
-                if R * L * L > MAX_SPINS[backend.name] and R > min(replicas):
-                    continue
-                result = bench_ising(backend, algorithm, L, R, min_seconds=min_seconds)
-                results.append(result)
-                if on_result is not None:
-                    on_result(result)
-    return results
+    return _grid(lambda a, L, R: bench_ising(backend, a, L, R, min_seconds=min_seconds),
+                 algorithms, sizes, replicas, MAX_SPINS[backend.name], on_result)
 
 
 # Dimer benchmarks: the sizes and replica counts of the issue (the GPU target is quoted at
@@ -133,15 +151,8 @@ def bench_dimer(backend: Backend, model: str, L: int, replicas: int, *,
     sampler = DimerSampler(DimerModel(L, T, V), replicas=replicas, start="random", seed=1,
                            device=backend)
     sampler.sweep(2)
-    backend.synchronize()
     start = int(backend.asnumpy(sampler.steps).sum(dtype=np.uint64))
-    seconds, n = 0.0, 1
-    while seconds < min_seconds:
-        t0 = time.perf_counter()
-        sampler.sweep(n)
-        backend.synchronize()
-        seconds += time.perf_counter() - t0
-        n *= 2
+    _, seconds = _timed_sweeps(sampler, backend, min_seconds)
     steps = int(backend.asnumpy(sampler.steps).sum(dtype=np.uint64)) - start
     return DimerBenchResult(backend.name, backend.device_name, model, L, replicas, steps,
                             seconds)
@@ -159,14 +170,5 @@ def bench_dimer_grid(
     """Benchmark every (model, L, R) that fits the backend's work cap."""
     sizes = DIMER_SIZES[backend.name] if sizes is None else tuple(sizes)
     replicas = DIMER_REPLICAS[backend.name] if replicas is None else tuple(replicas)
-    results = []
-    for model in models:
-        for L in sizes:
-            for R in replicas:
-                if R * L * L > MAX_DIMER_SITES[backend.name] and R > min(replicas):
-                    continue
-                result = bench_dimer(backend, model, L, R, min_seconds=min_seconds)
-                results.append(result)
-                if on_result is not None:
-                    on_result(result)
-    return results
+    return _grid(lambda m, L, R: bench_dimer(backend, m, L, R, min_seconds=min_seconds),
+                 models, sizes, replicas, MAX_DIMER_SITES[backend.name], on_result)

@@ -215,18 +215,18 @@ BAD_INPUT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def bad_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    """All bad-input runs, each in its own empty directory: case id -> (result, directory)."""
-    cases = {p.id: (p.values[0], tmp_path_factory.mktemp(p.id)) for p in BAD_INPUT}
-    results = run_forked(list(cases.values()), tmp_path_factory.mktemp("logs"))
-    return {case: (result, cases[case][1]) for case, result in zip(cases, results, strict=True)}
+def run_bad_inputs(cases: Sequence, tmp_path_factory: pytest.TempPathFactory
+                   ) -> dict[str, tuple]:
+    """Run every ``pytest.param(args, words, id=...)`` of ``cases``, each in its own empty
+    directory: case id -> (result, directory)."""
+    runs = {p.id: (p.values[0], tmp_path_factory.mktemp(p.id)) for p in cases}
+    results = run_forked(list(runs.values()), tmp_path_factory.mktemp("logs"))
+    return {case: (result, runs[case][1]) for case, result in zip(runs, results, strict=True)}
 
 
-@pytest.mark.parametrize(("args", "words"), BAD_INPUT)
-def test_bad_input_is_one_error_line(request: pytest.FixtureRequest, bad_results: dict,
-                                     args: list[str], words: tuple[str, ...]) -> None:
-    result, directory = bad_results[request.node.callspec.id]
+def assert_one_error_line(result: subprocess.CompletedProcess[str], directory: Path,
+                          words: Sequence[str]) -> None:
+    """Bad input: exit 2, one ``error:`` line naming ``words``, no traceback, no files."""
     assert result.returncode == 2, describe(result)
     assert "Traceback" not in result.stdout + result.stderr, describe(result)
     lines = result.stderr.splitlines()
@@ -235,6 +235,17 @@ def test_bad_input_is_one_error_line(request: pytest.FixtureRequest, bad_results
     for word in words:
         assert word in lines[0], f"{word!r} not named in {lines[0]!r}"
     assert list(directory.iterdir()) == [], "bad input left files behind"
+
+
+@pytest.fixture(scope="module")
+def bad_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
+    return run_bad_inputs(BAD_INPUT, tmp_path_factory)
+
+
+@pytest.mark.parametrize(("args", "words"), BAD_INPUT)
+def test_bad_input_is_one_error_line(request: pytest.FixtureRequest, bad_results: dict,
+                                     args: list[str], words: tuple[str, ...]) -> None:
+    assert_one_error_line(*bad_results[request.node.callspec.id], words)
 
 
 # ------------------------------------------------------------------------- valid runs

@@ -19,7 +19,7 @@ from gpurg.models.dimer_encodings import (
     winding_numbers,
 )
 
-from .test_cli import assert_ok, describe, run_forked, run_gpurg
+from .test_cli import assert_ok, assert_one_error_line, describe, run_bad_inputs, run_gpurg
 
 SMALL = {"-L": 6, "-T": 1.0, "-V": -1.0, "--replicas": 4, "--sweeps": 20, "--thermalize": 5,
          "--every": 2, "--device": "cpu", "--seed": 3, "-o": "run.h5"}
@@ -71,21 +71,13 @@ BAD_INPUT = [
 
 @pytest.fixture(scope="module")
 def bad_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    cases = {p.id: (p.values[0], tmp_path_factory.mktemp(p.id)) for p in BAD_INPUT}
-    results = run_forked(list(cases.values()), tmp_path_factory.mktemp("logs"))
-    return {case: (result, cases[case][1]) for case, result in zip(cases, results, strict=True)}
+    return run_bad_inputs(BAD_INPUT, tmp_path_factory)
 
 
 @pytest.mark.parametrize(("args", "words"), BAD_INPUT)
 def test_bad_input_is_one_error_line(request: pytest.FixtureRequest, bad_results: dict,
                                      args: list[str], words: tuple[str, ...]) -> None:
-    result, directory = bad_results[request.node.callspec.id]
-    assert result.returncode == 2, describe(result)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:"), describe(result)
-    for word in words:
-        assert word in lines[0], f"{word!r} not named in {lines[0]!r}"
-    assert list(directory.iterdir()) == [], "bad input left files behind"
+    assert_one_error_line(*bad_results[request.node.callspec.id], words)
 
 
 @pytest.fixture(scope="module")
