@@ -137,6 +137,8 @@ class DimerSampler:
         uint32 (R,) worms and uint64 (R,) worm steps done per replica since the start
         (the calibration worms included).
     worms_per_sweep : int
+    auto_calibrate : bool
+        Whether :attr:`worms_per_sweep` is calibrated (not given).
     sweeps_done : int
         Sweeps performed since the calibration.
     """
@@ -177,10 +179,10 @@ class DimerSampler:
                         RANDOM_START_SWEEPS * model.steps_per_sweep, STREAM_DIMER_START)
             self.worms[:] = 0
             self.steps[:] = 0
-        self.calibrated = worms_per_sweep is None
+        self.auto_calibrate = worms_per_sweep is None
         self.worms_per_sweep = 0 if worms_per_sweep is None else int(worms_per_sweep)
         self._sync_counters()
-        if self.calibrated:
+        if self.auto_calibrate:
             self._worms(self._table, _MAX_WORMS,
                         CALIBRATION_SWEEPS * model.steps_per_sweep, STREAM_DIMER_WORM)
             self.calibrate()
@@ -195,8 +197,9 @@ class DimerSampler:
         """Replace the coverings (int8 site codes, shape (R, L, L)).
 
         To continue a chain exactly, also pass its ``sweeps_done`` and its per-replica
-        ``worms`` (uint32 (R,)) and ``steps`` (uint64 (R,)) counters; with only
-        ``sweeps_done``, the step counters are set to that sweep's nominal count.
+        ``worms`` counters (uint32 (R,): they number the worms' random streams), with the
+        same :attr:`worms_per_sweep`; ``steps`` (uint64 (R,)) only carries the worm-length
+        statistics on.
         """
         codes = np.asarray(codes)
         expected = (self.replicas, self.model.L, self.model.L)
@@ -206,8 +209,6 @@ class DimerSampler:
         self.codes = xp.asarray(validate_codes(codes))
         if sweeps_done is not None:
             self.sweeps_done = int(sweeps_done)
-            if steps is None:
-                steps = np.full(self.replicas, self.sweeps_done * self.model.steps_per_sweep)
         for name, value, dtype in (("worms", worms, np.uint32), ("steps", steps, np.uint64)):
             if value is not None:
                 value = np.asarray(value)
@@ -252,7 +253,7 @@ class DimerSampler:
     def end_thermalization(self) -> None:
         """Recalibrate the worms per sweep on the thermalization sweeps (unless they were
         given), and count worms for the next measurement from here."""
-        if self.calibrated:
+        if self.auto_calibrate:
             self.calibrate()
         else:
             self._sync_counters()
