@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gpurg.backend import Backend, KernelFamily, get_backend
+from gpurg.backend.device import array_module
 from gpurg.backend.fastdiv import magic
 from gpurg.backend.philox import seed_to_key
 from gpurg.errors import InputError
@@ -228,14 +229,7 @@ class IsingSampler:
             float64 arrays of shape (R,): "e" energy per site (H / N), "m" magnetisation per
             site, "abs_m" |m|, "m2" m^2, "m4" m^4.
         """
-        xp, N = self.backend.xp, self.model.n_sites
-        s = self.spins
-        bonds = s * (xp.roll(s, -1, axis=1) + xp.roll(s, -1, axis=2))  # int8 in [-2, 2]
-        bond_sum = self.backend.asnumpy(bonds.sum(axis=(1, 2), dtype=np.int64))
-        mag = self.backend.asnumpy(s.sum(axis=(1, 2), dtype=np.int64))
-        m = mag / N
-        e = (-self.model.J * bond_sum - self.model.h * mag) / N
-        return {"e": e, "m": m, "abs_m": np.abs(m), "m2": m**2, "m4": m**4}
+        return spin_observables(self.spins, self.model.J, self.model.h)
 
     def run(self, sweeps: int, *, thermalize: int = 0, every: int = 1
             ) -> Iterator[dict[str, np.ndarray]]:
@@ -249,6 +243,20 @@ class IsingSampler:
         for _ in range(sweeps // every):
             self.sweep(every)
             yield self.measure()
+
+
+def spin_observables(spins: Any, J: float = 1.0, h: float = 0.0) -> dict[str, np.ndarray]:
+    """Ising observables of spins int8 (R, L, L) (NumPy or CuPy): host float64 arrays (R,),
+    "e" energy per site (-J sum_<ij> s_i s_j - h sum_i s_i) / N, "m", "abs_m", "m2", "m4"."""
+    xp = array_module(spins)
+    n_sites = spins.shape[-1] * spins.shape[-2]
+    bonds = spins * (xp.roll(spins, -1, axis=-1) + xp.roll(spins, -1, axis=-2))  # in [-2, 2]
+    to_host = (lambda a: a.get()) if xp is not np else np.asarray
+    bond_sum = to_host(bonds.sum(axis=(-2, -1), dtype=np.int64))
+    mag = to_host(spins.sum(axis=(-2, -1), dtype=np.int64))
+    m = mag / n_sites
+    e = (-J * bond_sum - h * mag) / n_sites
+    return {"e": e, "m": m, "abs_m": np.abs(m), "m2": m**2, "m4": m**4}
 
 
 def checkerboard_tile(L: int, gpu: bool) -> tuple[int, int]:
