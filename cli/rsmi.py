@@ -1,0 +1,147 @@
+"""``gpurg rsmi ...``: learn coarse-graining rules by mutual information, and apply them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gpurg.backend import get_backend
+from gpurg.cli.common import DeviceOption, console, err_console
+from gpurg.errors import InputError
+from gpurg.io.hdf5 import RunWriter, check_output_path
+from gpurg.models.ising import spin_observables
+from gpurg.rsmi.coarse import MODES, coarse_grain
+from gpurg.rsmi.files import load_configurations, read_filter, write_filter
+from gpurg.rsmi.geometry import Geometry, extract_pairs
+from gpurg.rsmi.training import ESTIMATORS, TrainResult, train_rule
+
+app = typer.Typer(help="RSMI: coarse-graining rules that maximise I(H:E).",
+                  no_args_is_help=True)
+
+
+@app.command()
+def train(
+    source: Path = typer.Argument(..., help="A gpurg run file (Ising spins, or dimer images)."),
+    block: int = typer.Option(2, "--block", help="Block side L_V (sites, or pixels for "
+                              "dimer images)."),
+    buffer: int = typer.Option(0, "--buffer", help="Buffer width L_B."),
+    env: int = typer.Option(2, "--env", help="Environment shell width L_E."),
+    hidden: int = typer.Option(1, "--hidden", help="Hidden units n_h (1..8)."),
+    estimator: str = typer.Option("variational", "--estimator",
+                                  help=f"MI estimator: {', '.join(ESTIMATORS)}."),
+    epochs: int = typer.Option(60, "--epochs", help="Passes over the training pairs."),
+    pairs: int = typer.Option(200_000, "--pairs", help="(V, E) pairs drawn from the file."),
+    restarts: int = typer.Option(3, "--restarts", help="Random initialisations."),
+    batch_size: int = typer.Option(1024, "--batch-size", help="Mini-batch size."),
+    learning_rate: float = typer.Option(0.01, "--learning-rate", help="Initial Adam step."),
+    weight_decay: float = typer.Option(0.01, "--weight-decay",
+                                       help="L2 penalty on the filters while training."),
+    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    device: str = DeviceOption,
+    output: Path = typer.Option(..., "--output", "-o", help="Filter file to write (.h5)."),
+) -> None:
+    """Learn P_Λ(H|V) maximising I(H:E); print the MI ± error and the filters."""
+    geometry = Geometry(block, buffer, env)
+    check_output_path(output)
+    if pairs < 64:
+        raise InputError(f"pairs must be >= 64, got {pairs}")
+    backend = get_backend(device)
+    configs, attrs = load_configurations(source)
+    geometry.check_fits(*configs.shape[-2:])
+    V, E = extract_pairs(backend.xp.asarray(configs), geometry, positions=pairs, seed=seed)
+    symmetric = attrs.get("model") == "ising" and attrs.get("h", 0.0) == 0.0
+    columns = (TextColumn("[bold]RSMI"), BarColumn(), TextColumn("{task.completed}/{task.total}"
+               " epochs"), TextColumn("MI {task.fields[mi]}"), TimeElapsedColumn())
+    with Progress(*columns, console=err_console) as bar:
+        task = bar.add_task("train", total=epochs * restarts, mi="…")
+
+        def progress(done: int, total: int, mi: float) -> None:
+            bar.update(task, completed=done, total=total, mi=f"{mi:.4f} nats")
+
+        result = train_rule(V, E, hidden, estimator=estimator, symmetric=symmetric,
+                            epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                            restarts=restarts, weight_decay=weight_decay, seed=seed,
+                            progress=progress)
+    settings = {"source": str(Path(source).resolve()), "model": str(attrs.get("model", "")),
+                "seed": np.uint64(seed), "pairs": pairs, "epochs": epochs,
+                "restarts": restarts, "weight_decay": weight_decay, "symmetric": symmetric}
+    for key in ("L", "T", "J", "h", "V"):
+        if key in attrs:
+            settings[f"source_{key}"] = attrs[key]
+    paths = write_filter(output, result, geometry, settings)
+    console.print(filter_table(result, geometry))
+    err_console.print(f"wrote {paths[0]} and {paths[1]}")
+
+
+def filter_table(result: TrainResult, geometry: Geometry) -> Table:
+    """The MI with its error and restarts' spread, and each unit's filter as a grid."""
+    spread = float(np.std(result.restarts)) if len(result.restarts) > 1 else 0.0
+    table = Table(title=(f"I(H:E) = {result.mi:.4f} ± {result.mi_err:.4f} nats · "
+                         f"{result.estimator} · block {geometry.block}, buffer "
+                         f"{geometry.buffer}, env {geometry.env} · restarts "
+                         f"{np.array2string(result.restarts, precision=4)} "
+                         f"(spread {spread:.4f})"), title_justify="left")
+    table.add_column("unit", justify="right")
+    table.add_column("bias", justify="right")
+    table.add_column("filter (rows of the block)")
+    b = geometry.block
+    for j, (row, bias) in enumerate(zip(result.rule.filters, result.rule.bias, strict=True)):
+        grid = "\n".join(" ".join(f"{w:+.3f}" for w in row[y * b:(y + 1) * b])
+                         for y in range(b))
+        table.add_row(str(j), f"{bias:+.3f}", grid)
+    return table
+
+
+@app.command("coarse-grain")
+def coarse_grain_command(
+    source: Path = typer.Argument(..., help="A gpurg run file to coarse-grain."),
+    filter_path: Path = typer.Option(..., "--filter", help="Filter file from rsmi train."),
+    steps: int = typer.Option(1, "--steps", help="RG steps, reusing the filter."),
+    mode: str = typer.Option("sample", "--mode", help="sample H from P(H|V), or max."),
+    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    device: str = DeviceOption,
+    output: Path = typer.Option(..., "--output", "-o", help="Run file to write (.h5)."),
+) -> None:
+    """Apply a filter with stride L_V for one or more RG steps; writes a run file of the
+    coarse spins (level recorded) in the sampler's layout."""
+    if mode not in MODES:
+        raise InputError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
+    if steps < 1:
+        raise InputError(f"steps must be >= 1, got {steps}")
+    check_output_path(output)
+    flt = read_filter(filter_path)
+    if flt.rule.n_hidden != 1:
+        raise InputError(f"coarse-graining to a lattice needs one hidden unit per block, the "
+                         f"filter has {flt.rule.n_hidden}")
+    backend = get_backend(device)
+    configs, attrs = load_configurations(source)
+    n_meas = int(attrs.get("n_measurements", configs.shape[0]))
+    replicas = configs.shape[0] // max(n_meas, 1)
+    L = configs.shape[-1]
+    b = flt.geometry.block
+    if L % b**steps:
+        raise InputError(f"{steps} steps of block {b} do not tile the {L} x {L} lattice")
+    x = backend.xp.asarray(configs)
+    for level in range(steps):
+        x = coarse_grain(x, flt.rule, b, mode=mode, seed=seed, level=level)[:, 0]
+    coarse = backend.asnumpy(x).reshape(n_meas, replicas, *x.shape[-2:])
+    level = int(attrs.get("level", 0)) + steps
+    out_attrs = {"model": "coarse-grained", "source_model": str(attrs.get("model", "")),
+                 "L": coarse.shape[-1], "level": level, "block": b, "steps": steps,
+                 "mode": mode, "seed": np.uint64(seed), "replicas": replicas,
+                 "source": str(Path(source).resolve()),
+                 "filter": str(Path(filter_path).resolve())}
+    for key in ("T", "J", "h", "V"):
+        if key in attrs:
+            out_attrs[key] = attrs[key]
+    names = ("e", "m", "abs_m", "m2", "m4")
+    with RunWriter(output, out_attrs, names, coarse.shape[1:]) as writer:
+        for row in coarse:
+            writer.append(spin_observables(row), row)
+    err_console.print(f"wrote {n_meas} measurements of {replicas} coarse {coarse.shape[-1]} x "
+                      f"{coarse.shape[-1]} lattices (level {level}) to {output}")
+

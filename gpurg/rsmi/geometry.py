@@ -1,0 +1,203 @@
+"""The V / B / E geometry of RSMI and the extraction of (V, E) pairs from configurations.
+
+Relative to a block origin (y, x), with L_V = ``block``, L_B = ``buffer``, L_E = ``env``:
+
+* V (visible block): the sites (y + dy, x + dx) with 0 <= dy, dx < L_V, row-major;
+* B (buffer): the shell of width L_B around V (never extracted);
+* E (environment): the shell of width L_E around B, i.e. the square
+  [-(L_B + L_E), L_V + L_B + L_E)^2 minus the square [-L_B, L_V + L_B)^2.
+
+Coordinates wrap periodically (torus). ``span`` = L_V + 2 (L_B + L_E) is the side of the whole
+V+B+E square; it must not exceed the lattice, or the environment would overlap itself or the
+block. Sizes count lattice entries: Ising spins, or pixels of the 2L x 2L dimer image
+(science.md §5), in which case a block of L_V = 8 pixels covers 4 x 4 dimer vertices.
+
+Every block position of every sample gives one pair (science.md §1): translation invariance
+turns a few thousand lattices into millions of pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gpurg.backend.device import array_module
+from gpurg.backend.philox import STREAM_PAIR_POSITIONS, philox4x32, seed_to_key
+from gpurg.errors import InputError
+
+# Purpose word of the Philox counter for random block positions: 0-6 are the samplers', 7 the
+# RBM's (gpurg_common.cuh), 9 exact.sample_chain's.
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise InputError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Block, buffer and environment sizes (in lattice entries: spins or image pixels).
+
+    Attributes
+    ----------
+    block : int
+        L_V >= 1, the side of the square visible block.
+    buffer : int
+        L_B >= 0, the width of the buffer shell around the block (left out of V and E).
+    env : int
+        L_E >= 1, the width of the environment shell around the buffer.
+    """
+
+    block: int
+    buffer: int
+    env: int
+
+    def __post_init__(self) -> None:
+        _check_int("block size L_V", self.block, 1)
+        _check_int("buffer width L_B", self.buffer, 0)
+        _check_int("environment width L_E", self.env, 1)
+
+    @property
+    def span(self) -> int:
+        """Side of the V+B+E square: L_V + 2 (L_B + L_E)."""
+        return self.block + 2 * (self.buffer + self.env)
+
+    @property
+    def n_visible(self) -> int:
+        """|V| = L_V^2."""
+        return self.block**2
+
+    @property
+    def n_env(self) -> int:
+        """|E| = span^2 - (L_V + 2 L_B)^2."""
+        return self.span**2 - (self.block + 2 * self.buffer) ** 2
+
+    @property
+    def visible_offsets(self) -> np.ndarray:
+        """int64 (L_V^2, 2): (dy, dx) of the block's sites, row-major; visible index
+        i = dy L_V + dx (the layout of :class:`gpurg.rsmi.rule.CoarseGrainingRule`)."""
+        d = np.arange(self.block, dtype=np.int64)
+        dy, dx = np.meshgrid(d, d, indexing="ij")
+        return np.stack([dy.ravel(), dx.ravel()], axis=1)
+
+    @property
+    def env_offsets(self) -> np.ndarray:
+        """int64 (n_env, 2): (dy, dx) of the environment's sites, in row-major order over the
+        span square [-(L_B + L_E), L_V + L_B + L_E)^2 with the inner [-L_B, L_V + L_B)^2
+        square (block and buffer) skipped."""
+        lo = -(self.buffer + self.env)
+        d = np.arange(lo, lo + self.span, dtype=np.int64)
+        dy, dx = np.meshgrid(d, d, indexing="ij")
+        inner_hi = self.block + self.buffer
+        inner = ((dy >= -self.buffer) & (dy < inner_hi) & (dx >= -self.buffer)
+                 & (dx < inner_hi))
+        return np.stack([dy[~inner], dx[~inner]], axis=1)
+
+    def check_fits(self, Ly: int, Lx: int) -> None:
+        """Raise InputError unless the V+B+E square fits in an Ly x Lx torus (span <= Ly, Lx):
+        a larger span would wrap the environment onto itself or onto the block."""
+        if self.span > Ly or self.span > Lx:
+            raise InputError(
+                f"geometry (L_V={self.block}, L_B={self.buffer}, L_E={self.env}) spans "
+                f"{self.span} sites, more than the {Ly} x {Lx} lattice")
+
+
+def block_origins(Ly: int, Lx: int, stride: int = 1) -> np.ndarray:
+    """Block origins (y, x) with y, x multiples of ``stride``: int64 (n_origins, 2), ordered
+    by y, then x. stride 1 gives all Ly Lx positions, stride L_V the tiling."""
+    Ly = _check_int("lattice height", Ly, 1)
+    Lx = _check_int("lattice width", Lx, 1)
+    stride = _check_int("stride", stride, 1)
+    y, x = np.meshgrid(np.arange(0, Ly, stride, dtype=np.int64),
+                       np.arange(0, Lx, stride, dtype=np.int64), indexing="ij")
+    return np.stack([y.ravel(), x.ravel()], axis=1)
+
+
+def _site_table(origins: np.ndarray, offsets: np.ndarray, Ly: int, Lx: int) -> np.ndarray:
+    """Flat site indices (n_origins, n_offsets) of origin + offset on the Ly x Lx torus."""
+    y = (origins[:, 0:1] + offsets[None, :, 0]) % Ly
+    x = (origins[:, 1:2] + offsets[None, :, 1]) % Lx
+    return y * Lx + x
+
+
+def random_positions(n_samples: int, origins: np.ndarray, count: int,
+                     seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` (sample, origin) pairs drawn with replacement, deterministic in ``seed``.
+
+    Draw i uses the Philox block with counter (i, 0, 0, STREAM_PAIR_POSITIONS) and key
+    ``seed_to_key(seed)``: word 0 picks the sample and word 1 the origin, each by
+    floor(u n / 2^32) (bias below n / 2^32). The draws are then sorted by (sample, origin),
+    i.e. sample-major, then y, then x.
+
+    Returns
+    -------
+    (sample index, origin index): int64 arrays of shape (count,).
+    """
+    if count >= 2**32:
+        raise InputError(f"positions must be < 2^32, got {count}")
+    words = philox4x32((np.arange(count, dtype=np.uint64), 0, 0, STREAM_PAIR_POSITIONS),
+                       seed_to_key(seed)).astype(np.uint64)
+    sample = ((words[:, 0] * np.uint64(n_samples)) >> np.uint64(32)).astype(np.int64)
+    origin = ((words[:, 1] * np.uint64(len(origins))) >> np.uint64(32)).astype(np.int64)
+    order = np.lexsort((origin, sample))
+    return sample[order], origin[order]
+
+
+def extract_pairs(configs: Any, geometry: Geometry, *, positions: str | int = "all",
+                  stride: int = 1, seed: int = 0) -> tuple[Any, Any]:
+    """(V, E) pairs from every chosen block position of every configuration.
+
+    Parameters
+    ----------
+    configs : array
+        Any integer dtype, shape (n, Ly, Lx), NumPy or CuPy: Ising spins (int8 ±1) or dimer
+        images (uint8 0/1, Ly = Lx = 2L; the geometry then counts pixels).
+    geometry : Geometry
+    positions : "all" or int
+        "all": every origin of :func:`block_origins` (Ly, Lx, stride) of every sample,
+        n * n_origins pairs. An int m >= 1: m (sample, origin) pairs drawn with replacement
+        from those, by Philox keyed by ``seed`` (see :func:`random_positions`).
+    stride : int
+        Spacing of the block origins (1: all positions; L_V: the tiling).
+    seed : int
+        In [0, 2^64); used only for random positions.
+
+    Returns
+    -------
+    (V, E)
+        V of shape (n_pairs, L_V^2) in ``geometry.visible_offsets`` order and E of shape
+        (n_pairs, n_env) in ``geometry.env_offsets`` order, with the configs' dtype and array
+        module. Pairs are ordered sample-major, then by origin y, then x.
+    """
+    xp = array_module(configs)
+    if getattr(configs, "ndim", None) != 3:
+        raise InputError(f"configs must have shape (n, Ly, Lx), got "
+                         f"{getattr(configs, 'shape', type(configs).__name__)}")
+    if not np.issubdtype(np.dtype(configs.dtype), np.integer):
+        raise InputError(f"configs must have an integer dtype, got {configs.dtype}")
+    n, Ly, Lx = (int(s) for s in configs.shape)
+    if n < 1:
+        raise InputError("configs holds no samples")
+    geometry.check_fits(Ly, Lx)
+    origins = block_origins(Ly, Lx, stride)
+    v_table = _site_table(origins, geometry.visible_offsets, Ly, Lx)
+    e_table = _site_table(origins, geometry.env_offsets, Ly, Lx)
+    flat = configs.reshape(n, Ly * Lx)
+    if isinstance(positions, str):
+        if positions != "all":
+            raise InputError(f"positions must be 'all' or an integer >= 1, got {positions!r}")
+        # (n, n_origins, n_sites) in one gather; the reshape keeps sample-major order
+        V = flat[:, xp.asarray(v_table)].reshape(n * len(origins), -1)
+        E = flat[:, xp.asarray(e_table)].reshape(n * len(origins), -1)
+        return V, E
+    count = _check_int("positions", positions, 1)
+    sample, origin = random_positions(n, origins, count, seed)
+    rows = xp.asarray(sample)[:, None]
+    V = flat[rows, xp.asarray(v_table[origin])]
+    E = flat[rows, xp.asarray(e_table[origin])]
+    return V, E

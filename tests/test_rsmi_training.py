@@ -1,0 +1,162 @@
+"""The variational MI estimator and rule training, against exact mutual informations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from gpurg.errors import InputError
+from gpurg.models.ising import IsingModel, IsingSampler
+from gpurg.models.ising_exact import K_C, T_C
+from gpurg.rsmi import variational
+from gpurg.rsmi.coarse import coarse_grain, tiles
+from gpurg.rsmi.exact import (
+    chain_mutual_information,
+    chain_rule_information,
+    ising_local_information,
+    sample_chain,
+)
+from gpurg.rsmi.geometry import Geometry, extract_pairs
+from gpurg.rsmi.rule import CoarseGrainingRule
+from gpurg.rsmi.training import train_rule
+
+SIGMAS = 4.0
+
+
+@pytest.fixture(scope="module")
+def critical_ising() -> np.ndarray:
+    """640 independent-ish 32 x 32 Ising configurations at T_c (Swendsen-Wang)."""
+    sampler = IsingSampler(IsingModel(32, T_C), replicas=64, algorithm="swendsen-wang",
+                           seed=1, device="cpu")
+    sampler.sweep(50)
+    configs = []
+    for _ in range(10):
+        sampler.sweep(5)
+        configs.append(sampler.get_state())
+    return np.concatenate(configs)
+
+
+def test_gradients_match_finite_differences() -> None:
+    rng = np.random.default_rng(3)
+    V = rng.choice([-1.0, 1.0], size=(50, 4))
+    E = rng.choice([-1.0, 1.0], size=(50, 6))
+    params = variational.initial_parameters(4, 6, 2, 5, rng, np)
+    params.bias = rng.normal(size=2)
+    _, grads = variational.bound_gradients(params, V, E, symmetric=False)
+    for name in params.NAMES:
+        array = getattr(params, name)
+        for index in [(0,) * array.ndim, tuple(s - 1 for s in array.shape)]:
+            old = array[index]
+            array[index] = old + 1e-6
+            up = variational.mutual_information_bound(params, V, E)
+            array[index] = old - 1e-6
+            down = variational.mutual_information_bound(params, V, E)
+            array[index] = old
+            assert grads[name][index] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-9)
+    _, sym = variational.bound_gradients(params, V, E, symmetric=True)
+    assert not sym["bias"].any()
+
+
+def _chain_pairs(K: float, n_chains: int = 4000, length: int = 60, seed: int = 2):
+    """(V, E) of the 1D chain geometry: V two neighbours, E the spins two sites beyond."""
+    s = sample_chain(K, n_chains, length, seed)
+    i = np.arange(3, length - 4)
+    V = np.stack([s[:, i], s[:, i + 1]], axis=-1).reshape(-1, 2)
+    E = np.stack([s[:, i - 2], s[:, i + 3]], axis=-1).reshape(-1, 2)
+    return V, E
+
+
+@pytest.mark.parametrize("name", ["decimation", "majority"])
+def test_variational_estimate_of_a_fixed_rule_matches_the_exact_chain(name) -> None:
+    """A fixed rule on the 1D chain (K = 1): the estimate equals its exact I_Λ(H:E)."""
+    K = 1.0
+    filters = {"decimation": [[20.0, 0.0]], "majority": [[20.0, 20.0]]}[name]
+    rule = CoarseGrainingRule(filters, [0.0])
+    exact = chain_rule_information(K, rule.filters, rule.bias)
+    V, E = _chain_pairs(K)
+    result = train_rule(V, E, rule=rule, symmetric=True, epochs=8, restarts=1, width=8,
+                        seed=4)
+    assert abs(result.mi - exact) <= SIGMAS * result.mi_err, (result.mi, result.mi_err, exact)
+    assert exact <= chain_mutual_information(K)
+
+
+def test_fixed_filter_matches_the_exact_local_conditional(critical_ising) -> None:
+    """2D Ising at T_c, 2x2 block, no buffer: the variational estimate of a fixed uniform
+    filter against its exact I_Λ(H:E) from the local conditional P(V|E)."""
+    geometry = Geometry(2, 0, 1)
+    V, E = extract_pairs(critical_ising, geometry, positions=120_000, seed=7)
+    rule = CoarseGrainingRule(np.ones((1, 4)), np.zeros(1))
+    exact, exact_err = ising_local_information(K_C, geometry, rule.filters, rule.bias, E)
+    result = train_rule(V, E, rule=rule, symmetric=True, epochs=15, restarts=1, seed=2)
+    error = math.hypot(result.mi_err, exact_err)
+    assert abs(result.mi - exact) <= SIGMAS * error, (result.mi, exact, error)
+
+
+def test_one_hidden_unit_learns_the_uniform_block_spin(critical_ising) -> None:
+    """Ising at T_c, 2x2 block, one unit: all weights of one sign, largest / smallest <= 1.2,
+    and an MI close to the exact value of that filter."""
+    geometry = Geometry(2, 0, 2)
+    V, E = extract_pairs(critical_ising, geometry, positions=100_000, seed=3)
+    result = train_rule(V, E, 1, symmetric=True, epochs=30, restarts=2, seed=1)
+    w = result.rule.filters[0]
+    assert (np.sign(w) == np.sign(w[0])).all(), w
+    assert np.abs(w).max() / np.abs(w).min() <= 1.2, w
+    assert 0.40 < result.mi < math.log(2)
+
+
+def test_four_hidden_units_each_read_one_spin(critical_ising) -> None:
+    geometry = Geometry(2, 0, 2)
+    V, E = extract_pairs(critical_ising, geometry, positions=100_000, seed=3)
+    result = train_rule(V, E, 4, symmetric=True, epochs=30, restarts=1, seed=1)
+    w = np.abs(result.rule.filters)
+    ranked = np.sort(w, axis=1)
+    assert (ranked[:, -1] > 3 * ranked[:, -2]).all(), result.rule.filters
+    assert sorted(np.argmax(w, axis=1)) == [0, 1, 2, 3]  # one unit per spin
+
+
+def test_coarse_graining_tiles_and_modes() -> None:
+    configs = np.arange(32).reshape(2, 4, 4)
+    t = tiles(configs, 2)
+    assert t.shape == (2, 2, 2, 4)
+    np.testing.assert_array_equal(t[0, 0, 1], [2, 3, 6, 7])
+    spins = np.ones((3, 8, 8), np.int8)
+    spins[1] = -1
+    rule = CoarseGrainingRule(np.full((1, 4), 3.0), np.zeros(1))
+    out = coarse_grain(spins, rule, 2, mode="max")
+    assert out.shape == (3, 1, 4, 4) and out.dtype == np.int8
+    np.testing.assert_array_equal(out[:, 0, 0, 0], [1, -1, 1])
+    # ties (activation 0) are drawn: both signs appear, reproducibly
+    ties = np.tile(np.array([[1, -1], [-1, 1]], np.int8), (50, 4, 4))
+    a = coarse_grain(ties, rule, 2, mode="max", seed=5)
+    assert 0.3 < (a == 1).mean() < 0.7
+    np.testing.assert_array_equal(a, coarse_grain(ties, rule, 2, mode="max", seed=5))
+    assert not np.array_equal(a, coarse_grain(ties, rule, 2, mode="max", seed=5, level=1))
+    with pytest.raises(InputError, match="tile"):
+        coarse_grain(np.ones((1, 6, 6), np.int8), CoarseGrainingRule(np.ones((1, 16)), [0.0]),
+                     4)
+
+
+def test_sampled_units_follow_their_probabilities() -> None:
+    rng = np.random.default_rng(0)
+    spins = rng.choice(np.array([-1, 1], np.int8), size=(400, 16, 16))
+    rule = CoarseGrainingRule([[0.3, -0.2, 0.1, 0.4]], [0.1])
+    out = coarse_grain(spins, rule, 2, mode="sample", seed=9)[:, 0]
+    p = rule.probabilities(tiles(spins, 2).reshape(-1, 4))[:, 1].reshape(out.shape)
+    n = out.size
+    mean, expected = (out == 1).mean(), p.mean()
+    assert abs(mean - expected) <= 5 * math.sqrt(expected * (1 - expected) / n)
+
+
+def test_bad_training_input() -> None:
+    V = np.ones((100, 4))
+    E = np.ones((100, 8))
+    with pytest.raises(InputError, match="estimator"):
+        train_rule(V, E, estimator="infonce")
+    with pytest.raises(InputError, match="hidden"):
+        train_rule(V, E, 9)
+    with pytest.raises(InputError, match="too few pairs"):
+        train_rule(V[:40], E[:40])
+    with pytest.raises(InputError, match="reads 2"):
+        train_rule(V, E, rule=CoarseGrainingRule([[1.0, 1.0]], [0.0]))
