@@ -17,6 +17,7 @@ from gpurg.models.ising import spin_observables
 from gpurg.rsmi.coarse import MODES, coarse_grain
 from gpurg.rsmi.files import load_configurations, read_filter, write_filter
 from gpurg.rsmi.geometry import Geometry, extract_pairs
+from gpurg.rsmi.thermometer import calibrate_thermometer, rule_information
 from gpurg.rsmi.training import ESTIMATORS, TrainResult, train_rule
 
 app = typer.Typer(help="RSMI: coarse-graining rules that maximise I(H:E).",
@@ -145,3 +146,54 @@ def coarse_grain_command(
     err_console.print(f"wrote {n_meas} measurements of {replicas} coarse {coarse.shape[-1]} x "
                       f"{coarse.shape[-1]} lattices (level {level}) to {output}")
 
+
+
+@app.command()
+def thermometer(
+    filter_path: Path = typer.Option(..., "--filter", help="Filter file from rsmi train."),
+    size: int = typer.Option(32, "--size", "-L", help="Ising lattice size for calibration."),
+    betas: str = typer.Option("0.42,0.43,0.44,0.45,0.46", "--betas",
+                              help="Comma-separated inverse temperatures (J = 1)."),
+    read: Path | None = typer.Option(None, "--read", help="A run file (e.g. coarse-grained) "
+                                     "whose effective β to read off."),
+    replicas: int = typer.Option(64, "--replicas", "-R", help="Chains per β."),
+    sweeps: int = typer.Option(200, "--sweeps", help="Sweeps per β (a sample every 10)."),
+    pairs: int = typer.Option(100_000, "--pairs", help="(V, E) pairs per MI estimate."),
+    epochs: int = typer.Option(10, "--epochs", help="Predictor training epochs per estimate."),
+    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    device: str = DeviceOption,
+) -> None:
+    """Calibrate MI(β) of a fixed filter on Ising samples near β_c, fit a line, and read the
+    effective β of another sample from its MI."""
+    try:
+        beta_list = [float(b) for b in betas.split(",")]
+    except ValueError:
+        raise InputError(f"--betas must be comma-separated numbers, got {betas!r}") from None
+    flt = read_filter(filter_path)
+    backend = get_backend(device)
+    configs = None
+    if read is not None:
+        configs, _ = load_configurations(read)
+        flt.geometry.check_fits(*configs.shape[-2:])
+    with Progress(TextColumn("[bold]thermometer"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} β"), TimeElapsedColumn(),
+                  console=err_console) as bar:
+        task = bar.add_task("calibrate", total=len(beta_list))
+        thermo = calibrate_thermometer(
+            flt.rule, flt.geometry, size, beta_list, replicas=replicas, sweeps=sweeps,
+            pairs=pairs, epochs=epochs, seed=seed, device=backend,
+            progress=lambda done, total: bar.update(task, completed=done))
+    table = Table(title=(f"MI thermometer · L={size} · MI = {thermo.intercept:.4f} + "
+                         f"{thermo.slope:.4f} β (χ² = {thermo.chi2:.1f}, "
+                         f"{len(thermo.betas) - 2} dof)"), title_justify="left")
+    table.add_column("β", justify="right")
+    table.add_column("I(H:E) [nats]", justify="right")
+    for beta, mi, err in zip(thermo.betas, thermo.mi, thermo.mi_err, strict=True):
+        table.add_row(f"{beta:.4f}", f"{mi:.4f} ± {err:.4f}")
+    console.print(table)
+    if configs is not None:
+        mi, err = rule_information(backend.xp.asarray(configs), flt.rule, flt.geometry,
+                                   pairs=pairs, epochs=epochs, seed=seed)
+        beta, beta_err = thermo.read(mi, err)
+        console.print(f"{read}: I(H:E) = {mi:.4f} ± {err:.4f} nats → effective β = "
+                      f"{beta:.4f} ± {beta_err:.4f} (T = {1 / beta:.4f})")

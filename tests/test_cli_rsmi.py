@@ -92,3 +92,13 @@ def test_a_run_file_is_not_a_filter(ising_file: Path, tmp_path: Path) -> None:
     result = run_gpurg(["rsmi", "coarse-grain", ising_file, "--filter", ising_file, "-o",
                         "c.h5"], tmp_path)
     assert_one_error_line(result, tmp_path, ("not a gpurg filter",))
+
+
+def test_thermometer_reads_a_run(trained: tuple, ising_file: Path, tmp_path: Path) -> None:
+    _, directory = trained
+    result = run_gpurg(["rsmi", "thermometer", "--filter", directory / "filter.h5", "-L", 8,
+                        "--betas", "0.40,0.44,0.48", "--read", ising_file, "--replicas", 8,
+                        "--sweeps", 20, "--pairs", 4000, "--epochs", 2, "--device", "cpu"],
+                       tmp_path)
+    assert_ok(result)
+    assert "effective β" in result.stdout and "MI thermometer" in result.stdout

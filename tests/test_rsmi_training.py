@@ -160,3 +160,30 @@ def test_bad_training_input() -> None:
         train_rule(V[:40], E[:40])
     with pytest.raises(InputError, match="reads 2"):
         train_rule(V, E, rule=CoarseGrainingRule([[1.0, 1.0]], [0.0]))
+
+
+def test_mi_thermometer_reads_back_the_temperature() -> None:
+    """Calibrate MI(β) of the uniform 2x2 filter near β_c on L = 16, then read the β of an
+    independent sample at β = 0.435 within 4 standard errors."""
+    from gpurg.rsmi.thermometer import calibrate_thermometer, fit_line, rule_information
+
+    geometry = Geometry(2, 0, 2)
+    rule = CoarseGrainingRule(np.ones((1, 4)), np.zeros(1))
+    thermo = calibrate_thermometer(rule, geometry, 16, [0.42, 0.43, 0.44, 0.45], replicas=32,
+                                   sweeps=100, thermalize=50, pairs=40_000, epochs=6,
+                                   seed=3, device="cpu")
+    assert thermo.slope > 0  # order grows with β, and so does the information
+    sampler = IsingSampler(IsingModel(16, 1 / 0.435), replicas=32, algorithm="swendsen-wang",
+                           seed=99, device="cpu")
+    sampler.sweep(50)
+    configs = []
+    for _ in range(10):
+        sampler.sweep(10)
+        configs.append(sampler.get_state())
+    mi, err = rule_information(np.concatenate(configs), rule, geometry, pairs=40_000,
+                               epochs=6, seed=5)
+    beta, beta_err = thermo.read(mi, err)
+    assert abs(beta - 0.435) <= SIGMAS * beta_err, (beta, beta_err)
+    coef, _, chi2 = fit_line(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0]), np.ones(3))
+    np.testing.assert_allclose(coef, [1.0, 2.0])
+    assert chi2 == pytest.approx(0.0, abs=1e-20)

@@ -1,0 +1,115 @@
+"""The MI thermometer: I_Λ(H:E) of a fixed rule against β near β_c, fitted by a line, read
+backwards to give the effective temperature of another (e.g. coarse-grained) sample.
+
+    thermo = calibrate_thermometer(rule, Geometry(2, 0, 2), L=32, betas=[0.40, 0.42, 0.44])
+    beta, beta_err = thermo.read(mi, mi_err)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpurg.backend import Backend, get_backend
+from gpurg.errors import InputError
+from gpurg.models.ising import IsingModel, IsingSampler
+from gpurg.rsmi.geometry import Geometry, extract_pairs
+from gpurg.rsmi.rule import CoarseGrainingRule
+from gpurg.rsmi.training import train_rule
+
+
+@dataclass(frozen=True)
+class Thermometer:
+    """MI of one rule at several inverse temperatures and the weighted line through them.
+
+    Attributes
+    ----------
+    betas, mi, mi_err : numpy.ndarray
+        float64 (n,): inverse temperatures (J = 1) and the rule's I_Λ(H:E) with errors (nats).
+    intercept, slope : float
+        MI ≈ intercept + slope β.
+    covariance : numpy.ndarray
+        float64 (2, 2): covariance of (intercept, slope).
+    chi2 : float
+        Of the fit, with n - 2 degrees of freedom.
+    """
+
+    betas: np.ndarray
+    mi: np.ndarray
+    mi_err: np.ndarray
+    intercept: float
+    slope: float
+    covariance: np.ndarray
+    chi2: float
+
+    def read(self, mi: float, mi_err: float = 0.0) -> tuple[float, float]:
+        """The β at which the line reaches ``mi``, with its error from both the reading and
+        the fit (linear propagation)."""
+        if self.slope == 0:
+            raise InputError("the thermometer's MI does not change with β")
+        beta = (mi - self.intercept) / self.slope
+        # d beta / d(mi, intercept, slope) = (1, -1, -beta) / slope
+        grad = np.array([-1.0, -beta]) / self.slope
+        var = (mi_err / self.slope) ** 2 + float(grad @ self.covariance @ grad)
+        return float(beta), math.sqrt(var)
+
+
+def fit_line(x: np.ndarray, y: np.ndarray, err: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                    float]:
+    """Weighted least squares y = c0 + c1 x: coefficients, their covariance, and chi^2."""
+    if len(x) < 2:
+        raise InputError(f"a line needs at least 2 points, got {len(x)}")
+    w = 1.0 / np.asarray(err, dtype=np.float64) ** 2
+    A = np.stack([np.ones_like(x), x], axis=1)
+    cov = np.linalg.inv(A.T @ (w[:, None] * A))
+    coef = cov @ A.T @ (w * y)
+    chi2 = float((w * (y - A @ coef) ** 2).sum())
+    return coef, cov, chi2
+
+
+def rule_information(configs, rule: CoarseGrainingRule, geometry: Geometry, *,
+                     pairs: int = 100_000, epochs: int = 10, seed: int = 0
+                     ) -> tuple[float, float]:
+    """I_Λ(H:E) in nats, with its error, of a fixed rule on configurations (n, L, L)."""
+    geometry.check_fits(*configs.shape[-2:])
+    V, E = extract_pairs(configs, geometry, positions=pairs, seed=seed)
+    result = train_rule(V, E, rule=rule, epochs=epochs, restarts=1, seed=seed,
+                        symmetric=not rule.bias.any())
+    return result.mi, result.mi_err
+
+
+def calibrate_thermometer(rule: CoarseGrainingRule, geometry: Geometry, L: int,
+                          betas: Sequence[float], *, replicas: int = 64, sweeps: int = 200,
+                          thermalize: int = 100, pairs: int = 100_000, epochs: int = 10,
+                          seed: int = 0, device: str | Backend = "auto",
+                          progress: Callable[[int, int], None] | None = None) -> Thermometer:
+    """Sample the 2D Ising model (Swendsen–Wang, J = 1) at each β and measure the rule's MI.
+
+    ``sweeps`` sampling sweeps per β keep a configuration every 10 sweeps; ``progress(done,
+    total)`` after each β.
+    """
+    betas = np.asarray(sorted(float(b) for b in betas))
+    if len(betas) < 2 or not (betas > 0).all():
+        raise InputError(f"the thermometer needs at least 2 positive β, got {list(betas)}")
+    backend = get_backend(device)
+    values, errors = [], []
+    for i, beta in enumerate(betas):
+        sampler = IsingSampler(IsingModel(L, 1.0 / beta), replicas=replicas,
+                               algorithm="swendsen-wang", seed=seed + i, device=backend)
+        sampler.sweep(thermalize)
+        configs = []
+        for _ in range(max(1, sweeps // 10)):
+            sampler.sweep(10)
+            configs.append(sampler.spins.copy())
+        mi, err = rule_information(backend.xp.concatenate(configs), rule, geometry,
+                                   pairs=pairs, epochs=epochs, seed=seed)
+        values.append(mi)
+        errors.append(err)
+        if progress is not None:
+            progress(i + 1, len(betas))
+    mi, mi_err = np.array(values), np.array(errors)
+    coef, cov, chi2 = fit_line(betas, mi, mi_err)
+    return Thermometer(betas, mi, mi_err, float(coef[0]), float(coef[1]), cov, chi2)
