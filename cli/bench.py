@@ -17,6 +17,7 @@ from gpurg.bench import (
     DimerBenchResult,
     bench_dimer_grid,
     bench_grid,
+    bench_rsmi,
 )
 from gpurg.cli.common import console, err_console
 from gpurg.errors import InputError
@@ -105,6 +106,33 @@ def dimer(
                                     min_seconds=seconds, on_result=_report_dimer)
     _print_results(results, as_json, "Dimer worm steps per ns", ("model", "steps/ns"),
                    lambda r: (r.model, f"{r.steps_per_ns:.4f}"))
+
+
+@app.command("rsmi")
+def rsmi(
+    device: str = _DEVICE,
+    pairs: int = typer.Option(100_000, "--pairs", help="(V, E) pairs to train on."),
+    as_json: bool = _JSON,
+) -> None:
+    """Seconds to learn the 2x2 Ising filter (one unit, T_c) to within 1% of its converged MI."""
+    if pairs < 1000:
+        raise InputError(f"--pairs must be >= 1000, got {pairs}")
+    results = []
+    for backend in _backends(device):
+        results.append(bench_rsmi(backend, pairs=pairs))
+        r = results[-1]
+        err_console.print(f"{r.backend:5s} {r.seconds_to_1pct:8.2f} s to 1% "
+                          f"(MI {r.mi:.4f}, {r.seconds_total:.2f} s in all)", highlight=False)
+    if as_json:
+        print(json.dumps([r.as_dict() for r in results], indent=1))
+        return
+    table = Table(title="RSMI: 2x2 Ising filter to within 1% of its MI", title_justify="left")
+    for col in ("backend", "device", "pairs", "seconds to 1%", "seconds in all", "MI"):
+        table.add_column(col, justify="left" if col in ("backend", "device") else "right")
+    for r in results:
+        table.add_row(r.backend, r.device, str(r.pairs), f"{r.seconds_to_1pct:.2f}",
+                      f"{r.seconds_total:.2f}", f"{r.mi:.4f}")
+    console.print(table)
 
 
 def _check_seconds(seconds: float) -> None:

@@ -172,3 +172,46 @@ def bench_dimer_grid(
     replicas = DIMER_REPLICAS[backend.name] if replicas is None else tuple(replicas)
     return _grid(lambda m, L, R: bench_dimer(backend, m, L, R, min_seconds=min_seconds),
                  models, sizes, replicas, MAX_DIMER_SITES[backend.name], on_result)
+
+
+@dataclass(frozen=True)
+class RsmiBenchResult:
+    """Time to learn the 2x2 Ising filter (one unit, T_c) to within 1% of its converged MI."""
+
+    backend: str
+    device: str
+    pairs: int
+    seconds_to_1pct: float
+    seconds_total: float
+    mi: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def bench_rsmi(backend: Backend, *, L: int = 32, pairs: int = 100_000, epochs: int = 30,
+               seed: int = 1) -> RsmiBenchResult:
+    """Sample Ising at T_c (not timed), then time the training of a one-unit 2x2 filter
+    (buffer 0, environment 2) and note when the held-out MI first came within 1% of the
+    best it reached."""
+    from gpurg.rsmi.geometry import Geometry, extract_pairs
+    from gpurg.rsmi.training import train_rule
+
+    sampler = IsingSampler(IsingModel(L, T_C), replicas=64, algorithm="swendsen-wang",
+                           seed=seed, device=backend)
+    sampler.sweep(50)
+    configs = []
+    for _ in range(10):
+        sampler.sweep(5)
+        configs.append(sampler.spins.copy())
+    V, E = extract_pairs(backend.xp.concatenate(configs), Geometry(2, 0, 2), positions=pairs,
+                         seed=seed)
+    backend.synchronize()
+    marks: list[tuple[float, float]] = []
+    t0 = time.perf_counter()
+    train_rule(V, E, 1, symmetric=True, epochs=epochs, restarts=1, seed=seed,
+               progress=lambda _e, _t, mi: marks.append((time.perf_counter() - t0, mi)))
+    total = time.perf_counter() - t0
+    best = max(mi for _, mi in marks)
+    first = next(t for t, mi in marks if mi >= 0.99 * best)
+    return RsmiBenchResult(backend.name, backend.device_name, pairs, first, total, best)

@@ -102,3 +102,14 @@ def test_thermometer_reads_a_run(trained: tuple, ising_file: Path, tmp_path: Pat
                        tmp_path)
     assert_ok(result)
     assert "effective β" in result.stdout and "MI thermometer" in result.stdout
+
+
+def test_bench_rsmi_json(tmp_path: Path) -> None:
+    import json
+
+    result = run_gpurg(["bench", "rsmi", "--device", "numpy", "--pairs", 5000, "--json"],
+                       tmp_path)
+    assert_ok(result)
+    (record,) = json.loads(result.stdout)
+    assert 0 < record["seconds_to_1pct"] <= record["seconds_total"]
+    assert 0.2 < record["mi"] < np.log(2)
