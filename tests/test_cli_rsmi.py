@@ -107,9 +107,9 @@ def test_thermometer_reads_a_run(trained: tuple, ising_file: Path, tmp_path: Pat
 def test_bench_rsmi_json(tmp_path: Path) -> None:
     import json
 
-    result = run_gpurg(["bench", "rsmi", "--device", "numpy", "--pairs", 5000, "--json"],
+    result = run_gpurg(["bench", "rsmi", "--device", "numpy", "--pairs", 20000, "--json"],
                        tmp_path)
     assert_ok(result)
     (record,) = json.loads(result.stdout)
     assert 0 < record["seconds_to_1pct"] <= record["seconds_total"]
-    assert 0.2 < record["mi"] < np.log(2)
+    assert 0.3 < record["mi"] < np.log(2)
