@@ -53,7 +53,11 @@ def train(
     backend = get_backend(device)
     configs, attrs = load_configurations(source)
     geometry.check_fits(*configs.shape[-2:])
-    V, E = extract_pairs(backend.xp.asarray(configs), geometry, positions=pairs, seed=seed)
+    # a dimer image's pixels alternate between vertices, bonds and faces: blocks start on a
+    # vertex, or the block's position parity would be the information found
+    stride = 2 if attrs.get("model") == "dimer" else 1
+    V, E = extract_pairs(backend.xp.asarray(configs), geometry, positions=pairs, stride=stride,
+                         seed=seed)
     symmetric = attrs.get("model") == "ising" and attrs.get("h", 0.0) == 0.0
     columns = (TextColumn("[bold]RSMI"), BarColumn(), TextColumn("{task.completed}/{task.total}"
                " epochs"), TextColumn("MI {task.fields[mi]}"), TimeElapsedColumn())
