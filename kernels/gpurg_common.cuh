@@ -21,6 +21,7 @@ struct gpurg_u32x4 {
 #define GPURG_STREAM_DIMER_WORM 4u
 #define GPURG_STREAM_DIMER_NOISE 5u
 #define GPURG_STREAM_DIMER_START 6u
+#define GPURG_STREAM_RBM 7u
 
 __device__ __forceinline__ gpurg_u32 gpurg_mulhi(gpurg_u32 a, gpurg_u32 b) {
 #ifdef __CUDA_ARCH__

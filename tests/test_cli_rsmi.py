@@ -132,3 +132,13 @@ def test_dimer_images_train_on_vertex_aligned_blocks(tmp_path: Path) -> None:
     bonds = max(np.abs(w[:, 0::2, 1::2]).max(), np.abs(w[:, 1::2, 0::2]).max())
     assert idle < 0.1 * bonds, w
     assert mi < 0.5  # far from ln 2: no position parity to read
+
+
+def test_train_with_the_rbm_estimator(ising_file: Path, tmp_path: Path) -> None:
+    result = run_gpurg(["rsmi", "train", ising_file, "--block", 2, "--env", 1,
+                        "--estimator", "rbm", "--epochs", 3, "--pairs", 6000, "--restarts", 1,
+                        "--device", "cpu", "-o", "f.h5"], tmp_path)
+    assert_ok(result)
+    with h5py.File(tmp_path / "f.h5", "r") as f:
+        assert f.attrs["estimator"] == "rbm"
+        assert 0 < f.attrs["mi"] < np.log(2)

@@ -19,7 +19,7 @@ from gpurg.errors import InputError
 from gpurg.rsmi import variational
 from gpurg.rsmi.rule import CoarseGrainingRule, hidden_states
 
-ESTIMATORS = ("variational",)
+ESTIMATORS = ("variational", "rbm")
 Progress = Callable[[int, int, float], None]  # (epochs done, epochs, held-out MI)
 
 
@@ -56,6 +56,12 @@ def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
                rule: CoarseGrainingRule | None = None, seed: int = 0,
                progress: Progress | None = None) -> TrainResult:
     """Learn P_Λ(H|V) maximising I(H:E) on (V, E) pairs.
+
+    ``estimator="variational"`` trains the rule with a predictor q(H|E)
+    (:mod:`gpurg.rsmi.variational`); ``"rbm"`` is the seed's method
+    (:func:`gpurg.rsmi.rbm_estimator.train_rule_rbm`: an RBM for P(V, E), then gradient
+    ascent of A_Λ; blocks of at most 16 units, ±1 or 0/1 values), with ``width`` the RBM's
+    hidden units and ``rule`` not supported.
 
     Parameters
     ----------
@@ -110,6 +116,9 @@ def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
         raise InputError(f"weight decay must be >= 0, got {weight_decay}")
     if not learning_rate > 0:
         raise InputError(f"learning rate must be > 0, got {learning_rate}")
+    if estimator == "rbm":
+        return _train_rbm(V, E, n_hidden, symmetric, epochs, batch_size, learning_rate,
+                          restarts, held_out, width, weight_decay, rule, seed, progress)
     xp = array_module(V)
     V = xp.asarray(V, dtype=xp.float64)
     E = xp.asarray(E, dtype=xp.float64)
@@ -141,6 +150,30 @@ def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
     to_host = _to_host(best.filters)
     rule = CoarseGrainingRule(to_host(best.filters), to_host(best.bias))
     return TrainResult(rule, mi, mi_err, best_history, np.array(finals))
+
+
+def _train_rbm(V, E, n_hidden, symmetric, epochs, batch_size, learning_rate, restarts,
+               held_out, width, weight_decay, rule, seed, progress) -> TrainResult:
+    from gpurg.rsmi.rbm_estimator import train_rule_rbm  # imports the RBM package on demand
+
+    if rule is not None:
+        raise InputError("the rbm estimator learns the rule; use the variational one to "
+                         "estimate the MI of a fixed rule")
+    xp = array_module(V)
+    units = "01" if bool((xp.asarray(V) >= 0).all()) else "pm1"
+    fits = []
+    for restart in range(restarts):
+        def report(epoch: int, total: int, value: float, restart: int = restart) -> None:
+            if progress is not None:
+                progress(restart * epochs + epoch, restarts * epochs, value)
+
+        fits.append(train_rule_rbm(V, E, n_hidden, units=units, rbm_hidden=width,
+                                   symmetric=symmetric, epochs=epochs, batch_size=batch_size,
+                                   learning_rate=learning_rate, weight_decay=weight_decay,
+                                   held_out=held_out, seed=seed + restart, progress=report))
+    best = max(fits, key=lambda f: f.mi)
+    return TrainResult(best.rule, best.mi, best.mi_err, best.history,
+                       np.array([f.mi for f in fits]), "rbm")
 
 
 def _train_once(V, E, V_test, E_test, n_hidden, symmetric, epochs, batch_size, learning_rate,

@@ -1,0 +1,168 @@
+"""The RBM estimator of I_Λ(H:E): P(V|E) from the free energy against brute force, the
+analytic gradient against finite differences, and the 1D Ising chain oracle (science.md §3):
+fixed rules' MI and a learned rule that finds decimation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gpurg.errors import InputError
+from gpurg.rbm import RBM, unit_states
+from gpurg.rsmi import exact
+from gpurg.rsmi import rbm_estimator as est
+from gpurg.rsmi.rule import rule_probabilities
+
+K = 1.0
+N_TRAIN, N_TEST = 30000, 10000
+
+
+@pytest.fixture(scope="module")
+def chain_pairs() -> tuple[np.ndarray, np.ndarray]:
+    """Exact chain samples: E = (e_L, e_R) = sites 0 and 5, V = (v1, v2) = sites 2 and 3
+    (one-site buffers 1 and 4)."""
+    s = exact.sample_chain(K, N_TRAIN + N_TEST, 6, seed=1)
+    return s[:, 2:4], s[:, [0, 5]]
+
+
+@pytest.fixture(scope="module")
+def chain_rbm(chain_pairs) -> RBM:
+    V, E = chain_pairs
+    return est.fit_joint_rbm(V[:N_TRAIN], E[:N_TRAIN], 8, seed=1, epochs=20, batch_size=64,
+                             learning_rate=0.05, anneal=True, device="cpu")
+
+
+def _chain_conditional(V: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """True P(V'|E_n) of the chain: (n, 4), from the exact law of six consecutive spins."""
+    joint = np.zeros((4, 4))  # [V index, E index], bit j of an index = unit j is +1
+    for s, p in zip(unit_states(6), exact.chain_segment_probabilities(K, 6), strict=True):
+        joint[est.block_index(s[None, 2:4])[0], est.block_index(s[None, [0, 5]])[0]] += p
+    e = est.block_index(E)
+    return joint[:, e].T / joint.sum(axis=0)[e][:, None]
+
+
+@pytest.mark.parametrize("units", [("pm1", "pm1"), ("01", "01"), ("pm1", "01")])
+def test_conditional_is_the_normalised_joint(units) -> None:
+    rng = np.random.default_rng(2)
+    rbm = RBM(rng.normal(0, 0.7, (5, 4)), rng.normal(0, 0.5, 5), rng.normal(0, 0.5, 4),
+              visible_units=units[0], hidden_units=units[1], device="numpy")
+    joint = rbm.visible_distribution_exact().reshape(4, 8)  # [E index, V index]
+    E = unit_states(2, units[0])
+    log_q = est.conditional_log_probabilities(rbm, E, 3)
+    assert log_q.shape == (4, 8)
+    np.testing.assert_allclose(np.exp(log_q), joint / joint.sum(axis=1, keepdims=True),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_hidden", [1, 2, 3])
+def test_gradient_matches_finite_differences(n_hidden) -> None:
+    rng = np.random.default_rng(n_hidden)
+    states = unit_states(3).astype(np.float64)
+    logits = rng.normal(size=(40, 8))
+    log_q = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    index = rng.integers(0, 8, 40)
+    law = rng.random(8)
+    law /= law.sum()
+    filters, bias = rng.normal(size=(n_hidden, 3)), rng.normal(size=n_hidden)
+    _, d_filters, d_bias = est.objective_and_gradient(filters, bias, states, log_q, index, law)
+
+    def value(f, b):
+        return est.objective_and_gradient(f, b, states, log_q, index, law)[0]
+
+    h = 1e-6
+    for grad, param in ((d_filters, filters), (d_bias, bias)):
+        numeric = np.zeros_like(param)
+        for i in np.ndindex(param.shape):
+            step = np.zeros_like(param)
+            step[i] = h
+            args = (filters + step, bias) if param is filters else (filters, bias + step)
+            back = (filters - step, bias) if param is filters else (filters, bias - step)
+            numeric[i] = (value(*args) - value(*back)) / (2 * h)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_objective_is_the_mean_per_pair_information(chain_pairs, chain_rbm) -> None:
+    """With P̄ from the same pairs, A_Λ = mean_n sum_H P(H|V_n) log(P(H|E_n) / P̄(H))."""
+    V, E = chain_pairs[0][N_TRAIN:], chain_pairs[1][N_TRAIN:]
+    filters, bias = np.array([[0.8, -0.3], [0.1, 1.2]]), np.array([0.2, -0.1])
+    index = est.block_index(V)
+    law = np.bincount(index, minlength=4) / len(index)
+    log_q = est.conditional_log_probabilities(chain_rbm, E, 2)
+    value = est.objective_and_gradient(filters, bias, unit_states(2).astype(float), log_q,
+                                       index, law)[0]
+    mi, err = est.rule_information(chain_rbm, filters, bias, V, E)
+    assert value == pytest.approx(mi, rel=1e-12)
+    assert 0 < err < 0.01
+
+
+RULES = {"decimation": [[20.0, 0.0]], "majority": [[20.0, 20.0]], "soft": [[0.7, 0.3]]}
+
+
+@pytest.mark.parametrize("name", RULES)
+def test_fixed_rules_match_the_chain_oracle(chain_pairs, chain_rbm, name) -> None:
+    """Held-out A_Λ with the RBM's P(V|E) equals the same average with the true P(V|E) to
+    0.005 nats, and the exact I_Λ(H:E) within 4 standard errors."""
+    V, E = chain_pairs[0][N_TRAIN:], chain_pairs[1][N_TRAIN:]
+    filters, bias = np.array(RULES[name]), np.zeros(1)
+    mi, err = est.rule_information(chain_rbm, filters, bias, V, E)
+    R = rule_probabilities(filters, bias, unit_states(2).astype(float))
+    index = est.block_index(V)
+    p_bar = np.bincount(index, minlength=4) / len(index) @ R
+    oracle = (R[index] * np.log(_chain_conditional(V, E) @ R / p_bar)).sum(axis=1).mean()
+    assert abs(mi - oracle) < 0.005
+    assert abs(mi - exact.chain_rule_information(K, filters, bias)) < 4 * err
+
+
+def test_learned_rule_is_decimation(chain_pairs) -> None:
+    """In the chain the MI is maximal at decimation (PRX): the rule learns to read one spin
+    of the block, and its held-out MI is its exact one within 4 standard errors."""
+    V, E = chain_pairs
+    result = est.train_rule_rbm(V, E, 1, rbm_hidden=8, symmetric=True, epochs=30, seed=1,
+                                held_out=0.25, device="cpu")
+    w = np.abs(result.rule.filters[0])
+    assert max(w) > 2.5 * min(w)  # one spin of the block dominates
+    assert (result.rule.bias == 0).all()
+    exact_mi = exact.chain_rule_information(K, result.rule.filters, result.rule.bias)
+    decimation = exact.chain_rule_information(K, np.array([[50.0, 0.0]]), np.zeros(1))
+    assert exact_mi > 0.98 * decimation
+    assert abs(result.mi - exact_mi) < 4 * result.mi_err
+    assert result.history[-1] > result.history[0]
+    assert result.rbm.n_visible == 4 and result.history.shape == (30,)
+
+
+def test_same_seed_same_rule(chain_pairs) -> None:
+    V, E = chain_pairs[0][:4000], chain_pairs[1][:4000]
+    options = dict(rbm_hidden=4, rbm_options={"epochs": 2}, epochs=2, seed=3, device="cpu")
+    a = est.train_rule_rbm(V, E, 2, **options)
+    b = est.train_rule_rbm(V, E, 2, **options)
+    np.testing.assert_array_equal(a.rule.filters, b.rule.filters)
+    assert (a.mi, a.mi_err) == (b.mi, b.mi_err)
+    c = est.train_rule_rbm(V, E, 2, **{**options, "seed": 4})
+    assert not np.array_equal(a.rule.filters, c.rule.filters)
+
+
+def test_bad_input_raises_one_line_input_errors(chain_pairs, chain_rbm) -> None:
+    V, E = chain_pairs[0][:1000], chain_pairs[1][:1000]
+    ones = np.ones((100, 17), dtype=np.int8)
+    cases = [
+        (lambda: est.train_rule_rbm(ones, ones[:, :3]), "1 to 16 units"),
+        (lambda: est.train_rule_rbm(V, E[:999]), "V and E must be"),
+        (lambda: est.train_rule_rbm(V * 0, E), "only the values -1, 1"),
+        (lambda: est.train_rule_rbm(V, E, 0), "hidden units must be between 1 and 8"),
+        (lambda: est.train_rule_rbm(V, E, 9), "hidden units must be between 1 and 8"),
+        (lambda: est.train_rule_rbm(V, E, held_out=1.0), "held-out fraction"),
+        (lambda: est.train_rule_rbm(V, E, batches=4), "batches must be"),
+        (lambda: est.train_rule_rbm(V[:40], E[:40]), "too few held-out pairs"),
+        (lambda: est.train_rule_rbm(V, E, epochs=0), "epochs must be"),
+        (lambda: est.train_rule_rbm(V, E, learning_rate=0), "learning rate must be > 0"),
+        (lambda: est.rule_information(chain_rbm, np.ones((1, 3)), np.zeros(1), V, E),
+         "filters must be \\(n_h, 2\\)"),
+        (lambda: est.rule_information(chain_rbm, np.ones((1, 2)), np.zeros(1), V, E[:, :1]),
+         "the RBM has 4 visible units"),
+        (lambda: est.conditional_log_probabilities(chain_rbm, E, 4), "leave an environment"),
+        (lambda: est.conditional_log_probabilities(chain_rbm, E[:, :1], 2), "E must have"),
+    ]
+    for call, message in cases:
+        with pytest.raises(InputError, match=message) as err:
+            call()
+        assert "\n" not in str(err.value)
