@@ -15,12 +15,15 @@ gpurg() { (cd "$site" && python3 -c 'import sys; from gpurg.cli.main import main
 gpurg info | tee "$out/info.txt"
 gpurg selftest --device gpu | tee "$out/selftest.txt"
 python3 -m pytest -q -m gpu tests/test_gpu.py tests/test_gpu_dimer.py tests/test_dimer_encodings.py \
+    tests/test_rbm_sampling.py tests/test_rsmi_geometry.py tests/test_rsmi_exact.py \
     -p no:cacheprovider 2>&1 | tee "$out/pytest_gpu.txt"
 python3 benchmarks/gpu_variants.py | tee "$out/variants.txt"
 gpurg bench ising --device gpu --seconds 0.3 --json > "$out/bench_gpu.json"
 gpurg bench ising --device cpu --sizes 256,1024 --replicas 1,16 --seconds 0.3 --json \
     > "$out/bench_cpu.json"
 gpurg bench dimer --device gpu --seconds 0.3 --json > "$out/bench_dimer_gpu.json"
+gpurg bench rbm --device gpu --seconds 0.3 --json > "$out/bench_rbm_gpu.json"
+gpurg bench rsmi --device gpu --json > "$out/bench_rsmi_gpu.json"
 gpurg bench dimer --device cpu --sizes 64 --replicas 16,256 --seconds 0.3 --json \
     > "$out/bench_dimer_cpu.json"
 python3 - "$out" <<'PY'

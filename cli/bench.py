@@ -17,6 +17,7 @@ from gpurg.bench import (
     DimerBenchResult,
     bench_dimer_grid,
     bench_grid,
+    bench_rbm,
     bench_rsmi,
 )
 from gpurg.cli.common import console, err_console
@@ -132,6 +133,27 @@ def rsmi(
     for r in results:
         table.add_row(r.backend, r.device, str(r.pairs), f"{r.seconds_to_1pct:.2f}",
                       f"{r.seconds_total:.2f}", f"{r.mi:.4f}")
+    console.print(table)
+
+
+@app.command("rbm")
+def rbm(
+    device: str = _DEVICE,
+    seconds: float = _SECONDS,
+    as_json: bool = _JSON,
+) -> None:
+    """Hidden units drawn from P(h|v) per ns: 16 RBMs x 4096 chains, 64 visible, 64 hidden."""
+    _check_seconds(seconds)
+    results = [bench_rbm(backend, min_seconds=seconds) for backend in _backends(device)]
+    if as_json:
+        print(json.dumps([r.as_dict() for r in results], indent=1))
+        return
+    table = Table(title="RBM conditional samples per ns", title_justify="left")
+    for col in ("backend", "device", "RBMs x chains", "n_v x n_h", "samples/ns"):
+        table.add_column(col, justify="left" if col in ("backend", "device") else "right")
+    for r in results:
+        table.add_row(r.backend, r.device, f"{r.n_rbm} x {r.n_chain}",
+                      f"{r.n_visible} x {r.n_hidden}", f"{r.samples_per_ns:.4f}")
     console.print(table)
 
 

@@ -215,3 +215,47 @@ def bench_rsmi(backend: Backend, *, L: int = 32, pairs: int = 100_000, epochs: i
     best = max(mi for _, mi in marks)
     first = next(t for t, mi in marks if mi >= 0.99 * best)
     return RsmiBenchResult(backend.name, backend.device_name, pairs, first, total, best)
+
+
+@dataclass(frozen=True)
+class RbmBenchResult:
+    """Hidden units drawn from P(h|v) per nanosecond (many chains of many RBMs at once)."""
+
+    backend: str
+    device: str
+    n_rbm: int
+    n_chain: int
+    n_visible: int
+    n_hidden: int
+    calls: int
+    seconds: float
+
+    @property
+    def samples_per_ns(self) -> float:
+        return self.calls * self.n_rbm * self.n_chain * self.n_hidden / self.seconds / 1e9
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "samples_per_ns": self.samples_per_ns}
+
+
+def bench_rbm(backend: Backend, *, n_rbm: int = 16, n_chain: int = 4096, n_visible: int = 64,
+              n_hidden: int = 64, min_seconds: float = 0.5) -> RbmBenchResult:
+    """Time batched draws of h given v (±1 units, random weights) for ``min_seconds``."""
+    from gpurg.rbm import sample_hidden
+
+    rng = np.random.default_rng(1)
+    xp = backend.xp
+    v = xp.asarray(rng.choice(np.array([-1, 1], np.int8), (n_rbm, n_chain, n_visible)))
+    W = xp.asarray(rng.normal(0.0, 0.1, (n_rbm, n_visible, n_hidden)))
+    b = xp.zeros((n_rbm, n_hidden))
+    sample_hidden(v, W, b, (1, 2), 0, device=backend)  # compiles and loads the kernel
+    backend.synchronize()
+    calls, seconds = 0, 0.0
+    while seconds < min_seconds:
+        t0 = time.perf_counter()
+        sample_hidden(v, W, b, (1, 2), calls + 1, device=backend)
+        backend.synchronize()
+        seconds += time.perf_counter() - t0
+        calls += 1
+    return RbmBenchResult(backend.name, backend.device_name, n_rbm, n_chain, n_visible,
+                          n_hidden, calls, seconds)

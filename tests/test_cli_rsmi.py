@@ -142,3 +142,13 @@ def test_train_with_the_rbm_estimator(ising_file: Path, tmp_path: Path) -> None:
     with h5py.File(tmp_path / "f.h5", "r") as f:
         assert f.attrs["estimator"] == "rbm"
         assert 0 < f.attrs["mi"] < np.log(2)
+
+
+def test_bench_rbm_json(tmp_path: Path) -> None:
+    import json
+
+    result = run_gpurg(["bench", "rbm", "--device", "cpu", "--seconds", 0.05, "--json"],
+                       tmp_path)
+    assert_ok(result)
+    (record,) = json.loads(result.stdout)
+    assert record["samples_per_ns"] > 0 and record["calls"] >= 1
