@@ -132,7 +132,8 @@ def coarse_grain_command(
         raise InputError(f"{steps} steps of block {b} do not tile the {L} x {L} lattice")
     x = backend.xp.asarray(configs)
     for level in range(steps):
-        x = coarse_grain(x, flt.rule, b, mode=mode, seed=seed, level=level)[:, 0]
+        x = coarse_grain(x, flt.rule, b, mode=mode, seed=seed, level=level,
+                         device=backend)[:, 0]
     coarse = backend.asnumpy(x).reshape(n_meas, replicas, *x.shape[-2:])
     level = int(attrs.get("level", 0)) + steps
     out_attrs = {"model": "coarse-grained", "source_model": str(attrs.get("model", "")),

@@ -138,6 +138,16 @@ def test_coarse_graining_tiles_and_modes() -> None:
                      4)
 
 
+def test_coarse_graining_is_the_same_on_kernels_and_numpy(cpu_kernels) -> None:
+    rng = np.random.default_rng(2)
+    spins = rng.choice(np.array([-1, 1], np.int8), size=(20, 8, 8))
+    rule = CoarseGrainingRule([[0.3, -0.2, 0.1, 0.4], [1.0, 1.0, 1.0, 1.0]], [0.1, 0.0])
+    for mode in ("sample", "max"):
+        a = coarse_grain(spins, rule, 2, mode=mode, seed=3, level=1, device="cpu")
+        b = coarse_grain(spins, rule, 2, mode=mode, seed=3, level=1, device="numpy")
+        np.testing.assert_array_equal(a, b)
+
+
 def test_sampled_units_follow_their_probabilities() -> None:
     rng = np.random.default_rng(0)
     spins = rng.choice(np.array([-1, 1], np.int8), size=(400, 16, 16))
@@ -187,3 +197,20 @@ def test_mi_thermometer_reads_back_the_temperature() -> None:
     coef, _, chi2 = fit_line(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0]), np.ones(3))
     np.testing.assert_allclose(coef, [1.0, 2.0])
     assert chi2 == pytest.approx(0.0, abs=1e-20)
+
+
+def test_rbm_estimate_of_a_fixed_filter_matches_the_exact_local_conditional(critical_ising
+                                                                            ) -> None:
+    """The seed's estimator on 2D Ising at T_c (2x2 block, no buffer): P(V|E) from a
+    16-hidden-unit RBM of P(V, E), the uniform filter's A_Λ on held-out pairs, against the
+    exact I_Λ(H:E) of the same pairs."""
+    from gpurg.rsmi.rbm_estimator import fit_joint_rbm
+    from gpurg.rsmi.rbm_estimator import rule_information as rbm_rule_information
+
+    geometry = Geometry(2, 0, 1)
+    V, E = extract_pairs(critical_ising, geometry, positions=80_000, seed=7)
+    rbm = fit_joint_rbm(V[:60_000], E[:60_000], 16, seed=1, epochs=20)
+    f, b = np.ones((1, 4)), np.zeros(1)
+    mi, err = rbm_rule_information(rbm, f, b, V[60_000:], E[60_000:])
+    exact, exact_err = ising_local_information(K_C, geometry, f, b, E[60_000:])
+    assert abs(mi - exact) <= SIGMAS * math.hypot(err, exact_err), (mi, err, exact)

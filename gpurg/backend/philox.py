@@ -30,7 +30,6 @@ STREAM_DIMER_NOISE = 5
 STREAM_DIMER_START = 6
 STREAM_RBM = 7
 STREAM_PAIR_POSITIONS = 8  # random (V, E) pair positions (gpurg.rsmi.geometry)
-STREAM_COARSE_GRAIN = 9  # hidden units drawn by gpurg.rsmi.coarse
 STREAM_CHAIN_SAMPLES = 10  # exact 1D Ising chains (gpurg.rsmi.exact)
 
 

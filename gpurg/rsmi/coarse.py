@@ -4,18 +4,19 @@ Applied with stride L_V to configurations (n, L, L) (Ising spins, or dimer image
 sizes count pixels), a rule with n_h units gives (n, n_h, L / L_V, L / L_V) configurations of
 ±1 hidden units: drawn from P_Λ(H|V) ("sample") or the most probable H ("max"; a unit whose
 activation is exactly 0 is drawn, since both signs are then equally probable). The random words
-are Philox blocks keyed by the seed, so a coarse-graining is reproducible on every backend.
+are Philox blocks keyed by the seed (the RBM conditional's layout), so a coarse-graining is
+reproducible on every backend.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from gpurg.backend import Backend
 from gpurg.backend.device import array_module
-from gpurg.backend.philox import STREAM_COARSE_GRAIN, philox4x32, seed_to_key
+from gpurg.backend.philox import seed_to_key
 from gpurg.errors import InputError
+from gpurg.rbm import sample_hidden
 from gpurg.rsmi.rule import CoarseGrainingRule, activations
 
 MODES = ("sample", "max")
@@ -32,10 +33,14 @@ def tiles(configs: Any, block: int) -> Any:
 
 
 def coarse_grain(configs: Any, rule: CoarseGrainingRule, block: int, *, mode: str = "sample",
-                 seed: int = 0, level: int = 0) -> Any:
-    """One RG step: int8 (n, n_h, L/b, L/b) of ±1 hidden units for configs (n, L, L).
+                 seed: int = 0, level: int = 0, device: str | Backend | None = None) -> Any:
+    """One RG step: int8 (n, n_h, L/b, L/b) of ±1 hidden units for configs (n, L, L) of values
+    in {-1, 0, +1} (Ising spins, dimer pixels).
 
-    ``level`` enters the random counter, so that successive steps draw fresh numbers.
+    The rule is an RBM's hidden layer (P(h_j = +1 | v) = sigmoid(2 a_j)), so the units are
+    drawn by the batched RBM conditional (:func:`gpurg.rbm.sample_hidden`: the CUDA kernel on
+    the gpu and cpu backends), one chain per tile; ``level`` is the call counter, so that
+    successive steps draw fresh numbers.
     """
     if mode not in MODES:
         raise InputError(f"unknown coarse-graining mode {mode!r}; allowed: {', '.join(MODES)}")
@@ -45,19 +50,11 @@ def coarse_grain(configs: Any, rule: CoarseGrainingRule, block: int, *, mode: st
     xp = array_module(configs)
     v = tiles(configs, block)
     n, ly, lx, nv = v.shape
-    a = activations(xp.asarray(rule.filters), xp.asarray(rule.bias), v.reshape(-1, nv))
-    a = a.reshape(n, ly, lx, rule.n_hidden).transpose(0, 3, 1, 2)  # (n, n_h, ly, lx)
-    # unit j of site s of sample i: Philox word j % 4 of block (s, i, level * 64 + j // 4)
-    site = np.arange(ly * lx)[None, None, :]
-    sample = np.arange(n)[:, None, None]
-    group = (level * 64 + np.arange(rule.n_hidden) // 4)[None, :, None]
-    words = philox4x32((site, sample, group, STREAM_COARSE_GRAIN), seed_to_key(seed))
-    u = np.take_along_axis(words, (np.arange(rule.n_hidden) % 4)[None, :, None, None],
-                           axis=-1)[..., 0].reshape(n, rule.n_hidden, ly, lx)
-    u = xp.asarray(u.astype(np.float64))
-    # P(h = +1) = sigmoid(2a); u < p 2^32 draws it from the 32-bit word
-    p_up = 0.5 * (1.0 + xp.tanh(a))
-    drawn = u < xp.floor(p_up * 2.0**32 + 0.5)
+    v = xp.asarray(v.reshape(1, -1, nv), dtype=xp.int8)
+    W = xp.asarray(rule.filters.T[None])
+    b = xp.asarray(rule.bias[None])
+    h = sample_hidden(v, W, b, seed_to_key(seed), level, units="pm1", device=device)[0]
     if mode == "max":
-        drawn = xp.where(a == 0, drawn, a > 0)
-    return xp.where(drawn, 1, -1).astype(xp.int8)
+        a = activations(xp.asarray(rule.filters), xp.asarray(rule.bias), v[0])
+        h = xp.where(a == 0, h, xp.where(a > 0, 1, -1)).astype(xp.int8)
+    return h.reshape(n, ly, lx, rule.n_hidden).transpose(0, 3, 1, 2).copy()
