@@ -12,21 +12,15 @@ import argparse
 
 import numpy as np
 
-from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.models.ising_exact import T_C
 from gpurg.rsmi.geometry import Geometry, extract_pairs
 from gpurg.rsmi.training import train_rule
+from gpurg.sampling import ising_configurations
 
 
-def samples(T: float, L: int, device: str, seed: int = 1) -> np.ndarray:
-    sampler = IsingSampler(IsingModel(L, T), replicas=128, algorithm="swendsen-wang",
-                           seed=seed, device=device)
-    sampler.sweep(100)
-    configs = []
-    for _ in range(16):
-        sampler.sweep(10)
-        configs.append(sampler.get_state())
-    return np.concatenate(configs)
+def samples(T: float, L: int, device: str, seed: int = 1):
+    return ising_configurations(L, T, replicas=128, thermalize=100, samples=16, every=10,
+                                seed=seed, device=device)
 
 
 def learn(configs: np.ndarray, buffer: int, n_hidden: int):

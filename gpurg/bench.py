@@ -196,16 +196,10 @@ def bench_rsmi(backend: Backend, *, L: int = 32, pairs: int = 100_000, epochs: i
     best it reached."""
     from gpurg.rsmi.geometry import Geometry, extract_pairs
     from gpurg.rsmi.training import train_rule
+    from gpurg.sampling import ising_configurations
 
-    sampler = IsingSampler(IsingModel(L, T_C), replicas=64, algorithm="swendsen-wang",
-                           seed=seed, device=backend)
-    sampler.sweep(50)
-    configs = []
-    for _ in range(10):
-        sampler.sweep(5)
-        configs.append(sampler.spins.copy())
-    V, E = extract_pairs(backend.xp.concatenate(configs), Geometry(2, 0, 2), positions=pairs,
-                         seed=seed)
+    configs = ising_configurations(L, T_C, seed=seed, device=backend)
+    V, E = extract_pairs(configs, Geometry(2, 0, 2), positions=pairs, seed=seed)
     backend.synchronize()
     marks: list[tuple[float, float]] = []
     t0 = time.perf_counter()

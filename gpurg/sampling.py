@@ -289,3 +289,21 @@ def _attrs(sampler: Sampler, sweeps: int, thermalize: int, every: int) -> dict:
         "backend": sampler.backend.name, "device": sampler.backend.device_name,
         "gpurg_version": gpurg.__version__,
     }
+
+
+def ising_configurations(L: int, T: float, *, replicas: int = 64, thermalize: int = 50,
+                         samples: int = 10, every: int = 5, seed: int = 0,
+                         device: str | Backend = "auto"):
+    """Swendsen–Wang Ising configurations for learning and testing rules (J = 1, h = 0):
+    ``samples`` snapshots of ``replicas`` chains, ``every`` sweeps apart after ``thermalize``.
+
+    Returns int8 (samples * replicas, L, L) on the backend's device (snapshot-major).
+    """
+    sampler = IsingSampler(IsingModel(L, T), replicas=replicas, algorithm="swendsen-wang",
+                           seed=seed, device=device)
+    sampler.sweep(thermalize)
+    snapshots = []
+    for _ in range(samples):
+        sampler.sweep(every)
+        snapshots.append(sampler.spins.copy())
+    return sampler.backend.xp.concatenate(snapshots)

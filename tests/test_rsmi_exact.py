@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from gpurg.errors import InputError
-from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.models.ising_exact import K_C, T_C, boltzmann_probabilities, enumerate_states
 from gpurg.rsmi.exact import (
     chain_coarse_distribution,
@@ -23,6 +22,7 @@ from gpurg.rsmi.exact import (
     spin_states,
 )
 from gpurg.rsmi.geometry import Geometry, extract_pairs
+from gpurg.sampling import ising_configurations
 
 DECIMATION = [[50.0, 0.0]]
 MAJORITY = [[50.0, 50.0]]  # a tie gives P(h) = 1/2: the random tie-break
@@ -210,14 +210,8 @@ def test_estimator_on_exact_torus_samples() -> None:
 
 def ising_environments(L: int, T: float, seed: int) -> np.ndarray:
     """E of every 2x2-block position of 256 Swendsen–Wang configurations (32 chains x 8)."""
-    sampler = IsingSampler(IsingModel(L, T), replicas=32, algorithm="swendsen-wang", seed=seed,
-                           device="cpu")
-    sampler.sweep(50)
-    configs = []
-    for _ in range(8):
-        sampler.sweep(5)
-        configs.append(sampler.get_state())
-    return extract_pairs(np.concatenate(configs), BLOCK)[1]
+    configs = ising_configurations(L, T, replicas=32, samples=8, seed=seed, device="cpu")
+    return extract_pairs(configs, BLOCK)[1]
 
 
 @pytest.fixture(scope="module")

@@ -11,23 +11,16 @@ import math
 import numpy as np
 import pytest
 
-from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.models.ising_exact import T_C
 from gpurg.rsmi.geometry import Geometry, extract_pairs
 from gpurg.rsmi.training import train_rule
+from gpurg.sampling import ising_configurations
 
 SIGMAS = 4.0
 
 
-def _samples(T: float, L: int = 32, seed: int = 1) -> np.ndarray:
-    sampler = IsingSampler(IsingModel(L, T), replicas=64, algorithm="swendsen-wang", seed=seed,
-                           device="cpu")
-    sampler.sweep(50)
-    configs = []
-    for _ in range(8):
-        sampler.sweep(5)
-        configs.append(sampler.get_state())
-    return np.concatenate(configs)
+def _samples(T: float) -> np.ndarray:
+    return ising_configurations(32, T, samples=8, seed=1, device="cpu")
 
 
 def _learned_mi(configs: np.ndarray, buffer: int, n_hidden: int = 1) -> tuple[float, float]:

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from gpurg.errors import InputError
-from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.models.ising_exact import K_C, T_C
 from gpurg.rsmi import variational
 from gpurg.rsmi.coarse import coarse_grain, tiles
@@ -21,6 +20,7 @@ from gpurg.rsmi.exact import (
 from gpurg.rsmi.geometry import Geometry, extract_pairs
 from gpurg.rsmi.rule import CoarseGrainingRule
 from gpurg.rsmi.training import train_rule
+from gpurg.sampling import ising_configurations
 
 SIGMAS = 4.0
 
@@ -28,14 +28,7 @@ SIGMAS = 4.0
 @pytest.fixture(scope="module")
 def critical_ising() -> np.ndarray:
     """640 independent-ish 32 x 32 Ising configurations at T_c (Swendsen-Wang)."""
-    sampler = IsingSampler(IsingModel(32, T_C), replicas=64, algorithm="swendsen-wang",
-                           seed=1, device="cpu")
-    sampler.sweep(50)
-    configs = []
-    for _ in range(10):
-        sampler.sweep(5)
-        configs.append(sampler.get_state())
-    return np.concatenate(configs)
+    return ising_configurations(32, T_C, seed=1, device="cpu")
 
 
 def test_gradients_match_finite_differences() -> None:
@@ -183,15 +176,9 @@ def test_mi_thermometer_reads_back_the_temperature() -> None:
                                    sweeps=100, thermalize=50, pairs=40_000, epochs=6,
                                    seed=3, device="cpu")
     assert thermo.slope > 0  # order grows with β, and so does the information
-    sampler = IsingSampler(IsingModel(16, 1 / 0.435), replicas=32, algorithm="swendsen-wang",
-                           seed=99, device="cpu")
-    sampler.sweep(50)
-    configs = []
-    for _ in range(10):
-        sampler.sweep(10)
-        configs.append(sampler.get_state())
-    mi, err = rule_information(np.concatenate(configs), rule, geometry, pairs=40_000,
-                               epochs=6, seed=5)
+    configs = ising_configurations(16, 1 / 0.435, replicas=32, every=10, seed=99,
+                                   device="cpu")
+    mi, err = rule_information(configs, rule, geometry, pairs=40_000, epochs=6, seed=5)
     beta, beta_err = thermo.read(mi, err)
     assert abs(beta - 0.435) <= SIGMAS * beta_err, (beta, beta_err)
     coef, _, chi2 = fit_line(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0]), np.ones(3))

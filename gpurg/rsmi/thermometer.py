@@ -15,10 +15,10 @@ import numpy as np
 
 from gpurg.backend import Backend, get_backend
 from gpurg.errors import InputError
-from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.rsmi.geometry import Geometry, extract_pairs
 from gpurg.rsmi.rule import CoarseGrainingRule
 from gpurg.rsmi.training import train_rule
+from gpurg.sampling import ising_configurations
 
 
 @dataclass(frozen=True)
@@ -97,15 +97,11 @@ def calibrate_thermometer(rule: CoarseGrainingRule, geometry: Geometry, L: int,
     backend = get_backend(device)
     values, errors = [], []
     for i, beta in enumerate(betas):
-        sampler = IsingSampler(IsingModel(L, 1.0 / beta), replicas=replicas,
-                               algorithm="swendsen-wang", seed=seed + i, device=backend)
-        sampler.sweep(thermalize)
-        configs = []
-        for _ in range(max(1, sweeps // 10)):
-            sampler.sweep(10)
-            configs.append(sampler.spins.copy())
-        mi, err = rule_information(backend.xp.concatenate(configs), rule, geometry,
-                                   pairs=pairs, epochs=epochs, seed=seed)
+        configs = ising_configurations(L, 1.0 / beta, replicas=replicas, thermalize=thermalize,
+                                       samples=max(1, sweeps // 10), every=10, seed=seed + i,
+                                       device=backend)
+        mi, err = rule_information(configs, rule, geometry, pairs=pairs, epochs=epochs,
+                                   seed=seed)
         values.append(mi)
         errors.append(err)
         if progress is not None:
