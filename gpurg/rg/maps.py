@@ -1,0 +1,180 @@
+"""Real-space RG maps for Ising configurations: one interface, three rules.
+
+Every map has a scale factor ``b`` and is called as ``rg_map(configs, seed=, level=)`` on
+int8 (n, L, L) ±1 configurations (numpy or cupy) and returns the int8 (n, L/b, L/b) coarse
+configurations on the same backend. ``level`` is the RG step counter: stochastic maps draw
+fresh random numbers at every step, deterministically in (seed, level).
+
+* :class:`MajorityRule` — sign of the block sum; for even b a tie (sum 0) is broken by a coin
+  whose Philox word is keyed by the seed, counter (coarse site, sample, level, STREAM_MAJORITY).
+* :class:`Decimation` — the top-left spin of each block.
+* :class:`RsmiRule` — a learned one-unit RSMI filter, applied by
+  :func:`gpurg.rsmi.coarse.coarse_grain`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gpurg.backend.device import array_module
+from gpurg.backend.philox import philox4x32, seed_to_key
+from gpurg.errors import InputError
+from gpurg.rsmi.coarse import MODES, coarse_grain
+from gpurg.rsmi.rule import CoarseGrainingRule
+
+# Philox stream word for majority-rule tie-breaks. Streams 0-10 are listed in
+# gpurg/backend/philox.py; this one is kept here (not added there) and must stay distinct.
+STREAM_MAJORITY = 11
+
+
+class RGMap(ABC):
+    """A block-spin map with scale factor ``b``: (n, L, L) -> (n, L/b, L/b), int8 ±1."""
+
+    b: int
+
+    def __call__(self, configs: Any, *, seed: int = 0, level: int = 0) -> Any:
+        """Coarse-grain int8 (n, L, L) ±1 ``configs`` (numpy or cupy) once.
+
+        Returns int8 (n, L/b, L/b) on the same backend. InputError if ``configs`` is not 3-D,
+        not square, or ``b`` does not divide L.
+        """
+        if configs.ndim != 3 or configs.shape[1] != configs.shape[2]:
+            raise InputError(f"configurations must be (n, L, L), got shape {configs.shape}")
+        L = configs.shape[1]
+        if L % self.b or L < self.b:
+            raise InputError(f"scale factor b = {self.b} does not divide L = {L}")
+        return self._apply(configs, seed=int(seed), level=int(level))
+
+    @abstractmethod
+    def _apply(self, configs: Any, *, seed: int, level: int) -> Any:
+        """The map proper, on validated configurations."""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+def _check_b(b: int) -> int:
+    if isinstance(b, bool) or int(b) != b or b < 2:
+        raise InputError(f"scale factor must be an integer >= 2, got {b!r}")
+    return int(b)
+
+
+def block_sums(configs: Any, b: int) -> Any:
+    """int32 (n, L/b, L/b): the sum of each b x b block of int8 (n, L, L) configurations."""
+    n, L, _ = configs.shape
+    m = L // b
+    return configs.astype("int32").reshape(n, m, b, m, b).sum(axis=(2, 4))
+
+
+def tie_coins(shape: tuple[int, int, int], samples: np.ndarray, sites: np.ndarray,
+              seed: int, level: int) -> np.ndarray:
+    """int8 ±1 coins for tied blocks: bit 0 of Philox word 0 at counter
+    (site, sample, level, STREAM_MAJORITY), site = y * (L/b) + x of the coarse lattice.
+
+    ``samples``, ``sites``: int arrays (k,) on the host; returns int8 (k,). ``shape`` is the
+    coarse shape (n, L/b, L/b) (for documentation of the site index only).
+    """
+    words = philox4x32((sites.astype(np.uint64), samples.astype(np.uint64), level,
+                        STREAM_MAJORITY), seed_to_key(seed))[..., 0]
+    return np.where(words & 1, 1, -1).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class MajorityRule(RGMap):
+    """Majority rule on b x b blocks: the sign of the block sum.
+
+    For odd b there are no ties. For even b a tied block (sum 0) gets a random sign that
+    depends only on (seed, level, sample index, coarse site), via :func:`tie_coins`; the
+    Philox words are made on the host only for the tied blocks and moved to the device.
+    """
+
+    b: int = 2
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "b", _check_b(self.b))
+
+    def _apply(self, configs: Any, *, seed: int, level: int) -> Any:
+        xp = array_module(configs)
+        s = block_sums(configs, self.b)
+        out = xp.sign(s).astype(xp.int8)
+        if self.b % 2 == 0:
+            tied = xp.nonzero(s == 0)
+            if tied[0].size:
+                sample, y, x = (np.asarray(t.get() if hasattr(t, "get") else t) for t in tied)
+                m = s.shape[1]
+                coins = tie_coins(s.shape, sample, y * m + x, seed, level)
+                out[tied] = xp.asarray(coins)
+        return out
+
+
+@dataclass(frozen=True)
+class Decimation(RGMap):
+    """Decimation: keep the top-left spin of each b x b block (deterministic)."""
+
+    b: int = 2
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "b", _check_b(self.b))
+
+    def _apply(self, configs: Any, *, seed: int, level: int) -> Any:
+        xp = array_module(configs)
+        return xp.ascontiguousarray(configs[:, ::self.b, ::self.b]).astype(xp.int8)
+
+
+@dataclass(frozen=True)
+class RsmiRule(RGMap):
+    """A learned RSMI rule with one hidden unit on ``block`` x ``block`` tiles.
+
+    Calls :func:`gpurg.rsmi.coarse.coarse_grain` (``mode`` "sample" draws H from P_Λ(H|V),
+    "max" takes the most probable H) and drops the hidden-unit axis.
+    """
+
+    rule: CoarseGrainingRule = field(repr=False)
+    block: int
+    mode: str = "sample"
+
+    def __post_init__(self) -> None:
+        _check_b(self.block)
+        if self.rule.n_hidden != 1:
+            raise InputError(f"an RG map needs a one-unit rule, this one has "
+                             f"{self.rule.n_hidden} hidden units")
+        if self.rule.n_visible != self.block * self.block:
+            raise InputError(f"the filter reads {self.rule.n_visible} sites, a {self.block} x "
+                             f"{self.block} block has {self.block * self.block}")
+        if self.mode not in MODES:
+            raise InputError(f"unknown mode {self.mode!r}; allowed: {', '.join(MODES)}")
+
+    @property
+    def b(self) -> int:  # type: ignore[override]
+        return self.block
+
+    def _apply(self, configs: Any, *, seed: int, level: int) -> Any:
+        return coarse_grain(configs, self.rule, self.block, mode=self.mode, seed=seed,
+                            level=level)[:, 0]
+
+
+def make_map(spec: str) -> RGMap:
+    """Parse a map spec: "majority", "majority:B", "decimation", "decimation:B", "rsmi:PATH"
+    (a one-unit filter file from :func:`gpurg.rsmi.files.write_filter`). B defaults to 2."""
+    kind, _, arg = str(spec).partition(":")
+    kind = kind.strip().lower()
+    if kind in ("majority", "decimation"):
+        try:
+            b = int(arg) if arg else 2
+        except ValueError:
+            raise InputError(f"bad scale factor in map spec {spec!r}") from None
+        return MajorityRule(b) if kind == "majority" else Decimation(b)
+    if kind == "rsmi":
+        if not arg:
+            raise InputError("map spec 'rsmi' needs a filter file: rsmi:PATH.h5")
+        from gpurg.rsmi.files import read_filter  # h5py only when a filter is read
+
+        f = read_filter(arg)
+        return RsmiRule(f.rule, f.geometry.block)
+    raise InputError(f"unknown RG map {spec!r}; allowed: majority[:B], decimation[:B], "
+                     f"rsmi:PATH")
