@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from gpurg.cli import bench, dimer, info, ising, rsmi, run
+from gpurg.cli import bench, dimer, info, ising, rg, rsmi, run
 from gpurg.cli.common import print_error
 from gpurg.errors import InputError
 
@@ -25,6 +25,7 @@ app.add_typer(ising.app, name="ising")
 app.add_typer(dimer.app, name="dimer")
 app.add_typer(rsmi.app, name="rsmi")
 app.add_typer(run.app, name="run")
+app.add_typer(rg.app, name="rg")
 app.add_typer(bench.app, name="bench")
 app.command("info")(info.info)
 app.command("selftest")(info.selftest)
