@@ -38,3 +38,10 @@ def test_bad_input(critical_file: Path, tmp_path: Path) -> None:
     assert_one_error_line(result, tmp_path, ("bogus",))
     result = run_gpurg(["rg", "flow", "--levels", 1], tmp_path)
     assert_one_error_line(result, tmp_path, ("levels", "1"))
+
+
+def test_collapse_command(tmp_path: Path) -> None:
+    result = run_gpurg(["rg", "collapse", "--sizes", "8,12", "--temperatures", "2.1,2.27,2.4",
+                        "--replicas", 8, "--sweeps", 20, "--device", "cpu"], tmp_path)
+    assert_ok(result)
+    assert "ν =" in result.stdout and "T_c =" in result.stdout
