@@ -122,5 +122,35 @@ def write_job(path: str | Path, result: JobResult) -> tuple[Path, Path]:
             group["y_h"] = result.mcrg[name].y_h
             group["y_h_err"] = result.mcrg[name].y_h_err
     png = Path(path).with_suffix(".png")
-    write_png(png, heat_map(result.filter.rule.filters.reshape(1, 2, 2), scale=48))
+    write_png(png, report_image(result))
     return Path(path), png
+
+
+def report_image(result: JobResult, height: int = 200) -> np.ndarray:
+    """RGB picture of the job: the learned filter (blue < 0 < red), then one panel each for ν
+    and y_h, each rule a point with its error bar (RSMI red, majority blue, in that order), the
+    exact value a grey line across the middle and the panel spanning ±5% of it."""
+    filt = heat_map(result.filter.rule.filters.reshape(1, 2, 2), scale=(height - 8) // 2)
+    panels = [filt]
+    colours = {"rsmi": (178, 24, 43), "majority": (33, 102, 172)}
+    for key, exact in (("nu", EXACT["nu"]), ("yh", EXACT["yh"])):
+        panel = np.full((height, 120, 3), 255, np.uint8)
+        panel[height // 2, ::4] = 150  # the exact value, dashed
+
+        def to_row(v: float, exact: float = exact) -> int:
+            return int(round(height / 2 - (v - exact) / (0.1 * exact) * height))
+
+        for i, (name, e) in enumerate(result.exponents.items()):
+            value, err = getattr(e, key), getattr(e, f"{key}_err")
+            x = 40 + 40 * i
+            top, bottom = (int(np.clip(to_row(value + err), 0, height - 1)),
+                           int(np.clip(to_row(value - err), 0, height - 1)))
+            colour = colours.get(name, (0, 0, 0))
+            panel[top:bottom + 1, x - 1:x + 2] = colour
+            row = int(np.clip(to_row(value), 3, height - 4))
+            panel[row - 3:row + 4, x - 3:x + 4] = colour
+        panels.append(panel)
+    rows = max(p.shape[0] for p in panels)
+    padded = [np.pad(p, ((0, rows - p.shape[0]), (0, 4), (0, 0)), constant_values=255)
+              for p in panels]
+    return np.concatenate(padded, axis=1)
