@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 
+from gpurg.errors import InputError
+
 __all__ = [
     "BINNING_CONFIDENCE",
     "DEFAULT_TIME_BLOCKS",
@@ -40,6 +42,8 @@ __all__ = [
     "binning_error",
     "integrated_autocorrelation_time",
     "jackknife",
+    "jackknife_labels",
+    "jackknife_spread",
     "mean_with_error",
     "summarize_dimer",
     "summarize_ising",
@@ -378,6 +382,43 @@ def summarize_ising(
         lambda m2, abs_m: n_sites * (m2 - abs_m**2) / temperature, data["m2"], data["abs_m"]
     )
     return result
+
+
+def jackknife_labels(n: int, blocks: int | np.ndarray, groups: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, int]:
+    """Jackknife block of each of n samples: (labels int (n,), number of blocks).
+
+    ``blocks`` is a count of contiguous, near-equal blocks, or one label per sample (e.g. the
+    replica of each snapshot). With ``groups`` (one label per sample, e.g. the replica) and a
+    count, whole groups are folded into that many blocks, so that correlated samples stay in
+    one block.
+    """
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n,):
+            raise InputError(f"groups must have one label per sample ({n}), got {groups.shape}")
+        _, inverse = np.unique(groups, return_inverse=True)
+        count = int(blocks)
+        return inverse * count // (inverse.max() + 1), count
+    if isinstance(blocks, (int, np.integer)):
+        if not 2 <= blocks <= n:
+            raise InputError(f"jackknife blocks must be in 2..{n}, got {blocks}")
+        return (np.arange(n) * int(blocks)) // n, int(blocks)
+    labels = np.asarray(blocks)
+    if labels.shape != (n,):
+        raise InputError(f"block labels must have shape ({n},), got {labels.shape}")
+    _, labels = np.unique(labels, return_inverse=True)
+    if labels.max() < 1:
+        raise InputError("jackknife needs at least 2 blocks")
+    return labels, int(labels.max()) + 1
+
+
+def jackknife_spread(leave_one_out: np.ndarray) -> np.ndarray:
+    """Jackknife error from the B leave-one-block-out estimates (axis 0):
+    sqrt((B - 1) / B sum_b (f_-b - mean f_-b)^2), elementwise over the other axes."""
+    f = np.asarray(leave_one_out, dtype=np.float64)
+    b = f.shape[0]
+    return np.sqrt((b - 1) / b * np.sum((f - f.mean(axis=0)) ** 2, axis=0))
 
 
 def summarize_dimer(obs: dict[str, np.ndarray]) -> dict[str, Estimate]:

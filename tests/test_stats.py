@@ -291,3 +291,20 @@ def test_short_series_give_errors_where_possible() -> None:
 
 def _ratio(a: float, b: float) -> float:
     return a / b
+
+
+def test_jackknife_labels_and_spread() -> None:
+    from gpurg.stats import jackknife_labels, jackknife_spread
+
+    labels, n = jackknife_labels(10, 5)
+    assert n == 5 and list(labels) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    labels, n = jackknife_labels(6, np.array([7, 3, 7, 3, 9, 9]))
+    assert n == 3 and list(labels) == [1, 0, 1, 0, 2, 2]
+    labels, n = jackknife_labels(8, 2, groups=np.tile(np.arange(4), 2))
+    assert n == 2 and list(labels) == [0, 0, 1, 1, 0, 0, 1, 1]  # replicas stay together
+    with pytest.raises(ValueError, match="blocks"):
+        jackknife_labels(4, 5)
+    # the jackknife of a mean is the standard error of the mean
+    x = np.random.default_rng(0).normal(size=20)
+    loo = (x.sum() - x) / 19
+    assert jackknife_spread(loo) == pytest.approx(x.std(ddof=1) / np.sqrt(20))

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from gpurg.errors import InputError
+from gpurg.stats import jackknife_labels, jackknife_spread
 
 OPERATORS_2D = ("nn", "nnn", "plaquette")
 OPERATORS_1D = ("nn", "nnn")
@@ -157,21 +158,11 @@ def _fit_counts(patterns: np.ndarray, weights: np.ndarray, max_iter: int = 100,
     return K
 
 
-def _block_labels(n: int, blocks: int, groups) -> np.ndarray:
-    if groups is None:
-        return np.arange(n) * blocks // n  # contiguous, near-equal blocks
-    groups = np.asarray(groups)
-    if groups.shape != (n,):
-        raise InputError(f"groups must have one label per sample ({n}), got {groups.shape}")
-    _, labels = np.unique(groups, return_inverse=True)
-    return labels * blocks // (labels.max() + 1)
-
-
 def _fit_with_jackknife(patterns, counts, blocks, groups):
     n = counts.shape[0]
     if blocks < 8 or blocks > n:
         raise InputError(f"jackknife needs 8 <= blocks <= number of samples ({n}), got {blocks}")
-    labels = _block_labels(n, blocks, groups)
+    labels, _ = jackknife_labels(n, blocks, groups)
     n_blocks = int(labels.max()) + 1
     if n_blocks < 8:
         raise InputError(f"only {n_blocks} distinct groups: the jackknife needs at least 8")
@@ -181,11 +172,6 @@ def _fit_with_jackknife(patterns, counts, blocks, groups):
     K = _fit_counts(patterns, total)
     K_jack = np.array([_fit_counts(patterns, total - per_block[b]) for b in range(n_blocks)])
     return K, K_jack
-
-
-def _jackknife_error(K_jack: np.ndarray) -> np.ndarray:
-    m = K_jack.shape[0]
-    return np.sqrt((m - 1) / m * np.sum((K_jack - K_jack.mean(axis=0)) ** 2, axis=0))
 
 
 def pseudo_likelihood_couplings(configs: np.ndarray,
@@ -208,7 +194,7 @@ def pseudo_likelihood_couplings(configs: np.ndarray,
     operators = _check_operators(operators, configs.ndim)
     patterns, counts = _pattern_counts(configs, operators)
     K, K_jack = _fit_with_jackknife(patterns, counts, blocks, groups)
-    return K, _jackknife_error(K_jack)
+    return K, jackknife_spread(K_jack)
 
 
 # ----------------------------------------------------------------------------- RG maps
@@ -284,7 +270,7 @@ def coupling_flow(configs_by_T: Mapping[float, np.ndarray],
         jacks.append(per_level_jack)
         sizes = level_sizes
     K_jack = np.array(jacks)
-    return CouplingFlow(temperatures, operators, np.array(Ks), _jackknife_error(
+    return CouplingFlow(temperatures, operators, np.array(Ks), jackknife_spread(
         np.moveaxis(K_jack, 2, 0)), K_jack, np.array(sizes))
 
 
@@ -351,7 +337,7 @@ def critical_temperature(flow: CouplingFlow, *, level: int = 1, step: int = 1,
     K, K_jack = flow.K @ w, flow.K_jack @ w  # (n_T, levels+1), (n_T, levels+1, blocks)
     d = K[:, level + step] - K[:, level]
     d_jack = K_jack[:, level + step] - K_jack[:, level]  # (n_T, blocks)
-    d_err = _jackknife_error(d_jack.T)
+    d_err = jackknife_spread(d_jack.T)
     # Weighting matters: on the smallest coarse lattices of the ordered side nearly every spin is
     # aligned, the fit has little information and K_nn scatters wildly; those points must not
     # steer the line. The weights are held fixed across jackknife replicas.

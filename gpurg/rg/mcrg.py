@@ -36,6 +36,7 @@ from gpurg.backend.device import array_module
 from gpurg.errors import InputError
 from gpurg.rg.maps import RGMap
 from gpurg.rg.operators import EVEN, ODD, n_fitting, operator_sums
+from gpurg.stats import jackknife_labels, jackknife_spread
 
 DEFAULT_BLOCKS = 16
 
@@ -126,20 +127,6 @@ class MCRGResult:
         return self.table()
 
 
-def _block_labels(n: int, blocks: int | np.ndarray) -> tuple[np.ndarray, int]:
-    if isinstance(blocks, (int, np.integer)):
-        if not 2 <= blocks <= n:
-            raise InputError(f"jackknife blocks must be in 2..{n}, got {blocks}")
-        return (np.arange(n) * int(blocks)) // n, int(blocks)
-    labels = np.asarray(blocks)
-    if labels.shape != (n,):
-        raise InputError(f"block labels must have shape ({n},), got {labels.shape}")
-    _, labels = np.unique(labels, return_inverse=True)
-    if labels.max() < 1:
-        raise InputError("jackknife needs at least 2 blocks")
-    return labels, int(labels.max()) + 1
-
-
 def _moments(x: np.ndarray, y: np.ndarray, labels: np.ndarray, nb: int) -> tuple:
     """Full and delete-one-block (count, Σx, Σy, Σxx^T, Σxy^T) for x, y float64 (n, M)."""
     cnt = np.bincount(labels, minlength=nb).astype(np.float64)
@@ -183,7 +170,7 @@ def _exponents(x: np.ndarray, y: np.ndarray, labels: np.ndarray, nb: int, m_max:
         with np.errstate(invalid="ignore", divide="ignore"):
             ys = np.log(jk) / math.log(b)
             yv[m - 1] = math.log(lam[m - 1]) / math.log(b) if lam[m - 1] > 0 else math.nan
-        err[m - 1] = math.sqrt((nb - 1) * float(np.mean((ys - ys.mean()) ** 2)))
+        err[m - 1] = float(jackknife_spread(ys))
     return lam, yv, err
 
 
@@ -224,7 +211,7 @@ def mcrg(configs: Any, rg_map: RGMap, *, levels: int | None = None, seed: int = 
     if not 1 <= levels <= max_levels(L, b, 1):
         raise InputError(f"levels must be in 1..{max_levels(L, b, 1)} for L = {L}, b = {b}; "
                          f"got {levels}")
-    labels, nb = _block_labels(n, blocks)
+    labels, nb = jackknife_labels(n, blocks)
     xp = array_module(configs)
     lattices = rg_levels(configs, rg_map, levels, seed=seed)
     sizes = tuple(int(c.shape[1]) for c in lattices)
