@@ -237,15 +237,24 @@ def assert_one_error_line(result: subprocess.CompletedProcess[str], directory: P
     assert list(directory.iterdir()) == [], "bad input left files behind"
 
 
-@pytest.fixture(scope="module")
-def bad_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    return run_bad_inputs(BAD_INPUT, tmp_path_factory)
+def bad_input_tests(cases: Sequence) -> tuple[Callable, Callable]:
+    """A module's bad-input check: the fixture running all ``cases`` (``pytest.param(args,
+    words, id=...)``) in forked children, and the test asserting one error line per case.
+    Assign them as ``bad_results, test_bad_input_is_one_error_line = bad_input_tests(...)``."""
+
+    @pytest.fixture(scope="module")
+    def bad_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
+        return run_bad_inputs(cases, tmp_path_factory)
+
+    @pytest.mark.parametrize(("args", "words"), cases)
+    def test_bad_input_is_one_error_line(request: pytest.FixtureRequest, bad_results: dict,
+                                         args: list[str], words: tuple[str, ...]) -> None:
+        assert_one_error_line(*bad_results[request.node.callspec.id], words)
+
+    return bad_results, test_bad_input_is_one_error_line
 
 
-@pytest.mark.parametrize(("args", "words"), BAD_INPUT)
-def test_bad_input_is_one_error_line(request: pytest.FixtureRequest, bad_results: dict,
-                                     args: list[str], words: tuple[str, ...]) -> None:
-    assert_one_error_line(*bad_results[request.node.callspec.id], words)
+bad_results, test_bad_input_is_one_error_line = bad_input_tests(BAD_INPUT)
 
 
 # ------------------------------------------------------------------------- valid runs

@@ -19,7 +19,7 @@ from gpurg.models.dimer_encodings import (
     winding_numbers,
 )
 
-from .test_cli import assert_ok, assert_one_error_line, describe, run_bad_inputs, run_gpurg
+from .test_cli import assert_ok, bad_input_tests, describe, run_gpurg
 
 SMALL = {"-L": 6, "-T": 1.0, "-V": -1.0, "--replicas": 4, "--sweeps": 20, "--thermalize": 5,
          "--every": 2, "--device": "cpu", "--seed": 3, "-o": "run.h5"}
@@ -69,15 +69,7 @@ BAD_INPUT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def bad_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    return run_bad_inputs(BAD_INPUT, tmp_path_factory)
-
-
-@pytest.mark.parametrize(("args", "words"), BAD_INPUT)
-def test_bad_input_is_one_error_line(request: pytest.FixtureRequest, bad_results: dict,
-                                     args: list[str], words: tuple[str, ...]) -> None:
-    assert_one_error_line(*bad_results[request.node.callspec.id], words)
+bad_results, test_bad_input_is_one_error_line = bad_input_tests(BAD_INPUT)
 
 
 @pytest.fixture(scope="module")

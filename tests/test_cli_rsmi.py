@@ -11,7 +11,7 @@ import pytest
 
 from gpurg.io.hdf5 import read_run
 
-from .test_cli import assert_ok, assert_one_error_line, describe, run_bad_inputs, run_gpurg
+from .test_cli import assert_ok, assert_one_error_line, bad_input_tests, describe, run_gpurg
 
 
 @pytest.fixture(scope="module")
@@ -72,15 +72,7 @@ BAD_INPUT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def bad_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    return run_bad_inputs(BAD_INPUT, tmp_path_factory)
-
-
-@pytest.mark.parametrize(("args", "words"), BAD_INPUT)
-def test_bad_input_is_one_error_line(request: pytest.FixtureRequest, bad_results: dict,
-                                     args: list[str], words: tuple[str, ...]) -> None:
-    assert_one_error_line(*bad_results[request.node.callspec.id], words)
+bad_results, test_bad_input_is_one_error_line = bad_input_tests(BAD_INPUT)
 
 
 def test_block_larger_than_the_lattice(ising_file: Path, tmp_path: Path) -> None:
