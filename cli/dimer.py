@@ -123,7 +123,9 @@ def correlation_table(run: DimerRun, model: DimerModel) -> Table:
         row = [str(r)]
         for i, key in enumerate(("corr_long", "corr_trans")):
             mean, error = run.correlations[key]
-            row.append(f"{mean[r] - 1 / 16:+.5f} ± {error[r]:.5f}")
+            # NaN: one measurement of too few replicas, as noted under the summary
+            err = "n/a" if np.isnan(error[r]) else f"{error[r]:.5f}"
+            row.append(f"{mean[r] - 1 / 16:+.5f} ± {err}")
             if exact is not None:
                 row.append(f"{exact[i, r] - 1 / 16:+.5f}")
         table.add_row(*row)

@@ -87,7 +87,11 @@ class Estimate:
     tau_int : float
         Integrated autocorrelation time of the underlying series in units of measurements;
         NaN where it does not apply (jackknife estimates of derived quantities, constant
-        series).
+        series, a single measurement).
+
+    ``error`` is NaN where the data hold no error estimate (one measurement of fewer than
+    :data:`MIN_REPLICAS` replicas), and ``value`` is NaN where the quantity is undefined
+    (e.g. a ratio whose denominator is zero).
     """
 
     value: float
@@ -100,13 +104,18 @@ class Estimate:
         The value is rounded to the same decimal place as the error, e.g.
         ``Estimate(0.43214, 0.00123).format() == "0.4321 ± 0.0012"``. A zero or non-finite
         error cannot fix a decimal place, so the value is then shown with six significant
-        digits.
+        digits; a missing (NaN) error is shown as ``"n/a"`` and a NaN value as
+        ``"undefined"``, so that neither reads like a number.
 
         Returns
         -------
         str
             The formatted estimate.
         """
+        if math.isnan(self.value):
+            return "undefined"
+        if math.isnan(self.error):
+            return f"{self.value:.6g} ± n/a"
         if not (math.isfinite(self.error) and self.error > 0.0):
             return f"{self.value:.6g} ± {self.error:g}"
         # Scientific notation rounds before choosing the exponent, so an error such as
@@ -303,7 +312,9 @@ def jackknife(
     -------
     Estimate
         Value, jackknife error ``sqrt((B-1)/B sum_b (f(-b) - mean f(-b))^2)`` and NaN
-        ``tau_int``.
+        ``tau_int``. Where ``f`` divides by zero the value (full means) or the error (the
+        means of a deleted block) is NaN; with one measurement of fewer than 8 replicas and
+        automatic blocks there are no blocks and the error is NaN.
 
     Raises
     ------
@@ -318,14 +329,15 @@ def jackknife(
         shapes = ", ".join(str(a.shape) for a in arrays)
         raise ValueError(f"all series must have the same shape (n, R); got {shapes}")
     n, n_replicas = arrays[0].shape
-    if blocks is None and n_replicas < MIN_REPLICAS and n < 2:
-        return Estimate(float(f(*(float(a.mean()) for a in arrays))), math.nan)
-    deleted = [_deleted_block_means(a, blocks) for a in arrays]
     full = [float(a.mean()) for a in arrays]
-    samples = np.array([f(*(float(d[b]) for d in deleted)) for b in range(deleted[0].size)])
+    if blocks is None and n_replicas < MIN_REPLICAS and n < 2:
+        return Estimate(_evaluate(f, full), math.nan)
+    deleted = [_deleted_block_means(a, blocks) for a in arrays]
+    samples = np.array([_evaluate(f, [float(d[b]) for d in deleted])
+                        for b in range(deleted[0].size)])
     n_blocks = samples.size
     error = math.sqrt((n_blocks - 1) * float(np.mean((samples - samples.mean()) ** 2)))
-    value = float(f(*full))
+    value = _evaluate(f, full)
     if bias_correct:
         value = n_blocks * value - (n_blocks - 1) * float(samples.mean())
     return Estimate(value, error)
@@ -354,7 +366,14 @@ def summarize_ising(
         from :func:`jackknife` with automatic blocks: ``"binder"``
         ``U = 1 - <m4> / (3 <m2>^2)``, specific heat per site ``"c"``
         ``N (<e^2> - <e>^2) / T^2`` and susceptibility per site ``"chi"``
-        ``N (<m2> - <abs_m>^2) / T``.
+        ``N (<m2> - <abs_m>^2) / T``. Errors are NaN for one measurement of fewer than 8
+        replicas, ``"c"`` and ``"chi"`` are NaN (undefined) for a single sample, and
+        ``"binder"`` is NaN when ``<m2> = 0``.
+
+    Warns
+    -----
+    RuntimeWarning
+        When the errors are NaN, saying why.
 
     Raises
     ------
@@ -373,8 +392,15 @@ def summarize_ising(
     if len({a.shape for a in data.values()}) > 1:
         shapes = {k: a.shape for k, a in data.items()}
         raise ValueError(f"all observables must have the same shape (n, R); got {shapes}")
+    single_sample = data["e"].size == 1
+    _warn_without_errors(data["e"].shape, "; the specific heat and susceptibility are undefined "
+                         "(variances need two samples)" if single_sample else "")
     result = {k: mean_with_error(a) for k, a in data.items()}
     result["binder"] = jackknife(lambda m4, m2: 1.0 - m4 / (3.0 * m2**2), data["m4"], data["m2"])
+    if single_sample:
+        # The variance of one sample is 0 by construction, which would read as a measurement.
+        result["c"] = result["chi"] = Estimate(math.nan, math.nan)
+        return result
     result["c"] = jackknife(
         lambda e, e2: n_sites * (e2 - e**2) / temperature**2, data["e"], data["e"] ** 2
     )
@@ -435,13 +461,20 @@ def summarize_dimer(obs: dict[str, np.ndarray]) -> dict[str, Estimate]:
     -------
     dict[str, Estimate]
         The first eight from :func:`mean_with_error`, and ``"worm_length"``, the mean
-        number of steps per worm (a ratio of sums, by :func:`jackknife`).
+        number of steps per worm (a ratio of sums, by :func:`jackknife`). Errors are NaN
+        for one measurement of fewer than 8 replicas.
+
+    Warns
+    -----
+    RuntimeWarning
+        When the errors are NaN, saying why.
     """
     keys = (*DIMER_KEYS, "worms", "worm_steps")
     missing = [k for k in keys if k not in obs]
     if missing:
         raise ValueError(f"obs is missing keys {missing}; expected {list(keys)}")
     data = {k: _validated(obs[k], f"obs[{k!r}]", (2,), 1) for k in keys}
+    _warn_without_errors(data["e"].shape)
     result = {k: mean_with_error(data[k]) for k in DIMER_KEYS}
     result["worm_length"] = jackknife(lambda steps, worms: steps / worms, data["worm_steps"],
                                       data["worms"])
@@ -468,6 +501,29 @@ def summarize_profile(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([e.value for e in estimates]), np.array([e.error for e in estimates]))
 
 
+def _warn_without_errors(shape: tuple[int, ...], detail: str = "") -> None:
+    """Warn, once per summary of ``(n, R)`` data, when its errors will be NaN and why;
+    ``detail`` is appended to the message."""
+    n, n_replicas = shape
+    if n < 2 and n_replicas < MIN_REPLICAS:
+        replicas = f"{n_replicas} replica" + ("s" if n_replicas > 1 else "")
+        warnings.warn(
+            f"{replicas} × 1 measurement give no error estimates (they need at least 2 "
+            f"measurements or {MIN_REPLICAS} replicas): values are shown without errors"
+            f"{detail}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def _evaluate(f: Callable[..., float], means: list[float]) -> float:
+    """``f(*means)`` as a float, NaN where ``f`` is undefined there (divides by zero)."""
+    try:
+        return float(f(*means))
+    except ZeroDivisionError:
+        return math.nan
+
+
 def _validated(
     x: np.ndarray, name: str, ndims: tuple[int, ...], min_measurements: int = 2
 ) -> np.ndarray:
@@ -476,9 +532,10 @@ def _validated(
     if arr.ndim not in ndims:
         expected = " or ".join(_SHAPE_NAMES[d] for d in ndims)
         raise ValueError(f"{name} must have shape {expected}; got shape {arr.shape}")
-    if arr.shape[0] < min_measurements or arr.size < 2:
+    if arr.shape[0] < min_measurements or arr.size == 0:
         raise ValueError(
-            f"{name} needs at least {min_measurements} measurements; got shape {arr.shape}"
+            f"{name} needs at least {min_measurements} measurements of at least one replica; "
+            f"got shape {arr.shape}"
         )
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or infinite values")

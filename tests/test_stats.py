@@ -51,6 +51,8 @@ def binder(m4: float, m2: float) -> float:
         (Estimate(12345.0, 1234.0), "12300 ± 1200"),
         (Estimate(-0.0001, 0.012), "0.000 ± 0.012"),
         (Estimate(2.0 / 3.0, 0.0), "0.666667 ± 0"),
+        (Estimate(-1.6875, math.nan), "-1.6875 ± n/a"),
+        (Estimate(math.nan, math.nan), "undefined"),
     ],
 )
 def test_estimate_format(estimate: Estimate, text: str) -> None:
@@ -287,6 +289,27 @@ def test_short_series_give_errors_where_possible() -> None:
     jk = jackknife(_ratio, short, short + 3.0)
     assert np.isfinite(jk.error)
     assert jk.error == pytest.approx(jackknife(_ratio, short, short + 3.0, blocks=6).error)
+
+
+def test_single_sample_gives_values_without_errors() -> None:
+    """One measurement of one replica: means without errors, variances undefined, a note."""
+    m, e = np.array([[0.5]]), np.array([[-1.5]])
+    with pytest.warns(RuntimeWarning, match="no error estimates"):
+        result = summarize_ising(ising_obs(m, e), 16, 2.0)
+    assert result["e"].value == -1.5 and math.isnan(result["e"].error)
+    assert result["binder"].value == pytest.approx(2.0 / 3.0)
+    assert math.isnan(result["binder"].error)
+    assert all(math.isnan(result[k].value) for k in ("c", "chi"))
+
+
+def test_binder_undefined_where_m2_vanishes() -> None:
+    """<m²> = 0 (a block or all of it) gives NaN, not a ZeroDivisionError."""
+    m = np.array([[0.0], [0.5]])
+    result = summarize_ising(ising_obs(m, -np.ones_like(m)), 16, 2.0)
+    assert result["binder"].value == pytest.approx(binder(0.5**4 / 2, 0.5**2 / 2))
+    assert math.isnan(result["binder"].error)
+    zero = summarize_ising(ising_obs(np.zeros((2, 1)), -np.ones((2, 1))), 16, 2.0)
+    assert math.isnan(zero["binder"].value)
 
 
 def _ratio(a: float, b: float) -> float:
