@@ -169,7 +169,9 @@ class DimerSampler:
         self.sweeps_done = 0
         xp = self.backend.xp
         self._table = _device_table(xp, exit_thresholds(model.V, model.T, rule))
-        self.codes = xp.asarray(np.ascontiguousarray(np.broadcast_to(
+        # np.array copies: ascontiguousarray would keep a one-replica broadcast as the
+        # read-only view it is (a size-1 axis counts as contiguous), and the worms write here
+        self.codes = xp.asarray(np.array(np.broadcast_to(
             staggered_state(model.L) if start == "staggered" else columnar_state(model.L),
             (self.replicas, model.L, model.L)), dtype=np.int8))
         self.worms = xp.zeros(self.replicas, dtype=np.uint32)
