@@ -28,6 +28,7 @@ from gpurg.backend.device import array_module
 from gpurg.backend.philox import STREAM_DIMER_NOISE, philox4x32, seed_to_key
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output
+from gpurg.io.validate import first_index
 
 DX = (1, 0, -1, 0)
 DY = (0, 1, 0, -1)
@@ -37,12 +38,6 @@ NOISES = ("none", "correlated", "independent")
 
 # ---------------------------------------------------------------------------------------------
 # validation helpers
-
-
-def _where_first(xp: Any, bad: Any) -> tuple[int, ...]:
-    """Index of the first True entry of ``bad`` (only called once an error is certain)."""
-    flat = int(xp.argmax(bad.reshape(-1)))
-    return tuple(int(i) for i in np.unravel_index(flat, bad.shape))
 
 
 def _site_name(index: tuple[int, ...], batch_shape: tuple[int, ...]) -> str:
@@ -103,7 +98,7 @@ def validate_codes(codes: Any) -> Any:
     batch = codes.shape[:-2]
     bad = (codes < 0) | (codes > 3)
     if bool(bad.any()):
-        index = _where_first(xp, bad)
+        index = first_index(bad)
         raise InputError(f"{_site_name(index, batch)} has code {int(codes[index])}, "
                          "allowed 0..3 (0=+x, 1=+y, 2=-x, 3=-y)")
     codes = codes.astype(xp.int8, copy=False)
@@ -111,7 +106,7 @@ def validate_codes(codes: Any) -> Any:
     for d in range(4):
         bad |= (codes == d) & (_neighbour(xp, codes, d) != OPPOSITE[d])
     if bool(bad.any()):
-        index = _where_first(xp, bad)
+        index = first_index(bad)
         raise InputError(f"{_site_name(index, batch)} points to a site that does not point back")
     return codes
 
@@ -173,7 +168,7 @@ def codes_from_bonds(bond_array: Any) -> Any:
     degree = bx + by + from_left + from_below
     bad = degree != 1
     if bool(bad.any()):
-        index = _where_first(xp, bad)
+        index = first_index(bad)
         raise InputError(f"bonds are not a close-packed covering: "
                          f"{_site_name(index, b.shape[:-3])} is covered by "
                          f"{int(degree[index])} dimers")

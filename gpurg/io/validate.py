@@ -1,0 +1,188 @@
+"""Configurations checked at the door: values against the model's alphabet, a run file's
+attributes against the shapes of its datasets.
+
+Every reader of configurations (:func:`gpurg.rsmi.files.load_configurations`, ``gpurg dimer
+convert``) goes through these checks, so that bad input ends in one line naming the first bad
+value and where it is, e.g.::
+
+    run.h5: configs[3, 0, 5, 2] = 3; Ising spins must be -1 or +1
+    run.h5: attribute L = 16 but configs are 8 x 8
+
+Whether dimer data form a close-packed covering is checked by
+:func:`gpurg.models.dimer_encodings.validate_codes` and
+:func:`~gpurg.models.dimer_encodings.codes_from_image`; :func:`located` puts the file's name in
+front of their messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import h5py
+import numpy as np
+
+from gpurg.errors import InputError
+from gpurg.io.hdf5 import Run
+
+__all__ = [
+    "COARSE_SPINS",
+    "DIMER_CODES",
+    "DIMER_PIXELS",
+    "ISING_SPINS",
+    "LAYOUTS",
+    "Alphabet",
+    "check_run",
+    "check_values",
+    "first_index",
+    "located",
+    "read_checked",
+]
+
+
+@dataclass(frozen=True)
+class Alphabet:
+    """The values a configuration may hold, and the sentence that says so in errors."""
+
+    values: tuple[int, ...]
+    rule: str
+
+
+ISING_SPINS = Alphabet((-1, 1), "Ising spins must be -1 or +1")
+COARSE_SPINS = Alphabet((-1, 1), "coarse-grained spins must be -1 or +1")
+DIMER_CODES = Alphabet((0, 1, 2, 3), "dimer site codes must be 0..3 (0=+x, 1=+y, 2=-x, 3=-y)")
+DIMER_PIXELS = Alphabet((0, 1), "dimer image pixels must be 0 or 1")
+
+# Per model (the run file's ``model`` attribute): its datasets of configurations, each with
+# its alphabet and the side of one lattice in units of the attribute L (a dimer image has a
+# pixel for every vertex, bond and face: 2L x 2L).
+LAYOUTS: dict[str, dict[str, tuple[Alphabet, int]]] = {
+    "ising": {"configs": (ISING_SPINS, 1)},
+    "dimer": {"configs": (DIMER_CODES, 1), "images": (DIMER_PIXELS, 2)},
+    "coarse-grained": {"configs": (COARSE_SPINS, 1)},
+}
+
+# Values compared per step of check_values: its boolean masks stay at 16 MiB whatever the
+# size of the data, instead of doubling the memory of a large file's configurations.
+_BLOCK_VALUES = 1 << 24
+
+
+def first_index(bad: Any) -> tuple[int, ...]:
+    """Index of the first True entry (C order) of the boolean array ``bad``, NumPy or CuPy.
+
+    Call it only once ``bad.any()`` holds (it returns index 0 otherwise).
+    """
+    flat = int(bad.reshape(-1).argmax())
+    return tuple(int(i) for i in np.unravel_index(flat, bad.shape))
+
+
+def check_values(values: Any, alphabet: Alphabet, where: str) -> None:
+    """Raise InputError naming the first entry of ``values`` outside ``alphabet``.
+
+    Parameters
+    ----------
+    values
+        Array of any dtype and shape ``(n, ...)``: NumPy, CuPy or an h5py dataset (read then
+        one block of rows at a time). Compared in blocks of rows along axis 0.
+    alphabet
+        The allowed values.
+    where
+        What ``values`` is, the start of the message: ``"run.h5: configs"`` gives
+        ``run.h5: configs[3, 0, 5, 2] = 3; Ising spins must be -1 or +1``.
+
+    Raises
+    ------
+    InputError
+        At the first value (C order) outside the alphabet, NaN included.
+    """
+    shape = tuple(values.shape)
+    if not shape or 0 in shape:
+        return
+    rows = max(1, _BLOCK_VALUES // math.prod(shape[1:]))
+    for start in range(0, shape[0], rows):
+        block = values[start : start + rows]
+        bad = block != alphabet.values[0]
+        for value in alphabet.values[1:]:
+            bad &= block != value
+        if bool(bad.any()):
+            index = first_index(bad)
+            text = ", ".join(map(str, (start + index[0], *index[1:])))
+            raise InputError(f"{where}[{text}] = {_show(block[index].item())}; {alphabet.rule}")
+
+
+def _show(value: Any) -> str:
+    """An integral float as an integer (RSMI-NE's pixels are float64), anything else as is."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def check_run(run: Run) -> None:
+    """Check what a run file claims about its configurations, without reading them.
+
+    The ``model`` attribute must be one of :data:`LAYOUTS`; each of that model's datasets the
+    file holds must have an integer dtype and the shape ``(n_measurements, R, s, s)``, with s
+    = L (2L for dimer images) where the file has an ``L`` attribute, R the ``replicas`` and
+    n_measurements the ``n_measurements`` attribute where it has those.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the attribute or dataset and both sides of the disagreement, e.g.
+        ``run.h5: attribute L = 16 but configs are 8 x 8``.
+    """
+    model = run.attrs.get("model")
+    if model not in LAYOUTS:
+        raise InputError(f"{run.path}: model {model!r} unknown; known: {', '.join(LAYOUTS)}")
+    with h5py.File(run.path, "r") as file:
+        for name, (_, scale) in LAYOUTS[model].items():
+            if name in file:
+                _check_layout(run, name, file[name].dtype, file[name].shape, scale)
+
+
+def _check_layout(run: Run, name: str, dtype: np.dtype, shape: tuple[int, ...],
+                  scale: int) -> None:
+    where = f"{run.path}: {name}"
+    if dtype.kind not in "iu":
+        raise InputError(f"{where} has dtype {dtype}; configurations must be integers")
+    if len(shape) != 4 or shape[2] != shape[3]:
+        raise InputError(f"{where} has shape {shape}; expected (n_measurements, R, side, side)")
+    L = run.attrs.get("L")
+    if L is not None and shape[2] != scale * L:
+        image = " (a dimer image is 2L x 2L)" if scale == 2 else ""
+        raise InputError(f"{run.path}: attribute L = {L} but {name} are {shape[2]} x "
+                         f"{shape[3]}{image}")
+    for attr, axis, what in (("n_measurements", 0, "measurements"), ("replicas", 1, "replicas")):
+        claimed = run.attrs.get(attr)
+        if claimed is not None and shape[axis] != claimed:
+            raise InputError(f"{run.path}: attribute {attr} = {claimed} but {name} hold "
+                             f"{shape[axis]} {what} (axis {axis})")
+
+
+def read_checked(run: Run, name: str) -> np.ndarray:
+    """Read the configuration dataset ``name`` of ``run`` once :func:`check_run` passes, and
+    check its values against the model's alphabet (:func:`check_values`).
+
+    Returns
+    -------
+    np.ndarray
+        The whole dataset, in its integer dtype and shape ``(n_measurements, R, s, s)``.
+    """
+    check_run(run)
+    alphabet, _ = LAYOUTS[run.attrs["model"]][name]
+    data = run.array(name)
+    check_values(data, alphabet, f"{run.path}: {name}")
+    return data
+
+
+@contextlib.contextmanager
+def located(where: str) -> Iterator[None]:
+    """Put ``where: `` in front of the message of an InputError raised inside, for checks of
+    arrays that do not know which file they came from."""
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
