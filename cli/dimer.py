@@ -20,6 +20,7 @@ from gpurg.cli.common import (
 )
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, atomic_output, check_output_path, read_run
+from gpurg.io.validate import DIMER_CODES, DIMER_PIXELS, check_values, located, read_checked
 from gpurg.models.dimer import DimerModel
 from gpurg.models.dimer_encodings import (
     NOISES,
@@ -183,9 +184,11 @@ def _read_coverings(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
             raise InputError(f"{path}: not a gpurg run file ({exc})") from exc
         if run.attrs.get("model") != "dimer" or not run.has_configs:
             raise InputError(f"{path}: not a dimer run with stored configurations")
-        codes = run.configs()
+        codes = read_checked(run, "configs")
         L = codes.shape[-1]
-        images = run.array("images") if "images" in run.arrays else None
+        with located(f"{path}: configs"):
+            validate_codes(codes)
+        images = read_checked(run, "images") if "images" in run.arrays else None
         return (codes.reshape(-1, L, L),
                 None if images is None else images.reshape(-1, 2 * L, 2 * L))
     try:
@@ -198,9 +201,10 @@ def _read_coverings(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
         raise InputError(f"{path}: expected an array of shape (N, L, L) or (N, 2L, 2L), "
                          f"got {array.shape}")
     if np.issubdtype(array.dtype, np.integer) and array.size and array.max() > 1:
-        return validate_codes(array), None
-    images = np.asarray(array)
-    if not np.isin(images, (0, 1)).all():
-        raise InputError(f"{path}: image pixels must be 0 or 1")
-    codes = from_rsmi_ne(images)
-    return codes, images.astype(np.uint8)
+        check_values(array, DIMER_CODES, str(path))
+        with located(str(path)):
+            return validate_codes(array), None
+    check_values(array, DIMER_PIXELS, str(path))
+    with located(str(path)):
+        codes = from_rsmi_ne(array)
+    return codes, array.astype(np.uint8)

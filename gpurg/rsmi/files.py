@@ -19,6 +19,8 @@ import numpy as np
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output, read_run
 from gpurg.io.png import heat_map, write_png
+from gpurg.io.validate import located, read_checked
+from gpurg.models.dimer_encodings import codes_from_image
 from gpurg.rsmi.geometry import Geometry
 from gpurg.rsmi.rule import CoarseGrainingRule
 from gpurg.rsmi.training import TrainResult
@@ -29,9 +31,17 @@ FILTER_FORMAT = "gpurg-filter"
 def load_configurations(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     """All configurations of a sampler run file as one array (n, L, L) and its attributes.
 
-    Ising runs give their spins (±1); dimer runs their 2L x 2L images (pixels 0/1; the run
-    must have been sampled with ``--encoding image`` or ``--noise``). Measurements and
-    replicas are flattened into n.
+    Ising and coarse-grained runs give their spins (±1, int8); dimer runs their 2L x 2L
+    images (uint8 pixels 0/1; the run must have been sampled with ``--encoding image`` or
+    ``--noise``). Measurements and replicas are flattened into n.
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable file, an unknown model, attributes (L, replicas,
+        n_measurements) that disagree with the data's shape, a value outside the model's
+        alphabet (the message names the first one and its index in the dataset), or dimer
+        images that are not close-packed coverings. See :mod:`gpurg.io.validate`.
     """
     path = Path(path)
     if not path.is_file():
@@ -40,14 +50,16 @@ def load_configurations(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
         run = read_run(path)
     except (OSError, ValueError, KeyError) as exc:
         raise InputError(f"{path}: not a gpurg run file ({exc})") from None
-    model = run.attrs.get("model")
-    if model == "dimer":
+    if run.attrs.get("model") == "dimer":
         if "images" not in run.arrays:
             raise InputError(f"{path}: a dimer run without images; sample it with "
                              "--encoding image (or --noise ...)")
-        data = run.array("images")
+        data = read_checked(run, "images")
+        # all-zero (or otherwise broken) bond pixels would train on non-coverings
+        with located(f"{path}: images"):
+            codes_from_image(data)
     elif run.has_configs:
-        data = run.configs()
+        data = read_checked(run, "configs")
     else:
         raise InputError(f"{path}: the run holds no configurations")
     if data.shape[0] == 0:
