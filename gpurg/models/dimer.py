@@ -169,11 +169,12 @@ class DimerSampler:
         self.sweeps_done = 0
         xp = self.backend.xp
         self._table = _device_table(xp, exit_thresholds(model.V, model.T, rule))
-        # np.array copies: ascontiguousarray would keep a one-replica broadcast as the
-        # read-only view it is (a size-1 axis counts as contiguous), and the worms write here
+        # A C-ordered copy: ascontiguousarray would keep a one-replica broadcast as the
+        # read-only view it is (a size-1 axis counts as contiguous), and the worms write here;
+        # without order="C" the copy keeps the broadcast's layout, which the kernels reject
         self.codes = xp.asarray(np.array(np.broadcast_to(
             staggered_state(model.L) if start == "staggered" else columnar_state(model.L),
-            (self.replicas, model.L, model.L)), dtype=np.int8))
+            (self.replicas, model.L, model.L)), dtype=np.int8, order="C"))
         self.worms = xp.zeros(self.replicas, dtype=np.uint32)
         self.steps = xp.zeros(self.replicas, dtype=np.uint64)
         if start == "random":
