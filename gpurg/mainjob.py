@@ -142,6 +142,9 @@ def report_image(result: JobResult, height: int = 200) -> np.ndarray:
 
         for i, (name, e) in enumerate(result.exponents.items()):
             value, err = getattr(e, key), getattr(e, f"{key}_err")
+            if not np.isfinite(value):  # no estimate (e.g. a singular A): no point to draw
+                continue
+            err = err if np.isfinite(err) else 0.0
             x = 40 + 40 * i
             top, bottom = (int(np.clip(to_row(value + err), 0, height - 1)),
                            int(np.clip(to_row(value - err), 0, height - 1)))

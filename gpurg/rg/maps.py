@@ -131,7 +131,10 @@ class RsmiRule(RGMap):
     """A learned RSMI rule with one hidden unit on ``block`` x ``block`` tiles.
 
     Calls :func:`gpurg.rsmi.coarse.coarse_grain` (``mode`` "sample" draws H from P_Λ(H|V),
-    "max" takes the most probable H) and drops the hidden-unit axis.
+    "max" takes the most probable H) and drops the hidden-unit axis. The rule is kept in its
+    canonical orientation (:meth:`CoarseGrainingRule.canonical`: the coarse spin follows the
+    block's magnetisation), so a filter and its negative are one map, with the same coarse
+    configurations bit for bit.
     """
 
     rule: CoarseGrainingRule = field(repr=False)
@@ -140,6 +143,7 @@ class RsmiRule(RGMap):
 
     def __post_init__(self) -> None:
         _check_b(self.block)
+        object.__setattr__(self, "rule", self.rule.canonical())
         if self.rule.n_hidden != 1:
             raise InputError(f"an RG map needs a one-unit rule, this one has "
                              f"{self.rule.n_hidden} hidden units")

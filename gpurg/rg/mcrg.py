@@ -11,8 +11,10 @@ Why this is T: <S_a^(k)> depends on the level-(k-1) couplings through the level-
 ∂<S_a^(k)>/∂K_b^(k-1) = B_ab = Σ_c (∂<S_a^(k)>/∂K_c^(k)) (∂K_c^(k)/∂K_b^(k-1)) = (A T)_ab.
 (Any transposition would leave the eigenvalues unchanged, but T_cb as above is the matrix that
 acts on coupling vectors: δK^(k) = T δK^(k-1).) The leading eigenvalue of the even block is
-λ_t = b^{y_t} (ν = 1 / y_t), that of the odd block λ_h = b^{y_h}; even and odd operators do
-not mix by spin-flip symmetry, so the blocks are treated separately.
+λ_t = b^{y_t} (ν = 1 / y_t), that of the odd block |λ_h| = b^{y_h}; even and odd operators do
+not mix by spin-flip symmetry, so the blocks are treated separately. The odd block is read by
+modulus because the orientation of the coarse spins is a convention of the map (a learned unit
+and its negative are one rule) that flips the sign of T_odd and nothing else.
 
 Operators: the first m of ``gpurg.rg.operators.EVEN`` / ``ODD`` for m = 1..M, where M at
 level k is the number of leading operators that fit the level-k lattice (L_k >= 2 span; a
@@ -65,7 +67,8 @@ class MCRGResult:
 
     ``y_t``, ``y_t_err``: float64 (n_levels, len(even)), entry [k - 1, m - 1] from the first m
     even operators at level k (NaN where they do not fit or λ <= 0); ``y_h``, ``y_h_err``
-    likewise (n_levels, len(odd)). ``lambda_t``, ``lambda_h``: the leading eigenvalues.
+    likewise (n_levels, len(odd)) from |λ_h|. ``lambda_t``, ``lambda_h``: the leading
+    eigenvalues (λ_t the largest real part, λ_h the largest modulus, reported as |λ_h|).
     """
 
     b: int
@@ -142,8 +145,16 @@ def _moments(x: np.ndarray, y: np.ndarray, labels: np.ndarray, nb: int) -> tuple
 
 
 def _leading(cnt: float, sx: np.ndarray, sy: np.ndarray, sxx: np.ndarray, sxy: np.ndarray,
-             m: int) -> float:
-    """Leading (largest real part) eigenvalue of T = A^-1 B over the first m operators."""
+             m: int, odd: bool) -> float:
+    """Leading eigenvalue of T = A^-1 B over the first m operators: the largest real part in
+    the even sector, the largest modulus |λ| in the odd one.
+
+    Why the odd sector differs: the sign of a coarse spin is a convention of the map (a learned
+    unit and its negative are the same rule), and flipping it at level k flips every odd
+    operator there, so B_odd (levels k, k-1) changes sign while A_odd does not: T_odd -> -T_odd.
+    Its spectrum changes sign with it; |λ| is the part that does not depend on the convention.
+    Even operators are unchanged by the flip.
+    """
     mx, my = sx[:m] / cnt, sy[:m] / cnt
     A = sxx[:m, :m] / cnt - np.outer(mx, mx)
     B = sxy[:m, :m] / cnt - np.outer(mx, my)
@@ -152,12 +163,13 @@ def _leading(cnt: float, sx: np.ndarray, sy: np.ndarray, sxx: np.ndarray, sxy: n
     except np.linalg.LinAlgError:
         return math.nan
     ev = np.linalg.eigvals(T)
-    return float(ev.real.max())
+    return float(np.abs(ev).max()) if odd else float(ev.real.max())
 
 
 def _exponents(x: np.ndarray, y: np.ndarray, labels: np.ndarray, nb: int, m_max: int,
-               b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """λ, y = ln λ / ln b and its jackknife error for m = 1..x.shape[1] (NaN beyond m_max)."""
+               b: int, odd: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """λ, y = ln λ / ln b and its jackknife error for m = 1..x.shape[1] (NaN beyond m_max);
+    ``odd`` selects the odd sector's leading eigenvalue (see :func:`_leading`)."""
     M = x.shape[1]
     lam, yv, err = (np.full(M, np.nan) for _ in range(3))
     # centring with the full means leaves every covariance unchanged and avoids cancellation
@@ -165,8 +177,8 @@ def _exponents(x: np.ndarray, y: np.ndarray, labels: np.ndarray, nb: int, m_max:
     y = y - y.mean(axis=0)
     full, deleted = _moments(x, y, labels, nb)
     for m in range(1, m_max + 1):
-        lam[m - 1] = _leading(*full, m)
-        jk = np.array([_leading(*(d[j] for d in deleted), m) for j in range(nb)])
+        lam[m - 1] = _leading(*full, m, odd)
+        jk = np.array([_leading(*(d[j] for d in deleted), m, odd) for j in range(nb)])
         with np.errstate(invalid="ignore", divide="ignore"):
             ys = np.log(jk) / math.log(b)
             yv[m - 1] = math.log(lam[m - 1]) / math.log(b) if lam[m - 1] > 0 else math.nan
@@ -227,8 +239,8 @@ def mcrg(configs: Any, rg_map: RGMap, *, levels: int | None = None, seed: int = 
     for k in range(1, levels + 1):
         m_even, m_odd = n_fitting(even, sizes[k]), n_fitting(odd, sizes[k])
         lam_t[k - 1], y_t[k - 1], e_t[k - 1] = _exponents(ops_even[k], ops_even[k - 1], labels,
-                                                          nb, m_even, b)
+                                                          nb, m_even, b, odd=False)
         lam_h[k - 1], y_h[k - 1], e_h[k - 1] = _exponents(ops_odd[k], ops_odd[k - 1], labels,
-                                                          nb, m_odd, b)
+                                                          nb, m_odd, b, odd=True)
     return MCRGResult(b, L, n, nb, tuple(even), tuple(odd), lam_t, y_t, e_t, lam_h, y_h, e_h,
                       sizes)

@@ -69,8 +69,10 @@ def load_configurations(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
 
 def write_filter(path: str | Path, result: TrainResult, geometry: Geometry,
                  attrs: dict[str, Any]) -> tuple[Path, Path]:
-    """Write the filter file and its PNG; returns both paths."""
-    rule = result.rule
+    """Write the filter file and its PNG; returns both paths. The rule is written in its
+    canonical labelling (:meth:`CoarseGrainingRule.canonical`: units oriented to positive
+    total weight, ordered by decreasing norm), whatever labelling training ended in."""
+    rule = result.rule.canonical()
     block = geometry.block
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
         f["filter"] = rule.filters.reshape(rule.n_hidden, block, block)

@@ -81,6 +81,36 @@ class CoarseGrainingRule:
     def n_visible(self) -> int:
         return self.filters.shape[1]
 
+    def canonical(self) -> CoarseGrainingRule:
+        """The same rule in its canonical labelling: every unit oriented, the units ordered.
+
+        The sign of a unit (h_j -> -h_j with λ_j -> -λ_j, b_j -> -b_j) and the order of the
+        units are conventions: P_Λ(H|V), I(H:E) and every exponent of the coarse spins are the
+        same for all 2^n_h n_h! labellings. Canonical form:
+
+        * orientation: the unit's total weight Σ_i λ_ji is positive (the coarse spin follows
+          the block's magnetisation, as majority rule does); a unit whose weights sum to zero
+          within rounding (a staggered dimer filter) makes its largest weight positive, the
+          first in visible order on a tie;
+        * order: by decreasing |λ_j|, then lexicographically by the oriented weights and bias,
+          so that permuted copies of one rule give the same arrays bit for bit.
+
+        Returns a new rule; ``self`` is unchanged.
+        """
+        filters, bias = self.filters.copy(), self.bias.copy()
+        total = filters.sum(axis=1)
+        scale = np.abs(filters).sum(axis=1)
+        largest = filters[np.arange(len(filters)), np.abs(filters).argmax(axis=1)]
+        # a sum below rounding level is no orientation: fall back to the largest weight
+        sign = np.where(np.abs(total) > 1e-9 * scale, np.sign(total), np.sign(largest))
+        sign[sign == 0] = 1.0
+        filters *= sign[:, None]
+        bias *= sign
+        norms = np.sqrt((filters**2).sum(axis=1))
+        # np.lexsort sorts by its last key first: -norm, then each weight, then the bias
+        order = np.lexsort((bias, *filters.T[::-1], -norms))
+        return CoarseGrainingRule(filters[order], bias[order])
+
     def probabilities(self, visible: Any) -> Any:
         """P_Λ(H|V): float64 (n, 2^n_h) for visible (n, n_v), on the visible's backend."""
         xp = array_module(visible)

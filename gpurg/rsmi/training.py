@@ -30,7 +30,8 @@ class TrainResult:
     Attributes
     ----------
     rule : CoarseGrainingRule
-        The best restart's filters and biases (host arrays).
+        The best restart's filters and biases (host arrays), learned ones in the canonical
+        labelling of :meth:`CoarseGrainingRule.canonical` (a fixed rule as it was given).
     mi, mi_err : float
         Its held-out estimate of I_Λ(H:E) in nats, with the standard error from batch means.
     history : numpy.ndarray
@@ -117,8 +118,10 @@ def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
     if not learning_rate > 0:
         raise InputError(f"learning rate must be > 0, got {learning_rate}")
     if estimator == "rbm":
-        return _train_rbm(V, E, n_hidden, symmetric, epochs, batch_size, learning_rate,
-                          restarts, held_out, width, weight_decay, rule, seed, progress)
+        result = _train_rbm(V, E, n_hidden, symmetric, epochs, batch_size, learning_rate,
+                            restarts, held_out, width, weight_decay, rule, seed, progress)
+        result.rule = result.rule.canonical()
+        return result
     xp = array_module(V)
     V = xp.asarray(V, dtype=xp.float64)
     E = xp.asarray(E, dtype=xp.float64)
@@ -148,8 +151,10 @@ def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
             best, best_mi, best_history = params, history.max(), history
     mi, mi_err = variational.bound_with_error(best, V_test, E_test)
     to_host = _to_host(best.filters)
-    rule = CoarseGrainingRule(to_host(best.filters), to_host(best.bias))
-    return TrainResult(rule, mi, mi_err, best_history, np.array(finals))
+    # a fixed rule is returned as given; a learned one in the canonical labelling
+    learned = CoarseGrainingRule(to_host(best.filters), to_host(best.bias))
+    return TrainResult(learned if rule is not None else learned.canonical(), mi, mi_err,
+                       best_history, np.array(finals))
 
 
 def _train_rbm(V, E, n_hidden, symmetric, epochs, batch_size, learning_rate, restarts,
