@@ -188,9 +188,9 @@ def test_mi_thermometer_reads_back_the_temperature() -> None:
 
 def test_rbm_estimate_of_a_fixed_filter_matches_the_exact_local_conditional(critical_ising
                                                                             ) -> None:
-    """The seed's estimator on 2D Ising at T_c (2x2 block, no buffer): P(V|E) from a
-    16-hidden-unit RBM of P(V, E), the uniform filter's A_Λ on held-out pairs, against the
-    exact I_Λ(H:E) of the same pairs."""
+    """The RBM estimator of Koch-Janusz & Ringel (2018) on 2D Ising at T_c (2x2 block, no
+    buffer): P(V|E) from a 16-hidden-unit RBM of P(V, E), the uniform filter's A_Λ on held-out
+    pairs, against the exact I_Λ(H:E) of the same pairs."""
     from gpurg.rsmi.rbm_estimator import fit_joint_rbm
     from gpurg.rsmi.rbm_estimator import rule_information as rbm_rule_information
 

@@ -59,8 +59,8 @@ def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
     """Learn P_Λ(H|V) maximising I(H:E) on (V, E) pairs.
 
     ``estimator="variational"`` trains the rule with a predictor q(H|E)
-    (:mod:`gpurg.rsmi.variational`); ``"rbm"`` is the seed's method
-    (:func:`gpurg.rsmi.rbm_estimator.train_rule_rbm`: an RBM for P(V, E), then gradient
+    (:mod:`gpurg.rsmi.variational`); ``"rbm"`` is the RBM estimator of Koch-Janusz & Ringel
+    (2018) (:func:`gpurg.rsmi.rbm_estimator.train_rule_rbm`: an RBM for P(V, E), then gradient
     ascent of A_Λ; blocks of at most 16 units, ±1 or 0/1 values), with ``width`` the RBM's
     hidden units and ``rule`` not supported.
 
