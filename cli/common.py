@@ -56,6 +56,19 @@ def sweep_progress(description: str) -> Iterator:
             bar.stop()
 
 
+class LazyProgress(Progress):
+    """A Rich progress display that appears at its first update, not when entered: input
+    rejected before any work then prints nothing but its error line."""
+
+    def __enter__(self) -> LazyProgress:
+        return self
+
+    def update(self, *args: object, **kwargs: object) -> None:
+        if not self.live.is_started:
+            self.start()
+        super().update(*args, **kwargs)
+
+
 def print_error(message: str) -> None:
     """One line on stderr, never wrapped or styled."""
     print(f"error: {' '.join(message.split())}", file=sys.stderr)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gpurg.backend import get_backend
-from gpurg.cli.common import DeviceOption, console, err_console
+from gpurg.cli.common import DeviceOption, LazyProgress, console, err_console
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
 from gpurg.models.ising import spin_observables
@@ -61,7 +61,7 @@ def train(
     symmetric = attrs.get("model") == "ising" and attrs.get("h", 0.0) == 0.0
     columns = (TextColumn("[bold]RSMI"), BarColumn(), TextColumn("{task.completed}/{task.total}"
                " epochs"), TextColumn("MI {task.fields[mi]}"), TimeElapsedColumn())
-    with Progress(*columns, console=err_console) as bar:
+    with LazyProgress(*columns, console=err_console) as bar:
         task = bar.add_task("train", total=epochs * restarts, mi="…")
 
         def progress(done: int, total: int, mi: float) -> None:
@@ -180,9 +180,9 @@ def thermometer(
     if read is not None:
         configs, _ = load_configurations(read)
         flt.geometry.check_fits(*configs.shape[-2:])
-    with Progress(TextColumn("[bold]thermometer"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} β"), TimeElapsedColumn(),
-                  console=err_console) as bar:
+    with LazyProgress(TextColumn("[bold]thermometer"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} β"), TimeElapsedColumn(),
+                      console=err_console) as bar:
         task = bar.add_task("calibrate", total=len(beta_list))
         thermo = calibrate_thermometer(
             flt.rule, flt.geometry, size, beta_list, replicas=replicas, sweeps=sweeps,
