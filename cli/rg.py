@@ -25,6 +25,8 @@ app = typer.Typer(help="RG flows and critical exponents.", no_args_is_help=True)
 
 RuleOption = typer.Option("majority", "--rule", help="majority[:b], decimation[:b] or "
                           "rsmi:FILTER.h5.")
+ModeOption = typer.Option("max", "--mode", help="How an rsmi rule sets a coarse spin: max "
+                          "(the most probable H) or sample (drawn from P(H|V)).")
 
 
 @app.command()
@@ -32,6 +34,7 @@ def exponents(
     source: Path = typer.Argument(..., help="A run file of independent ±1 configurations "
                                   "(e.g. Ising at T_c)."),
     rule: str = RuleOption,
+    mode: str = ModeOption,
     levels: int | None = typer.Option(None, "--levels", help="RG levels (default: down to "
                                       "4 x 4)."),
     operators: int | None = typer.Option(None, "--operators", help="Even operators used (the "
@@ -41,7 +44,7 @@ def exponents(
 ) -> None:
     """Monte Carlo RG: y_t (ν = 1/y_t) and y_h at every level, with jackknife errors, and the
     convergence table over levels and operators."""
-    rg_map = make_map(rule)
+    rg_map = make_map(rule, mode)
     if operators is not None and not 1 <= operators <= len(EVEN):
         raise InputError(f"operators must be between 1 and {len(EVEN)}, got {operators}")
     backend = get_backend(device)
@@ -74,6 +77,7 @@ def exponents(
 @app.command()
 def flow(
     rule: str = RuleOption,
+    mode: str = ModeOption,
     size: int = typer.Option(64, "--size", "-L", help="Ising lattice size."),
     temperatures: str = typer.Option("2.05,2.15,2.22,2.27,2.32,2.40,2.50", "--temperatures",
                                      help="Comma-separated starting temperatures (J = 1)."),
@@ -86,7 +90,7 @@ def flow(
 ) -> None:
     """Coupling flow: sample Ising at each starting T, coarse-grain, fit the couplings by
     pseudo-likelihood at every level, locate T_c at the unstable fixed point, draw the flow."""
-    rg_map = make_map(rule)
+    rg_map = make_map(rule, mode)
     try:
         temps = sorted(float(t) for t in temperatures.split(","))
     except ValueError:
