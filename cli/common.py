@@ -68,6 +68,11 @@ class LazyProgress(Progress):
             self.start()
         super().update(*args, **kwargs)
 
+    def stop(self) -> None:
+        # Progress.stop prints a newline on a non-terminal even if nothing was shown
+        if self.live.is_started:
+            super().stop()
+
 
 def print_error(message: str) -> None:
     """One line on stderr, never wrapped or styled."""
