@@ -3,6 +3,7 @@ test_cli.py)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import h5py
@@ -10,6 +11,10 @@ import numpy as np
 import pytest
 
 from gpurg.io.hdf5 import read_run
+from gpurg.rsmi.coarse import coarse_grain
+from gpurg.rsmi.files import load_configurations, read_filter
+from gpurg.rsmi.geometry import Geometry, extract_pairs
+from gpurg.rsmi.training import train_rule
 
 from .test_cli import assert_ok, assert_one_error_line, bad_input_tests, describe, run_gpurg
 
@@ -31,32 +36,74 @@ def trained(ising_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple
     return result, directory
 
 
-def test_train_prints_mi_and_writes_filter_and_png(trained: tuple, ising_file: Path) -> None:
+@pytest.fixture(scope="module")
+def library_result(ising_file: Path):
+    """What ``rsmi train`` in ``trained`` must compute: the library on the same input."""
+    configs, _ = load_configurations(ising_file)
+    V, E = extract_pairs(configs, Geometry(2, 0, 2), positions=20000, seed=4)
+    return train_rule(V, E, 1, symmetric=True, epochs=5, restarts=2, seed=4)
+
+
+def test_train_prints_mi_and_writes_filter_and_png(trained: tuple, ising_file: Path,
+                                                   library_result) -> None:
+    """The printed MI ± error and filter grid and the written file's numbers are the library's
+    (train_rule on the same pairs and seed) bit for bit; the filter is canonical, all four
+    weights positive. Catches a CLI that trains on other pairs, another seed or Z2 setting,
+    or writes another labelling than the one printed."""
     result, directory = trained
     assert_ok(result)
-    assert "I(H:E) =" in result.stdout and "nats" in result.stdout, describe(result)
+    lib = library_result
+    assert f"I(H:E) = {lib.mi:.4f} ± {lib.mi_err:.4f} nats" in result.stdout, describe(result)
+    printed = re.findall(r"[+-]\d+\.\d{3}", result.stdout)  # the unit's bias, then its grid
+    assert printed == [f"{x:+.3f}" for x in (*lib.rule.bias, *lib.rule.filters[0])], (
+        describe(result))
     with h5py.File(directory / "filter.h5", "r") as f:
         assert f["filter"].shape == (1, 2, 2) and f["bias"].shape == (1,)
-        assert 0 < f.attrs["mi"] < np.log(2) and f.attrs["mi_err"] > 0
+        np.testing.assert_array_equal(f["filter"][()].reshape(1, 4), lib.rule.filters)
+        np.testing.assert_array_equal(f["bias"][()], lib.rule.bias)
+        assert (f.attrs["mi"], f.attrs["mi_err"]) == (lib.mi, lib.mi_err)
+        np.testing.assert_array_equal(f["mi_history"][()], lib.history)
+        np.testing.assert_array_equal(f["restarts_mi"][()], lib.restarts)
         assert (f.attrs["block"], f.attrs["buffer"], f.attrs["env"]) == (2, 0, 2)
-        assert f.attrs["estimator"] == "variational"
+        assert f.attrs["estimator"] == "variational" and f.attrs["symmetric"]
         assert f.attrs["source"] == str(ising_file.resolve())
-        assert len(f["mi_history"]) >= 1 and f["restarts_mi"].shape == (2,)
+    assert (lib.rule.filters > 0).all(), lib.rule.filters
     assert (directory / "filter.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_coarse_grain_writes_a_run_file(trained: tuple, ising_file: Path,
-                                        tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["max", "sample"])
+def test_coarse_grain_writes_the_library_coarse_graining(trained: tuple, ising_file: Path,
+                                                         tmp_path: Path, mode: str) -> None:
+    """``rsmi coarse-grain`` for two steps equals gpurg.rsmi.coarse.coarse_grain applied twice
+    (levels 0 and 1, the same seed) bit for bit, in the sampler's (measurement, replica)
+    layout, and its magnetisations are those of the coarse spins. Catches a CLI that reuses
+    the random words of step one in step two, ignores the seed or the mode, or mixes up the
+    measurement and replica axes."""
     _, directory = trained
     result = run_gpurg(["rsmi", "coarse-grain", ising_file, "--filter", directory / "filter.h5",
-                        "--steps", 2, "--mode", "max", "--device", "cpu", "-o", "coarse.h5"],
-                       tmp_path)
+                        "--steps", 2, "--mode", mode, "--seed", 7, "--device", "cpu", "-o",
+                        "coarse.h5"], tmp_path)
     assert_ok(result)
     run = read_run(tmp_path / "coarse.h5")
-    assert run.attrs["level"] == 2 and run.attrs["L"] == 4
-    assert run.configs().shape == (10, 16, 4, 4)
-    assert set(np.unique(run.configs())) <= {-1, 1}
-    assert run.observables["m"].shape == (10, 16)
+    assert run.attrs["level"] == 2 and run.attrs["L"] == 4 and run.attrs["mode"] == mode
+    want = two_steps(ising_file, directory / "filter.h5", mode, seed=7)
+    np.testing.assert_array_equal(run.configs(), want)
+    np.testing.assert_array_equal(run.observables["m"], want.mean(axis=(2, 3)))
+    if mode == "sample":  # the draws differ from mode max and from another seed's
+        assert not np.array_equal(want, two_steps(ising_file, directory / "filter.h5", "max",
+                                                  seed=7))
+        assert not np.array_equal(want, two_steps(ising_file, directory / "filter.h5", mode,
+                                                  seed=8))
+
+
+def two_steps(source: Path, filter_path: Path, mode: str, seed: int) -> np.ndarray:
+    """Two RG steps of the library's coarse_grain (levels 0 and 1) on a run file, in the
+    (measurement, replica, y, x) layout of its 10 x 16 lattices."""
+    x, _ = load_configurations(source)
+    rule = read_filter(filter_path).rule
+    for level in range(2):
+        x = coarse_grain(x, rule, 2, mode=mode, seed=seed, level=level, device="cpu")[:, 0]
+    return x.reshape(10, 16, *x.shape[-2:])
 
 
 BAD_INPUT = [
@@ -87,13 +134,31 @@ def test_a_run_file_is_not_a_filter(ising_file: Path, tmp_path: Path) -> None:
 
 
 def test_thermometer_reads_a_run(trained: tuple, ising_file: Path, tmp_path: Path) -> None:
+    """The printed line, calibration table and effective β are the library's on the same
+    input (calibrate_thermometer and rule_information, same seed), to the printed digits.
+    Catches a CLI that calibrates at other β, samples with another seed, or reads the run's
+    MI with other pairs."""
+    from gpurg.rsmi.thermometer import calibrate_thermometer, rule_information
+
     _, directory = trained
     result = run_gpurg(["rsmi", "thermometer", "--filter", directory / "filter.h5", "-L", 8,
                         "--betas", "0.40,0.44,0.48", "--read", ising_file, "--replicas", 8,
                         "--sweeps", 20, "--pairs", 4000, "--epochs", 2, "--device", "cpu"],
                        tmp_path)
     assert_ok(result)
-    assert "effective β" in result.stdout and "MI thermometer" in result.stdout
+    flt = read_filter(directory / "filter.h5")
+    thermo = calibrate_thermometer(flt.rule, flt.geometry, 8, [0.40, 0.44, 0.48], replicas=8,
+                                   sweeps=20, pairs=4000, epochs=2, seed=0, device="cpu")
+    out = " ".join(result.stdout.split())  # rich may wrap the title
+    assert f"MI = {thermo.intercept:.4f} + {thermo.slope:.4f} β" in out, describe(result)
+    for beta, mi, err in zip(thermo.betas, thermo.mi, thermo.mi_err, strict=True):
+        assert re.search(rf"{beta:.4f}\s*│\s*{mi:.4f} ± {err:.4f}", result.stdout), (
+            describe(result))
+    configs, _ = load_configurations(ising_file)
+    mi, err = rule_information(configs, flt.rule, flt.geometry, pairs=4000, epochs=2, seed=0)
+    beta, beta_err = thermo.read(mi, err)
+    assert (f"I(H:E) = {mi:.4f} ± {err:.4f} nats → effective β = {beta:.4f} ± "
+            f"{beta_err:.4f} (T = {1 / beta:.4f})") in out, describe(result)
 
 
 def test_bench_rsmi_json(tmp_path: Path) -> None:
