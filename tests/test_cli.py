@@ -9,6 +9,7 @@ many cheap invocations (bad input, help) are forked from one interpreter instead
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -24,6 +25,15 @@ import pytest
 
 import gpurg
 from gpurg.backend.device import probe_gpu
+from gpurg.models.ising import IsingModel
+from gpurg.models.ising_exact import (
+    T_C,
+    energy_and_specific_heat,
+    exact_observables,
+    exact_reference,
+)
+from gpurg.sampling import sample_ising
+from gpurg.stats import summarize_ising
 
 CLI = (sys.executable, "-c", "from gpurg.cli.main import main; main()")
 # A fixed terminal width: error lines must stay single lines at the common default.
@@ -128,6 +138,42 @@ def sample_args(base: dict[str, object], **changes: object) -> list[str]:
 
 def describe(result: subprocess.CompletedProcess[str]) -> str:
     return f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    """Rows of the rich tables printed in ``text``: first cell -> the other cells, stripped
+    (rows whose first cell wraps onto a second line are not used by the tests)."""
+    rows = {}
+    for line in text.splitlines():
+        if line.startswith("│"):
+            cells = [c.strip() for c in line.strip("│").split("│")]
+            if cells[0]:
+                rows[cells[0]] = cells[1:]
+    return rows
+
+
+def assert_estimate_table(text: str, labels: dict[str, str], summary: dict,
+                          exact: dict[str, float]) -> list[float]:
+    """The printed summary table against the library's numbers on the same input: every
+    ``label``'s "value ± error" is ``summary[key].format()`` character for character, and
+    where ``exact`` has the key, the exact column is that value to 7 digits and the deviation
+    column is (value - exact) / error of ``summary[key]`` to 0.1 sigma; the other rows leave
+    both empty. Returns the deviations, recomputed."""
+    rows = table_rows(text)
+    deviations = []
+    for label, key in labels.items():
+        assert label in rows, (label, text)
+        cells = rows[label]
+        est = summary[key]
+        assert cells[0] == est.format(), (label, cells, est)
+        if key in exact:
+            z = (est.value - exact[key]) / est.error if est.error > 0 else math.nan
+            printed = "" if math.isnan(z) else f"{z:+.1f}σ"
+            assert cells[2:4] == [f"{exact[key]:.7g}", printed], (label, cells, z)
+            deviations.append(z)
+        else:
+            assert cells[2:] in ([], ["", ""]), (label, cells)
+    return deviations
 
 
 def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
@@ -264,13 +310,53 @@ def valid_run(tmp_path_factory: pytest.TempPathFactory) -> tuple:
     return run_gpurg(sample_args(VALID), directory), directory / "run.h5"
 
 
+ISING_ROWS = {"energy per site e": "e", "|m|": "abs_m", "m²": "m2", "m⁴": "m4", "m": "m",
+              "Binder U": "binder", "specific heat c": "c", "susceptibility χ": "chi"}
+
+
 def test_valid_run_exits_0_and_prints_table(valid_run: tuple) -> None:
+    """The printed table is the library's summary of the file's observables, digit for digit,
+    and its exact column (L = 8: Ferdinand-Fisher e and c) the library's exact values with
+    the deviations of the file's estimates. Catches a row that prints another observable's
+    estimate, or a deviation computed with the wrong sign."""
     result, path = valid_run
     assert_ok(result)
-    for row in ("Binder", "energy", "susceptibility", "specific heat"):
-        assert row in result.stdout, describe(result)
     assert path.is_file()
     assert hidden_files(path.parent) == []
+    attrs, obs, _ = read_h5(path)
+    summary = summarize_ising(obs, attrs["L"] ** 2, attrs["T"])
+    exact = exact_reference(attrs["L"], attrs["T"], attrs["J"], attrs["h"])
+    assert set(exact) == {"e", "c"}
+    assert_estimate_table(result.stdout, ISING_ROWS, summary, exact)
+
+
+def test_coupling_and_field_match_the_library_and_the_exact_4x4(tmp_path: Path) -> None:
+    """``--coupling -1 --field 0.3`` (an antiferromagnet in a field, L = 4): the file holds
+    J = -1 and h = 0.3, its observables are those of ``sample_ising`` with the same arguments
+    bit for bit, e is -J sum s s / N - h m of its spins, and the printed table is the
+    library's summary with the exact 4x4 values (all eight observables, density of states)
+    and deviations, each within 5 sigma. Catches the option not reaching the model (J = +1:
+    e, |m|, m^2, m^4 off by tens of sigma) or a sign lost on the way."""
+    args = {"-L": 4, "-T": 2.0, "--coupling": -1.0, "--field": 0.3, "--replicas": 32,
+            "--sweeps": 300, "--thermalize": 50, "--every": 1, "--algorithm": "metropolis",
+            "--device": "cpu", "--seed": 5, "-o": "run.h5"}
+    result = run_gpurg(sample_args(args), tmp_path)
+    assert_ok(result)
+    attrs, obs, configs = read_h5(tmp_path / "run.h5")
+    assert (attrs["J"], attrs["h"]) == (-1.0, 0.3)
+    model = IsingModel(4, 2.0, -1.0, 0.3)
+    run = sample_ising(model, replicas=32, algorithm="metropolis", seed=5, sweeps=300,
+                       thermalize=50, device="cpu", store_configs=False)
+    for name in OBSERVABLES:
+        assert np.array_equal(obs[name], run.observables[name]), name
+    m = configs.astype(np.float64).mean(axis=(-2, -1))
+    np.testing.assert_allclose(obs["e"], torus_energy(configs, -1.0) - 0.3 * m, rtol=0,
+                               atol=1e-12)
+    summary = summarize_ising(obs, 16, 2.0)
+    deviations = assert_estimate_table(result.stdout, ISING_ROWS, summary,
+                                       exact_observables(4, 2.0, -1.0, 0.3))
+    assert len(deviations) == len(ISING_ROWS)
+    assert max(map(abs, deviations)) < 5.0, deviations
 
 
 def test_valid_run_file_layout(valid_run: tuple) -> None:
@@ -397,11 +483,63 @@ def test_info_names_auto_choice(tmp_path: Path) -> None:
     assert "auto picks" in result.stdout
 
 
-def test_selftest_passes_on_cpu(tmp_path: Path) -> None:
-    result = run_gpurg(["selftest", "--device", "cpu"], tmp_path)
+SELFTEST_CHECKS = 9
+
+
+def assert_selftest_passed(result: subprocess.CompletedProcess[str]) -> None:
+    """Exit 0, nine checks each "pass", and the 4x4 energy rows quote the exact Ferdinand-Fisher
+    value with a deviation that agrees with their own mean and error."""
     assert_ok(result)
-    assert "FAIL" not in result.stdout
-    assert "pass" in result.stdout
+    rows = table_rows(result.stdout)
+    results = [cells[0] for cells in rows.values() if cells and cells[0] in ("pass", "FAIL")]
+    assert results == ["pass"] * SELFTEST_CHECKS, describe(result)
+    exact = f"{energy_and_specific_heat(1 / T_C, 4)[0]:.6f}"
+    energy_rows = [cells[1] for name, cells in rows.items() if "4x4 energy" in name]
+    assert len(energy_rows) == 3, describe(result)
+    for detail in energy_rows:
+        mean, _, err, _, _, value, z = detail.replace("(", "").replace("σ,", "").split()[:7]
+        assert value == exact, detail
+        assert abs(float(z) - (float(mean) - float(value)) / float(err)) <= 0.1, detail
+
+
+def test_selftest_passes_on_cpu(tmp_path: Path) -> None:
+    result = subprocess.run(gpurg_cmd(["selftest", "--device", "cpu"]), cwd=tmp_path,
+                            env={**ENV, "COLUMNS": "200"}, capture_output=True, text=True,
+                            timeout=TIMEOUT_S, check=False)
+    assert_selftest_passed(result)
+
+
+@pytest.mark.slow
+def test_selftest_passes_on_numpy(tmp_path: Path) -> None:
+    """``selftest --device numpy``: the same nine checks on the NumPy path (the identity
+    checks compare it with itself; the exact-value checks are real)."""
+    result = subprocess.run(gpurg_cmd(["selftest", "--device", "numpy"]), cwd=tmp_path,
+                            env={**ENV, "COLUMNS": "200"}, capture_output=True, text=True,
+                            timeout=TIMEOUT_S, check=False)
+    assert_selftest_passed(result)
+
+
+def test_selftest_failure_exits_1_naming_the_check(monkeypatch, capsys) -> None:
+    """A failing check: exit 1, its row says FAIL with what went wrong, the others pass.
+    The real Philox check runs against a corrupted known answer; the expensive checks are
+    replaced by passing stand-ins, so this costs well under a second."""
+    import gpurg.selftest as selftest
+    from gpurg.cli.main import main
+
+    (ctr, key, want), *rest = selftest.PHILOX_KNOWN_ANSWERS
+    monkeypatch.setattr(selftest, "PHILOX_KNOWN_ANSWERS",
+                        ((ctr, key, (want[0] ^ 1, *want[1:])), *rest))
+    for name in ("check_identical_chain", "check_exact_energy", "check_identical_worms",
+                 "check_dimer_energy"):
+        monkeypatch.setattr(selftest, name,
+                            lambda *a, name=name: selftest.Check(f"{name}{a[1:]}", True, "ok"))
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["selftest", "--device", "numpy"])
+    assert exit_info.value.code == 1
+    rows = table_rows(capsys.readouterr().out)
+    assert rows["Philox4x32-10 known answers"][:2] == ["FAIL", "wrong for 0x0, 0x0 (lanes)"]
+    assert sum(cells[0] == "pass" for cells in rows.values()) == SELFTEST_CHECKS - 1, rows
 
 
 def test_bench_json(tmp_path: Path) -> None:

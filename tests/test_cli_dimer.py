@@ -18,8 +18,17 @@ from gpurg.models.dimer_encodings import (
     validate_codes,
     winding_numbers,
 )
+from gpurg.models.dimer_exact import exact_reference
+from gpurg.stats import summarize_dimer, summarize_profile
 
-from .test_cli import assert_ok, bad_input_tests, describe, run_gpurg
+from .test_cli import (
+    assert_estimate_table,
+    assert_ok,
+    bad_input_tests,
+    describe,
+    run_gpurg,
+    table_rows,
+)
 
 SMALL = {"-L": 6, "-T": 1.0, "-V": -1.0, "--replicas": 4, "--sweeps": 20, "--thermalize": 5,
          "--every": 2, "--device": "cpu", "--seed": 3, "-o": "run.h5"}
@@ -78,12 +87,36 @@ def noisy_run(tmp_path_factory: pytest.TempPathFactory) -> tuple:
     return run_gpurg(dimer_args(noise="correlated"), directory), directory
 
 
+DIMER_ROWS = {"energy per site e": "e", "N_∥ / L²": "n_par", "columnar order |C|²": "col2",
+              "C_x": "cx", "C_y": "cy", "winding W_x² + W_y²": "w2", "W_x": "wx", "W_y": "wy",
+              "mean worm length": "worm_length"}
+
+
 def test_sample_prints_tables_with_exact_values(noisy_run: tuple) -> None:
-    result, _ = noisy_run
+    """Both printed tables against the library on the same input: the summary is
+    ``summarize_dimer`` of the file's observables digit for digit, its exact column the 6x6
+    enumeration (``exact_reference``; W_x, W_y exactly 0 by symmetry; none for C_x, C_y and
+    the worm length) with the deviation of the file's estimate; each row r of the
+    correlation table is ``summarize_profile`` of the file's C(r) minus 1/16 beside the exact
+    value. Catches the along / across columns swapped, or the exact column of another V."""
+    result, directory = noisy_run
     assert_ok(result)
-    for words in ("N_∥ / L²", "winding", "exact", "deviation", "dimer-dimer correlations"):
-        assert words in result.stdout, describe(result)
     assert "wrote 10 measurements" in result.stderr
+    with h5py.File(directory / "run.h5", "r") as f:
+        obs = {k: v[()] for k, v in f["observables"].items()}
+        L, V, T = int(f.attrs["L"]), float(f.attrs["V"]), float(f.attrs["T"])
+    exact = exact_reference(L, V, T)
+    exact_rows = {"e": exact["e"], "n_par": exact["n_par"], "col2": exact["col2"],
+                  "w2": exact["wx2"] + exact["wy2"], "wx": 0.0, "wy": 0.0}
+    assert_estimate_table(result.stdout, DIMER_ROWS, summarize_dimer(obs), exact_rows)
+    rows = table_rows(result.stdout)
+    profiles = [summarize_profile(obs[key]) for key in ("corr_long", "corr_trans")]
+    for r in range(1, L // 2 + 1):
+        want = []
+        for i, (mean, error) in enumerate(profiles):
+            want += [f"{mean[r] - 1 / 16:+.5f} ± {error[r]:.5f}",
+                     f"{exact['corr'][i, r] - 1 / 16:+.5f}"]
+        assert rows[str(r)] == want, (r, rows[str(r)], want)
 
 
 def test_sample_file_layout(noisy_run: tuple) -> None:
