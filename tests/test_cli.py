@@ -335,8 +335,8 @@ def test_coupling_and_field_match_the_library_and_the_exact_4x4(tmp_path: Path) 
     J = -1 and h = 0.3, its observables are those of ``sample_ising`` with the same arguments
     bit for bit, e is -J sum s s / N - h m of its spins, and the printed table is the
     library's summary with the exact 4x4 values (all eight observables, density of states)
-    and deviations, each within 5 sigma. Catches the option not reaching the model (J = +1:
-    e, |m|, m^2, m^4 off by tens of sigma) or a sign lost on the way."""
+    and deviations, each within 5 sigma. Catches the option not reaching the model (the
+    file then records J = 1) and a deviation column of the wrong sign."""
     args = {"-L": 4, "-T": 2.0, "--coupling": -1.0, "--field": 0.3, "--replicas": 32,
             "--sweeps": 300, "--thermalize": 50, "--every": 1, "--algorithm": "metropolis",
             "--device": "cpu", "--seed": 5, "-o": "run.h5"}
