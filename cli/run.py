@@ -9,7 +9,7 @@ from rich.table import Table
 
 from gpurg.cli.common import DeviceOption, console, err_console
 from gpurg.io.hdf5 import check_output_path
-from gpurg.mainjob import EXACT, JobResult, run_ising, write_job
+from gpurg.mainjob import DEFAULT_SAMPLES, EXACT, JobResult, run_ising, write_job
 
 app = typer.Typer(help="Whole jobs: sample, learn, coarse-grain, report.", no_args_is_help=True)
 
@@ -17,7 +17,8 @@ app = typer.Typer(help="Whole jobs: sample, learn, coarse-grain, report.", no_ar
 @app.command()
 def ising(
     size: int = typer.Option(64, "--size", "-L", help="Lattice size (a multiple of 16)."),
-    samples: int = typer.Option(32, "--samples", help="Snapshots per chain (5 sweeps apart)."),
+    samples: int = typer.Option(DEFAULT_SAMPLES, "--samples",
+                                help="Snapshots per chain (5 sweeps apart)."),
     replicas: int = typer.Option(64, "--replicas", "-R", help="Independent chains."),
     level: int = typer.Option(2, "--level", help="MCRG level reported."),
     device: str = DeviceOption,

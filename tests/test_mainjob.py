@@ -2,32 +2,78 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pytest
+from scipy.stats import chi2
 
 from gpurg.errors import InputError
-from gpurg.mainjob import run_ising, write_job
+from gpurg.mainjob import Exponents, JobResult, run_ising, write_job
 
 from .test_cli import assert_ok, assert_one_error_line, run_gpurg
 
+SEEDS = (0, 1, 2)
+
 
 @pytest.fixture(scope="module")
-def default_job():
-    return run_ising(device="cpu")
+def jobs() -> dict[int, JobResult]:
+    """The main job on its defaults for several seeds (about 30 s each on 2 cores)."""
+    return {seed: run_ising(device="cpu", seed=seed) for seed in SEEDS}
 
 
-def test_default_job_gives_nu_within_5_percent(default_job) -> None:
-    """The issue's bar for the default CPU run: ν within 5% of 1 (majority rule and the
-    learned RSMI rule), y_h near 15/8."""
+@pytest.fixture(scope="module")
+def default_job(jobs) -> JobResult:
+    return jobs[0]
+
+
+@pytest.mark.slow
+def test_default_job_on_every_seed(jobs) -> None:
+    """The issue's bar on every seed, for the learned rule and for majority rule: ν within 5%
+    of 1 and y_h within 1% of 15/8. ν has no bias beyond its statistics at level 2 (the seed
+    study in the README), so it is also within 4 of its own standard errors; y_h carries the
+    known MCRG truncation bias (about +0.001, 2σ, with 8 + 5 operators), hence the 1% bar.
+    Catches a sign-dependent odd sector (y_h = NaN for half the seeds), a rule too soft for
+    MCRG (y_h +1% at level 1) and errors too large to meet the bar (the old 32 snapshots)."""
+    for seed, job in jobs.items():
+        for name in ("majority", "rsmi"):
+            e = job.exponents[name]
+            assert np.isfinite([e.nu, e.nu_err, e.yh, e.yh_err]).all(), (seed, name, e)
+            assert abs(e.nu - 1.0) < 0.05 and abs(e.nu - 1.0) < 4 * e.nu_err, (seed, name, e)
+            assert abs(e.yh - 15 / 8) < 0.01 * 15 / 8, (seed, name, e)
+            assert 0.05 / e.nu_err >= 4, (seed, name, e)  # the bar is 4 errors wide or more
+        # the learned filter is the block spin: one sign (the canonical one), no zero weight
+        assert (job.filter.rule.filters > 0).all(), (seed, job.filter.rule.filters)
+    assert set(jobs[0].seconds) == {"sampling", "learning", "mcrg"}
+
+
+@pytest.mark.slow
+def test_job_errors_describe_the_spread_over_seeds(jobs) -> None:
+    """Seeds are independent runs, so the estimates scatter about their weighted mean by
+    their own errors: χ² over the seeds below the 99.99% point of χ²(n - 1). Catches error
+    bars several times too small (e.g. a jackknife over correlated snapshots)."""
+    limit = chi2.ppf(1 - 1e-4, len(SEEDS) - 1)
     for name in ("majority", "rsmi"):
-        e = default_job.exponents[name]
-        assert abs(e.nu - 1.0) < 0.05, (name, e)
-        assert abs(e.yh - 15 / 8) < 0.02, (name, e)
-    w = default_job.filter.rule.filters[0]
-    assert abs(w).max() / abs(w).min() <= 1.2  # the uniform block spin
-    assert set(default_job.seconds) == {"sampling", "learning", "mcrg"}
+        for key in ("nu", "yh"):
+            x = np.array([getattr(j.exponents[name], key) for j in jobs.values()])
+            err = np.array([getattr(j.exponents[name], f"{key}_err") for j in jobs.values()])
+            w = err**-2
+            mean = (w * x).sum() / w.sum()
+            assert ((x - mean) ** 2 * w).sum() < limit, (name, key, x, err)
+
+
+def test_job_picture_with_a_missing_estimate(default_job, tmp_path: Path) -> None:
+    """A rule without an estimate (NaN, e.g. a singular A) still gets its file and PNG; it
+    ended in 'cannot convert float NaN to integer' before."""
+    nan = Exponents(math.nan, math.nan, math.nan, math.nan, 2, 0)
+    job = replace(default_job, exponents={**default_job.exponents, "rsmi": nan})
+    h5, png = write_job(tmp_path / "nan.h5", job)
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with h5py.File(h5, "r") as f:
+        assert math.isnan(f["exponents/rsmi"].attrs["nu"])
 
 
 def test_job_file_layout(default_job, tmp_path: Path) -> None:
