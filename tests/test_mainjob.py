@@ -87,11 +87,25 @@ def test_job_file_layout(default_job, tmp_path: Path) -> None:
 
 
 def test_small_job_from_the_command_line(tmp_path: Path) -> None:
-    result = run_gpurg(["run", "ising", "-L", 32, "--samples", 4, "-R", 16, "--device",
-                        "cpu", "-o", "job.h5"], tmp_path)
+    """`gpurg run ising --seed 5` prints and writes the numbers of ``run_ising`` with the same
+    arguments: each rule's ν and y_h to the printed digits, and the file's attributes exactly.
+    Catches a seed or option that the command does not pass on."""
+    result = run_gpurg(["run", "ising", "-L", 32, "--samples", 4, "-R", 16, "--seed", 5,
+                        "--device", "cpu", "-o", "job.h5"], tmp_path)
     assert_ok(result)
-    assert "majority" in result.stdout and "exact" in result.stdout
-    assert (tmp_path / "job.h5").exists() and (tmp_path / "job.png").exists()
+    job = run_ising(L=32, samples=4, replicas=16, seed=5, device="cpu")
+    rows = {cells[0]: cells[1:] for cells in
+            (line.replace("│", " ").split() for line in result.stdout.splitlines())
+            if cells and cells[0] in ("rsmi", "majority")}
+    with h5py.File(tmp_path / "job.h5", "r") as f:
+        for name, e in job.exponents.items():
+            level, nu, _, nu_err, yh, _, yh_err = rows[name]
+            assert (level, nu, nu_err) == (str(e.level), f"{e.nu:.3f}", f"{e.nu_err:.3f}")
+            assert (yh, yh_err) == (f"{e.yh:.4f}", f"{e.yh_err:.4f}")
+            attrs = f[f"exponents/{name}"].attrs
+            assert (attrs["nu"], attrs["yh"], attrs["nu_err"]) == (e.nu, e.yh, e.nu_err)
+        np.testing.assert_array_equal(f["filter"][0].ravel(), job.filter.rule.filters[0])
+    assert (tmp_path / "job.png").exists()
 
 
 def test_bad_job_input(tmp_path: Path) -> None:
