@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -76,22 +78,55 @@ def test_invalid_inputs():
         pseudo_likelihood_couplings(np.ones((10, 8), np.int8), operators=("plaquette",))
 
 
+# Systematic shift of the flow's T_c (tracked coupling K_nn + K_nnn, levels 1 -> 2, majority
+# rule, 7 starts over T_c +- 10%, 32 chains x 32 snapshots) on L = 32: measured over 8 seeds
+# (bases 300, 400, ..., 1000), inverse-variance mean and its error, in % of T_c: -0.24 +- 0.22
+# (consistent with no shift; chi^2 of the 8 seeds about it 8.1 for 7 dof, so the jackknife
+# errors are right).
+# Single seeds have errors of 0.5-0.8%. Tracking K_nn alone instead gives -2.3 +- 0.65% on the
+# same seeds (see critical_temperature).
+FLOW_TC_BIAS_PERCENT_L32 = (-0.24, 0.22)
+
+
+@pytest.mark.slow
 def test_flow_locates_critical_temperature(tmp_path):
+    """T_c from the unstable fixed point of the coupling flow on 3 seeds (L = 32, 7 starting
+    temperatures over T_c +- 10%, 32 chains x 32 snapshots each, ~6 s a seed).
+
+    Each seed's T_c must lie within 4 sigma of the exact T_c shifted by the measured
+    finite-size/truncation bias above (sigma: the seed's jackknife error and the bias's error
+    in quadrature), their weighted mean within 4 sigma of it, and their spread must agree
+    with their errors (chi^2 about the mean, 2 dof, below 18.4: p = 1e-4). Ordered starts must
+    flow to strong coupling and disordered ones to weak (a sign convention turned round would
+    leave the root where it is but fail that).
+
+    Checked once against broken variants: configurations sampled at 1.02 T but labelled T
+    (first seed: T_c -3.43% +- 0.73%, pull -4.2, fails); tracking K_nn alone (first seed:
+    -6.3% +- 3.8%, caught only by the bound on the error, 1.5%, since that crossing is 3-5x
+    noisier: over 8 seeds it is -2.3% +- 0.65%, a bias that 3 seeds cannot resolve in sigma).
+    """
     temperatures = T_C * np.linspace(0.9, 1.1, 7)
-    configs = {T: ising_configurations(64, T, replicas=32, thermalize=30, samples=32, every=3,
-                                       seed=300 + i, device="cpu")
-               for i, T in enumerate(temperatures)}
-    flow = coupling_flow(configs, MajorityRule(2), 2, seed=4)
-    assert flow.K.shape == flow.K_err.shape == (7, 3, 3)
-    assert list(flow.sizes) == [64, 32, 16]
-    # Ordered starts flow to strong coupling, disordered ones to weak coupling.
-    assert flow.K[0, 2, 0] > flow.K[-1, 2, 0] + 0.1
-    T_c, err = critical_temperature(flow)
-    # Tolerance: measured jackknife error ~0.3% and systematic (finite size, truncated
-    # operator set) below 0.5% on this setup; 2% leaves room for both and still rejects the
-    # K_nn-only crossing's typical -2..-3% or a wrong sign convention.
-    assert 0 < err < 0.02 * T_C
-    assert abs(T_c / T_C - 1) < 0.02, (T_c, err)
+    bias, bias_err = FLOW_TC_BIAS_PERCENT_L32
+    estimates = []
+    for base in (300, 400, 500):
+        configs = {T: ising_configurations(32, T, replicas=32, thermalize=30, samples=32,
+                                           every=3, seed=base + i, device="cpu")
+                   for i, T in enumerate(temperatures)}
+        flow = coupling_flow(configs, MajorityRule(2), 2, seed=4)
+        assert flow.K.shape == flow.K_err.shape == (7, 3, 3)
+        assert list(flow.sizes) == [32, 16, 8]
+        assert flow.K[0, 2, 0] > flow.K[-1, 2, 0] + 0.1
+        T_c, err = critical_temperature(flow)
+        value, error = 100 * (T_c / T_C - 1), 100 * err / T_C
+        assert 0 < error < 1.5, (base, value, error)
+        pull = (value - bias) / math.hypot(error, bias_err)
+        assert abs(pull) < 4, (base, value, error, pull)
+        estimates.append((value, error))
+    value, error = np.array(estimates).T
+    w = 1 / error**2
+    mean = np.sum(w * value) / np.sum(w)
+    assert np.sum(w * (value - mean) ** 2) < 18.4, estimates
+    assert abs(mean - bias) < 4 * math.hypot(np.sum(w) ** -0.5, bias_err), (estimates, mean)
     path = flow_diagram(flow, tmp_path / "flow.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
