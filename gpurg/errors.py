@@ -7,3 +7,11 @@ traceback, because it is ours to fix.
 
 class InputError(ValueError):
     """A parameter, file or device request that cannot be honoured (message is one line)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived during a sampling run (a scheduler's kill).
+
+    A KeyboardInterrupt, so that everything that keeps the finished measurements on Ctrl-C
+    (:class:`gpurg.io.hdf5.RunWriter`) does the same here; the CLI exits with 143 (128 + 15).
+    """

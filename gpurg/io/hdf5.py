@@ -15,6 +15,11 @@ other per-measurement arrays
     float64, shape ``(n_measurements, R)`` for a scalar observable, or
     ``(n_measurements, R, ...)`` for one with a shape per replica (e.g. a correlation
     function); one dataset per observable, resizable along axis 0.
+``state``
+    A group with the sampler's state after the last measurement, enough to continue the run
+    (see :meth:`RunWriter.append`): datasets for arrays (e.g. ``state/spins``), attributes
+    for scalars (e.g. ``sweeps_done``), and the attribute ``n_measurements``, the row it
+    follows. Written at close when the caller gave a state.
 root attributes
     Those given by the caller (model, L, T, J, h, algorithm, seed, ...) plus the
     writer's own: ``n_measurements`` (int), ``complete`` (bool, False when the run was
@@ -36,7 +41,8 @@ import contextlib
 import math
 import os
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,6 +62,8 @@ __all__ = [
     "atomic_output",
     "check_output_path",
     "read_run",
+    "read_state",
+    "STATE_GROUP",
 ]
 
 FORMAT_VERSION = 1
@@ -68,6 +76,7 @@ _OBSERVABLE_CHUNK_BYTES = 1 << 16
 # Rows are allocated in geometrically growing steps so that thousands of appends cost
 # O(log n) resizes; the extent is trimmed to the rows written at close.
 _MIN_CAPACITY = 16
+STATE_GROUP = "state"
 _WRITER_ATTRS = ("n_measurements", "complete", "created", "format_version")
 _ATTR_TYPES = (str, bool, int, float, np.bool_, np.integer, np.floating)
 
@@ -264,6 +273,7 @@ class RunWriter:
         self._observables: list[h5py.Dataset] | None = None
         self._configs: h5py.Dataset | None = None
         self._file: h5py.File | None = None
+        self._state: tuple[int, Mapping[str, Any] | Callable[[], Mapping[str, Any]]] | None = None
         self._pending = _PendingFile(path, HDF5_SUFFIXES)
         try:
             self._file = h5py.File(self._pending.tmp, "w")
@@ -271,6 +281,50 @@ class RunWriter:
         except BaseException:
             self.abort()
             raise
+
+    @classmethod
+    def reopen(cls, path: PathLike) -> RunWriter:
+        """Continue appending to an existing run file, atomically.
+
+        The file is copied to a hidden temporary sibling, which takes further rows and
+        replaces `path` at close (``complete`` as given then); until then, and if the
+        writer is aborted, `path` is left as it was. Observables, configurations and
+        further arrays keep their datasets, dtypes and chunking.
+
+        Raises
+        ------
+        OutputPathError
+            If `path`'s directory cannot be written.
+        ValueError
+            If `path` is not a run file of this format version.
+        """
+        writer = cls.__new__(cls)
+        writer._pending = _PendingFile(path, HDF5_SUFFIXES)
+        writer._file = None
+        try:
+            shutil.copyfile(writer._pending.target, writer._pending.tmp)
+            file = writer._file = h5py.File(writer._pending.tmp, "r+")
+            if file.attrs.get("format_version") != FORMAT_VERSION:
+                raise ValueError(f"{path}: format_version {file.attrs.get('format_version')}, "
+                                 f"expected {FORMAT_VERSION}")
+            observables = file["observables"]
+            writer._names = tuple(observables)
+            writer._value_shapes = {name: observables[name].shape[2:] for name in writer._names}
+            writer._configs = file["configs"] if "configs" in file else None
+            writer._shape = None if writer._configs is None else writer._configs.shape[1:]
+            writer._arrays = {name: item for name, item in file.items()
+                              if isinstance(item, h5py.Dataset) and name != "configs"}
+            writer._array_specs = {name: (d.dtype, d.shape[1:])
+                                   for name, d in writer._arrays.items()}
+            writer._n = writer._capacity = int(file.attrs["n_measurements"])
+            writer._observables = [observables[name] for name in writer._names]
+            writer._n_replicas = (writer._observables[0].shape[1] if writer._observables
+                                  else None)
+            writer._state = None
+        except BaseException:
+            writer.abort()
+            raise
+        return writer
 
     @property
     def path(self) -> Path:
@@ -300,6 +354,7 @@ class RunWriter:
         observables: Mapping[str, np.ndarray],
         configs: np.ndarray | None = None,
         arrays: Mapping[str, np.ndarray] | None = None,
+        state: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         """Add one measurement row.
 
@@ -313,6 +368,12 @@ class RunWriter:
             ``shape=None``. Values are not checked, for speed.
         arrays
             One row of each declared further array, in its dtype and shape.
+        state
+            The sampler's state after this measurement, written to the ``state`` group at
+            close (replacing an earlier one): host arrays become datasets, scalars (str,
+            int, float, bool) attributes. Or a function returning that mapping, called at
+            close (so a snapshot can stay on the device until then). Only a reference is
+            kept: the arrays must not be modified afterwards.
         """
         file = self._require_open()
         rows = self._check_observables(observables)
@@ -328,6 +389,8 @@ class RunWriter:
             self._configs[self._n] = configs
         for name, row in extra.items():
             self._arrays[name][self._n] = row
+        # tagged with the row count it follows: close writes it only if that row was counted
+        self._state = None if state is None else (self._n + 1, state)
         self._n += 1
 
     def close(self, complete: bool = True) -> None:
@@ -343,6 +406,9 @@ class RunWriter:
             if self._observables is None:
                 self._create_observables(file, 0)
             self._resize(self._n)
+            if self._state is not None and self._state[0] == self._n:
+                state = self._state[1]
+                _write_state(file, self._n, state() if callable(state) else state)
             file.attrs["n_measurements"] = self._n
             file.attrs["complete"] = bool(complete)
             file.close()
@@ -463,6 +529,30 @@ class RunWriter:
         return configs
 
 
+def _write_state(file: h5py.File, n_measurements: int, state: Mapping[str, Any]) -> None:
+    if STATE_GROUP in file:
+        del file[STATE_GROUP]
+    group = file.create_group(STATE_GROUP)
+    for name, value in state.items():
+        if isinstance(value, np.ndarray):
+            group.create_dataset(name, data=value, compression=_COMPRESSION,
+                                 compression_opts=_COMPRESSION_LEVEL)
+        else:
+            group.attrs[name] = value
+    group.attrs["n_measurements"] = n_measurements
+
+
+def read_state(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """The ``state`` group of a run file: its arrays and its attributes (``n_measurements``
+    the row it follows, and the caller's scalars), or None if the file has none."""
+    with h5py.File(path, "r") as file:
+        group = file.get(STATE_GROUP)
+        if not isinstance(group, h5py.Group):
+            return None
+        return ({name: item[()] for name, item in group.items()},
+                {key: _to_python(value) for key, value in group.attrs.items()})
+
+
 def _check_attrs(attrs: Mapping[str, Any]) -> None:
     for key, value in attrs.items():
         if key in _WRITER_ATTRS:
@@ -488,7 +578,7 @@ def _check_array_specs(arrays: Mapping[str, tuple[Any, tuple[int, ...]]],
                        shape: tuple[int, int, int] | None) -> dict[str, tuple[np.dtype, tuple]]:
     specs = {}
     for name, (dtype, row_shape) in arrays.items():
-        if name in ("configs", "observables") or not name or "/" in name:
+        if name in ("configs", "observables", STATE_GROUP) or not name or "/" in name:
             raise ValueError(f"invalid array name {name!r}")
         row_shape = tuple(int(n) for n in row_shape)
         if not row_shape or min(row_shape) < 1:
