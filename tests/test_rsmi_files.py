@@ -19,7 +19,10 @@ def test_filter_values_survive_a_round_trip(tmp_path: Path) -> None:
     canonical rule's bit for bit, each unit's row-major block is the file's (block, block)
     image, and the MI, its error, the histories and the geometry are those written. Catches
     a transposed block image, a unit order or sign that differs between the file and the rule
-    read back, and rounded values (e.g. float32 storage)."""
+    read back, and rounded values (e.g. float32 storage). Checked against broken copies of
+    gpurg.rsmi.files: the block image written transposed (and read back transposed, so the
+    rule itself survives), float32 filter storage, the bias of the non-canonical rule, and
+    mi_err rounded to 6 digits each fail."""
     rng = np.random.default_rng(8)
     small = -np.abs(rng.normal(size=9))  # negative total weight: flipped when canonical
     large = 3.0 * rng.normal(size=9)
