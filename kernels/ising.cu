@@ -144,12 +144,9 @@ __device__ __forceinline__ void ising_checkerboard_tile(signed char* __restrict_
         ising_checkerboard_tile<SEG, ROWS>(spins, thr, L, R, color, step, seed_lo, seed_hi, \
                                            s_mul, s_shift, b_mul, b_shift);                 \
     }
-ISING_CHECKERBOARD(1, 2)
-ISING_CHECKERBOARD(2, 2)
-ISING_CHECKERBOARD(4, 2)
-ISING_CHECKERBOARD(1, 4)
-ISING_CHECKERBOARD(2, 4)
-ISING_CHECKERBOARD(4, 4)
+// The tiles are instantiated by the Python side, from the one list that also picks among
+// them (CHECKERBOARD_TILES in gpurg/models/ising.py): gpurg.backend.KernelFamily appends the
+// lines ISING_CHECKERBOARD(SEG, ROWS) to this file for NVRTC and for the host build.
 
 // Hot start: site (y, x) of replica r is +1 iff bit (x mod 2) of word (x mod 8) / 2 of the
 // group's Philox block (step 0, stream HOT_START) is set.

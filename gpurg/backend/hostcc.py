@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -35,6 +36,13 @@ SCALAR_CTYPES = {
 }
 
 _FLAGS = ("-std=c++17", "-O3", "-march=native", "-fPIC", "-shared", "-fno-strict-aliasing")
+
+
+def host_cflags() -> tuple[str, ...]:
+    """Extra compiler flags from ``$GPURG_HOST_CFLAGS`` (shell words), placed after the
+    defaults so that they override them, e.g. ``-O0 -g -fsanitize=address,undefined`` for
+    debugging a kernel on the host. They are part of the cache key."""
+    return tuple(shlex.split(os.environ.get("GPURG_HOST_CFLAGS", "")))
 
 
 class HostCompileError(RuntimeError):
@@ -131,19 +139,22 @@ def _entry_point(name: str, params: Sequence[str], parallel_threads: int) -> str
 
 
 def wrapper_source(source: str, kernels: Sequence[tuple[str, Sequence[str]]],
-                   parallel_threads: int = 4096, defines: Sequence[str] = ()) -> str:
+                   parallel_threads: int = 4096, defines: Sequence[str] = (),
+                   instantiations: Sequence[str] = ()) -> str:
     """C++ translation unit that includes ``source`` and exports one entry per kernel; grids
     of at least ``parallel_threads`` threads run on all cores; ``defines`` are macros set
-    before the source."""
+    before the source, ``instantiations`` lines placed after it."""
     parts = [*(f"#define {name} 1" for name in defines), '#include "host/cuda_host.h"',
-             f'#include "{source}"', ""]
+             f'#include "{source}"', *instantiations, ""]
     parts += [_entry_point(name, params, parallel_threads) for name, params in kernels]
     return "\n".join(parts)
 
 
 @functools.cache
 def load_library(source: str, kernels: tuple[tuple[str, tuple[str, ...]], ...],
-                 parallel_threads: int = 4096, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
+                 parallel_threads: int = 4096, defines: tuple[str, ...] = (),
+                 instantiations: tuple[str, ...] = (),
+                 cflags: tuple[str, ...] | None = None) -> ctypes.CDLL:
     """Compile (or fetch from the cache) the host build of one kernel source file.
 
     Parameters
@@ -156,31 +167,36 @@ def load_library(source: str, kernels: tuple[tuple[str, tuple[str, ...]], ...],
         Smallest grid (in threads) that is spread over the cores with OpenMP.
     defines : tuple of str
         Macros defined before the source, e.g. ``GPURG_EMULATE_DEVICE``.
+    instantiations : tuple of str
+        Source lines placed after the source (see :class:`gpurg.backend.KernelFamily`).
+    cflags : tuple of str or None
+        Extra compiler flags after the defaults; None reads :func:`host_cflags`.
     """
     compiler, why = find_compiler()
     if compiler is None:
         raise HostCompileError(why)
-    wrapper = wrapper_source(source, kernels, parallel_threads, defines)
+    wrapper = wrapper_source(source, kernels, parallel_threads, defines, instantiations)
+    flags = _FLAGS + (host_cflags() if cflags is None else tuple(cflags))
     digest = hashlib.sha256()
     # -march=native code is only valid on this processor model (a shared home folder may
     # see several), so the processor is part of the key.
-    for part in (wrapper, " ".join(compiler + _FLAGS), why, cpu_name(), cpu_features()):
+    for part in (wrapper, " ".join(compiler + flags), why, cpu_name(), cpu_features()):
         digest.update(part.encode())
     for path in kernel_files():
         digest.update(path.read_bytes())
     lib = cache_dir() / f"{Path(source).stem}-{digest.hexdigest()[:20]}.so"
     if not lib.exists():
-        _build(compiler, wrapper, lib)
+        _build(compiler, flags, wrapper, lib)
     return ctypes.CDLL(str(lib))
 
 
-def _build(compiler: tuple[str, ...], wrapper: str, lib: Path) -> None:
+def _build(compiler: tuple[str, ...], flags: tuple[str, ...], wrapper: str, lib: Path) -> None:
     lib.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
         src = Path(tmp, "wrapper.cpp")
         src.write_text(wrapper)
         out = Path(tmp, lib.name)
-        cmd = [*compiler, *_FLAGS, f"-I{kernel_dir()}", str(src), "-o", str(out)]
+        cmd = [*compiler, *flags, f"-I{kernel_dir()}", str(src), "-o", str(out)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise HostCompileError(f"host compilation failed:\n{proc.stderr}")

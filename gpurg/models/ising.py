@@ -25,7 +25,8 @@ from gpurg.models.ising_rules import ALGORITHMS, bond_threshold, flip_thresholds
 STARTS = ("hot", "cold")
 OBSERVABLES = ("e", "m", "abs_m", "m2", "m4")
 MAX_SWEEPS = 2**31 - 1  # the half-sweep counter 2 * sweep + colour is a 32-bit word
-# (groups of 8 columns, rows) per thread of the ising_checkerboard_<S>x<ROWS> kernels
+# (groups of 8 columns, rows) per thread of the ising_checkerboard_<S>x<ROWS> kernels: the one
+# list, from which the kernels are instantiated (kernels/ising.cu has no list of its own)
 CHECKERBOARD_TILES = ((1, 2), (2, 2), (4, 2), (1, 4), (2, 4), (4, 4))
 SW_SITES = 4  # sites per thread in the Swendsen-Wang kernels (kernels/ising_cluster.cu)
 
@@ -38,6 +39,7 @@ _LOCAL = KernelFamily(
            for s, r in CHECKERBOARD_TILES},
         "ising_hot_start": ("signed char*", "int", "int", "gpurg_u32", "gpurg_u32"),
     },
+    instantiations=tuple(f"ISING_CHECKERBOARD({s}, {r})" for s, r in CHECKERBOARD_TILES),
 )
 _CLUSTER = KernelFamily(
     "ising_cluster.cu",
