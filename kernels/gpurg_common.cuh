@@ -13,7 +13,10 @@ struct gpurg_u32x4 {
 };
 
 // Random streams: one counter word names the purpose of the numbers, so that no two
-// random decisions of a run ever share a Philox block.
+// random decisions of a run ever share a Philox block. This is the one table of streams:
+// gpurg/backend/philox.py reads it (STREAM_<NAME> = value), for the NumPy twins and for the
+// streams only NumPy code draws (the last three), and tests/test_kernel_family.py checks
+// that the values are distinct. Keep one "#define GPURG_STREAM_<NAME> <value>u" per line.
 #define GPURG_STREAM_LOCAL_UPDATE 0u
 #define GPURG_STREAM_HOT_START 1u
 #define GPURG_STREAM_SW_BONDS 2u
@@ -22,6 +25,9 @@ struct gpurg_u32x4 {
 #define GPURG_STREAM_DIMER_NOISE 5u
 #define GPURG_STREAM_DIMER_START 6u
 #define GPURG_STREAM_RBM 7u
+#define GPURG_STREAM_PAIR_POSITIONS 8u   // random (V, E) pair positions (gpurg.rsmi.geometry)
+#define GPURG_STREAM_CHAIN_SAMPLES 10u   // exact 1D Ising chains (gpurg.rsmi.exact)
+#define GPURG_STREAM_MAJORITY 11u        // majority-rule tie-breaks (gpurg.rg.maps)
 
 __device__ __forceinline__ gpurg_u32 gpurg_mulhi(gpurg_u32 a, gpurg_u32 b) {
 #ifdef __CUDA_ARCH__

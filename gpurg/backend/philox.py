@@ -1,16 +1,20 @@
 """Philox4x32-10 counter-based random numbers in NumPy, bit-identical to the kernels.
 
-The same generator lives in ``kernels/gpurg_common.cuh``. Every random decision in gpurg is a
+The same generator, and the table of random streams read here, live in
+``kernels/gpurg_common.cuh``. Every random decision in gpurg is a
 pure function of (seed, counter), so a chain does not depend on the backend, the launch
 configuration or the number of threads.
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from gpurg.backend.device import Backend
 from gpurg.backend.kernels import KernelFamily
+from gpurg.backend.sources import kernel_dir
 from gpurg.errors import InputError
 
 _M0 = np.uint64(0xD2511F53)
@@ -19,18 +23,33 @@ _W0 = 0x9E3779B9
 _W1 = 0xBB67AE85
 _MASK = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
+_STREAM_DEFINE = re.compile(r"^#define GPURG_STREAM_(\w+) (\d+)u\b", re.MULTILINE)
 
-# Purposes of random numbers (the fourth counter word); must match gpurg_common.cuh.
-STREAM_LOCAL_UPDATE = 0
-STREAM_HOT_START = 1
-STREAM_SW_BONDS = 2
-STREAM_SW_FLIPS = 3
-STREAM_DIMER_WORM = 4
-STREAM_DIMER_NOISE = 5
-STREAM_DIMER_START = 6
-STREAM_RBM = 7
-STREAM_PAIR_POSITIONS = 8  # random (V, E) pair positions (gpurg.rsmi.geometry)
-STREAM_CHAIN_SAMPLES = 10  # exact 1D Ising chains (gpurg.rsmi.exact)
+
+def _read_streams() -> dict[str, int]:
+    """The table of random streams in ``kernels/gpurg_common.cuh``: name -> value."""
+    text = (kernel_dir() / "gpurg_common.cuh").read_text()
+    streams = {m.group(1): int(m.group(2)) for m in _STREAM_DEFINE.finditer(text)}
+    values = sorted(streams.values())
+    if not streams or len(set(values)) != len(values):
+        raise RuntimeError(f"random streams in gpurg_common.cuh must be distinct: {streams}")
+    return streams
+
+
+# Purposes of random numbers (the fourth counter word), read from the one table in
+# kernels/gpurg_common.cuh that the kernels use.
+STREAMS = _read_streams()
+STREAM_LOCAL_UPDATE = STREAMS["LOCAL_UPDATE"]
+STREAM_HOT_START = STREAMS["HOT_START"]
+STREAM_SW_BONDS = STREAMS["SW_BONDS"]
+STREAM_SW_FLIPS = STREAMS["SW_FLIPS"]
+STREAM_DIMER_WORM = STREAMS["DIMER_WORM"]
+STREAM_DIMER_NOISE = STREAMS["DIMER_NOISE"]
+STREAM_DIMER_START = STREAMS["DIMER_START"]
+STREAM_RBM = STREAMS["RBM"]
+STREAM_PAIR_POSITIONS = STREAMS["PAIR_POSITIONS"]  # random (V, E) pair positions (rsmi.geometry)
+STREAM_CHAIN_SAMPLES = STREAMS["CHAIN_SAMPLES"]  # exact 1D Ising chains (gpurg.rsmi.exact)
+STREAM_MAJORITY = STREAMS["MAJORITY"]  # majority-rule tie-breaks (gpurg.rg.maps)
 
 
 def seed_to_key(seed: int) -> tuple[int, int]:

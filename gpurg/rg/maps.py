@@ -21,14 +21,13 @@ from typing import Any
 import numpy as np
 
 from gpurg.backend.device import array_module
-from gpurg.backend.philox import philox4x32, seed_to_key
+from gpurg.backend.philox import STREAM_MAJORITY, philox4x32, seed_to_key
 from gpurg.errors import InputError
 from gpurg.rsmi.coarse import MODES, coarse_grain
 from gpurg.rsmi.rule import CoarseGrainingRule
 
-# Philox stream word for majority-rule tie-breaks. Streams 0-10 are listed in
-# gpurg/backend/philox.py; this one is kept here (not added there) and must stay distinct.
-STREAM_MAJORITY = 11
+# STREAM_MAJORITY (11), the Philox stream word of tie-breaks, is in the one table of streams
+# (kernels/gpurg_common.cuh, read by gpurg.backend.philox) and importable from here as before.
 
 
 class RGMap(ABC):
