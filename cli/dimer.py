@@ -18,6 +18,7 @@ from gpurg.cli.common import (
     report_run,
     sweep_progress,
 )
+from gpurg.cli.resume import resume_expectations
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, atomic_output, check_output_path, read_run
 from gpurg.io.validate import DIMER_CODES, DIMER_PIXELS, check_values, located, read_checked
@@ -29,7 +30,7 @@ from gpurg.models.dimer_encodings import (
     validate_codes,
 )
 from gpurg.models.dimer_exact import exact_reference
-from gpurg.sampling import DimerRun, sample_dimer
+from gpurg.sampling import DimerRun, resume_run, sample_dimer
 
 app = typer.Typer(help="The classical dimer model (close-packed, square torus).",
                   no_args_is_help=True)
@@ -50,8 +51,17 @@ _MAX_CORRELATION_ROWS = 8
 _CONVERT_FORMATS = ("rsmi-ne", "codes", "image")
 
 
+# option -> the run file's attribute it must match beside --resume
+_RESUME_ATTRIBUTES = {"size": "L", "temperature": "T", "interaction": "V", "replicas": "replicas",
+                      "sweeps": "sweeps", "thermalize": "thermalize", "every": "every",
+                      "start": "start", "rule": "rule", "worms_per_sweep": "worms_per_sweep",
+                      "seed": "seed", "noise": "noise", "encoding": "encoding",
+                      "configs": "store_configs"}
+
+
 @app.command()
 def sample(
+    ctx: typer.Context,
     size: int = typer.Option(16, "--size", "-L", help="Linear size L (even, >= 4)."),
     temperature: float = typer.Option(
         math.inf, "--temperature", "-T", help="Temperature, or inf (all coverings equal)."
@@ -80,18 +90,31 @@ def sample(
                                  help="codes, or image: also store 2L x 2L images."),
     configs: bool = typer.Option(True, "--configs/--no-configs",
                                  help="Store the site codes of every measurement."),
+    resume: Path | None = typer.Option(
+        None, "--resume", help="Continue this interrupted run file in place, with its own "
+        "parameters (other options given must match them; --device may differ)."),
 ) -> None:
     """Sample close-packed dimers on an L x L torus with directed-loop worms and report
     observables with errors."""
-    model = DimerModel(size, temperature, interaction)
-    with (sweep_progress(f"dimers L={size} T={temperature:g}") as update,
-          warnings.catch_warnings(record=True) as caught):
+    if resume is None:
+        model = DimerModel(size, temperature, interaction)
+    else:
+        expect = resume_expectations(ctx, resume, _RESUME_ATTRIBUTES, "dimer")
+    label = f"dimers L={size} T={temperature:g}" if resume is None else f"dimers {resume.name}"
+    with (sweep_progress(label) as update, warnings.catch_warnings(record=True) as caught):
         warnings.simplefilter("always", RuntimeWarning)
-        run = sample_dimer(model, replicas=replicas, start=start, rule=rule,
-                           worms_per_sweep=worms_per_sweep, seed=seed, sweeps=sweeps,
-                           thermalize=thermalize, every=every, device=device, output=output,
-                           store_configs=configs, encoding=encoding, noise=noise,
-                           progress=update)
+        if resume is None:
+            run = sample_dimer(model, replicas=replicas, start=start, rule=rule,
+                               worms_per_sweep=worms_per_sweep, seed=seed, sweeps=sweeps,
+                               thermalize=thermalize, every=every, device=device,
+                               output=output, store_configs=configs, encoding=encoding,
+                               noise=noise, progress=update)
+        else:
+            run = resume_run(resume, device=device, expect=expect, progress=update)
+    if resume is not None:
+        attrs = read_run(resume).attrs
+        model = DimerModel(attrs["L"], attrs["T"], attrs["V"])
+        rule = attrs["rule"]
     console.print(summary_table(run, model, rule))
     console.print(correlation_table(run, model))
     report_run(caught, run.output, run.n_measurements)

@@ -15,9 +15,11 @@ from gpurg.cli.common import (
     report_run,
     sweep_progress,
 )
+from gpurg.cli.resume import resume_expectations
+from gpurg.io.hdf5 import read_run
 from gpurg.models.ising import IsingModel
 from gpurg.models.ising_exact import exact_reference
-from gpurg.sampling import IsingRun, sample_ising
+from gpurg.sampling import IsingRun, resume_run, sample_ising
 
 app = typer.Typer(help="The 2D Ising model.", no_args_is_help=True)
 
@@ -34,8 +36,16 @@ _ROWS = (
 )
 
 
+# option -> the run file's attribute it must match beside --resume
+_RESUME_ATTRIBUTES = {"size": "L", "temperature": "T", "coupling": "J", "field": "h",
+                      "replicas": "replicas", "sweeps": "sweeps", "thermalize": "thermalize",
+                      "every": "every", "algorithm": "algorithm", "start": "start",
+                      "seed": "seed", "configs": "store_configs"}
+
+
 @app.command()
 def sample(
+    ctx: typer.Context,
     size: int = typer.Option(32, "--size", "-L", help="Linear size L (even, >= 4)."),
     temperature: float = typer.Option(
         2.269185314213022, "--temperature", "-T", help="Temperature (default: T_c, J = 1)."
@@ -55,16 +65,29 @@ def sample(
     output: Path | None = typer.Option(None, "--output", "-o", help="HDF5 file to write."),
     configs: bool = typer.Option(True, "--configs/--no-configs",
                                  help="Store the spins of every measurement."),
+    resume: Path | None = typer.Option(
+        None, "--resume", help="Continue this interrupted run file in place, with its own "
+        "parameters (other options given must match them; --device may differ)."),
 ) -> None:
     """Sample the 2D Ising model on an L x L torus and report observables with errors."""
-    model = IsingModel(size, temperature, coupling, field)
-    with (sweep_progress(f"Ising L={size} T={temperature:g}") as update,
-          warnings.catch_warnings(record=True) as caught):
+    if resume is None:
+        model = IsingModel(size, temperature, coupling, field)
+    else:
+        expect = resume_expectations(ctx, resume, _RESUME_ATTRIBUTES, "ising")
+    label = f"Ising L={size} T={temperature:g}" if resume is None else f"Ising {resume.name}"
+    with (sweep_progress(label) as update, warnings.catch_warnings(record=True) as caught):
         warnings.simplefilter("always", RuntimeWarning)
-        run = sample_ising(model, replicas=replicas, algorithm=algorithm, start=start,
-                           seed=seed, sweeps=sweeps, thermalize=thermalize, every=every,
-                           device=device, output=output, store_configs=configs,
-                           progress=update)
+        if resume is None:
+            run = sample_ising(model, replicas=replicas, algorithm=algorithm, start=start,
+                               seed=seed, sweeps=sweeps, thermalize=thermalize, every=every,
+                               device=device, output=output, store_configs=configs,
+                               progress=update)
+        else:
+            run = resume_run(resume, device=device, expect=expect, progress=update)
+    if resume is not None:
+        attrs = read_run(resume).attrs
+        model = IsingModel(attrs["L"], attrs["T"], attrs["J"], attrs["h"])
+        algorithm = attrs["algorithm"]
     console.print(summary_table(run, model, algorithm))
     report_run(caught, run.output, run.n_measurements)
 

@@ -7,12 +7,14 @@ unwritable output) ends with one line on stderr and exit code 2, never a traceba
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
 from gpurg.cli import bench, dimer, info, ising, rg, rsmi, run
 from gpurg.cli.common import print_error
-from gpurg.errors import InputError
+from gpurg.errors import InputError, Terminated
 
 app = typer.Typer(
     name="gpurg",
@@ -39,9 +41,25 @@ except ImportError:
 _NO_ARGS_IS_HELP = getattr(click_exceptions, "NoArgsIsHelpError", ())
 
 
+def _exit_on_terminated(invoke: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Typer turns every KeyboardInterrupt into exit code 130 inside ``command.main``; a
+    SIGTERM'd run (:class:`~gpurg.errors.Terminated`) is caught before that, to exit 143."""
+
+    def wrapped(ctx: Any) -> Any:
+        try:
+            return invoke(ctx)
+        except Terminated:
+            print("terminated", file=sys.stderr)
+            raise typer.Exit(143) from None
+
+    return wrapped
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; exits with 0 (success), 1 (a failed check), 2 (bad input), 130 (Ctrl-C)."""
+    """Run the CLI; exits with 0 (success), 1 (a failed check), 2 (bad input), 130 (Ctrl-C),
+    143 (SIGTERM during a sampling run: 128 + 15, as a shell reports a process killed by it)."""
     command = typer.main.get_command(app)
+    command.invoke = _exit_on_terminated(command.invoke)
     try:
         code = command.main(args=argv, prog_name="gpurg", standalone_mode=False)
     except _NO_ARGS_IS_HELP as exc:
