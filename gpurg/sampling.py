@@ -90,7 +90,10 @@ def sample_ising(
 
     Every argument is validated before any file is created. On KeyboardInterrupt the file
     keeps the measurements completed so far (attribute ``complete`` = False) and the
-    interrupt propagates; if none was completed, no file is left.
+    interrupt propagates; if none was completed, no file is left. SIGTERM during the run
+    raises :class:`~gpurg.errors.Terminated`, a KeyboardInterrupt, to the same effect (the
+    previous handler is restored after the run). The file's ``state`` group holds the
+    sampler's state after its last measurement, from which :func:`resume_run` continues.
 
     Parameters
     ----------
