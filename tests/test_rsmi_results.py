@@ -49,14 +49,17 @@ def test_information_saturates_with_the_hidden_units(critical) -> None:
     0.027 is 3.9σ by the conservative σ: not asserted to be positive). Both units of the
     two-unit rule must have learned: each reads the block with all weights positive in the
     canonical orientation (a unit that never trains keeps its random initial weights, of
-    mixed signs with probability 7/8). Meant to catch a second unit that costs information
-    or adds more than 15%, and a second unit that never trains (not yet run against a broken
-    copy)."""
+    mixed signs with probability 7/8, and the L2 penalty shrinks it towards 0), each weight
+    above 0.1 (measured 0.36-0.79 for the two units). Checked against a broken copy whose
+    second and third units get no MI gradient: the MI bands pass (a unit that learns
+    nothing costs nothing) and the weight check fails, the second unit's
+    weights decayed to 1e-11 and below, of mixed signs (the sign test alone would have
+    passed it with probability 1/8)."""
     results = [_learned(critical, 2, n) for n in (1, 2, 3)]
     (one, e1), (two, e2), (three, e3) = ((r.mi, r.mi_err) for r in results)
     assert -SIGMAS * math.hypot(e1, e2) <= two - one <= 0.15 * one, (one, two, e1, e2)
     assert abs(three - two) <= SIGMAS * math.hypot(e2, e3), (two, three, e2, e3)
-    assert (results[1].rule.filters > 0).all(), results[1].rule.filters
+    assert (results[1].rule.filters > 0.1).all(), results[1].rule.filters
 
 
 def test_information_tends_to_ln2_in_the_ordered_phase(critical) -> None:
