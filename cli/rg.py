@@ -13,7 +13,7 @@ from gpurg.cli.common import DeviceOption, console, err_console
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import check_output_path
 from gpurg.models.ising_exact import T_C
-from gpurg.rg.collapse import binder_curves, collapse_nu
+from gpurg.rg.collapse import binder_curves, collapse_nu, independent_seed
 from gpurg.rg.flow import coupling_flow, critical_temperature, flow_diagram
 from gpurg.rg.maps import make_map
 from gpurg.rg.mcrg import mcrg
@@ -104,7 +104,8 @@ def flow(
     backend = get_backend(device)
     with console.status("[bold]sampling and fitting…"):
         configs = {T: backend.asnumpy(ising_configurations(
-            size, T, replicas=replicas, samples=samples, seed=seed + i, device=backend))
+            size, T, replicas=replicas, samples=samples, seed=independent_seed(seed, i),
+            device=backend))
             for i, T in enumerate(temps)}
         result = coupling_flow(configs, rg_map, levels, seed=seed)
     tc, tc_err = critical_temperature(result)

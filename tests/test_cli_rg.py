@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from gpurg.models.ising_exact import T_C
-from gpurg.rg.collapse import binder_curves, collapse_nu
+from gpurg.rg.collapse import binder_curves, collapse_nu, independent_seed
 from gpurg.rg.flow import coupling_flow, critical_temperature
 from gpurg.rg.maps import make_map
 from gpurg.rg.mcrg import mcrg
@@ -155,7 +155,8 @@ def _flow_lines(stdout: str) -> list[str]:
 def test_flow_prints_the_library_result(rule: str, mode: str | None, seed: int,
                                         rg_inputs: Path, tmp_path: Path) -> None:
     """The K_nn table and T_c of ``rg flow`` equal coupling_flow + critical_temperature on the
-    configurations the command samples (ising_configurations with seed + i per temperature),
+    configurations the command samples (ising_configurations with independent_seed(seed, i)
+    for temperature i),
     with the same map, mode and seed; the diagram is a PNG. Catches a seed, mode, level or
     temperature order that the command mixes up."""
     temps = (2.0, 2.27, 2.6)
@@ -168,8 +169,9 @@ def test_flow_prints_the_library_result(rule: str, mode: str | None, seed: int,
     result = run_gpurg(args, tmp_path)
     assert_ok(result)
     assert (tmp_path / "flow.png").read_bytes()[:4] == b"\x89PNG"
-    configs = {T: ising_configurations(16, T, replicas=16, samples=2, seed=seed + i,
-                                       device="cpu") for i, T in enumerate(temps)}
+    configs = {T: ising_configurations(16, T, replicas=16, samples=2,
+                                       seed=independent_seed(seed, i), device="cpu")
+               for i, T in enumerate(temps)}
     flow = coupling_flow(configs, make_map(rule, mode or "max"), 2, seed=seed)
     tc, tc_err = critical_temperature(flow)
     expected = [f"{T:.3f} " + " ".join(f"{flow.K[i, k, 0]:.4f} ± {flow.K_err[i, k, 0]:.4f}"

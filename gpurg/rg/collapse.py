@@ -35,6 +35,15 @@ class Collapse:
     quality: float
 
 
+def independent_seed(seed: int, *indices: int) -> int:
+    """A seed in [0, 2^64) for run ``indices`` of a study with base ``seed``, from NumPy's
+    SeedSequence: distinct (seed, indices) give unrelated streams. (``seed + j`` would not:
+    base seeds s and s + 1 would share all but one run's random numbers, so "independent"
+    seeds of a study would give correlated estimates.)"""
+    state = np.random.SeedSequence([int(seed), *map(int, indices)]).generate_state(1, np.uint64)
+    return int(state[0])
+
+
 def binder_curves(sizes: Sequence[int], temperatures: Sequence[float], *, replicas: int = 32,
                   sweeps: int = 200, thermalize: int = 100, seed: int = 0,
                   device: str | Backend = "auto") -> dict[int, tuple]:
@@ -44,8 +53,8 @@ def binder_curves(sizes: Sequence[int], temperatures: Sequence[float], *, replic
         values, errors = [], []
         for j, T in enumerate(temperatures):
             run = sample_ising(IsingModel(L, T), replicas=replicas, algorithm="swendsen-wang",
-                               seed=seed + 1000 * i + j, sweeps=sweeps, thermalize=thermalize,
-                               device=device, store_configs=False)
+                               seed=independent_seed(seed, i, j), sweeps=sweeps,
+                               thermalize=thermalize, device=device, store_configs=False)
             values.append(run.summary["binder"].value)
             errors.append(run.summary["binder"].error)
         curves[int(L)] = (np.asarray(temperatures, float), np.array(values), np.array(errors))
