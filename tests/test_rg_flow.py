@@ -91,7 +91,7 @@ FLOW_TC_BIAS_PERCENT_L32 = (-0.24, 0.22)
 @pytest.mark.slow
 def test_flow_locates_critical_temperature(tmp_path):
     """T_c from the unstable fixed point of the coupling flow on 3 seeds (L = 32, 7 starting
-    temperatures over T_c +- 10%, 32 chains x 32 snapshots each, ~6 s a seed).
+    temperatures over T_c +- 10%, 32 chains x 32 snapshots each, ~20 s of CPU a seed).
 
     Each seed's T_c must lie within 4 sigma of the exact T_c shifted by the measured
     finite-size/truncation bias above (sigma: the seed's jackknife error and the bias's error

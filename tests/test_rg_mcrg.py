@@ -33,7 +33,7 @@ EXACT = {"t": 1.0, "h": 15 / 8}
 @pytest.mark.slow
 def test_critical_ising_majority_b2():
     """y_t and y_h of 2D Ising at T_c from majority-rule MCRG, on 3 seeds (64 Swendsen-Wang
-    chains x 16 snapshots 3 sweeps apart, L = 64; ~3 s a seed), read at level 2.
+    chains x 16 snapshots 3 sweeps apart, L = 64; ~6 s of CPU a seed), read at level 2.
 
     Each seed's estimate must lie within 4 sigma of the exact value (y_t = 1, y_h = 15/8) plus
     the measured truncation bias above (sigma: the seed's jackknife error and the bias's error
