@@ -170,14 +170,24 @@ def test_thermometer_reads_a_run(trained: tuple, ising_file: Path, tmp_path: Pat
 
 
 def test_bench_rsmi_json(tmp_path: Path) -> None:
+    """The JSON record's MI is the library's (bench_rsmi on the same backend, pairs and
+    seed) bit for bit, and its backend and pairs are the ones asked for; the timings can
+    only be checked for order. Catches a CLI that benchmarks other pairs, another seed or
+    reports another epoch's MI. Checked against a broken copy of the CLI that calls
+    bench_rsmi with seed 2: it printed 0.4478 against the library's 0.4311, inside the
+    former band 0.3 < mi < ln 2, and the comparison fails."""
     import json
+
+    from gpurg.backend.device import get_backend
+    from gpurg.bench import bench_rsmi
 
     result = run_gpurg(["bench", "rsmi", "--device", "numpy", "--pairs", 20000, "--json"],
                        tmp_path)
     assert_ok(result)
     (record,) = json.loads(result.stdout)
     assert 0 < record["seconds_to_1pct"] <= record["seconds_total"]
-    assert 0.3 < record["mi"] < np.log(2)
+    assert (record["backend"], record["pairs"]) == ("numpy", 20000), record
+    assert record["mi"] == bench_rsmi(get_backend("numpy"), pairs=20000).mi, record
 
 
 def test_dimer_images_train_on_vertex_aligned_blocks(tmp_path: Path) -> None:
