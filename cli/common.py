@@ -22,6 +22,7 @@ from rich.progress import (
 from rich.table import Table
 
 from gpurg.backend import DEVICES
+from gpurg.backend.philox import check_seed
 from gpurg.stats import Estimate
 
 console = Console()
@@ -30,6 +31,8 @@ err_console = Console(stderr=True)
 DeviceOption = typer.Option(
     "auto", "--device", help=f"Where to compute: {', '.join(DEVICES)}.", show_default=True
 )
+# every --seed: checked as it is parsed, whether or not the command's path uses it
+SeedOption = typer.Option(0, "--seed", help="Random seed in [0, 2^64).", callback=check_seed)
 
 
 @contextmanager
@@ -81,7 +84,7 @@ def print_error(message: str) -> None:
 
 def exact_cells(est: Estimate, exact: float | None) -> list[str]:
     """Table cells: the exact value and the estimate's deviation from it in standard errors."""
-    if exact is None:
+    if exact is None or not math.isfinite(exact):  # e.g. N <m^2> / T as T -> 0
         return ["", ""]
     z = (est.value - exact) / est.error if est.error > 0 else math.nan
     return [f"{exact:.7g}", "" if math.isnan(z) else f"{z:+.1f}σ"]

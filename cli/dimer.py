@@ -12,6 +12,7 @@ from rich.table import Table
 
 from gpurg.cli.common import (
     DeviceOption,
+    SeedOption,
     console,
     err_console,
     estimate_table,
@@ -80,7 +81,7 @@ def sample(
         None, "--worms-per-sweep", help="Worms per sweep (default: calibrated to L²/2 steps)."
     ),
     device: str = DeviceOption,
-    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    seed: int = SeedOption,
     output: Path | None = typer.Option(None, "--output", "-o", help="HDF5 file to write."),
     noise: str = typer.Option(
         "none", "--noise", help="Image decoration: none, correlated or independent (implies "
@@ -166,7 +167,7 @@ def convert(
     noise: str | None = typer.Option(
         None, "--noise", help="Redraw the vertex/face decoration of the images: none, "
         "correlated or independent (default: keep the source's images, else none)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the noise bits."),
+    seed: int = SeedOption,
 ) -> None:
     """Convert dimer coverings between site codes, 2L x 2L images and RSMI-NE's layout."""
     if to not in _CONVERT_FORMATS:

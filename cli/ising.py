@@ -10,6 +10,7 @@ from rich.table import Table
 
 from gpurg.cli.common import (
     DeviceOption,
+    SeedOption,
     console,
     estimate_table,
     report_run,
@@ -61,7 +62,7 @@ def sample(
     ),
     start: str = typer.Option("hot", "--start", help="hot (random) or cold (all +1)."),
     device: str = DeviceOption,
-    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    seed: int = SeedOption,
     output: Path | None = typer.Option(None, "--output", "-o", help="HDF5 file to write."),
     configs: bool = typer.Option(True, "--configs/--no-configs",
                                  help="Store the spins of every measurement."),

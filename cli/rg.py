@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from gpurg.backend import get_backend
-from gpurg.cli.common import DeviceOption, console, err_console
+from gpurg.cli.common import DeviceOption, SeedOption, console, err_console
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import check_output_path
 from gpurg.models.ising_exact import T_C
@@ -25,6 +25,8 @@ app = typer.Typer(help="RG flows and critical exponents.", no_args_is_help=True)
 
 RuleOption = typer.Option("majority", "--rule", help="majority[:b], decimation[:b] or "
                           "rsmi:FILTER.h5.")
+_FLOW_BLOCKS = 16  # jackknife blocks of rg flow, given enough samples
+_MIN_FLOW_BLOCKS = 8  # the fewest gpurg.rg.flow's jackknife accepts
 ModeOption = typer.Option("max", "--mode", help="How an rsmi rule sets a coarse spin: max "
                           "(the most probable H) or sample (drawn from P(H|V)).")
 
@@ -39,7 +41,7 @@ def exponents(
                                       "4 x 4)."),
     operators: int | None = typer.Option(None, "--operators", help="Even operators used (the "
                                          f"first m of {len(EVEN)}; odd: min(m, {len(ODD)}))."),
-    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    seed: int = SeedOption,
     device: str = DeviceOption,
 ) -> None:
     """Monte Carlo RG: y_t (ν = 1/y_t) and y_h at every level, with jackknife errors, and the
@@ -84,7 +86,7 @@ def flow(
     levels: int = typer.Option(2, "--levels", help="RG levels."),
     replicas: int = typer.Option(64, "--replicas", "-R", help="Chains per temperature."),
     samples: int = typer.Option(16, "--samples", help="Snapshots per chain."),
-    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    seed: int = SeedOption,
     device: str = DeviceOption,
     output: Path = typer.Option(Path("flow.png"), "--output", "-o", help="Flow diagram (.png)."),
 ) -> None:
@@ -100,6 +102,12 @@ def flow(
         raise InputError(f"levels must be >= 2 (T_c compares levels 1 and 2), got {levels}")
     if len(temps) < 3 or min(temps) <= 0:
         raise InputError(f"need at least 3 positive temperatures, got {temperatures!r}")
+    # jackknife blocks of samples: 16 where there are enough, never fewer than coupling_flow's
+    # 8, refused in terms of the options the user sets (other bad counts: the sampler's to refuse)
+    n_samples = replicas * samples
+    if min(replicas, samples) >= 1 and n_samples < _MIN_FLOW_BLOCKS:
+        raise InputError(f"--replicas × --samples must be >= {_MIN_FLOW_BLOCKS} (one sample "
+                         f"per jackknife block), got {replicas} × {samples} = {n_samples}")
     check_output_path(output, (".png",))
     backend = get_backend(device)
     with console.status("[bold]sampling and fitting…"):
@@ -107,7 +115,8 @@ def flow(
             size, T, replicas=replicas, samples=samples, seed=independent_seed(seed, i),
             device=backend))
             for i, T in enumerate(temps)}
-        result = coupling_flow(configs, rg_map, levels, seed=seed)
+        result = coupling_flow(configs, rg_map, levels, seed=seed,
+                               blocks=min(_FLOW_BLOCKS, n_samples))
     tc, tc_err = critical_temperature(result)
     table = Table(title=f"coupling flow · {rule} · L={size}", title_justify="left")
     table.add_column("T", justify="right")
@@ -129,7 +138,7 @@ def collapse(
                                      help="Comma-separated temperatures near T_c (J = 1)."),
     replicas: int = typer.Option(32, "--replicas", "-R", help="Chains per (L, T)."),
     sweeps: int = typer.Option(200, "--sweeps", help="Sweeps per (L, T)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    seed: int = SeedOption,
     device: str = DeviceOption,
 ) -> None:
     """ν and T_c from the finite-size collapse of the Binder cumulant (for comparison with

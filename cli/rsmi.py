@@ -10,7 +10,7 @@ from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gpurg.backend import get_backend
-from gpurg.cli.common import DeviceOption, LazyProgress, console, err_console
+from gpurg.cli.common import DeviceOption, LazyProgress, SeedOption, console, err_console
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
 from gpurg.models.ising import spin_observables
@@ -18,7 +18,7 @@ from gpurg.rsmi.coarse import MODES, coarse_grain
 from gpurg.rsmi.files import load_configurations, read_filter, write_filter
 from gpurg.rsmi.geometry import Geometry, extract_pairs
 from gpurg.rsmi.thermometer import calibrate_thermometer, rule_information
-from gpurg.rsmi.training import ESTIMATORS, TrainResult, train_rule
+from gpurg.rsmi.training import ESTIMATORS, TrainResult, check_pairs, train_rule
 
 app = typer.Typer(help="RSMI: coarse-graining rules that maximise I(H:E).",
                   no_args_is_help=True)
@@ -41,15 +41,14 @@ def train(
     learning_rate: float = typer.Option(0.01, "--learning-rate", help="Initial Adam step."),
     weight_decay: float = typer.Option(0.01, "--weight-decay",
                                        help="L2 penalty on the filters while training."),
-    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    seed: int = SeedOption,
     device: str = DeviceOption,
     output: Path = typer.Option(..., "--output", "-o", help="Filter file to write (.h5)."),
 ) -> None:
     """Learn P_Λ(H|V) maximising I(H:E); print the MI ± error and the filters."""
     geometry = Geometry(block, buffer, env)
     check_output_path(output)
-    if pairs < 64:
-        raise InputError(f"pairs must be >= 64, got {pairs}")
+    check_pairs(pairs)  # before the file is read: the library's limit, not a copy of it
     backend = get_backend(device)
     configs, attrs = load_configurations(source)
     geometry.check_fits(*configs.shape[-2:])
@@ -107,7 +106,7 @@ def coarse_grain_command(
     filter_path: Path = typer.Option(..., "--filter", help="Filter file from rsmi train."),
     steps: int = typer.Option(1, "--steps", help="RG steps, reusing the filter."),
     mode: str = typer.Option("sample", "--mode", help="sample H from P(H|V), or max."),
-    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    seed: int = SeedOption,
     device: str = DeviceOption,
     output: Path = typer.Option(..., "--output", "-o", help="Run file to write (.h5)."),
 ) -> None:
@@ -165,7 +164,7 @@ def thermometer(
     sweeps: int = typer.Option(200, "--sweeps", help="Sweeps per β (a sample every 10)."),
     pairs: int = typer.Option(100_000, "--pairs", help="(V, E) pairs per MI estimate."),
     epochs: int = typer.Option(10, "--epochs", help="Predictor training epochs per estimate."),
-    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    seed: int = SeedOption,
     device: str = DeviceOption,
 ) -> None:
     """Calibrate MI(β) of a fixed filter on Ising samples near β_c, fit a line, and read the

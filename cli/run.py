@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from gpurg.cli.common import DeviceOption, console, err_console
+from gpurg.cli.common import DeviceOption, SeedOption, console, err_console
 from gpurg.io.hdf5 import check_output_path
 from gpurg.mainjob import DEFAULT_SAMPLES, EXACT, JobResult, run_ising, write_job
 
@@ -22,7 +22,7 @@ def ising(
     replicas: int = typer.Option(64, "--replicas", "-R", help="Independent chains."),
     level: int = typer.Option(2, "--level", help="MCRG level reported."),
     device: str = DeviceOption,
-    seed: int = typer.Option(0, "--seed", help="Random seed in [0, 2^64)."),
+    seed: int = SeedOption,
     output: Path = typer.Option(Path("run.h5"), "--output", "-o", help="Report file (.h5)."),
 ) -> None:
     """2D Ising at T_c: learn the RSMI filter, then ν and y_h by Monte Carlo RG with the

@@ -52,11 +52,19 @@ STREAM_CHAIN_SAMPLES = STREAMS["CHAIN_SAMPLES"]  # exact 1D Ising chains (gpurg.
 STREAM_MAJORITY = STREAMS["MAJORITY"]  # majority-rule tie-breaks (gpurg.rg.maps)
 
 
-def seed_to_key(seed: int) -> tuple[int, int]:
-    """Split a seed in [0, 2^64) into the two 32-bit Philox key words (low, high)."""
+def check_seed(seed: int) -> int:
+    """The seed as an int if it lies in [0, 2^64), the range of a Philox key; the one check
+    of every seed (the CLI's --seed included), so that a seed that some path never turns
+    into a key (decimation, a noise-free conversion) is refused all the same."""
     seed = int(seed)
     if not 0 <= seed < 2**64:
         raise InputError(f"seed must be an integer in [0, 2^64), got {seed}")
+    return seed
+
+
+def seed_to_key(seed: int) -> tuple[int, int]:
+    """Split a seed in [0, 2^64) into the two 32-bit Philox key words (low, high)."""
+    seed = check_seed(seed)
     return seed & 0xFFFFFFFF, seed >> 32
 
 
