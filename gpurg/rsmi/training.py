@@ -8,6 +8,7 @@ The library function behind ``gpurg rsmi train``::
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from gpurg.rsmi import variational
 from gpurg.rsmi.rule import CoarseGrainingRule, hidden_states
 
 ESTIMATORS = ("variational", "rbm")
+MIN_SPLIT = 32  # pairs on each side of the held-out split: fewer make the MI estimate noise
+HELD_OUT = 0.25  # default fraction of the pairs held out to estimate the MI
 Progress = Callable[[int, int, float], None]  # (epochs done, epochs, held-out MI)
 
 
@@ -50,10 +53,24 @@ class TrainResult:
     epochs: list[int] = field(default_factory=list)
 
 
+def _split_ok(n: int, held_out: float) -> bool:
+    n_test = int(round(held_out * n))
+    return n_test >= MIN_SPLIT and n - n_test >= MIN_SPLIT
+
+
+def check_pairs(n: int, held_out: float = HELD_OUT) -> None:
+    """Refuse a number of (V, E) pairs that leaves fewer than :data:`MIN_SPLIT` pairs to
+    train on or to hold out; the one limit of ``train_rule`` and ``gpurg rsmi train``."""
+    if not _split_ok(n, held_out):
+        least = next(k for k in itertools.count(2 * MIN_SPLIT) if _split_ok(k, held_out))
+        raise InputError(f"pairs must be >= {least} ({MIN_SPLIT} or more to train on and to "
+                         f"hold out, {held_out:g} of them held out), got {n}")
+
+
 def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
                symmetric: bool = False, epochs: int = 100, batch_size: int = 1024,
                learning_rate: float = 0.01, restarts: int = 3, patience: int = 10,
-               held_out: float = 0.25, width: int = 32, weight_decay: float = 0.01,
+               held_out: float = HELD_OUT, width: int = 32, weight_decay: float = 0.01,
                rule: CoarseGrainingRule | None = None, seed: int = 0,
                progress: Progress | None = None) -> TrainResult:
     """Learn P_Λ(H|V) maximising I(H:E) on (V, E) pairs.
@@ -131,9 +148,8 @@ def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
         raise InputError(f"the rule reads {rule.n_visible} visible units, the blocks have "
                          f"{V.shape[1]}")
     n = V.shape[0]
+    check_pairs(n, held_out)
     n_test = int(round(held_out * n))
-    if n_test < 32 or n - n_test < 32:
-        raise InputError(f"too few pairs ({n}) to train and hold out ({n_test})")
     rng = np.random.default_rng(seed)
     order = xp.asarray(rng.permutation(n))
     test, train = order[:n_test], order[n_test:]
