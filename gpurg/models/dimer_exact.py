@@ -565,8 +565,12 @@ class ExactDimer:
         n = self.n_par.size
         if math.isinf(T) or V == 0.0:
             return np.full(n, 1.0 / n)
-        log_w = -V * self.n_par / T
-        return np.exp(log_w - logsumexp(log_w))
+        # normalised by the sum after exp, not by logsumexp, which is lost in rounding once
+        # V / T ~ 1e300; a V / T that overflows leaves NaN (the CLI shows no exact value)
+        with np.errstate(over="ignore", invalid="ignore"):
+            log_w = -V * self.n_par / T
+            w = np.exp(log_w - log_w.max())
+        return w / w.sum()
 
     def mean_energy(self, V: float, T: float) -> float:
         """<E> / L^2 = V <N_par> / L^2 (units of |V|)."""
@@ -583,9 +587,11 @@ class ExactDimer:
     def _specific_heat(self, p: np.ndarray, V: float, T: float) -> float:
         if math.isinf(T):
             return 0.0
-        energy = V * self.n_par
-        mean = float(p @ energy)
-        return float(p @ (energy - mean) ** 2) / (self.L**2 * T**2)
+        # centred on the most probable covering, so that a T -> 0 distribution on one energy
+        # level has variance exactly 0, not rounding noise; T**2 would overflow (or be 0)
+        deviation = V * (self.n_par - self.n_par[np.argmax(p)])
+        mean = float(p @ deviation)
+        return float(p @ (deviation - mean) ** 2) / self.L**2 / T / T
 
     def winding_probabilities(self, V: float, T: float) -> dict[tuple[int, int], float]:
         """P(W_x, W_y) for every sector present in the list, sorted by key (values sum to 1)."""

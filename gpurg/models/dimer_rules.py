@@ -29,6 +29,7 @@ from gpurg.errors import InputError
 
 RULES = ("minimal-bounce", "heat-bath")
 N_PATTERNS = 81  # 3^4 neighbour patterns (n_0, n_1, n_2, n_3), each n_b in {0, 1, 2}
+_MAX_EXPONENT = 600.0  # e^-600 ~ 1e-261: far below 2^-32, yet a normal float
 
 
 def pattern_counts() -> np.ndarray:
@@ -42,9 +43,13 @@ def leg_weights(V: float, T: float) -> np.ndarray:
     if math.isinf(T):
         return np.ones((N_PATTERNS, 4))
     n = pattern_counts()
-    # shifted by the pattern's smallest energy so that no weight overflows at low T
-    energy = V * n / T
-    return np.exp(-(energy - energy.min(axis=1, keepdims=True)))
+    # shifted by the pattern's smallest energy so that no weight overflows at low T, and
+    # capped so that none underflows to 0 either: a leg the head can enter along needs w > 0
+    # (P(a -> b) = flow / w_a), and weights below e^-600 round to the same thresholds anyway
+    # V / T itself is clipped: it overflows for subnormal T, and past 1e300 every ratio is
+    # capped anyway
+    energy = np.clip(V / T, -1e300, 1e300) * n
+    return np.exp(-np.minimum(energy - energy.min(axis=1, keepdims=True), _MAX_EXPONENT))
 
 
 def _minimal_bounce(w: np.ndarray) -> np.ndarray:

@@ -299,8 +299,12 @@ def density_of_states(L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _moments(weights: np.ndarray, values: np.ndarray) -> tuple[float, float]:
     """Mean and variance of ``values`` under normalised ``weights`` (variance computed centred)."""
-    mean = float(np.sum(weights * values))
-    return mean, float(np.sum(weights * (values - mean) ** 2))
+    # Centred on the most probable value: when the weights sit on one level (T -> 0) every
+    # deviation with weight is exactly 0, so the variance is 0, not rounding noise that a
+    # division by T^2 would blow up.
+    reference = values[np.argmax(weights)]
+    shift = float(np.sum(weights * (values - reference)))
+    return reference + shift, float(np.sum(weights * (values - reference - shift) ** 2))
 
 
 def exact_observables(L: int, T: float, J: float = 1.0, h: float = 0.0) -> dict[str, float]:
@@ -334,9 +338,13 @@ def exact_observables(L: int, T: float, J: float = 1.0, h: float = 0.0) -> dict[
     present = g > 0
     bonds, magnetisation = bonds[present], magnetisation[present]
     energy = -J * bonds - h * magnetisation
-    # Normalise in log space so that |J| / T of order 100 does not overflow exp.
-    log_weights = np.log(g[present].astype(np.float64)) - energy / T
-    weights = np.exp(log_weights - logsumexp(log_weights))
+    # Normalise in log space so that |J| / T of order 100 does not overflow exp; by the sum
+    # after exp, not by logsumexp, which is lost in rounding once |E| / T ~ 1e300. A T so
+    # small that E / T overflows leaves NaN averages (the CLI shows no exact value).
+    with np.errstate(over="ignore", invalid="ignore"):
+        log_weights = np.log(g[present].astype(np.float64)) - energy / T
+        weights = np.exp(log_weights - log_weights.max())
+    weights /= weights.sum()
 
     e, e_var = _moments(weights, energy / n_sites)
     m = magnetisation / n_sites
@@ -351,7 +359,7 @@ def exact_observables(L: int, T: float, J: float = 1.0, h: float = 0.0) -> dict[
         "m2": m2,
         "m4": m4,
         "binder": 1.0 - m4 / (3.0 * m2**2),
-        "c": n_sites * e_var / T**2,
+        "c": n_sites * e_var / T / T,  # T**2 overflows (or is 0) for extreme T
         "chi": n_sites * abs_m_var / T,
         "chi_m2": n_sites * m2 / T,
     }
