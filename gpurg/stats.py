@@ -367,7 +367,8 @@ def summarize_ising(
         ``U = 1 - <m4> / (3 <m2>^2)``, specific heat per site ``"c"``
         ``N (<e^2> - <e>^2) / T^2`` and susceptibility per site ``"chi"``
         ``N (<m2> - <abs_m>^2) / T``. Errors are NaN for one measurement of fewer than 8
-        replicas, ``"c"`` and ``"chi"`` are NaN (undefined) for a single sample, and
+        replicas and, for ``"c"`` and ``"chi"``, for one replica's two measurements;
+        ``"c"`` and ``"chi"`` are NaN (undefined) for a single sample, and
         ``"binder"`` is NaN when ``<m2> = 0``.
 
     Warns
@@ -402,11 +403,22 @@ def summarize_ising(
         result["c"] = result["chi"] = Estimate(math.nan, math.nan)
         return result
     result["c"] = jackknife(
-        lambda e, e2: n_sites * (e2 - e**2) / temperature**2, data["e"], data["e"] ** 2
+        # divided by T twice: temperature**2 overflows (or is 0) for extreme T
+        lambda e, e2: n_sites * (e2 - e**2) / temperature / temperature, data["e"],
+        data["e"] ** 2
     )
     result["chi"] = jackknife(
         lambda m2, abs_m: n_sites * (m2 - abs_m**2) / temperature, data["m2"], data["abs_m"]
     )
+    if data["e"].shape == (2, 1):
+        # Each jackknife sample of one replica's two measurements holds one measurement,
+        # whose variance is 0 by construction: their spread, 0, is no error estimate.
+        warnings.warn("1 replica × 2 measurements give no error estimate of the specific heat "
+                      "and susceptibility (leaving one measurement out leaves a single one, "
+                      "whose variance is 0): they are shown without errors",
+                      RuntimeWarning, stacklevel=2)
+        result["c"] = Estimate(result["c"].value, math.nan)
+        result["chi"] = Estimate(result["chi"].value, math.nan)
     return result
 
 
