@@ -63,8 +63,8 @@ def check_pairs(n: int, held_out: float = HELD_OUT) -> None:
     train on or to hold out; the one limit of ``train_rule`` and ``gpurg rsmi train``."""
     if not _split_ok(n, held_out):
         least = next(k for k in itertools.count(2 * MIN_SPLIT) if _split_ok(k, held_out))
-        raise InputError(f"pairs must be >= {least} ({MIN_SPLIT} or more to train on and to "
-                         f"hold out, {held_out:g} of them held out), got {n}")
+        raise InputError(f"too few pairs ({n}): pairs must be >= {least} ({MIN_SPLIT} or more "
+                         f"to train on and to hold out, {held_out:g} of them held out)")
 
 
 def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
