@@ -51,6 +51,7 @@ class Case(NamedTuple):
     args: tuple[str, ...]
     outputs: tuple[str, ...]
     valid: bool
+    words: tuple[str, ...] = ()  # what the error line of an invalid case must name
 
 
 Options = dict[str, object]  # option -> value (None: leave the option out)
@@ -58,10 +59,11 @@ Options = dict[str, object]  # option -> value (None: leave the option out)
 
 def case(draw: Callable, command: tuple[str, ...], valid: Options,
          invalid: dict[str, st.SearchStrategy], outputs: tuple[str, ...] = (),
-         flags: tuple[str, ...] = (), *, must_fail: bool = False) -> Case:
+         flags: tuple[str, ...] = (), *, must_fail: bool = False,
+         words: dict[str, tuple[str, ...]] | None = None) -> Case:
     """The Case of ``command`` with the ``valid`` options, or, if hypothesis so draws (always
     with ``must_fail``), with one of them (a key of ``invalid``) replaced by a value its
-    strategy draws."""
+    strategy draws; ``words[option]``: what the error line must then name."""
     options = dict(valid)
     names = st.sampled_from(sorted(invalid))
     bad = draw(names if must_fail else st.none() | names)
@@ -73,7 +75,7 @@ def case(draw: Callable, command: tuple[str, ...], valid: Options,
             args.append(str(value))
         elif value is not None:
             args += [flag, str(value)]
-    return Case((*args, *flags), outputs, bad is None)
+    return Case((*args, *flags), outputs, bad is None, (words or {}).get(bad, ()))
 
 
 def check_cases(cases: list[Case], tmp_path_factory: pytest.TempPathFactory
@@ -85,7 +87,7 @@ def check_cases(cases: list[Case], tmp_path_factory: pytest.TempPathFactory
                          tmp_path_factory.mktemp("logs"))
     for c, directory, result in zip(cases, directories, results, strict=True):
         if not c.valid:
-            assert_one_error_line(result, directory, ())
+            assert_one_error_line(result, directory, c.words)
             continue
         assert_ok(result)
         assert hidden_files(directory) == [], describe(result)
@@ -324,7 +326,9 @@ def rsmi_train(draw: Callable, inputs: Path) -> Case:
         "--device": BAD_DEVICES,
         "-o": st.sampled_from(["filter.txt", "nodir/filter.h5"]),
     }
-    return case(draw, ("rsmi", "train"), valid, invalid, ("filter.h5", "filter.png"))
+    # the library's one limit, whatever the count
+    return case(draw, ("rsmi", "train"), valid, invalid, ("filter.h5", "filter.png"),
+                words={"--pairs": ("pairs", ">= 126")})
 
 
 @st.composite
@@ -459,7 +463,8 @@ def rg_flow(draw: Callable) -> Case:
         "--device": BAD_DEVICES,
         "-o": st.sampled_from(["flow.txt", "nodir/flow.png"]),
     }
-    return case(draw, ("rg", "flow"), valid, invalid, ("flow.png",))
+    return case(draw, ("rg", "flow"), valid, invalid, ("flow.png",),
+                words={"--replicas": ("--replicas", "--samples")})
 
 
 @st.composite
@@ -488,6 +493,20 @@ def rg_collapse(draw: Callable) -> Case:
 def test_rg_exponents(data: st.DataObject, inputs: Path,
                       tmp_path_factory: pytest.TempPathFactory) -> None:
     check_cases(data.draw(batches(rg_exponents(inputs), 6)), tmp_path_factory)
+
+
+@given(seed=BAD_SEEDS.filter(lambda s: s != "x"))
+@examples(2)
+def test_seed_checked_where_unused(seed: int, inputs: Path,
+                                   tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Paths that never turn the seed into a key refuse a bad --seed all the same (the
+    random draws above seldom pair a bad seed with such a path)."""
+    commands = [("rg", "exponents", str(inputs / "ising.h5"), "--rule", "decimation"),
+                ("rg", "exponents", str(inputs / "ising.h5"), "--rule",
+                 f"rsmi:{inputs / 'filter.h5'}"),
+                ("dimer", "convert", str(inputs / "dimer.h5"), "out.npy")]
+    check_cases([Case((*c, "--seed", str(seed)), (), False, ("seed", "[0, 2^64)"))
+                 for c in commands], tmp_path_factory)
 
 
 @given(cases=batches(rg_flow(), 2))
