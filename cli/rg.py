@@ -9,11 +9,12 @@ import typer
 from rich.table import Table
 
 from gpurg.backend import get_backend
+from gpurg.backend.philox import independent_seed
 from gpurg.cli.common import DeviceOption, SeedOption, console, err_console
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import check_output_path
 from gpurg.models.ising_exact import T_C
-from gpurg.rg.collapse import binder_curves, collapse_nu, independent_seed
+from gpurg.rg.collapse import binder_curves, collapse_nu
 from gpurg.rg.flow import coupling_flow, critical_temperature, flow_diagram
 from gpurg.rg.maps import make_map
 from gpurg.rg.mcrg import mcrg

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gpurg.backend.philox import independent_seed
 from gpurg.models.ising_exact import T_C
-from gpurg.rg.collapse import binder_curves, collapse_nu, independent_seed
+from gpurg.rg.collapse import binder_curves, collapse_nu
 from gpurg.rg.flow import coupling_flow, critical_temperature
 from gpurg.rg.maps import make_map
 from gpurg.rg.mcrg import mcrg

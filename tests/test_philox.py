@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from gpurg.backend.philox import philox4x32, philox_blocks, seed_to_key
+from gpurg.backend.philox import independent_seed, philox4x32, philox_blocks, seed_to_key
 from gpurg.errors import InputError
 from gpurg.selftest import PHILOX_KNOWN_ANSWERS
 
@@ -46,3 +48,30 @@ def test_seed_to_key() -> None:
     for bad in (-1, 2**64):
         with pytest.raises(InputError, match="seed"):
             seed_to_key(bad)
+
+
+def test_independent_seeds_of_neighbouring_studies_share_no_run(monkeypatch) -> None:
+    """Runs of a study are seeded by independent_seed(seed, index): neighbouring base seeds
+    share no run (``seed + index`` gave study s + 1 all but one of study s's runs), and the
+    RBM estimator's restarts are seeded that way. Catches ``seed + restart`` in train_rule."""
+    seeds = {(s, i): independent_seed(s, i) for s in range(4) for i in range(4)}
+    assert len(set(seeds.values())) == len(seeds)
+    assert all(0 <= v < 2**64 for v in seeds.values())
+    assert independent_seed(3, 1) == independent_seed(3, 1)
+
+    import gpurg.rsmi.rbm_estimator as rbm_estimator
+    from gpurg.rsmi.rule import CoarseGrainingRule
+    from gpurg.rsmi.training import train_rule
+
+    used: list[int] = []
+
+    def fake_fit(V, E, n_hidden, *, seed, **kwargs):
+        used.append(seed)
+        return SimpleNamespace(rule=CoarseGrainingRule(np.ones((1, 4)), np.zeros(1)), mi=0.1,
+                               mi_err=0.01, history=np.zeros(1))
+
+    monkeypatch.setattr(rbm_estimator, "train_rule_rbm", fake_fit)
+    V = np.ones((256, 4))
+    for base in (0, 1):
+        train_rule(V, V, 1, estimator="rbm", restarts=3, seed=base)
+    assert len(set(used)) == 6, used

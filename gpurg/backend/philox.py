@@ -68,6 +68,15 @@ def seed_to_key(seed: int) -> tuple[int, int]:
     return seed & 0xFFFFFFFF, seed >> 32
 
 
+def independent_seed(seed: int, *indices: int) -> int:
+    """A seed in [0, 2^64) for run ``indices`` (a grid point, a restart) of a study with base
+    ``seed``, from NumPy's SeedSequence: distinct (seed, indices) give unrelated streams.
+    (``seed + j`` would not: base seeds s and s + 1 would share all but one run's random
+    numbers, so "independent" seeds of a study would give correlated estimates.)"""
+    state = np.random.SeedSequence([int(seed), *map(int, indices)]).generate_state(1, np.uint64)
+    return int(state[0])
+
+
 def philox4x32(counter: tuple, key: tuple[int, int]) -> np.ndarray:
     """Philox4x32-10 blocks for broadcastable counter words.
 

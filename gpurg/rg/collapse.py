@@ -16,6 +16,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from gpurg.backend import Backend
+from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.models.ising import IsingModel
 from gpurg.models.ising_exact import T_C
@@ -33,15 +34,6 @@ class Collapse:
     t_c: float
     t_c_err: float
     quality: float
-
-
-def independent_seed(seed: int, *indices: int) -> int:
-    """A seed in [0, 2^64) for run ``indices`` of a study with base ``seed``, from NumPy's
-    SeedSequence: distinct (seed, indices) give unrelated streams. (``seed + j`` would not:
-    base seeds s and s + 1 would share all but one run's random numbers, so "independent"
-    seeds of a study would give correlated estimates.)"""
-    state = np.random.SeedSequence([int(seed), *map(int, indices)]).generate_state(1, np.uint64)
-    return int(state[0])
 
 
 def binder_curves(sizes: Sequence[int], temperatures: Sequence[float], *, replicas: int = 32,

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.stats import jackknife_labels, jackknife_spread
 
@@ -242,8 +243,8 @@ def coupling_flow(configs_by_T: Mapping[float, np.ndarray],
     level (level 0 included) by :func:`pseudo_likelihood_couplings`.
 
     ``configs_by_T``: {T: ±1 (n, L, L)}; all temperatures need the same number of samples n
-    (>= blocks) for the joint jackknife. The map gets seed ``seed + i_T`` so that different
-    temperatures use independent tie-breaking streams.
+    (>= blocks) for the joint jackknife. The map gets seed ``independent_seed(seed, i_T)`` so
+    that different temperatures (and base seeds) use independent tie-breaking streams.
     """
     if not configs_by_T:
         raise InputError("configs_by_T is empty")
@@ -260,7 +261,8 @@ def coupling_flow(configs_by_T: Mapping[float, np.ndarray],
         per_level_K, per_level_jack, level_sizes = [], [], []
         for level in range(levels + 1):
             if level:
-                configs = _check_configs(rg_map(configs, seed=seed + i, level=level - 1))
+                configs = _check_configs(rg_map(configs, seed=independent_seed(seed, i),
+                                                        level=level - 1))
             level_sizes.append(configs.shape[1])
             patterns, counts = _pattern_counts(configs, operators)
             K, K_jack = _fit_with_jackknife(patterns, counts, blocks, None)

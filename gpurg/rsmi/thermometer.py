@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gpurg.backend import Backend, get_backend
+from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.rsmi.geometry import Geometry, extract_pairs
 from gpurg.rsmi.rule import CoarseGrainingRule
@@ -98,8 +99,8 @@ def calibrate_thermometer(rule: CoarseGrainingRule, geometry: Geometry, L: int,
     values, errors = [], []
     for i, beta in enumerate(betas):
         configs = ising_configurations(L, 1.0 / beta, replicas=replicas, thermalize=thermalize,
-                                       samples=max(1, sweeps // 10), every=10, seed=seed + i,
-                                       device=backend)
+                                       samples=max(1, sweeps // 10), every=10,
+                                       seed=independent_seed(seed, i), device=backend)
         mi, err = rule_information(configs, rule, geometry, pairs=pairs, epochs=epochs,
                                    seed=seed)
         values.append(mi)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gpurg.backend.device import array_module
+from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.rsmi import variational
 from gpurg.rsmi.rule import CoarseGrainingRule, hidden_states
@@ -191,7 +192,8 @@ def _train_rbm(V, E, n_hidden, symmetric, epochs, batch_size, learning_rate, res
         fits.append(train_rule_rbm(V, E, n_hidden, units=units, rbm_hidden=width,
                                    symmetric=symmetric, epochs=epochs, batch_size=batch_size,
                                    learning_rate=learning_rate, weight_decay=weight_decay,
-                                   held_out=held_out, seed=seed + restart, progress=report))
+                                   held_out=held_out, seed=independent_seed(seed, restart),
+                                   progress=report))
     best = max(fits, key=lambda f: f.mi)
     return TrainResult(best.rule, best.mi, best.mi_err, best.history,
                        np.array([f.mi for f in fits]), "rbm")
