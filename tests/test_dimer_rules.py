@@ -11,7 +11,10 @@ import math
 import numpy as np
 import pytest
 
+from gpurg.errors import InputError
+from gpurg.models.dimer import DimerModel
 from gpurg.models.dimer_rules import (
+    MAX_V_OVER_T,
     N_PATTERNS,
     RULES,
     exit_probabilities,
@@ -111,3 +114,20 @@ def test_thresholds_encode_the_probabilities(rule, V, T) -> None:
     assert (lengths >= 0).all()
     assert (np.abs(lengths - P * 2.0**32) <= 1.0).all()
     assert (lengths[P == 0] == 0).all()
+
+
+def test_temperatures_the_exit_tables_cannot_resolve_are_refused() -> None:
+    """At |V|/T = MAX_V_OVER_T every heat-bath move still has a threshold interval of its own
+    (probability >= 2^-32: 4/3 of it measured for the rarest); beyond it the model refuses
+    T, naming it. Catches T = 1e-300 with V = -1/3, whose worms cycled without closing."""
+    T = 1.0 / MAX_V_OVER_T
+    thresholds = exit_thresholds(-1.0, T, "heat-bath").astype(np.int64)
+    widths = np.diff(np.concatenate([np.zeros((*thresholds.shape[:2], 1), np.int64),
+                                     thresholds, np.full((*thresholds.shape[:2], 1), 2**32)],
+                                    axis=-1), axis=-1)
+    assert widths.min() >= 1
+    DimerModel(8, T, -1.0)
+    DimerModel(8, 1e-300, 0.0)  # no interaction: any T
+    for V, T in ((-1 / 3, 1e-300), (-1.0, 0.99 / MAX_V_OVER_T), (2.0, 0.1)):
+        with pytest.raises(InputError, match=r"temperature T = .* too low"):
+            DimerModel(8, T, V)

@@ -30,7 +30,7 @@ from gpurg.models.dimer_encodings import (
     validate_codes,
     winding_numbers,
 )
-from gpurg.models.dimer_rules import RULES, exit_thresholds
+from gpurg.models.dimer_rules import MAX_V_OVER_T, RULES, exit_thresholds
 from gpurg.models.ising import MAX_SWEEPS, check_schedule
 
 STARTS = ("columnar", "staggered", "random")
@@ -93,6 +93,11 @@ class DimerModel:
             raise InputError(f"temperature T must be > 0 (or inf), got {self.T}")
         if not math.isfinite(self.V):
             raise InputError(f"interaction V must be a finite number, got {self.V}")
+        if math.isfinite(self.T) and abs(self.V) > MAX_V_OVER_T * self.T:
+            raise InputError(f"temperature T = {self.T:g} is too low for V = {self.V:g}: |V|/T "
+                             f"must be <= {MAX_V_OVER_T:.3f} (T >= "
+                             f"{abs(self.V) / MAX_V_OVER_T:.4g}), or the worm's rarest moves "
+                             f"fall below the 2^-32 resolution of its exit tables")
 
     @property
     def n_sites(self) -> int:

@@ -29,6 +29,11 @@ from gpurg.errors import InputError
 
 RULES = ("minimal-bounce", "heat-bath")
 N_PATTERNS = 81  # 3^4 neighbour patterns (n_0, n_1, n_2, n_3), each n_b in {0, 1, 2}
+# The largest |V| / T the 32-bit exit tables represent: a leg's weight is exp(-V n_b / T) with
+# n_b in 0..2, so the rarest move of a pattern has probability >= e^(-2|V|/T) / 4 (four legs);
+# below 2^-32 it would round to 0, and the chain would lose moves (not ergodic; a worm can
+# then cycle without closing). e^(-2x) / 4 = 2^-32 at x = 15 ln 2.
+MAX_V_OVER_T = 15 * math.log(2)
 _MAX_EXPONENT = 600.0  # e^-600 ~ 1e-261: far below 2^-32, yet a normal float
 
 
