@@ -104,8 +104,9 @@ class CoarseGrainingRule:
         # a sum below rounding level is no orientation: fall back to the largest weight
         sign = np.where(np.abs(total) > 1e-9 * scale, np.sign(total), np.sign(largest))
         sign[sign == 0] = 1.0
-        filters *= sign[:, None]
-        bias *= sign
+        # + 0.0 turns the -0.0 of a flipped zero into 0.0 (it would print as "-0.000")
+        filters = filters * sign[:, None] + 0.0
+        bias = bias * sign + 0.0
         norms = np.sqrt((filters**2).sum(axis=1))
         # np.lexsort sorts by its last key first: -norm, then each weight, then the bias
         order = np.lexsort((bias, *filters.T[::-1], -norms))
