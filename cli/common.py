@@ -22,8 +22,8 @@ from rich.progress import (
 from rich.table import Table
 
 from gpurg.backend import DEVICES
-from gpurg.backend.philox import check_seed
 from gpurg.stats import Estimate
+from gpurg.validation import SEED, Constraint
 
 console = Console()
 err_console = Console(stderr=True)
@@ -32,7 +32,17 @@ DeviceOption = typer.Option(
     "auto", "--device", help=f"Where to compute: {', '.join(DEVICES)}.", show_default=True
 )
 # every --seed: checked as it is parsed, whether or not the command's path uses it
-SeedOption = typer.Option(0, "--seed", help="Random seed in [0, 2^64).", callback=check_seed)
+SeedOption = typer.Option(0, "--seed", help="Random seed in [0, 2^64).",
+                          callback=SEED.callback("--seed"))
+
+
+def checked_option(default: object, *names: str, constraint: Constraint, help: str,
+                   **kwargs: object) -> object:
+    """A Typer option whose parsed value is checked by ``constraint`` under its first name
+    (``--epochs must be an integer >= 1, got 0``): the library's rule, in one place.
+    The generated bad-input tests (tests/test_constraints.py) find it by its callback."""
+    return typer.Option(default, *names, help=help, callback=constraint.callback(names[0]),
+                        **kwargs)
 
 
 @contextmanager

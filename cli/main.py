@@ -55,6 +55,17 @@ def _exit_on_terminated(invoke: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return wrapped
 
 
+def _given(exc: Exception) -> str:
+    """"; got '2.5'" where Typer's message for an unparsable value does not name it: newer
+    Typer parses with pydantic, whose message ("Input should be a valid integer") omits the
+    input, kept in the ValidationError behind the exception."""
+    errors = getattr(exc.__cause__, "errors", None)
+    if not callable(errors):
+        return ""
+    given = [e["input"] for e in errors() if "input" in e]
+    return f"; got {given[0]!r}" if given else ""
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; exits with 0 (success), 1 (a failed check), 2 (bad input), 130 (Ctrl-C),
     143 (SIGTERM during a sampling run: 128 + 15, as a shell reports a process killed by it)."""
@@ -66,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         print(exc.ctx.get_help() if exc.ctx else "")
         sys.exit(0)
     except click_exceptions.ClickException as exc:  # unparsable options, unknown commands
-        print_error(exc.format_message())
+        print_error(exc.format_message() + _given(exc))
         sys.exit(2)
     except InputError as exc:
         print_error(str(exc))

@@ -187,7 +187,7 @@ def test_valid_files_still_pass(request: pytest.FixtureRequest, valid_results: d
 
 def test_check_values_reads_datasets_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """The index of the first bad value counts the rows of earlier blocks."""
-    monkeypatch.setattr("gpurg.io.validate._BLOCK_VALUES", 2 * 4 * 4)
+    monkeypatch.setattr("gpurg.validation._BLOCK_VALUES", 2 * 4 * 4)
     spins = np.ones((7, 4, 4), dtype=np.int8)
     check_values(spins, ISING_SPINS, "s")
     spins[5, 3, 1], spins[6, 0, 0] = 0, 2

@@ -15,7 +15,7 @@ import numpy as np
 from gpurg.backend.device import Backend
 from gpurg.backend.kernels import KernelFamily
 from gpurg.backend.sources import kernel_dir
-from gpurg.errors import InputError
+from gpurg.validation import SEED
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
@@ -53,13 +53,11 @@ STREAM_MAJORITY = STREAMS["MAJORITY"]  # majority-rule tie-breaks (gpurg.rg.maps
 
 
 def check_seed(seed: int) -> int:
-    """The seed as an int if it lies in [0, 2^64), the range of a Philox key; the one check
-    of every seed (the CLI's --seed included), so that a seed that some path never turns
-    into a key (decimation, a noise-free conversion) is refused all the same."""
-    seed = int(seed)
-    if not 0 <= seed < 2**64:
-        raise InputError(f"seed must be an integer in [0, 2^64), got {seed}")
-    return seed
+    """The seed as an int if it is an integer in [0, 2^64), the range of a Philox key
+    (:data:`gpurg.validation.SEED`); the one check of every seed (the CLI's --seed
+    included), so that a seed that some path never turns into a key (decimation, a
+    noise-free conversion) is refused all the same."""
+    return SEED.check("seed", seed)
 
 
 def seed_to_key(seed: int) -> tuple[int, int]:

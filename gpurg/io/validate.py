@@ -17,16 +17,22 @@ front of their messages.
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import h5py
 import numpy as np
 
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import Run
+from gpurg.validation import (
+    COARSE_SPINS,
+    DIMER_CODES,
+    DIMER_PIXELS,
+    ISING_SPINS,
+    Alphabet,
+    check_values,
+    first_index,
+)
 
 __all__ = [
     "COARSE_SPINS",
@@ -43,19 +49,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Alphabet:
-    """The values a configuration may hold, and the sentence that says so in errors."""
-
-    values: tuple[int, ...]
-    rule: str
-
-
-ISING_SPINS = Alphabet((-1, 1), "Ising spins must be -1 or +1")
-COARSE_SPINS = Alphabet((-1, 1), "coarse-grained spins must be -1 or +1")
-DIMER_CODES = Alphabet((0, 1, 2, 3), "dimer site codes must be 0..3 (0=+x, 1=+y, 2=-x, 3=-y)")
-DIMER_PIXELS = Alphabet((0, 1), "dimer image pixels must be 0 or 1")
-
 # Per model (the run file's ``model`` attribute): its datasets of configurations, each with
 # its alphabet and the side of one lattice in units of the attribute L (a dimer image has a
 # pixel for every vertex, bond and face: 2L x 2L).
@@ -64,60 +57,6 @@ LAYOUTS: dict[str, dict[str, tuple[Alphabet, int]]] = {
     "dimer": {"configs": (DIMER_CODES, 1), "images": (DIMER_PIXELS, 2)},
     "coarse-grained": {"configs": (COARSE_SPINS, 1)},
 }
-
-# Values compared per step of check_values: its boolean masks stay at 16 MiB whatever the
-# size of the data, instead of doubling the memory of a large file's configurations.
-_BLOCK_VALUES = 1 << 24
-
-
-def first_index(bad: Any) -> tuple[int, ...]:
-    """Index of the first True entry (C order) of the boolean array ``bad``, NumPy or CuPy.
-
-    Call it only once ``bad.any()`` holds (it returns index 0 otherwise).
-    """
-    flat = int(bad.reshape(-1).argmax())
-    return tuple(int(i) for i in np.unravel_index(flat, bad.shape))
-
-
-def check_values(values: Any, alphabet: Alphabet, where: str) -> None:
-    """Raise InputError naming the first entry of ``values`` outside ``alphabet``.
-
-    Parameters
-    ----------
-    values
-        Array of any dtype and shape ``(n, ...)``: NumPy, CuPy or an h5py dataset (read then
-        one block of rows at a time). Compared in blocks of rows along axis 0.
-    alphabet
-        The allowed values.
-    where
-        What ``values`` is, the start of the message: ``"run.h5: configs"`` gives
-        ``run.h5: configs[3, 0, 5, 2] = 3; Ising spins must be -1 or +1``.
-
-    Raises
-    ------
-    InputError
-        At the first value (C order) outside the alphabet, NaN included.
-    """
-    shape = tuple(values.shape)
-    if not shape or 0 in shape:
-        return
-    rows = max(1, _BLOCK_VALUES // math.prod(shape[1:]))
-    for start in range(0, shape[0], rows):
-        block = values[start : start + rows]
-        bad = block != alphabet.values[0]
-        for value in alphabet.values[1:]:
-            bad &= block != value
-        if bool(bad.any()):
-            index = first_index(bad)
-            text = ", ".join(map(str, (start + index[0], *index[1:])))
-            raise InputError(f"{where}[{text}] = {_show(block[index].item())}; {alphabet.rule}")
-
-
-def _show(value: Any) -> str:
-    """An integral float as an integer (RSMI-NE's pixels are float64), anything else as is."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def check_run(run: Run) -> None:

@@ -1,0 +1,170 @@
+"""Bad input generated from the constraint tables (gpurg.validation): every value each
+constraint lists as bad is tried on every checked library function and every checked CLI
+option, and must end in an InputError, or one error line and exit code 2, naming the
+parameter. A checked function without a valid example call here fails the suite, so a new
+table cannot go untested; so does an int or float CLI option without a constraint."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+import typer
+
+import gpurg.cli.main  # noqa: F401  (imports every command, and with them the library)
+from gpurg.cli.main import app, main
+from gpurg.errors import InputError
+from gpurg.validation import (
+    CHECKED,
+    SEED,
+    Choice,
+    Constraint,
+    Flag,
+    Integer,
+    Real,
+)
+
+# ------------------------------------------------------------------------- constraints
+GOOD: list[tuple[Constraint, Any, Any]] = [  # (constraint, value, normalised)
+    (Integer(1), 1, 1), (Integer(1), np.int64(7), 7), (Integer(None, 3), -5, -5),
+    (Integer(0, 2, optional=True), None, None), (SEED, 2**64 - 1, 2**64 - 1),
+    (SEED, np.uint64(2**63), 2**63),
+    (Real(0, 1), 0, 0.0), (Real(0, 1), 1.0, 1.0), (Real(0, low_open=True, inf=True), math.inf,
+                                                     math.inf),
+    (Real(), np.float32(2.5), 2.5), (Choice(("a", "b")), "b", "b"), (Flag(), np.True_, True),
+]
+
+
+@pytest.mark.parametrize(("constraint", "value", "normalised"), GOOD)
+def test_good_values_pass_normalised(constraint: Constraint, value: Any, normalised: Any) -> None:
+    out = constraint.check("x", value)
+    assert out == normalised and type(out) is type(normalised)
+
+
+CONSTRAINTS = [Integer(1), Integer(None, 3), Integer(-2, 2), SEED, Real(0, 1), Real(),
+               Real(0, 1, low_open=True, high_open=True), Real(0, low_open=True, inf=True),
+               Choice(("a", "b")), Flag()]
+
+
+@pytest.mark.parametrize("constraint", CONSTRAINTS, ids=repr)
+def test_bad_values_are_refused_naming_the_parameter(constraint: Constraint) -> None:
+    assert constraint.bad_values()
+    for bad in constraint.bad_values():
+        with pytest.raises(InputError, match="the_name"):
+            constraint.check("the_name", bad)
+
+
+def test_bools_and_integral_floats_are_not_integers() -> None:
+    for bad in (True, 3.0, "3"):
+        with pytest.raises(InputError, match=r"must be an integer >= 1, got"):
+            Integer(1).check("epochs", bad)
+
+
+# ------------------------------------------------------------------- library functions
+def _valid(function: Callable[..., Any]) -> tuple[tuple, dict]:
+    """A valid call of a checked function: its example, or its defaults if it needs none."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    if name in EXAMPLES:
+        return EXAMPLES[name]()
+    return (), {}
+
+
+# A valid call (positional args, keyword args) of each checked function that cannot be called
+# with its defaults alone, by "module.qualname". Keep the calls cheap: each bad value of each
+# parameter is tried once, and the check happens before any work.
+EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
+}
+
+
+def _checked() -> Iterator[Any]:
+    for function in CHECKED:
+        for parameter, constraint in function.constraints.items():
+            for bad in constraint.bad_values():
+                yield pytest.param(function, parameter, bad,
+                                   id=f"{function.__qualname__}-{parameter}-{bad!r}")
+
+
+def test_every_checked_function_has_a_valid_call() -> None:
+    for function in CHECKED:
+        args, kwargs = _valid(function)
+        function(*args, **kwargs)  # must not raise
+
+
+@pytest.mark.parametrize(("function", "parameter", "bad"), list(_checked()))
+def test_checked_functions_refuse_bad_values(function: Callable[..., Any], parameter: str,
+                                             bad: Any) -> None:
+    args, kwargs = _valid(function)
+    bound = inspect.signature(function).bind_partial(*args, **kwargs)
+    bound.arguments[parameter] = bad
+    with pytest.raises(InputError, match=parameter):
+        function(*bound.args, **bound.kwargs)
+
+
+# ------------------------------------------------------------------------ CLI options
+def _commands(group: typer.Typer, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...],
+                                                                          Callable]]:
+    for command in group.registered_commands:
+        yield (*path, command.name or command.callback.__name__), command.callback
+    for sub in group.registered_groups:
+        yield from _commands(sub.typer_instance, (*path, sub.name))
+
+
+COMMANDS = list(_commands(app, ()))
+
+
+def _options() -> Iterator[tuple[tuple[str, ...], str, Any, Constraint | None]]:
+    """(command path, option name, its annotation, its constraint or None) of every option."""
+    for path, callback in COMMANDS:
+        for parameter in inspect.signature(callback).parameters.values():
+            info = parameter.default
+            if isinstance(info, typer.models.OptionInfo):
+                name = max(info.param_decls, key=len) if info.param_decls else \
+                    "--" + parameter.name.replace("_", "-")
+                yield path, name, parameter.annotation, getattr(info.callback, "constraint",
+                                                                 None)
+
+
+def test_commands_are_found() -> None:
+    assert ("rsmi", "train") in [p for p, _ in COMMANDS]
+    assert len(COMMANDS) >= 10
+
+
+# Number options whose values are not bounded by a rule (none yet); any other int or float
+# option must carry a constraint (cli.common.checked_option or a constraint's callback)
+UNCHECKED: set[tuple[tuple[str, ...], str]] = set()
+
+
+def test_every_number_option_has_a_constraint() -> None:
+    missing = [f"gpurg {' '.join(path)} {name}" for path, name, annotation, constraint
+               in _options() if constraint is None and str(annotation) in (
+                   "int", "float", "int | None", "float | None", "Optional[int]",
+                   "Optional[float]") and (path, name) not in UNCHECKED]
+    assert not missing, f"options without a constraint: {missing}"
+
+
+def _cli_cases() -> Iterator[Any]:
+    for path, name, _, constraint in _options():
+        if constraint is None:
+            continue
+        for bad in constraint.bad_values():
+            text = str(bad)
+            yield pytest.param([*path, name, text], name, text,
+                               id=f"{' '.join(path)} {name} {text}")
+
+
+@pytest.mark.parametrize(("argv", "option", "text"), list(_cli_cases()))
+def test_cli_options_refuse_bad_values(argv: list[str], option: str, text: str,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # the bad option alone: Click processes the options given first, so its check runs
+    # before the command's missing arguments are noticed
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    assert option in lines[0] and text in lines[0], lines[0]
