@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from gpurg.mainjob import DEFAULT_SAMPLES, run_ising
+from gpurg.jobs.mainjob import DEFAULT_SAMPLES, run_ising
 
 
 def main() -> None:

@@ -10,7 +10,9 @@ import typer
 from rich.table import Table
 
 from gpurg.backend import get_backend
-from gpurg.bench import (
+from gpurg.cli.common import console, err_console
+from gpurg.errors import InputError
+from gpurg.jobs.bench import (
     DEFAULT_REPLICAS,
     DIMER_MODELS,
     BenchResult,
@@ -20,8 +22,6 @@ from gpurg.bench import (
     bench_rbm,
     bench_rsmi,
 )
-from gpurg.cli.common import console, err_console
-from gpurg.errors import InputError
 from gpurg.models.ising_rules import ALGORITHMS
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)

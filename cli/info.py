@@ -8,7 +8,7 @@ from rich.table import Table
 from gpurg.backend import get_backend
 from gpurg.backend.report import environment_report
 from gpurg.cli.common import DeviceOption, console
-from gpurg.selftest import run_selftest
+from gpurg.jobs.selftest import run_selftest
 
 
 def info() -> None:

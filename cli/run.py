@@ -9,7 +9,7 @@ from rich.table import Table
 
 from gpurg.cli.common import DeviceOption, SeedOption, console, err_console
 from gpurg.io.hdf5 import check_output_path
-from gpurg.mainjob import DEFAULT_SAMPLES, EXACT, JobResult, run_ising, write_job
+from gpurg.jobs.mainjob import DEFAULT_SAMPLES, EXACT, JobResult, run_ising, write_job
 
 app = typer.Typer(help="Whole jobs: sample, learn, coarse-grain, report.", no_args_is_help=True)
 

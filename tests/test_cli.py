@@ -523,7 +523,7 @@ def test_selftest_failure_exits_1_naming_the_check(monkeypatch, capsys) -> None:
     """A failing check: exit 1, its row says FAIL with what went wrong, the others pass.
     The real Philox check runs against a corrupted known answer; the expensive checks are
     replaced by passing stand-ins, so this costs well under a second."""
-    import gpurg.selftest as selftest
+    import gpurg.jobs.selftest as selftest
     from gpurg.cli.main import main
 
     (ctr, key, want), *rest = selftest.PHILOX_KNOWN_ANSWERS

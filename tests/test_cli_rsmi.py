@@ -179,7 +179,7 @@ def test_bench_rsmi_json(tmp_path: Path) -> None:
     import json
 
     from gpurg.backend.device import get_backend
-    from gpurg.bench import bench_rsmi
+    from gpurg.jobs.bench import bench_rsmi
 
     result = run_gpurg(["bench", "rsmi", "--device", "numpy", "--pairs", 20000, "--json"],
                        tmp_path)

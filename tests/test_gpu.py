@@ -11,10 +11,10 @@ import pytest
 
 from gpurg.backend import get_backend
 from gpurg.backend.philox import philox4x32, philox_blocks
+from gpurg.jobs.selftest import run_selftest
 from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.models.ising_exact import T_C
 from gpurg.models.ising_rules import ALGORITHMS
-from gpurg.selftest import run_selftest
 
 pytestmark = pytest.mark.gpu
 

@@ -12,7 +12,7 @@ import pytest
 from scipy.stats import chi2
 
 from gpurg.errors import InputError
-from gpurg.mainjob import Exponents, JobResult, run_ising, write_job
+from gpurg.jobs.mainjob import Exponents, JobResult, run_ising, write_job
 
 from .test_cli import assert_ok, assert_one_error_line, run_gpurg
 

@@ -9,7 +9,7 @@ import pytest
 
 from gpurg.backend.philox import independent_seed, philox4x32, philox_blocks, seed_to_key
 from gpurg.errors import InputError
-from gpurg.selftest import PHILOX_KNOWN_ANSWERS
+from gpurg.jobs.selftest import PHILOX_KNOWN_ANSWERS
 
 
 @pytest.mark.parametrize(("ctr", "key", "want"), PHILOX_KNOWN_ANSWERS)
