@@ -179,6 +179,31 @@ def test_cpu_path_runs_good_arguments(cpu_kernels) -> None:
     assert np.array_equal(out, philox.philox4x32(tuple(ctr.T), (3, 4)))
 
 
+@pytest.mark.parametrize("path", ["cpu", "gpu"])
+def test_arrays_smaller_than_the_launch_are_refused(cpu_kernels, monkeypatch, path) -> None:
+    """The declared sizes (here n blocks of 4 words) are checked before the kernel runs, on
+    both paths: on a GPU the kernel would read and write past the arrays without a word."""
+    module = _FakeModule()
+    monkeypatch.setattr(kernels, "_cupy_module", lambda source, inst=(): module)
+    monkeypatch.setattr(kernels, "_current_device", lambda: 0)
+    backend = cpu_kernels if path == "cpu" else Backend("gpu", np, "fake GPU", "test")
+    for name, bad in (("philox_blocks", {"n": 9}), ("philox_blocks_lanes", {"n": 12}),
+                      ("philox_blocks", {"out": np.zeros((7, 4), np.uint32)})):
+        args = _args(**bad)
+        with pytest.raises(ValueError, match=rf"kernel {name}, argument [01] .*: the launch "
+                                             rf"touches \d+ elements, the array holds \d+"):
+            philox._RNG.launch(backend, name, args[2], *args)
+    assert module.launches == []
+    philox._RNG.launch(backend, "philox_blocks", 8, *_args())  # exactly large enough
+
+
+def test_every_kernel_declares_the_sizes_it_touches() -> None:
+    for family in FAMILIES.values():
+        assert set(family.sizes) == set(family.signatures), family.source
+    with pytest.raises(ValueError, match="sizes given for undeclared kernels"):
+        KernelFamily("rng.cu", {"philox_blocks": RNG_PARAMS}, sizes={"nope": len})
+
+
 # --------------------------------------------------------------------------- GPU handles
 class _FakeModule:
     def __init__(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -67,11 +67,18 @@ class KernelFamily:
         Source lines appended after the file in both builds (NVRTC and host), e.g.
         ``"ISING_CHECKERBOARD(2, 2)"``: the one list of a source's macro or template
         instantiations lives beside the Python code that picks among them.
+    sizes : mapping of kernel name to a function of the launch arguments
+        ``sizes[name](*args)`` gives, for each argument, the number of elements the kernel
+        reads or writes through it (None for scalars): every launch checks that each array
+        holds that many, on both backends, so that an L or R that does not match the arrays
+        is caught before the kernel runs past them (on a GPU, silently).
     """
 
     def __init__(self, source: str, signatures: Mapping[str, tuple[str, ...]], *,
                  long_threads: bool = False, host_defines: tuple[str, ...] = (),
-                 instantiations: tuple[str, ...] = ()) -> None:
+                 instantiations: tuple[str, ...] = (),
+                 sizes: Mapping[str, Callable[..., Sequence[int | None]]] | None = None
+                 ) -> None:
         self.source = source
         self.signatures = {name: tuple(params) for name, params in signatures.items()}
         for name, params in self.signatures.items():
@@ -83,6 +90,10 @@ class KernelFamily:
         self.long_threads = long_threads
         self.host_defines = tuple(host_defines)
         self.instantiations = tuple(instantiations)
+        self.sizes = dict(sizes or {})
+        undeclared = sorted(set(self.sizes) - set(self.signatures))
+        if undeclared:
+            raise ValueError(f"{source}: sizes given for undeclared kernels {undeclared}")
         self._host_functions: dict[str, Any] = {}
         self._gpu_functions: dict[tuple[int, str], Any] = {}
 
@@ -103,6 +114,8 @@ class KernelFamily:
         if backend.name not in ("gpu", "cpu"):
             raise ValueError(f"backend {backend.name!r} does not run kernels")
         check_args(name, params, args, backend.xp.ndarray)
+        if name in self.sizes:
+            check_sizes(name, params, args, self.sizes[name](*args))
         if backend.name == "gpu":
             block = LONG_THREAD_BLOCK if self.long_threads else BLOCK
             grid = max(1, -(-int(n_threads) // block))
@@ -179,6 +192,17 @@ def check_args(kernel: str, params: tuple[str, ...], args: tuple, array_type: ty
         elif isinstance(value, (bool, np.bool_)) or not isinstance(
                 value, (int, float, np.integer, np.floating)):
             raise TypeError(f"{where}: expected a real number, got {type(value).__name__}")
+
+
+def check_sizes(kernel: str, params: tuple[str, ...], args: tuple,
+                sizes: Sequence[int | None]) -> None:
+    """ValueError naming the kernel and argument when an array holds fewer elements than the
+    kernel will touch (``sizes``, one entry per argument, None where not an array)."""
+    for i, (param, value, need) in enumerate(zip(params, args, sizes, strict=True)):
+        if need is not None and value.size < need:
+            raise ValueError(f"kernel {kernel}, argument {i} ({param}): the launch touches "
+                             f"{need} elements, the array holds {value.size} (shape "
+                             f"{value.shape})")
 
 
 def _gpu_arg(param: str, value: Any) -> Any:

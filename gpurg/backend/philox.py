@@ -147,4 +147,5 @@ def philox_blocks(backend: Backend, counters: np.ndarray, key: tuple[int, int],
 _RNG = KernelFamily("rng.cu", {
     name: ("const gpurg_u32*", "gpurg_u32*", "int", "gpurg_u32", "gpurg_u32")
     for name in ("philox_blocks", "philox_blocks_lanes")
-})
+}, sizes=dict.fromkeys(("philox_blocks", "philox_blocks_lanes"),
+                       lambda ctr, out, n, k0, k1: (4 * n, 4 * n, None, None, None)))
