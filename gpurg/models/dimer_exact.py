@@ -25,9 +25,9 @@ Four families of results:
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from fractions import Fraction
 from functools import cache
-from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,7 @@ from gpurg.models.dimer_encodings import (
     validate_codes,
     winding_numbers,
 )
+from gpurg.validation import Integer, Real, checked
 
 __all__ = [
     "CATALAN",
@@ -66,12 +67,20 @@ _MAX_TRANSFER_WIDTH = 10
 """Widest row the sector-resolved transfer matrix accepts: its cost grows like 8^width."""
 
 
-def _check_sides(**sides: int) -> None:
+SIDE = Integer(2, text="an even torus side >= 2")
+"""A side of the torus (sites); evenness is checked by :func:`_check_even`, in the same words."""
+_DEFAULT_SIDE = replace(SIDE, optional=True)  # None: the function's default (M = L)
+INTERACTION = Real()
+"""The plaquette interaction V: finite, any sign."""
+TEMPERATURE = Real(0.0, low_open=True, inf=True)
+"""A temperature T > 0 (k_B = 1), or inf for free dimers."""
+
+
+def _check_even(**sides: int) -> None:
+    """InputError in :data:`SIDE`'s words for an odd side (the rest of the rule is SIDE's)."""
     for name, value in sides.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise InputError(f"torus side {name} must be an integer, got {value!r}")
-        if value < 2 or value % 2:
-            raise InputError(f"torus side {name} must be even and >= 2, got {value}")
+        if value % 2:
+            raise SIDE.fail(name, value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,6 +99,7 @@ def catalan_free_energy() -> float:
     return CATALAN / math.pi
 
 
+@checked(M=SIDE, N=SIDE)
 def kasteleyn_log_count(M: int, N: int) -> float:
     """Natural log of the number of coverings of the M x N torus, by the literal formula.
 
@@ -110,7 +120,7 @@ def kasteleyn_log_count(M: int, N: int) -> float:
     float
         ln(count).
     """
-    _check_sides(M=M, N=N)
+    _check_even(M=M, N=N)
     logs = []
     for a, b in ((0, 1), (1, 0), (1, 1)):
         sm = 4.0 * np.sin(np.pi * (2 * np.arange(M) + a) / M) ** 2
@@ -171,6 +181,7 @@ def _resultant(f: list[int], g: list[int]) -> int:
     return 0
 
 
+@checked(M=SIDE, N=SIDE)
 def kasteleyn_count(M: int, N: int) -> int:
     """Exact number of close-packed dimer coverings of the M x N torus (Kasteleyn 1961).
 
@@ -194,8 +205,8 @@ def kasteleyn_count(M: int, N: int) -> int:
         The count: 4 x 4 -> 272, 4 x 6 -> 3,108, 6 x 6 -> 90,176, 8 x 8 -> 311,853,312.
     """
     # validated outside the cache, which would take 4.0 for 4
-    _check_sides(M=M, N=N)
-    return _kasteleyn_count(int(M), int(N))
+    _check_even(M=M, N=N)
+    return _kasteleyn_count(M, N)
 
 
 @cache
@@ -374,6 +385,7 @@ def _sector_counts_rows(L: int, M: int) -> dict[tuple[int, int], int]:
     return counts
 
 
+@checked(L=SIDE, M=_DEFAULT_SIDE)
 def winding_sector_counts(L: int, M: int | None = None) -> dict[tuple[int, int], int]:
     """Exact number of coverings in each winding sector, by a row transfer matrix.
 
@@ -393,12 +405,12 @@ def winding_sector_counts(L: int, M: int | None = None) -> dict[tuple[int, int],
         one covering each (the staggered states).
     """
     M = L if M is None else M
-    _check_sides(L=L, M=M)
+    _check_even(L=L, M=M)
     width = min(L, M)
     if width > _MAX_TRANSFER_WIDTH:
         raise InputError(f"winding sector counts need min(L, M) <= {_MAX_TRANSFER_WIDTH}, "
                          f"got L={L}, M={M}")
-    return dict(_winding_sector_counts(int(L), int(M)))
+    return dict(_winding_sector_counts(L, M))
 
 
 @cache
@@ -411,6 +423,7 @@ def _winding_sector_counts(L: int, M: int) -> dict[tuple[int, int], int]:
     return dict(sorted(counts.items()))
 
 
+@checked(L=SIDE, M=_DEFAULT_SIDE)
 def count_by_transfer_matrix(L: int, M: int | None = None) -> int:
     """Exact number of coverings of the torus with M rows and L columns (default M = L).
 
@@ -459,6 +472,7 @@ def _enumerate(L: int, M: int) -> np.ndarray:
     return codes
 
 
+@checked(L=SIDE, M=_DEFAULT_SIDE)
 def enumerate_coverings(L: int, M: int | None = None) -> np.ndarray:
     """Every close-packed dimer covering of the torus with M rows and L columns.
 
@@ -483,7 +497,7 @@ def enumerate_coverings(L: int, M: int | None = None) -> np.ndarray:
         integers with bit x for column x.
     """
     M = L if M is None else M
-    _check_sides(L=L, M=M)
+    _check_even(L=L, M=M)
     count = kasteleyn_count(M, L)
     if count > _MAX_ENUMERATED:
         raise InputError(f"the {M} x {L} torus has {count} coverings; enumeration is limited to "
@@ -493,23 +507,15 @@ def enumerate_coverings(L: int, M: int | None = None) -> np.ndarray:
     if L > M:
         # narrower rows keep the transfer matrix small; transpose back (code d -> d ^ 1 swaps
         # the x and y directions: 0 <-> 1, 2 <-> 3)
-        codes = np.ascontiguousarray(np.swapaxes(_enumerate(int(M), int(L)), 1, 2) ^ 1)
+        codes = np.ascontiguousarray(np.swapaxes(_enumerate(M, L), 1, 2) ^ 1)
         codes.flags.writeable = False
         return codes
-    return _enumerate(int(L), int(M))
+    return _enumerate(L, M)
 
 
 # ---------------------------------------------------------------------------------------------
 # Exact Boltzmann averages
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_temperature(V: Any, T: Any) -> tuple[float, float]:
-    if isinstance(V, bool) or not isinstance(V, Real) or not math.isfinite(V):
-        raise InputError(f"V must be a finite real number, got {V!r}")
-    if isinstance(T, bool) or not isinstance(T, Real) or math.isnan(T) or not T > 0:
-        raise InputError(f"T must be > 0 (math.inf for free dimers), got {T!r}")
-    return float(V), float(T)
 
 
 class ExactDimer:
@@ -555,13 +561,13 @@ class ExactDimer:
         self._sector_index = index.reshape(-1)
         self._corr: np.ndarray | None = None  # computed on first use (an FFT per covering)
 
+    @checked(V=INTERACTION, T=TEMPERATURE)
     def probabilities(self, V: float, T: float) -> np.ndarray:
         """Boltzmann probability of each covering: float64 (n,), sums to 1.
 
         V is the plaquette interaction (finite, any sign), T > 0 the temperature (k_B = 1), or
         math.inf for equal weights. Computed in log space, so V / T of order 1e3 is fine.
         """
-        V, T = _check_temperature(V, T)
         n = self.n_par.size
         if math.isinf(T) or V == 0.0:
             return np.full(n, 1.0 / n)
@@ -574,7 +580,8 @@ class ExactDimer:
 
     def mean_energy(self, V: float, T: float) -> float:
         """<E> / L^2 = V <N_par> / L^2 (units of |V|)."""
-        return float(V) * self.n_par_density(V, T)
+        density = self.n_par_density(V, T)  # checks V and T
+        return float(V) * density
 
     def n_par_density(self, V: float, T: float) -> float:
         """<N_par> / L^2: parallel plaquettes per site."""
@@ -656,6 +663,7 @@ def _reference_model(L: int) -> ExactDimer:
     return ExactDimer(enumerate_coverings(L))
 
 
+@checked(V=INTERACTION, T=TEMPERATURE)
 def exact_reference(L: int, V: float, T: float) -> dict[str, Any]:
     """Exact thermal averages on the 4 x 4 or 6 x 6 torus, to set beside Monte Carlo estimates.
 
@@ -681,5 +689,4 @@ def exact_reference(L: int, V: float, T: float) -> dict[str, Any]:
     """
     if isinstance(L, bool) or L not in _REFERENCE_SIZES:
         raise InputError(f"exact_reference supports L in {_REFERENCE_SIZES}, got {L!r}")
-    _check_temperature(V, T)
     return _reference_model(int(L)).averages(V, T)

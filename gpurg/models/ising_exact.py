@@ -25,6 +25,9 @@ from functools import cache
 import numpy as np
 from scipy.special import ellipkm1, logsumexp
 
+from gpurg.errors import InputError
+from gpurg.validation import Integer, Real, checked
+
 __all__ = [
     "BINDER_CRITICAL",
     "K_C",
@@ -53,15 +56,20 @@ BINDER_CRITICAL: float = 0.61069
 _DOS_SIZES = (2, 4, 6)
 _MAX_ENUMERATED_L = 4
 
+# the rules of the parameters, shared by the functions below
+COUPLING = Real(0.0, low_open=True)
+"""A reduced coupling K = J / T: finite and > 0."""
+SIDE = Integer(2)
+"""A side of the torus (sites)."""
+TEMPERATURE = Real(0.0, low_open=True, inf=True)
+"""A temperature T > 0 (k_B = 1); inf gives the uniform distribution."""
+ENUMERABLE_SIDE = Integer(2, _MAX_ENUMERATED_L)
+"""A torus side small enough to list its 2^(L^2) states."""
+
 
 # ---------------------------------------------------------------------------------------------
 # Finite torus at h = 0: Kaufman / Ferdinand-Fisher
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_coupling(K: float) -> None:
-    if not K > 0.0 or not math.isfinite(K):
-        raise ValueError(f"K must be a positive finite coupling, got {K!r}")
 
 
 def _gammas(K: float, N: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,10 +135,8 @@ def _product_with_derivatives(
 
 
 def _kaufman_log_derivatives(K: float, M: int, N: int) -> tuple[float, float, float]:
-    """ln Z of the zero-field M x N torus with d lnZ / dK and d^2 lnZ / dK^2."""
-    _check_coupling(K)
-    if M < 2 or N < 2:
-        raise ValueError(f"torus sides must be at least 2, got M={M}, N={N}")
+    """ln Z of the zero-field M x N torus with d lnZ / dK and d^2 lnZ / dK^2 (arguments
+    checked by the callers)."""
     gamma, dgamma, d2gamma = _gammas(K, N)
     terms = []
     for parity in (1, 0):
@@ -152,6 +158,7 @@ def _kaufman_log_derivatives(K: float, M: int, N: int) -> tuple[float, float, fl
     return log_z, dlog_z, d2log_z
 
 
+@checked(K=COUPLING, M=SIDE, N=SIDE)
 def log_partition_function(K: float, M: int, N: int) -> float:
     """Natural log of the zero-field partition function of the M x N torus.
 
@@ -174,6 +181,7 @@ def log_partition_function(K: float, M: int, N: int) -> float:
     return _kaufman_log_derivatives(K, M, N)[0]
 
 
+@checked(K=COUPLING, L=SIDE)
 def energy_and_specific_heat(K: float, L: int) -> tuple[float, float]:
     """Exact energy and specific heat per spin of the zero-field L x L torus.
 
@@ -249,6 +257,7 @@ def _add_row(hist: np.ndarray, row_energy: np.ndarray, row_magnetisation: np.nda
     return hist[:, states, e_index, m_index]
 
 
+@checked(L=SIDE)
 @cache
 def density_of_states(L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact joint density of states of the L x L torus in bond sum and magnetisation.
@@ -275,7 +284,7 @@ def density_of_states(L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         The arrays are read-only because they are shared by the cache.
     """
     if L not in _DOS_SIZES:
-        raise ValueError(f"density_of_states supports L in {_DOS_SIZES}, got {L!r}")
+        raise InputError(f"density_of_states supports L in {_DOS_SIZES}, got {L!r}")
     n_sites = L * L
     spins = _row_spins(L)
     row_energy = np.sum(spins * np.roll(spins, -1, axis=1), axis=1)
@@ -307,6 +316,7 @@ def _moments(weights: np.ndarray, values: np.ndarray) -> tuple[float, float]:
     return reference + shift, float(np.sum(weights * (values - reference - shift) ** 2))
 
 
+@checked(T=TEMPERATURE, J=Real(), h=Real())
 def exact_observables(L: int, T: float, J: float = 1.0, h: float = 0.0) -> dict[str, float]:
     """Exact thermal averages on the L x L torus from its density of states.
 
@@ -330,8 +340,6 @@ def exact_observables(L: int, T: float, J: float = 1.0, h: float = 0.0) -> dict[
         ``"c"`` N (<e^2> - <e>^2) / T^2, ``"chi"`` N (<m^2> - <|m|>^2) / T and
         ``"chi_m2"`` N <m^2> / T.
     """
-    if not T > 0.0:
-        raise ValueError(f"T must be positive, got {T!r}")
     e_values, m_values, g = density_of_states(L)
     n_sites = L * L
     bonds, magnetisation = np.meshgrid(e_values, m_values, indexing="ij")
@@ -370,11 +378,7 @@ def exact_observables(L: int, T: float, J: float = 1.0, h: float = 0.0) -> dict[
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_enumerable(L: int) -> None:
-    if not 2 <= L <= _MAX_ENUMERATED_L:
-        raise ValueError(f"enumeration supports 2 <= L <= {_MAX_ENUMERATED_L}, got {L!r}")
-
-
+@checked(L=ENUMERABLE_SIDE)
 @cache
 def enumerate_states(L: int = 4) -> np.ndarray:
     """Every spin configuration of the L x L torus (intended for L = 4).
@@ -390,7 +394,6 @@ def enumerate_states(L: int = 4) -> np.ndarray:
         int8, shape (2^(L*L), L, L), read-only: entry [k, y, x] is +1 if bit (y * L + x) of k is
         set and -1 otherwise, so that ``state_index(enumerate_states(L)) == arange(2^(L*L))``.
     """
-    _check_enumerable(L)
     n_sites = L * L
     bits = (np.arange(2**n_sites, dtype=np.int64)[:, None] >> np.arange(n_sites)) & 1
     states = (2 * bits - 1).astype(np.int8).reshape(-1, L, L)
@@ -414,8 +417,8 @@ def state_index(configs: np.ndarray) -> np.ndarray:
     configs = np.asarray(configs)
     L = configs.shape[-1]
     if configs.ndim < 2 or configs.shape[-2] != L:
-        raise ValueError(f"expected configurations of shape (..., L, L), got {configs.shape}")
-    _check_enumerable(L)
+        raise InputError(f"expected configurations of shape (..., L, L), got {configs.shape}")
+    ENUMERABLE_SIDE.check("L", L)
     place_values = (np.int64(1) << np.arange(L * L, dtype=np.int64)).reshape(L, L)
     return np.sum((configs > 0) * place_values, axis=(-2, -1), dtype=np.int64)
 
@@ -428,6 +431,7 @@ def _enumerated_bond_sums(L: int) -> tuple[np.ndarray, np.ndarray]:
     return bonds, states.sum(axis=(1, 2))
 
 
+@checked(L=ENUMERABLE_SIDE, T=TEMPERATURE, J=Real(), h=Real())
 def boltzmann_probabilities(L: int, T: float, J: float = 1.0, h: float = 0.0) -> np.ndarray:
     """Exact Boltzmann probability of every state of the L x L torus.
 
@@ -445,8 +449,6 @@ def boltzmann_probabilities(L: int, T: float, J: float = 1.0, h: float = 0.0) ->
     np.ndarray
         float64, shape (2^(L*L),), summing to 1, in the ordering of ``enumerate_states``.
     """
-    if not T > 0.0:
-        raise ValueError(f"T must be positive, got {T!r}")
     bonds, magnetisation = _enumerated_bond_sums(L)
     log_weights = (J * bonds + h * magnetisation) / T
     return np.exp(log_weights - logsumexp(log_weights))
@@ -457,6 +459,7 @@ def boltzmann_probabilities(L: int, T: float, J: float = 1.0, h: float = 0.0) ->
 # ---------------------------------------------------------------------------------------------
 
 
+@checked(K=COUPLING)
 def onsager_energy(K: float) -> float:
     """Energy per spin of the infinite square lattice (units of J, h = 0).
 
@@ -472,7 +475,6 @@ def onsager_energy(K: float) -> float:
     float
         u in units of J; u(K_c) = -sqrt 2.
     """
-    _check_coupling(K)
     s2, c2 = math.sinh(2.0 * K), math.cosh(2.0 * K)
     # 2 tanh^2 2K - 1 = (sinh^2 2K - 1) / cosh^2 2K is, up to sign, the complementary modulus k',
     # so 1 - k^2 is its square: computing it this way keeps K(k) accurate close to T_c.
@@ -484,6 +486,7 @@ def onsager_energy(K: float) -> float:
     return -(c2 / s2) * (1.0 + (2.0 / math.pi) * signed_k_prime * elliptic)
 
 
+@checked(K=COUPLING)
 def spontaneous_magnetization(K: float) -> float:
     """Spontaneous magnetisation per spin of the infinite lattice (Onsager-Yang).
 
@@ -497,12 +500,12 @@ def spontaneous_magnetization(K: float) -> float:
     float
         ``(1 - sinh^-4 2K)^(1/8)`` for K > K_c, 0 otherwise.
     """
-    _check_coupling(K)
     if K <= K_C:
         return 0.0
     return (1.0 - math.sinh(2.0 * K) ** -4) ** 0.125
 
 
+@checked(K=Real(0.0, K_C, low_open=True, high_open=True))
 def correlation_length(K: float) -> float:
     """Correlation length of the infinite lattice in the disordered phase, in lattice spacings.
 
@@ -516,12 +519,10 @@ def correlation_length(K: float) -> float:
     float
         ``1 / (-ln tanh K - 2K)``, which diverges as K -> K_c from below.
     """
-    _check_coupling(K)
-    if K >= K_C:
-        raise ValueError(f"correlation_length is given for K < K_c = {K_C}, got {K!r}")
     return 1.0 / (-math.log(math.tanh(K)) - 2.0 * K)
 
 
+@checked(L=SIDE, T=TEMPERATURE, J=Real(), h=Real())
 def exact_reference(L: int, T: float, J: float = 1.0, h: float = 0.0) -> dict[str, float]:
     """Every exact value known for this torus, to set beside Monte Carlo estimates.
 
