@@ -23,12 +23,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.fft
 
 from gpurg.errors import InputError
+from gpurg.validation import Integer, Real, checked
 
 __all__ = [
     "BINNING_CONFIDENCE",
@@ -70,6 +71,9 @@ DEFAULT_TIME_BLOCKS = 16
 
 ISING_KEYS = ("e", "m", "abs_m", "m2", "m4")
 DIMER_KEYS = ("e", "n_par", "wx", "wy", "w2", "cx", "cy", "col2")
+
+JACKKNIFE_BLOCKS = Integer(2)
+"""A count of jackknife blocks (at most the number of samples, checked where that is known)."""
 
 _SHAPE_NAMES = {1: "(n_measurements,)", 2: "(n_measurements, n_replicas)"}
 
@@ -159,6 +163,7 @@ def autocorrelation(x: np.ndarray) -> np.ndarray:
     return _autocorrelation(_replica_columns(_validated(x, "x", (1, 2))))
 
 
+@checked(c=Real(0.0, low_open=True))
 def integrated_autocorrelation_time(x: np.ndarray, c: float = SOKAL_WINDOW) -> tuple[float, float]:
     """Integrated autocorrelation time with Sokal's automatic window.
 
@@ -197,8 +202,6 @@ def integrated_autocorrelation_time(x: np.ndarray, c: float = SOKAL_WINDOW) -> t
         estimate; the window then cuts off correlations the series cannot resolve and
         ``tau_int`` is biased low. Replicas do not help: each must be long enough.
     """
-    if not c > 0.0:
-        raise ValueError(f"window constant c must be positive; got {c}")
     return _integrated_time(_replica_columns(_validated(x, "x", (1, 2))), c)
 
 
@@ -276,6 +279,7 @@ def mean_with_error(x: np.ndarray) -> Estimate:
     return Estimate(float(series.mean()), error, tau)
 
 
+@checked(blocks=replace(JACKKNIFE_BLOCKS, optional=True))
 def jackknife(
     f: Callable[..., float],
     *series: np.ndarray,
@@ -343,6 +347,7 @@ def jackknife(
     return Estimate(value, error)
 
 
+@checked(n_sites=Integer(1), temperature=Real(0.0, low_open=True, inf=True))
 def summarize_ising(
     obs: dict[str, np.ndarray], n_sites: int, temperature: float
 ) -> dict[str, Estimate]:
@@ -385,10 +390,6 @@ def summarize_ising(
     missing = [k for k in ISING_KEYS if k not in obs]
     if missing:
         raise ValueError(f"obs is missing keys {missing}; expected {list(ISING_KEYS)}")
-    if n_sites < 1:
-        raise ValueError(f"n_sites must be a positive integer; got {n_sites}")
-    if not temperature > 0.0:
-        raise ValueError(f"temperature must be positive; got {temperature}")
     data = {k: _validated(obs[k], f"obs[{k!r}]", (2,), 1) for k in ISING_KEYS}
     if len({a.shape for a in data.values()}) > 1:
         shapes = {k: a.shape for k, a in data.items()}
@@ -422,6 +423,7 @@ def summarize_ising(
     return result
 
 
+@checked(n=Integer(1))
 def jackknife_labels(n: int, blocks: int | np.ndarray, groups: np.ndarray | None = None
                      ) -> tuple[np.ndarray, int]:
     """Jackknife block of each of n samples: (labels int (n,), number of blocks).
@@ -436,12 +438,13 @@ def jackknife_labels(n: int, blocks: int | np.ndarray, groups: np.ndarray | None
         if groups.shape != (n,):
             raise InputError(f"groups must have one label per sample ({n}), got {groups.shape}")
         _, inverse = np.unique(groups, return_inverse=True)
-        count = int(blocks)
+        count = JACKKNIFE_BLOCKS.check("blocks", blocks)
         return inverse * count // (inverse.max() + 1), count
-    if isinstance(blocks, (int, np.integer)):
-        if not 2 <= blocks <= n:
+    if isinstance(blocks, (int, np.integer)):  # a count (a bool is refused as one)
+        count = JACKKNIFE_BLOCKS.check("blocks", blocks)
+        if count > n:
             raise InputError(f"jackknife blocks must be in 2..{n}, got {blocks}")
-        return (np.arange(n) * int(blocks)) // n, int(blocks)
+        return (np.arange(n) * count) // n, count
     labels = np.asarray(blocks)
     if labels.shape != (n,):
         raise InputError(f"block labels must have shape ({n},), got {labels.shape}")

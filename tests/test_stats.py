@@ -360,14 +360,15 @@ GOOD = np.zeros((64, 2)) + np.arange(64.0)[:, np.newaxis]
     [
         (lambda: autocorrelation(np.zeros((4, 3, 2))), r"shape \(n_measurements,\) or"),
         (lambda: integrated_autocorrelation_time(np.zeros(())), "must have shape"),
-        (lambda: integrated_autocorrelation_time(GOOD, c=0.0), "must be positive"),
+        (lambda: integrated_autocorrelation_time(GOOD, c=0.0), "c must be a finite number > 0"),
         (lambda: binning_error(GOOD), r"must have shape \(n_measurements,\); got"),
         (lambda: binning_error(np.ones(1)), "at least 2 measurements"),
         (lambda: mean_with_error(GOOD[:, 0]), r"\(n_measurements, n_replicas\)"),
         (lambda: mean_with_error(np.full((8, 2), np.nan)), "NaN or infinite"),
         (lambda: jackknife(_f), "at least one series"),
         (lambda: jackknife(_f, GOOD, GOOD[:-1]), "same shape"),
-        (lambda: jackknife(_f, GOOD, blocks=1), "blocks must lie between 2 and n"),
+        (lambda: jackknife(_f, GOOD, blocks=1), "blocks must be an integer >= 2"),
+        (lambda: jackknife(_f, GOOD, blocks=65), "blocks must lie between 2 and n"),
         (lambda: summarize_ising({"e": GOOD}, 4, 1.0), "missing keys"),
         (
             lambda: summarize_ising(
