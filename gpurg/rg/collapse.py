@@ -21,6 +21,7 @@ from gpurg.errors import InputError
 from gpurg.models.ising import IsingModel
 from gpurg.models.ising_exact import T_C
 from gpurg.sampling import sample_ising
+from gpurg.validation import SEED, Integer, Real, checked
 
 Curves = Mapping[int, tuple[np.ndarray, np.ndarray, np.ndarray]]  # L -> (T, U, U_err)
 
@@ -36,6 +37,7 @@ class Collapse:
     quality: float
 
 
+@checked(seed=SEED)  # replicas, sweeps, thermalize: sample_ising's rules, checked there
 def binder_curves(sizes: Sequence[int], temperatures: Sequence[float], *, replicas: int = 32,
                   sweeps: int = 200, thermalize: int = 100, seed: int = 0,
                   device: str | Backend = "auto") -> dict[int, tuple]:
@@ -53,8 +55,15 @@ def binder_curves(sizes: Sequence[int], temperatures: Sequence[float], *, replic
     return curves
 
 
+@checked(nu=Real(0.0, low_open=True), t_c=Real())
 def collapse_quality(curves: Curves, nu: float, t_c: float) -> float:
-    """Houdayer–Hartmann S of the collapse U against (T - t_c) L^{1/nu}."""
+    """Houdayer–Hartmann S (dimensionless) of the collapse U against (T - t_c) L^{1/nu};
+    ``nu`` > 0, ``t_c`` a temperature (J = 1)."""
+    return _quality(curves, nu, t_c)
+
+
+def _quality(curves: Curves, nu: float, t_c: float) -> float:
+    """:func:`collapse_quality` unchecked, for the minimiser's many calls."""
     scaled = {L: ((T - t_c) * L ** (1.0 / nu), U, dU) for L, (T, U, dU) in curves.items()}
     terms = []
     for L, (x, y, dy) in scaled.items():
@@ -74,14 +83,16 @@ def collapse_quality(curves: Curves, nu: float, t_c: float) -> float:
 
 
 def _best(curves: Curves, start: tuple[float, float]) -> np.ndarray:
-    result = minimize(lambda p: collapse_quality(curves, p[0], p[1]) if p[0] > 0.2 else np.inf,
+    result = minimize(lambda p: _quality(curves, p[0], p[1]) if p[0] > 0.2 else np.inf,
                       np.array(start), method="Nelder-Mead",
                       options={"xatol": 1e-5, "fatol": 1e-6, "maxiter": 2000})
     return result.x
 
 
+@checked(bootstrap=Integer(2), seed=SEED)
 def collapse_nu(curves: Curves, *, bootstrap: int = 20, seed: int = 0) -> Collapse:
-    """Fit ν and T_c by the best collapse of the Binder curves of at least two sizes."""
+    """Fit ν and T_c by the best collapse of the Binder curves of at least two sizes; the
+    errors are the spread of ``bootstrap`` (>= 2) refits of noisy copies drawn with ``seed``."""
     if len(curves) < 2:
         raise InputError(f"a collapse needs at least 2 lattice sizes, got {len(curves)}")
     nu, t_c = _best(curves, (1.0, T_C))
@@ -93,4 +104,4 @@ def collapse_nu(curves: Curves, *, bootstrap: int = 20, seed: int = 0) -> Collap
         draws.append(_best(noisy, (nu, t_c)))
     spread = np.std(draws, axis=0, ddof=1)
     return Collapse(float(nu), float(spread[0]), float(t_c), float(spread[1]),
-                    collapse_quality(curves, nu, t_c))
+                    _quality(curves, nu, t_c))

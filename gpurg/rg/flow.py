@@ -31,16 +31,20 @@ import numpy as np
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.stats import jackknife_labels, jackknife_spread
+from gpurg.validation import SEED, Integer, checked, to_host
 
 OPERATORS_2D = ("nn", "nnn", "plaquette")
 OPERATORS_1D = ("nn", "nnn")
 _FIELD_MAX = 4  # every local field (and s_i times it) lies in [-4, 4]: at most 4 terms of ±1
 _N_VALUES = 2 * _FIELD_MAX + 1
 
+FLOW_BLOCKS = Integer(8)
+"""Jackknife blocks of a coupling fit: at least 8 (and at most the number of samples)."""
+
 
 # ----------------------------------------------------------------------------- local fields
 def _check_configs(configs) -> np.ndarray:
-    configs = np.asarray(configs)
+    configs = to_host(configs)
     if configs.ndim not in (2, 3) or configs.shape[0] < 1:
         raise InputError(f"configs must be (n, L) chains or (n, L, L) lattices, got "
                          f"shape {configs.shape}")
@@ -161,8 +165,8 @@ def _fit_counts(patterns: np.ndarray, weights: np.ndarray, max_iter: int = 100,
 
 def _fit_with_jackknife(patterns, counts, blocks, groups):
     n = counts.shape[0]
-    if blocks < 8 or blocks > n:
-        raise InputError(f"jackknife needs 8 <= blocks <= number of samples ({n}), got {blocks}")
+    if blocks > n:  # blocks >= 8: FLOW_BLOCKS, checked by the public functions
+        raise InputError(f"jackknife needs blocks <= number of samples ({n}), got {blocks}")
     labels, _ = jackknife_labels(n, blocks, groups)
     n_blocks = int(labels.max()) + 1
     if n_blocks < 8:
@@ -175,6 +179,7 @@ def _fit_with_jackknife(patterns, counts, blocks, groups):
     return K, K_jack
 
 
+@checked(blocks=FLOW_BLOCKS)
 def pseudo_likelihood_couplings(configs: np.ndarray,
                                 operators: Sequence[str] = OPERATORS_2D, *, blocks: int = 16,
                                 groups: np.ndarray | None = None
@@ -199,6 +204,7 @@ def pseudo_likelihood_couplings(configs: np.ndarray,
 
 
 # ----------------------------------------------------------------------------- RG maps
+@checked(b=Integer(1))
 def decimate_chain(chains: np.ndarray, b: int = 2) -> np.ndarray:
     """Keep every b-th spin of open chains (n, L) -> (n, ceil(L / b)), int8 (the 2D maps are
     in :mod:`gpurg.rg.maps`)."""
@@ -234,6 +240,7 @@ class CouplingFlow:
     sizes: np.ndarray
 
 
+@checked(levels=Integer(0), blocks=FLOW_BLOCKS, seed=SEED)
 def coupling_flow(configs_by_T: Mapping[float, np.ndarray],
                   rg_map: Callable[..., np.ndarray], levels: int,
                   operators: Sequence[str] = OPERATORS_2D, *, blocks: int = 16,
@@ -243,13 +250,13 @@ def coupling_flow(configs_by_T: Mapping[float, np.ndarray],
     level (level 0 included) by :func:`pseudo_likelihood_couplings`.
 
     ``configs_by_T``: {T: ±1 (n, L, L)}; all temperatures need the same number of samples n
-    (>= blocks) for the joint jackknife. The map gets seed ``independent_seed(seed, i_T)`` so
-    that different temperatures (and base seeds) use independent tie-breaking streams.
+    (>= blocks) for the joint jackknife. ``levels`` >= 0, ``blocks`` >= 8
+    (:data:`FLOW_BLOCKS`), ``seed`` in [0, 2^64). The map gets seed
+    ``independent_seed(seed, i_T)`` so that different temperatures (and base seeds) use
+    independent tie-breaking streams.
     """
     if not configs_by_T:
         raise InputError("configs_by_T is empty")
-    if levels < 0:
-        raise InputError(f"levels must be >= 0, got {levels}")
     temperatures = np.array(sorted(float(t) for t in configs_by_T), np.float64)
     first = np.asarray(configs_by_T[next(iter(configs_by_T))])
     operators = _check_operators(operators, first.ndim)
@@ -296,6 +303,7 @@ def _crossing(temperatures: np.ndarray, d: np.ndarray, d_err: np.ndarray, degree
     return float(min(real, key=lambda r: abs(r - centre)))
 
 
+@checked(level=Integer(0), step=Integer(1), degree=Integer(1))
 def critical_temperature(flow: CouplingFlow, *, level: int = 1, step: int = 1,
                          degree: int = 1, combination: Mapping[str, float] | None = None
                          ) -> tuple[float, float]:
@@ -320,6 +328,8 @@ def critical_temperature(flow: CouplingFlow, *, level: int = 1, step: int = 1,
     step changes K_nn; after one step the configurations sit near the critical surface's fixed
     point and only the relevant direction moves K_nn.
     The error is the jackknife over the flow's blocks (block b left out at every temperature).
+    ``level`` >= 0 and ``step`` >= 1 with level + step at most the flow's last level;
+    ``degree`` >= 1.
 
     Returns (T_c, T_c_err); nan when d has no root inside the sampled temperatures.
     """
@@ -332,7 +342,7 @@ def critical_temperature(flow: CouplingFlow, *, level: int = 1, step: int = 1,
     for op, weight in combination.items():
         w[flow.operators.index(op)] = weight
     n_levels = flow.K.shape[1]
-    if level < 0 or step < 1 or level + step >= n_levels:
+    if level + step >= n_levels:
         raise InputError(f"levels {level} and {level + step} must lie in 0..{n_levels - 1}")
     if flow.temperatures.size < degree + 1:
         raise InputError(f"a degree-{degree} fit needs at least {degree + 1} temperatures")
@@ -366,12 +376,14 @@ def _segment(image: np.ndarray, p: np.ndarray, q: np.ndarray, colour) -> None:
     image[ys[ok], xs[ok]] = colour
 
 
+@checked(size=Integer(16))
 def flow_diagram(flow: CouplingFlow, path: str | Path, *, size: int = 480,
                  axes: tuple[str, str] = ("nn", "nnn")) -> Path:
     """PNG of the flow in the (K_nn, K_nnn) plane: one polyline per starting temperature (blue =
     coldest, red = hottest), a filled square at every level (larger at level 0), grey axes
     through zero where in range and a dashed grey vertical line at K_c = ½ ln(1 + √2).
 
+    ``size``: the side of the square image in pixels, >= 16.
     Returns the path written (RGB uint8 (size, size, 3))."""
     try:
         ix, iy = flow.operators.index(axes[0]), flow.operators.index(axes[1])

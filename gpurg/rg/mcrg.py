@@ -34,15 +34,18 @@ from typing import Any
 
 import numpy as np
 
-from gpurg.backend.device import array_module
 from gpurg.errors import InputError
 from gpurg.rg.maps import RGMap
 from gpurg.rg.operators import EVEN, ODD, n_fitting, operator_sums
 from gpurg.stats import jackknife_labels, jackknife_spread
+from gpurg.validation import SEED, Integer, checked, to_host
 
 DEFAULT_BLOCKS = 16
+MCRG_LEVELS = Integer(1, optional=True)
+"""RG steps of :func:`mcrg`: >= 1 (at most what the lattice allows), None for the default."""
 
 
+@checked(levels=Integer(0), seed=SEED)
 def rg_levels(configs: Any, rg_map: RGMap, levels: int, *, seed: int = 0) -> list[Any]:
     """[level 0, ..., level ``levels``]: int8 (n, L / b^k, L / b^k) configurations, level 0
     being ``configs`` itself; step k calls ``rg_map(..., seed=seed, level=k - 1)``."""
@@ -52,6 +55,7 @@ def rg_levels(configs: Any, rg_map: RGMap, levels: int, *, seed: int = 0) -> lis
     return out
 
 
+@checked(L=Integer(1), b=Integer(2), min_size=Integer(1))
 def max_levels(L: int, b: int, min_size: int = 2) -> int:
     """The most RG steps that keep L divisible by b and the lattice at least ``min_size``."""
     n = 0
@@ -186,6 +190,7 @@ def _exponents(x: np.ndarray, y: np.ndarray, labels: np.ndarray, nb: int, m_max:
     return lam, yv, err
 
 
+@checked(levels=MCRG_LEVELS, seed=SEED)
 def mcrg(configs: Any, rg_map: RGMap, *, levels: int | None = None, seed: int = 0,
          blocks: int | np.ndarray = DEFAULT_BLOCKS, even: tuple[str, ...] = EVEN,
          odd: tuple[str, ...] = ODD) -> MCRGResult:
@@ -198,10 +203,11 @@ def mcrg(configs: Any, rg_map: RGMap, *, levels: int | None = None, seed: int = 
     rg_map : RGMap
         The block-spin map; levels 1..``levels`` are made with ``rg_levels``.
     levels : int, optional
-        RG steps; default: all that leave a lattice of at least 4 x 4 (4 = 2 * span of the
-        nearest-neighbour operators, the smallest on which they are all distinct).
+        RG steps, >= 1 and at most what L and b allow; default: all that leave a lattice of
+        at least 4 x 4 (4 = 2 * span of the nearest-neighbour operators, the smallest on
+        which they are all distinct).
     seed : int
-        Seed for stochastic maps (majority ties, RSMI sampling).
+        Seed in [0, 2^64) for stochastic maps (majority ties, RSMI sampling).
     blocks : int or int array (n,)
         Jackknife blocks: a count of contiguous blocks of samples, or a block label per
         sample (e.g. the replica index, for snapshot-major data from correlated chains).
@@ -224,15 +230,10 @@ def mcrg(configs: Any, rg_map: RGMap, *, levels: int | None = None, seed: int = 
         raise InputError(f"levels must be in 1..{max_levels(L, b, 1)} for L = {L}, b = {b}; "
                          f"got {levels}")
     labels, nb = jackknife_labels(n, blocks)
-    xp = array_module(configs)
     lattices = rg_levels(configs, rg_map, levels, seed=seed)
     sizes = tuple(int(c.shape[1]) for c in lattices)
-
-    def host(a: Any) -> np.ndarray:
-        return a.get() if xp is not np else a
-
-    ops_even = [host(operator_sums(c, even)) for c in lattices]
-    ops_odd = [host(operator_sums(c, odd)) for c in lattices]
+    ops_even = [to_host(operator_sums(c, even)) for c in lattices]
+    ops_odd = [to_host(operator_sums(c, odd)) for c in lattices]
     shape_t, shape_h = (levels, len(even)), (levels, len(odd))
     lam_t, y_t, e_t = (np.full(shape_t, np.nan) for _ in range(3))
     lam_h, y_h, e_h = (np.full(shape_h, np.nan) for _ in range(3))

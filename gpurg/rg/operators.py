@@ -17,6 +17,7 @@ from typing import Any
 
 from gpurg.backend.device import array_module
 from gpurg.errors import InputError
+from gpurg.validation import Integer, checked
 
 Shape = tuple[tuple[int, int], ...]
 
@@ -53,6 +54,7 @@ def span(name: str) -> int:
                for s in SHAPES[name])
 
 
+@checked(L=Integer(1))
 def n_fitting(names: tuple[str, ...] | list[str], L: int) -> int:
     """How many leading operators of ``names`` fit an L x L torus (L >= 2 span, see above)."""
     k = 0
