@@ -13,6 +13,7 @@ from rich.table import Table
 from gpurg.cli.common import (
     DeviceOption,
     SeedOption,
+    checked_option,
     console,
     err_console,
     estimate_table,
@@ -31,7 +32,8 @@ from gpurg.models.dimer_encodings import (
     validate_codes,
 )
 from gpurg.models.dimer_exact import exact_reference
-from gpurg.sampling import DimerRun, resume_run, sample_dimer
+from gpurg.sampling import SampleRun, resume_run, sample_dimer
+from gpurg.validation import Integer, Real
 
 app = typer.Typer(help="The classical dimer model (close-packed, square torus).",
                   no_args_is_help=True)
@@ -63,23 +65,29 @@ _RESUME_ATTRIBUTES = {"size": "L", "temperature": "T", "interaction": "V", "repl
 @app.command()
 def sample(
     ctx: typer.Context,
-    size: int = typer.Option(16, "--size", "-L", help="Linear size L (even, >= 4)."),
-    temperature: float = typer.Option(
-        math.inf, "--temperature", "-T", help="Temperature, or inf (all coverings equal)."
-    ),
-    interaction: float = typer.Option(
-        -1.0, "--interaction", "-V", help="Energy V per plaquette of two parallel dimers."
-    ),
-    replicas: int = typer.Option(16, "--replicas", "-R", help="Independent chains."),
-    sweeps: int = typer.Option(1000, "--sweeps", help="Sampling sweeps after thermalization."),
-    thermalize: int = typer.Option(100, "--thermalize", help="Sweeps discarded first."),
-    every: int = typer.Option(1, "--every", help="Measure every k sweeps."),
+    # evenness and the lowest temperature for V are the model's checks, after parsing
+    size: int = checked_option(16, "--size", "-L", constraint=Integer(4, 32768),
+                               help="Linear size L (even, >= 4)."),
+    temperature: float = checked_option(
+        math.inf, "--temperature", "-T", constraint=Real(0, low_open=True, inf=True),
+        help="Temperature, or inf (all coverings equal)."),
+    interaction: float = checked_option(
+        -1.0, "--interaction", "-V", constraint=Real(),
+        help="Energy V per plaquette of two parallel dimers."),
+    replicas: int = checked_option(16, "--replicas", "-R", constraint=Integer(1),
+                                   help="Independent chains."),
+    sweeps: int = checked_option(1000, "--sweeps", constraint=Integer(0),
+                                 help="Sampling sweeps after thermalization."),
+    thermalize: int = checked_option(100, "--thermalize", constraint=Integer(0),
+                                     help="Sweeps discarded first."),
+    every: int = checked_option(1, "--every", constraint=Integer(1),
+                                help="Measure every k sweeps."),
     start: str = typer.Option("random", "--start", help="columnar, staggered or random."),
     rule: str = typer.Option("minimal-bounce", "--rule",
                              help="Directed-loop solution: minimal-bounce or heat-bath."),
-    worms_per_sweep: int | None = typer.Option(
-        None, "--worms-per-sweep", help="Worms per sweep (default: calibrated to L²/2 steps)."
-    ),
+    worms_per_sweep: int | None = checked_option(
+        None, "--worms-per-sweep", constraint=Integer(1, optional=True),
+        help="Worms per sweep (default: calibrated to L²/2 steps)."),
     device: str = DeviceOption,
     seed: int = SeedOption,
     output: Path | None = typer.Option(None, "--output", "-o", help="HDF5 file to write."),
@@ -100,7 +108,7 @@ def sample(
     if resume is None:
         model = DimerModel(size, temperature, interaction)
     else:
-        expect = resume_expectations(ctx, resume, _RESUME_ATTRIBUTES, "dimer")
+        expect = resume_expectations(ctx, resume, _RESUME_ATTRIBUTES, DimerModel)
     label = f"dimers L={size} T={temperature:g}" if resume is None else f"dimers {resume.name}"
     with (sweep_progress(label) as update, warnings.catch_warnings(record=True) as caught):
         warnings.simplefilter("always", RuntimeWarning)
@@ -112,20 +120,18 @@ def sample(
                                noise=noise, progress=update)
         else:
             run = resume_run(resume, device=device, expect=expect, progress=update)
-    if resume is not None:
-        attrs = read_run(resume).attrs
-        model = DimerModel(attrs["L"], attrs["T"], attrs["V"])
-        rule = attrs["rule"]
-    console.print(summary_table(run, model, rule))
-    console.print(correlation_table(run, model))
+    console.print(summary_table(run))
+    console.print(correlation_table(run))
     report_run(caught, run.output, run.n_measurements)
 
 
-def summary_table(run: DimerRun, model: DimerModel, rule: str) -> Table:
-    """Rich table of the run's observables: value ± error, τ_int, and exact values where an
-    enumeration of the torus gives them (L = 4, 6)."""
-    title = (f"dimers L={model.L} T={model.T:g} V={model.V:g} · {rule}, "
-             f"{run.worms_per_sweep} worms/sweep · {run.observables['e'].shape[1]} replicas × "
+def summary_table(run: SampleRun) -> Table:
+    """Rich table of a dimer run's observables: value ± error, τ_int, and exact values where
+    an enumeration of the torus gives them (L = 4, 6)."""
+    model = run.model
+    title = (f"dimers L={model.L} T={model.T:g} V={model.V:g} · {run.attrs['rule']}, "
+             f"{run.attrs['worms_per_sweep']} worms/sweep · "
+             f"{run.observables['e'].shape[1]} replicas × "
              f"{run.n_measurements} measurements · {run.backend.name} "
              f"({run.backend.device_name}) · {run.seconds:.2f} s")
     exact = exact_reference(model.L, model.V, model.T) if model.L in (4, 6) else {}
@@ -134,9 +140,10 @@ def summary_table(run: DimerRun, model: DimerModel, rule: str) -> Table:
     return estimate_table(title, _ROWS, run.summary, exact)
 
 
-def correlation_table(run: DimerRun, model: DimerModel) -> Table:
+def correlation_table(run: SampleRun) -> Table:
     """Connected dimer-dimer correlations C(r) - 1/16 along and across the dimers, with the
     exact values where an enumeration gives them (L = 4, 6)."""
+    model = run.model
     table = Table(title="dimer-dimer correlations <n(0) n(r)> - 1/16", title_justify="left")
     table.add_column("r", justify="right")
     exact = exact_reference(model.L, model.V, model.T)["corr"] if model.L in (4, 6) else None
@@ -147,7 +154,7 @@ def correlation_table(run: DimerRun, model: DimerModel) -> Table:
     for r in range(1, min(model.L // 2, _MAX_CORRELATION_ROWS) + 1):
         row = [str(r)]
         for i, key in enumerate(("corr_long", "corr_trans")):
-            mean, error = run.correlations[key]
+            mean, error = run.profiles[key]
             # NaN: one measurement of too few replicas, as noted under the summary
             err = "n/a" if np.isnan(error[r]) else f"{error[r]:.5f}"
             row.append(f"{mean[r] - 1 / 16:+.5f} ± {err}")
@@ -188,7 +195,7 @@ def convert(
         with atomic_output(target, (".npy",)) as tmp, open(tmp, "wb") as fh:
             np.save(fh, array)
     else:
-        attrs = {"model": "dimer", "L": L, "replicas": 1, "source": str(source.resolve())}
+        attrs = {"model": DimerModel.name, "L": L, "replicas": 1, "source": str(source.resolve())}
         with RunWriter(target, attrs, (), (1, L, L),
                        {"images": (np.uint8, (1, 2 * L, 2 * L))}) as writer:
             for i in range(n):
@@ -206,7 +213,7 @@ def _read_coverings(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
             run = read_run(path)
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: not a gpurg run file ({exc})") from exc
-        if run.attrs.get("model") != "dimer" or not run.has_configs:
+        if run.attrs.get("model") != DimerModel.name or not run.has_configs:
             raise InputError(f"{path}: not a dimer run with stored configurations")
         codes = read_checked(run, "configs")
         L = codes.shape[-1]

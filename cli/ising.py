@@ -11,16 +11,17 @@ from rich.table import Table
 from gpurg.cli.common import (
     DeviceOption,
     SeedOption,
+    checked_option,
     console,
     estimate_table,
     report_run,
     sweep_progress,
 )
 from gpurg.cli.resume import resume_expectations
-from gpurg.io.hdf5 import read_run
 from gpurg.models.ising import IsingModel
 from gpurg.models.ising_exact import exact_reference
-from gpurg.sampling import IsingRun, resume_run, sample_ising
+from gpurg.sampling import SampleRun, resume_run, sample_ising
+from gpurg.validation import Integer, Real
 
 app = typer.Typer(help="The 2D Ising model.", no_args_is_help=True)
 
@@ -47,16 +48,23 @@ _RESUME_ATTRIBUTES = {"size": "L", "temperature": "T", "coupling": "J", "field":
 @app.command()
 def sample(
     ctx: typer.Context,
-    size: int = typer.Option(32, "--size", "-L", help="Linear size L (even, >= 4)."),
-    temperature: float = typer.Option(
-        2.269185314213022, "--temperature", "-T", help="Temperature (default: T_c, J = 1)."
-    ),
-    coupling: float = typer.Option(1.0, "--coupling", help="Coupling J (either sign)."),
-    field: float = typer.Option(0.0, "--field", help="Uniform field h."),
-    replicas: int = typer.Option(16, "--replicas", "-R", help="Independent chains."),
-    sweeps: int = typer.Option(1000, "--sweeps", help="Sampling sweeps after thermalization."),
-    thermalize: int = typer.Option(200, "--thermalize", help="Sweeps discarded first."),
-    every: int = typer.Option(1, "--every", help="Measure every k sweeps."),
+    # evenness and the non-zero coupling are the model's checks, after parsing
+    size: int = checked_option(32, "--size", "-L", constraint=Integer(4, 65536),
+                               help="Linear size L (even, >= 4)."),
+    temperature: float = checked_option(
+        2.269185314213022, "--temperature", "-T", constraint=Real(0, low_open=True),
+        help="Temperature (default: T_c, J = 1)."),
+    coupling: float = checked_option(1.0, "--coupling", constraint=Real(),
+                                     help="Coupling J (either sign)."),
+    field: float = checked_option(0.0, "--field", constraint=Real(), help="Uniform field h."),
+    replicas: int = checked_option(16, "--replicas", "-R", constraint=Integer(1),
+                                   help="Independent chains."),
+    sweeps: int = checked_option(1000, "--sweeps", constraint=Integer(0),
+                                 help="Sampling sweeps after thermalization."),
+    thermalize: int = checked_option(200, "--thermalize", constraint=Integer(0),
+                                     help="Sweeps discarded first."),
+    every: int = checked_option(1, "--every", constraint=Integer(1),
+                                help="Measure every k sweeps."),
     algorithm: str = typer.Option(
         "swendsen-wang", "--algorithm", help="metropolis, heatbath or swendsen-wang."
     ),
@@ -74,7 +82,7 @@ def sample(
     if resume is None:
         model = IsingModel(size, temperature, coupling, field)
     else:
-        expect = resume_expectations(ctx, resume, _RESUME_ATTRIBUTES, "ising")
+        expect = resume_expectations(ctx, resume, _RESUME_ATTRIBUTES, IsingModel)
     label = f"Ising L={size} T={temperature:g}" if resume is None else f"Ising {resume.name}"
     with (sweep_progress(label) as update, warnings.catch_warnings(record=True) as caught):
         warnings.simplefilter("always", RuntimeWarning)
@@ -85,17 +93,15 @@ def sample(
                                progress=update)
         else:
             run = resume_run(resume, device=device, expect=expect, progress=update)
-    if resume is not None:
-        attrs = read_run(resume).attrs
-        model = IsingModel(attrs["L"], attrs["T"], attrs["J"], attrs["h"])
-        algorithm = attrs["algorithm"]
-    console.print(summary_table(run, model, algorithm))
+    console.print(summary_table(run))
     report_run(caught, run.output, run.n_measurements)
 
 
-def summary_table(run: IsingRun, model: IsingModel, algorithm: str) -> Table:
-    """Rich table of the run's observables: value ± error and τ_int (in measurements)."""
-    title = (f"Ising L={model.L} T={model.T:g} J={model.J:g} h={model.h:g} · {algorithm} · "
+def summary_table(run: SampleRun) -> Table:
+    """Rich table of an Ising run's observables: value ± error and τ_int (in measurements)."""
+    model = run.model
+    title = (f"Ising L={model.L} T={model.T:g} J={model.J:g} h={model.h:g} · "
+             f"{run.attrs['algorithm']} · "
              f"{run.observables['e'].shape[1]} replicas × {run.n_measurements} measurements · "
              f"{run.backend.name} ({run.backend.device_name}) · {run.seconds:.2f} s")
     exact = exact_reference(model.L, model.T, model.J, model.h)

@@ -9,13 +9,14 @@ from typing import Any
 import typer
 
 from gpurg.errors import InputError
+from gpurg.models.base import Model
 
 # options that only say where or how to run, never what: free beside --resume
 _FREE = ("device", "resume")
 
 
 def resume_expectations(ctx: typer.Context, resume: Path, attributes: Mapping[str, str],
-                        model: str) -> dict[str, Any]:
+                        model: type[Model]) -> dict[str, Any]:
     """What the run file must hold, from the options given on the command line.
 
     Parameters
@@ -28,7 +29,7 @@ def resume_expectations(ctx: typer.Context, resume: Path, attributes: Mapping[st
         Option name -> the root attribute of the file it sets ("store_configs" for
         ``--configs/--no-configs``).
     model
-        "ising" or "dimer": the file must be a run of this model.
+        The command's model class: the file must be a run of this model (its ``name``).
 
     Returns
     -------
@@ -40,7 +41,7 @@ def resume_expectations(ctx: typer.Context, resume: Path, attributes: Mapping[st
     InputError
         For ``--output`` (the run continues in ``resume`` itself).
     """
-    expect: dict[str, Any] = {"model": model}
+    expect: dict[str, Any] = {"model": model.name}
     for name, value in ctx.params.items():
         source = ctx.get_parameter_source(name)
         if name in _FREE or source is None or source.name in ("DEFAULT", "DEFAULT_MAP"):

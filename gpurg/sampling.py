@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,37 +30,68 @@ from gpurg.io.hdf5 import (
     read_run,
     read_state,
 )
-from gpurg.models import dimer
-from gpurg.models.dimer import DimerModel, DimerSampler
-from gpurg.models.dimer_encodings import NOISES, to_image
-from gpurg.models.ising import OBSERVABLES, IsingModel, IsingSampler, check_schedule
+from gpurg.models.base import (
+    MODELS,
+    Model,
+    Output,
+    Sampler,
+    check_schedule,
+    model_from_attrs,
+    sampler_class,
+)
+from gpurg.models.dimer import ENCODINGS, DimerImages, DimerModel, DimerSampler
+from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.signals import RunSignals, run_signals
-from gpurg.stats import Estimate, summarize_dimer, summarize_ising, summarize_profile
+from gpurg.stats import Estimate, summarize_profile
+from gpurg.validation import Flag, Integer, checked
+
+__all__ = ["ENCODINGS", "SampleRun", "ising_configurations", "resume_run", "run_to_resume",
+           "sample", "sample_dimer", "sample_ising"]
 
 Progress = Callable[[int, int], None]  # (sweeps done, total sweeps)
 
+# a run's schedule, checked alike by sample and its wrappers
+_SCHEDULE = {"sweeps": Integer(0), "thermalize": Integer(0), "every": Integer(1),
+             "store_configs": Flag()}
+
 
 @dataclass
-class IsingRun:
-    """Result of :func:`sample_ising`.
+class SampleRun:
+    """Result of :func:`sample` (and :func:`sample_ising`, :func:`sample_dimer`,
+    :func:`resume_run`).
 
     Attributes
     ----------
     observables : dict of str to numpy.ndarray
-        float64, shape (n_measurements, R) each: "e", "m", "abs_m", "m2", "m4".
+        float64, shape (n_measurements, R, *shape) each, the names and shapes of
+        ``model.observables()`` (Ising: "e", "m", "abs_m", "m2", "m4"; dimers: see
+        :meth:`~gpurg.models.dimer.DimerSampler.measure`).
     summary : dict of str to Estimate
-        Means with errors and autocorrelation times, plus "binder", "c" and "chi".
+        ``model.summarize(observables)``: means with errors and autocorrelation times (Ising:
+        plus "binder", "c" and "chi"; dimers: plus "worm_length").
+    profiles : dict of str to (numpy.ndarray, numpy.ndarray)
+        For each observable with values per replica that are arrays (dimers: "corr_long",
+        "corr_trans", C(r) for r = 0 .. L/2): mean and error of each component, float64.
+    model : Model
+        The model sampled.
+    attrs : dict
+        The sampler's own attributes at the end of the run (Ising: "algorithm"; dimers:
+        "rule" and "worms_per_sweep", as calibrated after thermalization).
     backend : Backend
     seconds : float
-        Wall time of thermalization and sampling.
+        Wall time of this call's thermalization and sampling.
     output : Path or None
         The HDF5 file written, if any.
     final_state : numpy.ndarray
-        int8 (R, L, L): the spins at the end, to continue a chain.
+        The configurations at the end, (R, *model.shape) (Ising spins int8, dimer site codes
+        int8), to continue a chain.
     """
 
     observables: dict[str, np.ndarray]
     summary: dict[str, Estimate]
+    profiles: dict[str, tuple[np.ndarray, np.ndarray]]
+    model: Model
+    attrs: dict[str, Any]
     backend: Backend
     seconds: float
     output: Path | None
@@ -68,9 +99,69 @@ class IsingRun:
 
     @property
     def n_measurements(self) -> int:
-        return len(self.observables["e"])
+        return len(self.observables[next(iter(self.observables))])
 
 
+@checked(**_SCHEDULE)
+def sample(
+    sampler: Sampler,
+    *,
+    sweeps: int = 1000,
+    thermalize: int = 0,
+    every: int = 1,
+    output: str | Path | None = None,
+    store_configs: bool = True,
+    outputs: Sequence[Output] = (),
+    progress: Progress | None = None,
+) -> SampleRun:
+    """Thermalize ``sampler``, measure it and (optionally) write an HDF5 file of the run.
+
+    Every argument is validated before any file is created. On KeyboardInterrupt the file
+    keeps the measurements completed so far (attribute ``complete`` = False) and the
+    interrupt propagates; if none was completed, no file is left. SIGTERM during the run
+    raises :class:`~gpurg.errors.Terminated`, a KeyboardInterrupt, to the same effect (the
+    previous handler is restored after the run). The file's ``state`` group holds the
+    sampler's state after its last measurement, from which :func:`resume_run` continues.
+
+    Parameters
+    ----------
+    sampler : Sampler
+        A fresh sampler of any registered model (``sweeps_done`` = 0).
+    sweeps : int
+        Sampling sweeps after thermalization; a measurement every ``every`` sweeps.
+    thermalize : int
+        Sweeps discarded first (then ``sampler.end_thermalization()``).
+    output : path, optional
+        HDF5 file to write (``.h5`` or ``.hdf5``): root attributes from the model, the
+        sampler, the schedule and ``outputs``; datasets ``configs`` (R, *model.shape) per
+        measurement, ``observables/<name>``, each output's dataset, and ``state``.
+    store_configs : bool
+        Write the configurations of every measurement (dataset ``configs``).
+    outputs : sequence of Output
+        Further datasets made at each measurement (e.g.
+        :class:`~gpurg.models.dimer.DimerImages`).
+    progress : callable, optional
+        Called as ``progress(sweeps_done, total_sweeps)`` after each block of sweeps.
+    """
+    check_schedule(sweeps, thermalize, every)
+    if output is not None:
+        check_output_path(output)
+    if sampler.sweeps_done:
+        raise InputError(f"sampler must be fresh (sweeps_done = 0), got sweeps_done = "
+                         f"{sampler.sweeps_done}; resume_run continues a run file")
+    t0 = time.perf_counter()
+    writer = None
+    if output is not None:
+        specs = {o.name: o.spec(sampler) for o in outputs}
+        configs = (sampler.replicas, *sampler.model.shape) if store_configs else None
+        writer = RunWriter(output, _attrs(sampler, sweeps, thermalize, every, outputs),
+                           sampler.model.observables(), configs,
+                           {k: v for k, v in specs.items() if v is not None} or None)
+    return _run(sampler, sweeps, thermalize, every, writer, store_configs, outputs, progress,
+                t0)
+
+
+@checked(**_SCHEDULE)
 def sample_ising(
     model: IsingModel,
     *,
@@ -85,119 +176,25 @@ def sample_ising(
     output: str | Path | None = None,
     store_configs: bool = True,
     progress: Progress | None = None,
-) -> IsingRun:
-    """Thermalize, sample and (optionally) write an HDF5 file of the run.
-
-    Every argument is validated before any file is created. On KeyboardInterrupt the file
-    keeps the measurements completed so far (attribute ``complete`` = False) and the
-    interrupt propagates; if none was completed, no file is left. SIGTERM during the run
-    raises :class:`~gpurg.errors.Terminated`, a KeyboardInterrupt, to the same effect (the
-    previous handler is restored after the run). The file's ``state`` group holds the
-    sampler's state after its last measurement, from which :func:`resume_run` continues.
+) -> SampleRun:
+    """:func:`sample` of a new :class:`~gpurg.models.ising.IsingSampler`.
 
     Parameters
     ----------
     model : IsingModel
     replicas, algorithm, start, seed, device
         As for :class:`~gpurg.models.ising.IsingSampler`.
-    sweeps : int
-        Sampling sweeps after thermalization; a measurement every ``every`` sweeps.
-    thermalize : int
-        Sweeps discarded first.
-    output : path, optional
-        HDF5 file to write (``.h5`` or ``.hdf5``).
-    store_configs : bool
-        Write the spins of every measurement (dataset ``configs``).
-    progress : callable, optional
-        Called as ``progress(sweeps_done, total_sweeps)`` after each block of sweeps.
+    sweeps, thermalize, every, output, store_configs, progress
+        As for :func:`sample`.
     """
-    check_schedule(sweeps, thermalize, every)
-    if output is not None:
-        check_output_path(output)
+    check_schedule(sweeps, thermalize, every)  # before the sampler's set-up
     sampler = IsingSampler(model, replicas=replicas, algorithm=algorithm, start=start,
                            seed=seed, device=device)
-    t0 = time.perf_counter()
-    writer = None if output is None else RunWriter(
-        output, _attrs(sampler, sweeps, thermalize, every), OBSERVABLES,
-        (replicas, model.L, model.L) if store_configs else None)
-    return _run_ising(sampler, sweeps, thermalize, every, writer, store_configs, progress, t0)
+    return sample(sampler, sweeps=sweeps, thermalize=thermalize, every=every, output=output,
+                  store_configs=store_configs, progress=progress)
 
 
-def _run_ising(sampler: IsingSampler, sweeps: int, thermalize: int, every: int,
-               writer: RunWriter | None, store_configs: bool, progress: Progress | None,
-               t0: float, previous: Mapping[str, np.ndarray] | None = None) -> IsingRun:
-    """Sample (after ``previous``'s rows, float64 (n, R) each, when resuming) and summarise."""
-
-    def row(index: int) -> tuple[np.ndarray | None, None, Callable[[], dict[str, Any]]]:
-        # the state is the spins of this measurement: the configs row when stored (already
-        # on the host), else a device copy taken to the host only if the file is closed
-        spins = sampler.get_state() if store_configs else sampler.spins.copy()
-        done = sampler.sweeps_done
-        return (spins if store_configs else None), None, lambda: {
-            "spins": sampler.backend.asnumpy(spins), "sweeps_done": done}
-
-    done = 0 if previous is None else len(previous["e"])
-    rows = _sample(sampler, sweeps, thermalize, every, writer, progress, row, done)
-    observables = {k: _stack(previous, k, rows) for k in OBSERVABLES}
-    return IsingRun(
-        observables=observables,
-        summary=summarize_ising(observables, sampler.model.n_sites, sampler.model.T),
-        backend=sampler.backend,
-        seconds=time.perf_counter() - t0,
-        output=None if writer is None else writer.path,
-        final_state=sampler.get_state(),
-    )
-
-
-def _stack(previous: Mapping[str, np.ndarray] | None, name: str,
-           rows: list[dict[str, np.ndarray]]) -> np.ndarray:
-    """Observable ``name`` of the file's earlier rows and the new ones, float64 (n, R, ...)."""
-    new = [r[name] for r in rows]
-    if previous is None:
-        return np.array(new)
-    return np.concatenate([previous[name], np.array(new).reshape(-1, *previous[name].shape[1:])])
-
-
-@dataclass
-class DimerRun:
-    """Result of :func:`sample_dimer`.
-
-    Attributes
-    ----------
-    observables : dict of str to numpy.ndarray
-        float64, shape (n_measurements, R) each (see
-        :meth:`~gpurg.models.dimer.DimerSampler.measure`), and (n_measurements, R, L/2 + 1)
-        for "corr_long" and "corr_trans".
-    summary : dict of str to Estimate
-        Means with errors (:func:`gpurg.stats.summarize_dimer`), "worm_length" included.
-    correlations : dict of str to (numpy.ndarray, numpy.ndarray)
-        "corr_long", "corr_trans": mean and error of C(r), r = 0 .. L/2, float64 (L/2 + 1,).
-    backend : Backend
-    seconds : float
-        Wall time of calibration, thermalization and sampling.
-    output : Path or None
-    final_state : numpy.ndarray
-        int8 (R, L, L) site codes at the end.
-    worms_per_sweep : int
-    """
-
-    observables: dict[str, np.ndarray]
-    summary: dict[str, Estimate]
-    correlations: dict[str, tuple[np.ndarray, np.ndarray]]
-    backend: Backend
-    seconds: float
-    output: Path | None
-    final_state: np.ndarray = field(repr=False)
-    worms_per_sweep: int = 0
-
-    @property
-    def n_measurements(self) -> int:
-        return len(self.observables["e"])
-
-
-ENCODINGS = ("codes", "image")
-
-
+@checked(**_SCHEDULE)
 def sample_dimer(
     model: DimerModel,
     *,
@@ -215,13 +212,14 @@ def sample_dimer(
     encoding: str = "codes",
     noise: str = "none",
     progress: Progress | None = None,
-) -> DimerRun:
-    """Calibrate, thermalize, sample the dimer model and (optionally) write an HDF5 file.
+) -> SampleRun:
+    """:func:`sample` of a new :class:`~gpurg.models.dimer.DimerSampler` (calibrated before
+    this call's timer starts).
 
-    As :func:`sample_ising` for validation, interrupts and the file's layout (``configs``
-    holds int8 site codes). With ``encoding="image"`` or a ``noise`` other than "none" the
-    file also holds ``images``, uint8 (n_measurements, R, 2L, 2L): the RSMI image encoding
-    of each measurement, its noise drawn from the seed and the measurement's index.
+    With ``encoding="image"`` or a ``noise`` other than "none" the file also holds
+    ``images``, uint8 (n_measurements, R, 2L, 2L): the RSMI image encoding of each
+    measurement, its noise drawn from the seed and the measurement's index
+    (:class:`~gpurg.models.dimer.DimerImages`); the file's attributes record both.
 
     Parameters
     ----------
@@ -229,75 +227,65 @@ def sample_dimer(
     replicas, start, rule, worms_per_sweep, seed, device
         As for :class:`~gpurg.models.dimer.DimerSampler`.
     sweeps, thermalize, every, output, store_configs, progress
-        As for :func:`sample_ising`.
+        As for :func:`sample`.
     encoding : {"codes", "image"}
     noise : {"none", "correlated", "independent"}
         Decoration of the image's vertex and face pixels (see
         :func:`gpurg.models.dimer_encodings.to_image`).
     """
-    check_schedule(sweeps, thermalize, every)
-    if encoding not in ENCODINGS:
-        raise InputError(f"unknown encoding {encoding!r}; allowed: {', '.join(ENCODINGS)}")
-    if noise not in NOISES:
-        raise InputError(f"unknown noise {noise!r}; allowed: {', '.join(NOISES)}")
+    check_schedule(sweeps, thermalize, every)  # before the sampler's calibration
+    images = DimerImages(encoding, noise)
     if output is not None:
         check_output_path(output)
-    t0 = time.perf_counter()
     sampler = DimerSampler(model, replicas=replicas, start=start, seed=seed, device=device,
                            rule=rule, worms_per_sweep=worms_per_sweep)
-    L = model.L
-    images = encoding == "image" or noise != "none"
-    shapes = {**dict.fromkeys(dimer.OBSERVABLES, ()),
-              **dict.fromkeys(dimer.CORRELATIONS, (L // 2 + 1,))}
-    writer = None if output is None else RunWriter(
-        output, {**_attrs(sampler, sweeps, thermalize, every), "noise": noise,
-                 "encoding": encoding}, shapes,
-        (replicas, L, L) if store_configs else None,
-        {"images": (np.uint8, (replicas, 2 * L, 2 * L))} if images else None)
-    return _run_dimer(sampler, sweeps, thermalize, every, writer, store_configs,
-                      noise if images else None, progress, t0)
+    return sample(sampler, sweeps=sweeps, thermalize=thermalize, every=every, output=output,
+                  store_configs=store_configs, outputs=[images], progress=progress)
 
 
-def _run_dimer(sampler: DimerSampler, sweeps: int, thermalize: int, every: int,
-               writer: RunWriter | None, store_configs: bool, noise: str | None,
-               progress: Progress | None, t0: float,
-               previous: Mapping[str, np.ndarray] | None = None) -> DimerRun:
-    """Sample (after ``previous``'s rows when resuming; images with ``noise`` unless None)
-    and summarise."""
-    backend = sampler.backend
+def _run(sampler: Sampler, sweeps: int, thermalize: int, every: int,
+         writer: RunWriter | None, store_configs: bool, outputs: Sequence[Output],
+         progress: Progress | None, t0: float,
+         previous: Mapping[str, np.ndarray] | None = None) -> SampleRun:
+    """Sample (after ``previous``'s rows, float64 (n, R, ...) each, when resuming) and
+    summarise."""
+    written = [o for o in outputs if o.spec(sampler) is not None]
 
     def row(index: int) -> tuple[np.ndarray | None, dict[str, np.ndarray] | None,
                                  Callable[[], dict[str, Any]]]:
-        arrays = None
-        if noise is not None:  # drawn by the measurement's index: the same after a resume
-            image = to_image(sampler.codes, noise=noise, key=sampler.key, counter=index)
-            arrays = {"images": backend.asnumpy(image)}
-        codes = sampler.get_state() if store_configs else sampler.codes.copy()
-        # the worm counters number the worms' random streams; the steps carry the worm
-        # length statistics, and worms_per_sweep was calibrated on the thermalization
-        worms, steps = backend.asnumpy(sampler.worms).copy(), backend.asnumpy(sampler.steps).copy()
-        done, per_sweep = sampler.sweeps_done, sampler.worms_per_sweep
-        return (codes if store_configs else None), arrays, lambda: {
-            "codes": backend.asnumpy(codes), "worms": worms, "steps": steps,
-            "sweeps_done": done, "worms_per_sweep": per_sweep}
+        arrays = {o.name: o(sampler, index) for o in written} or None
+        # the state is the configurations of this measurement: the configs row when stored
+        # (already on the host), else a device copy taken to the host only if the file is
+        # closed after this row
+        configs = sampler.get_state() if store_configs else sampler.configs.copy()
+        return (configs if store_configs else None), arrays, sampler.saved_state(configs)
 
-    done = 0 if previous is None else len(previous["e"])
+    done = 0 if previous is None else len(previous[next(iter(previous))])
     rows = _sample(sampler, sweeps, thermalize, every, writer, progress, row, done)
-    names = (*dimer.OBSERVABLES, *dimer.CORRELATIONS)
-    observables = {k: _stack(previous, k, rows) for k in names}
-    return DimerRun(
+    shapes = sampler.model.observables()
+    observables = {k: _stack(previous, k, rows) for k in shapes}
+    return SampleRun(
         observables=observables,
-        summary=summarize_dimer(observables),
-        correlations={k: summarize_profile(observables[k]) for k in dimer.CORRELATIONS},
-        backend=backend,
+        summary=sampler.model.summarize(observables),
+        profiles={k: summarize_profile(observables[k]) for k, shape in shapes.items() if shape},
+        model=sampler.model,
+        attrs=sampler.attrs(),
+        backend=sampler.backend,
         seconds=time.perf_counter() - t0,
         output=None if writer is None else writer.path,
         final_state=sampler.get_state(),
-        worms_per_sweep=sampler.worms_per_sweep,
     )
 
 
-Sampler = IsingSampler | DimerSampler
+def _stack(previous: Mapping[str, np.ndarray] | None, name: str,
+           rows: list[dict[str, np.ndarray]]) -> np.ndarray:
+    """Observable ``name`` of the file's earlier rows and the new ones, float64 (n, R, ...)."""
+    new = [r[name] for r in rows]
+    if previous is None:
+        return np.array(new)
+    return np.concatenate([previous[name], np.array(new).reshape(-1, *previous[name].shape[1:])])
+
+
 # (measurement index) -> configurations, further arrays, and the state after the measurement
 RowData = Callable[[int], tuple[np.ndarray | None, dict[str, np.ndarray] | None,
                                 Callable[[], dict[str, Any]]]]
@@ -315,7 +303,7 @@ def _sample(sampler: Sampler, sweeps: int, thermalize: int, every: int,
     with run_signals() as signals, _closing(writer, signals):
         if not done:
             _thermalize(sampler, thermalize, progress, total)
-            if isinstance(sampler, DimerSampler) and thermalize:
+            if thermalize:
                 sampler.end_thermalization()
         remaining = sweeps // every - done
         for obs in sampler.run(remaining * every, every=every) if remaining else ():
@@ -355,26 +343,23 @@ def _thermalize(sampler: Sampler, n: int, progress: Progress | None, total: int)
             progress(sampler.sweeps_done, total)
 
 
-def _attrs(sampler: Sampler, sweeps: int, thermalize: int, every: int) -> dict:
-    m = sampler.model
-    if isinstance(m, IsingModel):
-        model = {"model": "ising", "L": m.L, "T": m.T, "J": m.J, "h": m.h,
-                 "algorithm": sampler.algorithm}
-    else:
-        model = {"model": "dimer", "L": m.L, "T": m.T, "V": m.V, "rule": sampler.rule,
-                 "worms_per_sweep": sampler.worms_per_sweep}
+def _attrs(sampler: Sampler, sweeps: int, thermalize: int, every: int,
+           outputs: Sequence[Output]) -> dict[str, Any]:
+    """Root attributes of a new run file: the model's, the sampler's, the schedule, the
+    outputs' settings."""
     return {
-        **model,
+        **sampler.model.attrs(), **sampler.attrs(),
         "replicas": sampler.replicas, "seed": np.uint64(sampler.seed),
         "sweeps": sweeps, "thermalize": thermalize, "every": every, "start": sampler.start,
         "backend": sampler.backend.name, "device": sampler.backend.device_name,
         "gpurg_version": gpurg.__version__,
+        **{k: v for o in outputs for k, v in o.attrs().items()},
     }
 
 
 def resume_run(path: str | Path, *, device: str | Backend = "auto",
                expect: Mapping[str, Any] | None = None,
-               progress: Progress | None = None) -> IsingRun | DimerRun:
+               progress: Progress | None = None) -> SampleRun:
     """Continue an interrupted run file (``complete`` = False) to its planned sweeps.
 
     The model, schedule, seed and outputs are read from the file, and the sampler restarts
@@ -388,7 +373,7 @@ def resume_run(path: str | Path, *, device: str | Backend = "auto",
     Parameters
     ----------
     path : path
-        A run file written by :func:`sample_ising`, :func:`sample_dimer` or this function.
+        A run file written by :func:`sample` (or its wrappers) or this function.
     device
         Where to continue; need not be where the run began.
     expect : mapping, optional
@@ -400,7 +385,7 @@ def resume_run(path: str | Path, *, device: str | Backend = "auto",
 
     Returns
     -------
-    IsingRun or DimerRun
+    SampleRun
         With the observables of all measurements, the file's earlier ones included
         (``seconds`` counts only this call).
 
@@ -425,25 +410,15 @@ def resume_run(path: str | Path, *, device: str | Backend = "auto",
         raise InputError(f"{path}: saved state is at sweep {state['sweeps_done']}, not after "
                          f"measurement {n} (sweep {thermalize + n * every})")
     store_configs = "configs" in arrays
-    if attrs["model"] == "ising":
-        sampler = IsingSampler(IsingModel(attrs["L"], attrs["T"], attrs["J"], attrs["h"]),
-                               replicas=attrs["replicas"], algorithm=attrs["algorithm"],
-                               start=attrs["start"], seed=attrs["seed"], device=device)
-        sampler.set_state(arrays["spins"], state["sweeps_done"])
-        writer = RunWriter.reopen(path)
-        return _run_ising(sampler, sweeps, thermalize, every, writer, store_configs, progress,
-                          t0, previous)
-    # the calibrated worms per sweep comes from the state, so the sampler skips calibrating
-    dimers = DimerSampler(DimerModel(attrs["L"], attrs["T"], attrs["V"]),
-                          replicas=attrs["replicas"], start=attrs["start"], seed=attrs["seed"],
-                          device=device, rule=attrs["rule"],
-                          worms_per_sweep=state["worms_per_sweep"])
-    dimers.set_state(arrays["codes"], state["sweeps_done"], worms=arrays["worms"],
-                     steps=arrays["steps"])
-    noise = attrs["noise"] if "images" in arrays else None
+    model = model_from_attrs(attrs)
+    kind = sampler_class(model)
+    sampler = kind(model, replicas=attrs["replicas"], start=attrs["start"], seed=attrs["seed"],
+                   device=device, **kind.options_from_attrs(attrs, state))
+    sampler.restore(arrays, state)
+    outputs = kind.outputs_from_attrs(attrs, arrays)
     writer = RunWriter.reopen(path)
-    return _run_dimer(dimers, sweeps, thermalize, every, writer, store_configs, noise, progress,
-                      t0, previous)
+    return _run(sampler, sweeps, thermalize, every, writer, store_configs, outputs, progress,
+                t0, previous)
 
 
 def run_to_resume(path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -454,12 +429,13 @@ def run_to_resume(path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str,
     attrs : dict
         The file's root attributes.
     arrays : dict
-        The saved state's arrays (``spins`` int8 (R, L, L); or ``codes`` int8 (R, L, L),
-        ``worms`` uint32 (R,), ``steps`` uint64 (R,)), plus the names of the file's root
-        datasets ("configs", "images") mapped to None.
+        The saved state's arrays (:meth:`Sampler.saved_state`: Ising ``spins`` int8
+        (R, L, L); dimers ``codes`` int8 (R, L, L), ``worms`` uint32 (R,), ``steps`` uint64
+        (R,)), plus the names of the file's root datasets ("configs", "images") mapped to
+        None.
     state : dict
-        The saved state's attributes: ``n_measurements``, ``sweeps_done`` and, for dimers,
-        ``worms_per_sweep``.
+        The saved state's attributes: ``n_measurements``, ``sweeps_done`` and the sampler's
+        own (:meth:`Sampler.state_attrs`; dimers: ``worms_per_sweep``).
     """
     if not path.is_file():
         raise InputError(f"{path}: no such file")
@@ -474,8 +450,9 @@ def run_to_resume(path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str,
     except (OSError, ValueError, KeyError) as exc:
         raise InputError(f"{path}: not a gpurg run file ({exc})") from exc
     attrs = run.attrs
-    if attrs.get("model") not in ("ising", "dimer") or "sweeps" not in attrs:
-        raise InputError(f"{path}: not a sampling run of gpurg ising/dimer sample")
+    if attrs.get("model") not in MODELS or "sweeps" not in attrs:
+        raise InputError(f"{path}: not a sampling run of a gpurg sampler (models: "
+                         f"{', '.join(MODELS)})")
     if attrs.get("complete"):
         raise InputError(f"{path}: the run is complete ({attrs['n_measurements']} "
                          f"measurements); nothing to resume")

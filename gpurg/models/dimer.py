@@ -10,33 +10,39 @@ worm, step), so a chain is the same on every backend and for any grouping of its
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from gpurg.backend import Backend, KernelFamily, get_backend
-from gpurg.backend.philox import STREAM_DIMER_START, STREAM_DIMER_WORM, seed_to_key
+from gpurg.backend import Backend, KernelFamily
+from gpurg.backend.philox import STREAM_DIMER_START, STREAM_DIMER_WORM
 from gpurg.errors import InputError
 from gpurg.models import dimer_numpy
+from gpurg.models.base import MAX_SWEEPS, Model, Output, Sampler, register
 from gpurg.models.dimer_encodings import (
+    NOISES,
     bonds,
     columnar_order,
     columnar_state,
     dimer_correlations,
     parallel_plaquettes,
     staggered_state,
+    to_image,
     validate_codes,
     winding_numbers,
 )
 from gpurg.models.dimer_rules import MAX_V_OVER_T, RULES, exit_thresholds
-from gpurg.models.ising import MAX_SWEEPS, check_schedule
+from gpurg.stats import Estimate, summarize_dimer
+from gpurg.validation import DIMER_CODES, DIMER_PIXELS, SEED, Alphabet, Choice, Integer, checked
 
 STARTS = ("columnar", "staggered", "random")
 # Per replica and measurement, shape (R,); the correlation functions below add a last axis.
 OBSERVABLES = ("e", "n_par", "wx", "wy", "w2", "cx", "cy", "col2", "worms", "worm_steps")
 CORRELATIONS = ("corr_long", "corr_trans")
+# how a run file stores the coverings: site codes only, or also the RSMI image of each
+ENCODINGS = ("codes", "image")
 # Worm sweeps at T = inf from a columnar covering that make the "random" start; worms
 # decorrelate the free model within a few sweeps (their length grows like L^1.5).
 RANDOM_START_SWEEPS = 16
@@ -64,7 +70,7 @@ def _device_table(xp: Any, thresholds: np.ndarray) -> tuple[Any, bool]:
 
 
 @dataclass(frozen=True)
-class DimerModel:
+class DimerModel(Model):
     """Physical parameters of the interacting dimer model on an L x L torus.
 
     Attributes
@@ -77,6 +83,14 @@ class DimerModel:
     V : float
         Energy per plaquette with two parallel dimers (V < 0 favours columnar order).
     """
+
+    name: ClassVar[str] = "dimer"
+    # an image has a pixel for every vertex, bond and face: 2L x 2L
+    datasets: ClassVar[dict[str, tuple[Alphabet, int]]] = {
+        "configs": (DIMER_CODES, 1), "images": (DIMER_PIXELS, 2)}
+    # RSMI reads the images, whose pixels alternate vertex, bond and face: a block must start
+    # on a vertex, or the block's position parity would be the information found
+    block_stride: ClassVar[int] = 2
 
     L: int
     T: float = math.inf
@@ -100,8 +114,24 @@ class DimerModel:
                              f"fall below the 2^-32 resolution of its exit tables")
 
     @property
-    def n_sites(self) -> int:
-        return self.L * self.L
+    def shape(self) -> tuple[int, int]:
+        return (self.L, self.L)
+
+    def attrs(self) -> dict[str, Any]:
+        return {"model": self.name, "L": self.L, "T": self.T, "V": self.V}
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> DimerModel:
+        return cls(attrs["L"], attrs["T"], attrs["V"])
+
+    def observables(self) -> dict[str, tuple[int, ...]]:
+        """float64 per replica, the correlations (L/2 + 1,): see :meth:`DimerSampler.measure`."""
+        return {**dict.fromkeys(OBSERVABLES, ()),
+                **dict.fromkeys(CORRELATIONS, (self.L // 2 + 1,))}
+
+    def summarize(self, observables: Mapping[str, np.ndarray]) -> dict[str, Estimate]:
+        """:func:`gpurg.stats.summarize_dimer`, "worm_length" included."""
+        return summarize_dimer(dict(observables))
 
     @property
     def steps_per_sweep(self) -> int:
@@ -110,7 +140,8 @@ class DimerModel:
         return self.n_sites // 2
 
 
-class DimerSampler:
+@register
+class DimerSampler(Sampler):
     """Markov chains of the dimer model, R replicas at once, updated by directed-loop worms.
 
     Parameters
@@ -148,30 +179,18 @@ class DimerSampler:
         Sweeps performed since the calibration.
     """
 
+    model_type: ClassVar[type[Model]] = DimerModel
+    starts: ClassVar[tuple[str, ...]] = STARTS
+    state_name: ClassVar[str] = "codes"
+    model: DimerModel
+
+    @checked(replicas=Integer(1), start=Choice(STARTS), seed=SEED, rule=Choice(RULES),
+             worms_per_sweep=Integer(1, optional=True))
     def __init__(self, model: DimerModel, *, replicas: int = 1, start: str = "columnar",
                  seed: int = 0, device: str | Backend = "auto",
                  rule: str = "minimal-bounce", worms_per_sweep: int | None = None) -> None:
-        if start not in STARTS:
-            raise InputError(f"unknown start {start!r}; allowed: {', '.join(STARTS)}")
-        if rule not in RULES:
-            raise InputError(f"unknown worm rule {rule!r}; allowed: {', '.join(RULES)}")
-        if isinstance(replicas, bool) or not isinstance(replicas, (int, np.integer)):
-            raise InputError(f"replicas must be an integer >= 1, got {replicas!r}")
-        if replicas < 1:
-            raise InputError(f"replicas must be >= 1, got {replicas}")
-        if worms_per_sweep is not None and not (
-                isinstance(worms_per_sweep, (int, np.integer)) and worms_per_sweep >= 1):
-            raise InputError(f"worms per sweep must be an integer >= 1, got {worms_per_sweep!r}")
-        if replicas * model.n_sites >= 2**31:
-            raise InputError(f"replicas * L^2 must be < 2^31, got {replicas} * {model.n_sites}")
-        self.model = model
-        self.replicas = int(replicas)
-        self.start = start
+        super().__init__(model, replicas=replicas, start=start, seed=seed, device=device)
         self.rule = rule
-        self.seed = int(seed)
-        self.key = seed_to_key(seed)
-        self.backend = get_backend(device)
-        self.sweeps_done = 0
         xp = self.backend.xp
         self._table = _device_table(xp, exit_thresholds(model.V, model.T, rule))
         # A C-ordered copy: ascontiguousarray would keep a one-replica broadcast as the
@@ -188,7 +207,7 @@ class DimerSampler:
             self.worms[:] = 0
             self.steps[:] = 0
         self.auto_calibrate = worms_per_sweep is None
-        self.worms_per_sweep = 0 if worms_per_sweep is None else int(worms_per_sweep)
+        self.worms_per_sweep = 0 if worms_per_sweep is None else worms_per_sweep
         self._sync_counters()
         if self.auto_calibrate:
             self._worms(self._table, _MAX_WORMS,
@@ -196,9 +215,10 @@ class DimerSampler:
             self.calibrate()
 
     # ----------------------------------------------------------------------------- state
-    def get_state(self) -> np.ndarray:
-        """Host copy of the site codes, int8 (R, L, L)."""
-        return self.backend.asnumpy(self.codes).copy()
+    @property
+    def configs(self) -> Any:
+        """The site codes, int8 (R, L, L) on the device."""
+        return self.codes
 
     def set_state(self, codes: np.ndarray, sweeps_done: int | None = None, *,
                   worms: np.ndarray | None = None, steps: np.ndarray | None = None) -> None:
@@ -237,6 +257,34 @@ class DimerSampler:
                                            + total_steps // 2) // total_steps)
         self._sync_counters()
 
+    def attrs(self) -> dict[str, Any]:
+        return {"rule": self.rule, "worms_per_sweep": self.worms_per_sweep}
+
+    def counters(self) -> dict[str, np.ndarray]:
+        """The worm counters number the worms' random streams; the steps carry the worm
+        length statistics on."""
+        return {"worms": self.backend.asnumpy(self.worms).copy(),
+                "steps": self.backend.asnumpy(self.steps).copy()}
+
+    def state_attrs(self) -> dict[str, Any]:
+        """worms_per_sweep as calibrated after thermalization."""
+        return {"worms_per_sweep": self.worms_per_sweep}
+
+    def restore(self, arrays: Mapping[str, np.ndarray], attrs: Mapping[str, Any]) -> None:
+        self.set_state(arrays["codes"], attrs["sweeps_done"], worms=arrays["worms"],
+                       steps=arrays["steps"])
+
+    @classmethod
+    def options_from_attrs(cls, attrs: Mapping[str, Any], state: Mapping[str, Any]
+                           ) -> dict[str, Any]:
+        # the calibrated worms per sweep comes from the state, so the sampler skips calibrating
+        return {"rule": attrs["rule"], "worms_per_sweep": state["worms_per_sweep"]}
+
+    @classmethod
+    def outputs_from_attrs(cls, attrs: Mapping[str, Any], datasets: Mapping[str, Any]
+                           ) -> list[Output]:
+        return [DimerImages(attrs["encoding"], attrs["noise"])]
+
     def _sync_counters(self) -> None:
         # host copies: the baseline of the next measurement's worm counts, and the largest
         # worm counter, which must not wrap
@@ -265,12 +313,6 @@ class DimerSampler:
             self.calibrate()
         else:
             self._sync_counters()
-
-    def thermalize(self, n: int) -> None:
-        """Run ``n`` sweeps, then :meth:`end_thermalization` (if ``n`` > 0)."""
-        if n > 0:
-            self.sweep(n)
-            self.end_thermalization()
 
     def _worms(self, table: tuple[Any, bool], n_worms: int, step_target: int,
                stream: int) -> None:
@@ -323,15 +365,30 @@ class DimerSampler:
         """Bond occupancy of the current coverings, uint8 (R, 2, L, L) on the device."""
         return bonds(self.codes)
 
-    def run(self, sweeps: int, *, thermalize: int = 0, every: int = 1
-            ) -> Iterator[dict[str, np.ndarray]]:
-        """Thermalize, then measure every ``every`` sweeps during ``sweeps`` sweeps.
 
-        Yields one :meth:`measure` dict per measurement (``sweeps // every`` in all); the
-        coverings of that moment are ``self.codes``.
-        """
-        check_schedule(sweeps, thermalize, every)
-        self.thermalize(thermalize)
-        for _ in range(sweeps // every):
-            self.sweep(every)
-            yield self.measure()
+class DimerImages(Output):
+    """The RSMI image of each measurement's coverings, uint8 (R, 2L, 2L), dataset "images"
+    (:func:`~gpurg.models.dimer_encodings.to_image`): written with ``encoding="image"`` or a
+    ``noise`` other than "none", the noise drawn from the seed and the measurement's index.
+    """
+
+    name: ClassVar[str] = "images"
+
+    @checked(encoding=Choice(ENCODINGS), noise=Choice(NOISES))
+    def __init__(self, encoding: str = "codes", noise: str = "none") -> None:
+        self.encoding = encoding
+        self.noise = noise
+
+    def attrs(self) -> dict[str, Any]:
+        return {"noise": self.noise, "encoding": self.encoding}
+
+    def spec(self, sampler: Sampler) -> tuple[np.dtype, tuple[int, ...]] | None:
+        if self.encoding != "image" and self.noise == "none":
+            return None
+        L = sampler.model.shape[0]
+        return np.dtype(np.uint8), (sampler.replicas, 2 * L, 2 * L)
+
+    def __call__(self, sampler: Sampler, index: int) -> np.ndarray:
+        # drawn by the measurement's index: the same after a resume
+        image = to_image(sampler.configs, noise=self.noise, key=sampler.key, counter=index)
+        return sampler.backend.asnumpy(image)

@@ -8,23 +8,31 @@ pure function of its parameters and the seed, whichever backend runs it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from gpurg.backend import Backend, KernelFamily, get_backend
+from gpurg.backend import Backend, KernelFamily
 from gpurg.backend.device import array_module
 from gpurg.backend.fastdiv import magic
-from gpurg.backend.philox import seed_to_key
 from gpurg.errors import InputError
 from gpurg.models import ising_numpy
+from gpurg.models.base import MAX_SWEEPS, Model, Sampler, check_schedule, register
 from gpurg.models.ising_rules import ALGORITHMS, bond_threshold, flip_thresholds
+from gpurg.stats import Estimate, summarize_ising
+from gpurg.validation import ISING_SPINS, SEED, Alphabet, Choice, Integer, checked, to_host
+
+__all__ = [
+    "ALGORITHMS", "MAX_SWEEPS", "OBSERVABLES", "STARTS", "UPDATES", "HeatBath", "IsingModel",
+    "IsingSampler", "IsingUpdate", "Metropolis", "SwendsenWang", "check_schedule",
+    "checkerboard_tile", "spin_observables",
+]
 
 STARTS = ("hot", "cold")
 OBSERVABLES = ("e", "m", "abs_m", "m2", "m4")
-MAX_SWEEPS = 2**31 - 1  # the half-sweep counter 2 * sweep + colour is a 32-bit word
 # (groups of 8 columns, rows) per thread of the ising_checkerboard_<S>x<ROWS> kernels: the one
 # list, from which the kernels are instantiated (kernels/ising.cu has no list of its own)
 CHECKERBOARD_TILES = ((1, 2), (2, 2), (4, 2), (1, 4), (2, 4), (4, 4))
@@ -55,7 +63,7 @@ _CLUSTER = KernelFamily(
 
 
 @dataclass(frozen=True)
-class IsingModel:
+class IsingModel(Model):
     """Physical parameters of the 2D Ising model on an L x L torus.
 
     Attributes
@@ -69,6 +77,9 @@ class IsingModel:
     h : float
         Uniform field.
     """
+
+    name: ClassVar[str] = "ising"
+    datasets: ClassVar[dict[str, tuple[Alphabet, int]]] = {"configs": (ISING_SPINS, 1)}
 
     L: int
     T: float
@@ -90,11 +101,138 @@ class IsingModel:
             raise InputError(f"field h must be a finite number, got {self.h}")
 
     @property
-    def n_sites(self) -> int:
-        return self.L * self.L
+    def shape(self) -> tuple[int, int]:
+        return (self.L, self.L)
+
+    @property
+    def symmetric(self) -> bool:
+        """Z2 symmetric (s -> -s) when the field vanishes."""
+        return self.h == 0.0
+
+    def attrs(self) -> dict[str, Any]:
+        return {"model": self.name, "L": self.L, "T": self.T, "J": self.J, "h": self.h}
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> IsingModel:
+        return cls(attrs["L"], attrs["T"], attrs["J"], attrs["h"])
+
+    def observables(self) -> dict[str, tuple[int, ...]]:
+        """float64 per replica: see :meth:`IsingSampler.measure`."""
+        return dict.fromkeys(OBSERVABLES, ())
+
+    def summarize(self, observables: Mapping[str, np.ndarray]) -> dict[str, Estimate]:
+        """:func:`gpurg.stats.summarize_ising`: means, "binder", "c" and "chi"."""
+        return summarize_ising(dict(observables), self.n_sites, self.T)
 
 
-class IsingSampler:
+class IsingUpdate(ABC):
+    """An update algorithm of :class:`IsingSampler`: one sweep of every replica at a time.
+
+    Made by the sampler once (its tables and work arrays are built here); :meth:`sweep`
+    advances ``sampler.spins`` by one sweep numbered ``sampler.sweeps_done``, which keys its
+    random numbers.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, sampler: IsingSampler) -> None:
+        self.check(sampler.model)
+
+    @classmethod
+    def check(cls, model: IsingModel) -> None:
+        """InputError if the algorithm cannot sample ``model``. Default: it can."""
+        return
+
+    @abstractmethod
+    def sweep(self, sampler: IsingSampler) -> None:
+        """One sweep of every replica of ``sampler``."""
+
+
+class _Checkerboard(IsingUpdate):
+    """A local rule applied to the two colours of the checkerboard in turn: a flip is
+    accepted when a Philox word falls below the rule's integer threshold for the site's
+    local field (:func:`~gpurg.models.ising_rules.flip_thresholds`)."""
+
+    def __init__(self, sampler: IsingSampler) -> None:
+        super().__init__(sampler)
+        m = sampler.model
+        self._thresholds = sampler.backend.xp.asarray(flip_thresholds(self.name, m.T, m.J, m.h))
+
+    def sweep(self, sampler: IsingSampler) -> None:
+        for color in (0, 1):
+            self._halfsweep(sampler, color)
+
+    def _halfsweep(self, sampler: IsingSampler, color: int) -> None:
+        step = 2 * sampler.sweeps_done + color
+        backend = sampler.backend
+        if not backend.uses_kernels:
+            ising_numpy.checkerboard_halfsweep(sampler.spins, self._thresholds, color, step,
+                                               sampler.key)
+            return
+        L, R = sampler.model.L, sampler.replicas
+        seg, rows = checkerboard_tile(L, backend.name == "gpu")
+        segments = -(-((L + 7) // 8) // seg)
+        _LOCAL.launch(backend, f"ising_checkerboard_{seg}x{rows}",
+                      R * (L // rows) * segments, sampler.spins, self._thresholds, L, R, color,
+                      step, *sampler.key, *magic(segments), *magic(L // rows))
+
+
+class Metropolis(_Checkerboard):
+    """Checkerboard Metropolis: flip with probability min(1, exp(-ΔE/T))."""
+
+    name: ClassVar[str] = "metropolis"
+
+
+class HeatBath(_Checkerboard):
+    """Checkerboard heat-bath: set the spin from its conditional Boltzmann distribution."""
+
+    name: ClassVar[str] = "heatbath"
+
+
+class SwendsenWang(IsingUpdate):
+    """Swendsen–Wang clusters (h = 0): bonds between aligned neighbours with probability
+    1 - exp(-2|J|/T), clusters by union-find, each flipped by the coin of its smallest site."""
+
+    name: ClassVar[str] = "swendsen-wang"
+
+    def __init__(self, sampler: IsingSampler) -> None:
+        super().__init__(sampler)
+        m, backend = sampler.model, sampler.backend
+        self._bond_threshold = bond_threshold(m.T, m.J)
+        if backend.uses_kernels:  # work arrays of the cluster kernels
+            shape = (sampler.replicas, m.L, m.L)
+            self._bonds = backend.xp.empty(shape, dtype=np.uint8)
+            self._parent = backend.xp.empty(shape, dtype=np.int32)
+
+    @classmethod
+    def check(cls, model: IsingModel) -> None:
+        if model.h != 0:
+            raise InputError(f"swendsen-wang needs field h = 0, got h = {model.h}")
+
+    def sweep(self, sampler: IsingSampler) -> None:
+        sign = 1 if sampler.model.J > 0 else -1
+        done, key, backend = sampler.sweeps_done, sampler.key, sampler.backend
+        if not backend.uses_kernels:
+            ising_numpy.swendsen_wang_sweep(sampler.spins, self._bond_threshold, sign, done, key)
+            return
+        L, R = sampler.model.L, sampler.replicas
+        n = R * L * L // SW_SITES
+        _CLUSTER.launch(backend, "sw_bonds", n, sampler.spins, self._bonds, self._parent, L, R,
+                        sign, self._bond_threshold, done, *key)
+        _CLUSTER.launch(backend, "sw_union", n, self._bonds, self._parent, L, R)
+        # the bonds have served once the clusters are joined: their bytes take the coins
+        _CLUSTER.launch(backend, "sw_coins", n, self._parent, self._bonds, L, R, done, *key)
+        _CLUSTER.launch(backend, "sw_flip", n, sampler.spins, self._parent, self._bonds, L, R)
+
+
+# the update algorithms by their name (the run file's "algorithm" attribute)
+UPDATES: dict[str, type[IsingUpdate]] = {u.name: u for u in (Metropolis, HeatBath, SwendsenWang)}
+if tuple(UPDATES) != ALGORITHMS:  # ising_rules' list names the same algorithms, in order
+    raise ImportError(f"UPDATES {tuple(UPDATES)} disagree with ALGORITHMS {ALGORITHMS}")
+
+
+@register
+class IsingSampler(Sampler):
     """Markov chains of the 2D Ising model, R replicas at once.
 
     Parameters
@@ -103,7 +241,8 @@ class IsingSampler:
     replicas : int
         Number of independent chains R (>= 1).
     algorithm : {"metropolis", "heatbath", "swendsen-wang"}
-        Checkerboard Metropolis, checkerboard heat-bath, or Swendsen–Wang clusters (h = 0).
+        Checkerboard Metropolis, checkerboard heat-bath, or Swendsen–Wang clusters (h = 0):
+        the name of an :class:`IsingUpdate` in :data:`UPDATES`.
     start : {"hot", "cold"}
         Random spins, or all spins +1.
     seed : int
@@ -114,42 +253,26 @@ class IsingSampler:
     ----------
     spins : array
         int8, shape (R, L, L), values +1/-1, on the backend's device.
+    update : IsingUpdate
+        The algorithm's object.
     sweeps_done : int
         Sweeps performed so far (each updates every site once on average: a checkerboard
         sweep visits each site exactly once; a Swendsen–Wang sweep is one cluster update).
     """
 
+    model_type: ClassVar[type[Model]] = IsingModel
+    starts: ClassVar[tuple[str, ...]] = STARTS
+    state_name: ClassVar[str] = "spins"
+    model: IsingModel
+
+    @checked(replicas=Integer(1), algorithm=Choice(tuple(UPDATES)), start=Choice(STARTS),
+             seed=SEED)
     def __init__(self, model: IsingModel, *, replicas: int = 1, algorithm: str = "metropolis",
                  start: str = "hot", seed: int = 0, device: str | Backend = "auto") -> None:
-        if algorithm not in ALGORITHMS:
-            raise InputError(f"unknown algorithm {algorithm!r}; allowed: {', '.join(ALGORITHMS)}")
-        if algorithm == "swendsen-wang" and model.h != 0:
-            raise InputError(f"swendsen-wang needs field h = 0, got h = {model.h}")
-        if start not in STARTS:
-            raise InputError(f"unknown start {start!r}; allowed: {', '.join(STARTS)}")
-        if isinstance(replicas, bool) or not isinstance(replicas, (int, np.integer)):
-            raise InputError(f"replicas must be an integer >= 1, got {replicas!r}")
-        if replicas < 1:
-            raise InputError(f"replicas must be >= 1, got {replicas}")
-        if replicas * model.n_sites >= 2**31:
-            raise InputError(f"replicas * L^2 must be < 2^31, got {replicas} * {model.n_sites}")
-        self.model = model
-        self.replicas = int(replicas)
+        UPDATES[algorithm].check(model)  # before the backend is set up
+        super().__init__(model, replicas=replicas, start=start, seed=seed, device=device)
         self.algorithm = algorithm
-        self.start = start
-        self.seed = int(seed)
-        self.key = seed_to_key(seed)
-        self.backend = get_backend(device)
-        self.sweeps_done = 0
-        if algorithm == "swendsen-wang":
-            self._bond_threshold = bond_threshold(model.T, model.J)
-            if self.backend.uses_kernels:  # work arrays of the cluster kernels
-                shape = (self.replicas, model.L, model.L)
-                self._bonds = self.backend.xp.empty(shape, dtype=np.uint8)
-                self._parent = self.backend.xp.empty(shape, dtype=np.int32)
-        else:
-            self._thresholds = self.backend.xp.asarray(
-                flip_thresholds(algorithm, model.T, model.J, model.h))
+        self.update = UPDATES[algorithm](self)
         self.spins = self._initial_spins()
 
     # ----------------------------------------------------------------------------- state
@@ -164,9 +287,10 @@ class IsingSampler:
                       *self.key)
         return spins
 
-    def get_state(self) -> np.ndarray:
-        """Host copy of the spins, int8 (R, L, L)."""
-        return self.backend.asnumpy(self.spins).copy()
+    @property
+    def configs(self) -> Any:
+        """The spins, int8 (R, L, L) on the device."""
+        return self.spins
 
     def set_state(self, spins: np.ndarray, sweeps_done: int | None = None) -> None:
         """Replace the spins (int8 +1/-1, shape (R, L, L)) and optionally the sweep counter."""
@@ -180,46 +304,22 @@ class IsingSampler:
         if sweeps_done is not None:
             self.sweeps_done = int(sweeps_done)
 
+    def attrs(self) -> dict[str, Any]:
+        return {"algorithm": self.algorithm}
+
+    @classmethod
+    def options_from_attrs(cls, attrs: Mapping[str, Any], state: Mapping[str, Any]
+                           ) -> dict[str, Any]:
+        return {"algorithm": attrs["algorithm"]}
+
     # ---------------------------------------------------------------------------- updates
     def sweep(self, n: int = 1) -> None:
         """Advance every replica by ``n`` sweeps."""
         if self.sweeps_done + n > MAX_SWEEPS:
             raise InputError(f"a chain is limited to {MAX_SWEEPS} sweeps")
         for _ in range(n):
-            if self.algorithm == "swendsen-wang":
-                self._swendsen_wang()
-            else:
-                for color in (0, 1):
-                    self._checkerboard(color)
+            self.update.sweep(self)
             self.sweeps_done += 1
-
-    def _checkerboard(self, color: int) -> None:
-        step = 2 * self.sweeps_done + color
-        if not self.backend.uses_kernels:
-            ising_numpy.checkerboard_halfsweep(self.spins, self._thresholds, color, step, self.key)
-            return
-        L, R = self.model.L, self.replicas
-        seg, rows = checkerboard_tile(L, self.backend.name == "gpu")
-        segments = -(-((L + 7) // 8) // seg)
-        _LOCAL.launch(self.backend, f"ising_checkerboard_{seg}x{rows}",
-                      R * (L // rows) * segments, self.spins, self._thresholds, L, R, color,
-                      step, *self.key, *magic(segments), *magic(L // rows))
-
-    def _swendsen_wang(self) -> None:
-        sign = 1 if self.model.J > 0 else -1
-        if not self.backend.uses_kernels:
-            ising_numpy.swendsen_wang_sweep(self.spins, self._bond_threshold, sign,
-                                            self.sweeps_done, self.key)
-            return
-        L, R = self.model.L, self.replicas
-        n = R * L * L // SW_SITES
-        _CLUSTER.launch(self.backend, "sw_bonds", n, self.spins, self._bonds, self._parent, L, R,
-                        sign, self._bond_threshold, self.sweeps_done, *self.key)
-        _CLUSTER.launch(self.backend, "sw_union", n, self._bonds, self._parent, L, R)
-        # the bonds have served once the clusters are joined: their bytes take the coins
-        _CLUSTER.launch(self.backend, "sw_coins", n, self._parent, self._bonds, L, R,
-                        self.sweeps_done, *self.key)
-        _CLUSTER.launch(self.backend, "sw_flip", n, self.spins, self._parent, self._bonds, L, R)
 
     # ------------------------------------------------------------------------ observables
     def measure(self) -> dict[str, np.ndarray]:
@@ -233,19 +333,6 @@ class IsingSampler:
         """
         return spin_observables(self.spins, self.model.J, self.model.h)
 
-    def run(self, sweeps: int, *, thermalize: int = 0, every: int = 1
-            ) -> Iterator[dict[str, np.ndarray]]:
-        """Thermalize, then measure every ``every`` sweeps during ``sweeps`` sweeps.
-
-        Yields one :meth:`measure` dict per measurement (``sweeps // every`` in all); the
-        spins of that moment are ``self.spins``.
-        """
-        check_schedule(sweeps, thermalize, every)
-        self.sweep(thermalize)
-        for _ in range(sweeps // every):
-            self.sweep(every)
-            yield self.measure()
-
 
 def spin_observables(spins: Any, J: float = 1.0, h: float = 0.0) -> dict[str, np.ndarray]:
     """Ising observables of spins int8 (R, L, L) (NumPy or CuPy): host float64 arrays (R,),
@@ -253,7 +340,6 @@ def spin_observables(spins: Any, J: float = 1.0, h: float = 0.0) -> dict[str, np
     xp = array_module(spins)
     n_sites = spins.shape[-1] * spins.shape[-2]
     bonds = spins * (xp.roll(spins, -1, axis=-1) + xp.roll(spins, -1, axis=-2))  # in [-2, 2]
-    to_host = (lambda a: a.get()) if xp is not np else np.asarray
     bond_sum = to_host(bonds.sum(axis=(-2, -1), dtype=np.int64))
     mag = to_host(spins.sum(axis=(-2, -1), dtype=np.int64))
     m = mag / n_sites
@@ -272,17 +358,3 @@ def checkerboard_tile(L: int, gpu: bool) -> tuple[int, int]:
     if gpu:
         return (2 if groups >= 2 else 1), 2
     return (4 if groups >= 4 else 1), (4 if L % 4 == 0 else 2)
-
-
-def check_schedule(sweeps: int, thermalize: int, every: int) -> None:
-    """Validate a run's schedule; raises InputError naming the bad value."""
-    for name, value in (("sweeps", sweeps), ("thermalize", thermalize)):
-        if value < 0:
-            raise InputError(f"{name} must be >= 0, got {value}")
-    if every < 1:
-        raise InputError(f"every must be >= 1, got {every}")
-    if every > sweeps:
-        raise InputError(f"every ({every}) must not exceed sweeps ({sweeps})")
-    if thermalize + sweeps > MAX_SWEEPS:
-        raise InputError(f"thermalize + sweeps must be <= {MAX_SWEEPS} (a chain's sweep counter "
-                         f"is 31 bits), got {thermalize + sweeps}")
