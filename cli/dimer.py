@@ -65,15 +65,16 @@ _RESUME_ATTRIBUTES = {"size": "L", "temperature": "T", "interaction": "V", "repl
 @app.command()
 def sample(
     ctx: typer.Context,
-    # evenness and the lowest temperature for V are the model's checks, after parsing
-    size: int = checked_option(16, "--size", "-L", constraint=Integer(4, 32768),
-                               help="Linear size L (even, >= 4)."),
-    temperature: float = checked_option(
-        math.inf, "--temperature", "-T", constraint=Real(0, low_open=True, inf=True),
-        help="Temperature, or inf (all coverings equal)."),
-    interaction: float = checked_option(
-        -1.0, "--interaction", "-V", constraint=Real(),
-        help="Energy V per plaquette of two parallel dimers."),
+    # evenness and the lowest temperature for V are the model's checks, after parsing; the
+    # messages of the options named by a symbol name it too ("--size/-L must be ...")
+    size: int = typer.Option(16, "--size", "-L", help="Linear size L (even, >= 4).",
+                             callback=Integer(4, 32768).callback("--size/-L")),
+    temperature: float = typer.Option(
+        math.inf, "--temperature", "-T", help="Temperature, or inf (all coverings equal).",
+        callback=Real(0, low_open=True, inf=True).callback("--temperature/-T")),
+    interaction: float = typer.Option(
+        -1.0, "--interaction", "-V", help="Energy V per plaquette of two parallel dimers.",
+        callback=Real().callback("--interaction/-V")),
     replicas: int = checked_option(16, "--replicas", "-R", constraint=Integer(1),
                                    help="Independent chains."),
     sweeps: int = checked_option(1000, "--sweeps", constraint=Integer(0),

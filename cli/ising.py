@@ -48,12 +48,13 @@ _RESUME_ATTRIBUTES = {"size": "L", "temperature": "T", "coupling": "J", "field":
 @app.command()
 def sample(
     ctx: typer.Context,
-    # evenness and the non-zero coupling are the model's checks, after parsing
-    size: int = checked_option(32, "--size", "-L", constraint=Integer(4, 65536),
-                               help="Linear size L (even, >= 4)."),
-    temperature: float = checked_option(
-        2.269185314213022, "--temperature", "-T", constraint=Real(0, low_open=True),
-        help="Temperature (default: T_c, J = 1)."),
+    # evenness and the non-zero coupling are the model's checks, after parsing; the
+    # messages of the options named by a symbol name it too ("--size/-L must be ...")
+    size: int = typer.Option(32, "--size", "-L", help="Linear size L (even, >= 4).",
+                             callback=Integer(4, 65536).callback("--size/-L")),
+    temperature: float = typer.Option(
+        2.269185314213022, "--temperature", "-T", help="Temperature (default: T_c, J = 1).",
+        callback=Real(0, low_open=True).callback("--temperature/-T")),
     coupling: float = checked_option(1.0, "--coupling", constraint=Real(),
                                      help="Coupling J (either sign)."),
     field: float = checked_option(0.0, "--field", constraint=Real(), help="Uniform field h."),

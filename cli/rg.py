@@ -13,6 +13,7 @@ from gpurg.backend.philox import independent_seed
 from gpurg.cli.common import DeviceOption, SeedOption, console, err_console
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import check_output_path
+from gpurg.models.base import file_model
 from gpurg.models.ising_exact import T_C
 from gpurg.rg.collapse import binder_curves, collapse_nu
 from gpurg.rg.flow import coupling_flow, critical_temperature, flow_diagram
@@ -52,9 +53,11 @@ def exponents(
         raise InputError(f"operators must be between 1 and {len(EVEN)}, got {operators}")
     backend = get_backend(device)
     configs, attrs = load_configurations(source)
-    # load_configurations has checked that spins are ±1; a dimer run gives 0/1 images
-    if attrs.get("model") == "dimer":
-        raise InputError(f"{source}: MCRG needs ±1 spin configurations, not dimer images")
+    # load_configurations has checked the model's alphabet; a dimer run gives 0/1 images
+    kind = file_model(attrs)
+    if kind is not None and kind.datasets[kind.rsmi_dataset[0]][0].values != (-1, 1):
+        raise InputError(f"{source}: MCRG needs ±1 spin configurations, not {kind.name} "
+                         f"{kind.rsmi_dataset[0]}")
     n_meas = int(attrs.get("n_measurements", 1)) or 1
     replicas = configs.shape[0] // n_meas
     blocks = np.tile(np.arange(replicas), n_meas) if replicas >= 8 else 16

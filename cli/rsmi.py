@@ -13,6 +13,7 @@ from gpurg.backend import get_backend
 from gpurg.cli.common import DeviceOption, LazyProgress, SeedOption, console, err_console
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
+from gpurg.models.base import file_model
 from gpurg.models.ising import spin_observables
 from gpurg.rsmi.coarse import MODES, coarse_grain
 from gpurg.rsmi.files import load_configurations, read_filter, write_filter
@@ -54,10 +55,11 @@ def train(
     geometry.check_fits(*configs.shape[-2:])
     # a dimer image's pixels alternate between vertices, bonds and faces: blocks start on a
     # vertex, or the block's position parity would be the information found
-    stride = 2 if attrs.get("model") == "dimer" else 1
+    kind = file_model(attrs)  # None for coarse-grained spins
+    stride = 1 if kind is None else kind.block_stride
     V, E = extract_pairs(backend.xp.asarray(configs), geometry, positions=pairs, stride=stride,
                          seed=seed)
-    symmetric = attrs.get("model") == "ising" and attrs.get("h", 0.0) == 0.0
+    symmetric = kind is not None and kind.is_symmetric(attrs)
     columns = (TextColumn("[bold]RSMI"), BarColumn(), TextColumn("{task.completed}/{task.total}"
                " epochs"), TextColumn("MI {task.fields[mi]}"), TimeElapsedColumn())
     with LazyProgress(*columns, console=err_console) as bar:

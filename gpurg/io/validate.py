@@ -24,6 +24,7 @@ import numpy as np
 
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import Run
+from gpurg.models.base import MODELS
 from gpurg.validation import (
     COARSE_SPINS,
     DIMER_CODES,
@@ -40,6 +41,7 @@ __all__ = [
     "DIMER_PIXELS",
     "ISING_SPINS",
     "LAYOUTS",
+    "layouts",
     "Alphabet",
     "check_run",
     "check_values",
@@ -49,23 +51,29 @@ __all__ = [
 ]
 
 
-# Per model (the run file's ``model`` attribute): its datasets of configurations, each with
-# its alphabet and the side of one lattice in units of the attribute L (a dimer image has a
-# pixel for every vertex, bond and face: 2L x 2L).
+# Run files that no sampler writes: their ``model`` attribute and datasets of configurations
+# (coarse-grained spins, written by ``gpurg rsmi coarse-grain``).
 LAYOUTS: dict[str, dict[str, tuple[Alphabet, int]]] = {
-    "ising": {"configs": (ISING_SPINS, 1)},
-    "dimer": {"configs": (DIMER_CODES, 1), "images": (DIMER_PIXELS, 2)},
     "coarse-grained": {"configs": (COARSE_SPINS, 1)},
 }
+
+
+def layouts() -> dict[str, dict[str, tuple[Alphabet, int]]]:
+    """Per ``model`` attribute of a run file: its datasets of configurations, each with its
+    alphabet and the side of one lattice in units of the attribute L (a dimer image has a
+    pixel for every vertex, bond and face: 2L x 2L). The registered models'
+    (:attr:`gpurg.models.base.Model.datasets`), then :data:`LAYOUTS`."""
+    return {**{name: model.datasets for name, model in MODELS.items()}, **LAYOUTS}
 
 
 def check_run(run: Run) -> None:
     """Check what a run file claims about its configurations, without reading them.
 
-    The ``model`` attribute must be one of :data:`LAYOUTS`; each of that model's datasets the
-    file holds must have an integer dtype and the shape ``(n_measurements, R, s, s)``, with s
-    = L (2L for dimer images) where the file has an ``L`` attribute, R the ``replicas`` and
-    n_measurements the ``n_measurements`` attribute where it has those.
+    The ``model`` attribute must be one of :func:`layouts`; each of that model's datasets the
+    file holds must have an integer dtype and the shape ``(n_measurements, R, s, ..., s)``
+    (as many sides as the data's lattice has dimensions), with s = L times the dataset's
+    scale (2L for dimer images) where the file has an ``L`` attribute, R the ``replicas``
+    and n_measurements the ``n_measurements`` attribute where it has those.
 
     Raises
     ------
@@ -74,10 +82,11 @@ def check_run(run: Run) -> None:
         ``run.h5: attribute L = 16 but configs are 8 x 8``.
     """
     model = run.attrs.get("model")
-    if model not in LAYOUTS:
-        raise InputError(f"{run.path}: model {model!r} unknown; known: {', '.join(LAYOUTS)}")
+    known = layouts()
+    if model not in known:
+        raise InputError(f"{run.path}: model {model!r} unknown; known: {', '.join(known)}")
     with h5py.File(run.path, "r") as file:
-        for name, (_, scale) in LAYOUTS[model].items():
+        for name, (_, scale) in known[model].items():
             if name in file:
                 _check_layout(run, name, file[name].dtype, file[name].shape, scale)
 
@@ -87,13 +96,15 @@ def _check_layout(run: Run, name: str, dtype: np.dtype, shape: tuple[int, ...],
     where = f"{run.path}: {name}"
     if dtype.kind not in "iu":
         raise InputError(f"{where} has dtype {dtype}; configurations must be integers")
-    if len(shape) != 4 or shape[2] != shape[3]:
-        raise InputError(f"{where} has shape {shape}; expected (n_measurements, R, side, side)")
+    # any lattice dimension d >= 1, all sides equal
+    if len(shape) < 3 or len(set(shape[2:])) != 1:
+        raise InputError(f"{where} has shape {shape}; expected (n_measurements, R, side, side) "
+                         f"(or as many sides as the lattice has dimensions)")
     L = run.attrs.get("L")
     if L is not None and shape[2] != scale * L:
-        image = " (a dimer image is 2L x 2L)" if scale == 2 else ""
-        raise InputError(f"{run.path}: attribute L = {L} but {name} are {shape[2]} x "
-                         f"{shape[3]}{image}")
+        image = f" ({name} are {scale}L x {scale}L)" if scale != 1 else ""
+        raise InputError(f"{run.path}: attribute L = {L} but {name} are "
+                         f"{' x '.join(map(str, shape[2:]))}{image}")
     for attr, axis, what in (("n_measurements", 0, "measurements"), ("replicas", 1, "replicas")):
         claimed = run.attrs.get(attr)
         if claimed is not None and shape[axis] != claimed:
@@ -111,7 +122,7 @@ def read_checked(run: Run, name: str) -> np.ndarray:
         The whole dataset, in its integer dtype and shape ``(n_measurements, R, s, s)``.
     """
     check_run(run)
-    alphabet, _ = LAYOUTS[run.attrs["model"]][name]
+    alphabet, _ = layouts()[run.attrs["model"]][name]
     data = run.array(name)
     check_values(data, alphabet, f"{run.path}: {name}")
     return data

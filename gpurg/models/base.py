@@ -53,13 +53,17 @@ class Model(ABC):
     datasets : dict of str to (Alphabet, int)
         The run file's datasets of configurations: each one's alphabet and the side of one
         lattice in units of L ("configs" always; a dimer image is 2L on a side).
+    rsmi_dataset : (str, str)
+        The dataset of a run file that RSMI learns from, and the hint of the error when a
+        file lacks it (dimers: "images", "sample it with --encoding image ...").
     block_stride : int
-        Step between the positions of RSMI blocks in the first dataset of configurations an
-        RSMI run reads (a dimer image alternates vertex, bond and face pixels: 2; spins: 1).
+        Step between the positions of RSMI blocks in that dataset (a dimer image alternates
+        vertex, bond and face pixels: 2; spins: 1).
     """
 
     name: ClassVar[str]
     datasets: ClassVar[dict[str, tuple[Alphabet, int]]]
+    rsmi_dataset: ClassVar[tuple[str, str]] = ("configs", "")
     block_stride: ClassVar[int] = 1
 
     @property
@@ -79,7 +83,19 @@ class Model(ABC):
     def symmetric(self) -> bool:
         """Whether the model is symmetric under flipping every configuration value's sign
         (Z2; an Ising model at h = 0), which RSMI training may impose on its filters."""
+        return self.is_symmetric(self.attrs())
+
+    @classmethod
+    def is_symmetric(cls, attrs: Mapping[str, Any]) -> bool:
+        """:attr:`symmetric` of the model of a run file's root attributes (which need not
+        hold every parameter: a converted file may lack them). Default: False."""
         return False
+
+    @classmethod
+    def check_dataset(cls, name: str, data: np.ndarray) -> None:
+        """Checks of a run file's dataset ``name`` beyond its alphabet (dimer images must be
+        close-packed coverings); InputError naming the first bad entry. Default: none."""
+        return
 
     @abstractmethod
     def attrs(self) -> dict[str, Any]:
@@ -143,6 +159,12 @@ def register(sampler: S) -> S:
     MODELS[model.name] = model
     SAMPLERS[model.name] = sampler
     return sampler
+
+
+def file_model(attrs: Mapping[str, Any]) -> type[Model] | None:
+    """The registered model class of a file's ``model`` attribute, or None for files no
+    sampler writes (coarse-grained spins) and files without the attribute."""
+    return MODELS.get(attrs.get("model"))
 
 
 def model_class(name: Any) -> type[Model]:

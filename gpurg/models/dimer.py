@@ -24,6 +24,7 @@ from gpurg.models.base import MAX_SWEEPS, Model, Output, Sampler, register
 from gpurg.models.dimer_encodings import (
     NOISES,
     bonds,
+    codes_from_image,
     columnar_order,
     columnar_state,
     dimer_correlations,
@@ -88,6 +89,8 @@ class DimerModel(Model):
     # an image has a pixel for every vertex, bond and face: 2L x 2L
     datasets: ClassVar[dict[str, tuple[Alphabet, int]]] = {
         "configs": (DIMER_CODES, 1), "images": (DIMER_PIXELS, 2)}
+    rsmi_dataset: ClassVar[tuple[str, str]] = (
+        "images", "sample it with --encoding image (or --noise ...)")
     # RSMI reads the images, whose pixels alternate vertex, bond and face: a block must start
     # on a vertex, or the block's position parity would be the information found
     block_stride: ClassVar[int] = 2
@@ -132,6 +135,13 @@ class DimerModel(Model):
     def summarize(self, observables: Mapping[str, np.ndarray]) -> dict[str, Estimate]:
         """:func:`gpurg.stats.summarize_dimer`, "worm_length" included."""
         return summarize_dimer(dict(observables))
+
+    @classmethod
+    def check_dataset(cls, name: str, data: np.ndarray) -> None:
+        """Images must be close-packed coverings: all-zero (or otherwise broken) bond pixels
+        would train RSMI on non-coverings."""
+        if name == "images":
+            codes_from_image(data)
 
     @property
     def steps_per_sweep(self) -> int:

@@ -28,7 +28,7 @@ from gpurg.backend.device import array_module
 from gpurg.backend.philox import STREAM_DIMER_NOISE, philox4x32, seed_to_key
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output
-from gpurg.io.validate import first_index
+from gpurg.validation import first_index
 
 DX = (1, 0, -1, 0)
 DY = (0, 1, 0, -1)

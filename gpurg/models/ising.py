@@ -104,10 +104,10 @@ class IsingModel(Model):
     def shape(self) -> tuple[int, int]:
         return (self.L, self.L)
 
-    @property
-    def symmetric(self) -> bool:
-        """Z2 symmetric (s -> -s) when the field vanishes."""
-        return self.h == 0.0
+    @classmethod
+    def is_symmetric(cls, attrs: Mapping[str, Any]) -> bool:
+        """Z2 symmetric (s -> -s) when the field vanishes (a file without ``h`` has none)."""
+        return attrs.get("h", 0.0) == 0.0
 
     def attrs(self) -> dict[str, Any]:
         return {"model": self.name, "L": self.L, "T": self.T, "J": self.J, "h": self.h}

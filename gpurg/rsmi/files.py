@@ -20,7 +20,7 @@ from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output, read_run
 from gpurg.io.png import heat_map, write_png
 from gpurg.io.validate import located, read_checked
-from gpurg.models.dimer_encodings import codes_from_image
+from gpurg.models.base import file_model
 from gpurg.rsmi.geometry import Geometry
 from gpurg.rsmi.rule import CoarseGrainingRule
 from gpurg.rsmi.training import TrainResult
@@ -50,18 +50,16 @@ def load_configurations(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
         run = read_run(path)
     except (OSError, ValueError, KeyError) as exc:
         raise InputError(f"{path}: not a gpurg run file ({exc})") from None
-    if run.attrs.get("model") == "dimer":
-        if "images" not in run.arrays:
-            raise InputError(f"{path}: a dimer run without images; sample it with "
-                             "--encoding image (or --noise ...)")
-        data = read_checked(run, "images")
-        # all-zero (or otherwise broken) bond pixels would train on non-coverings
-        with located(f"{path}: images"):
-            codes_from_image(data)
-    elif run.has_configs:
-        data = read_checked(run, "configs")
-    else:
-        raise InputError(f"{path}: the run holds no configurations")
+    # the model says which dataset RSMI learns from (dimers: the images) and checks it
+    kind = file_model(run.attrs)
+    name, hint = ("configs", "") if kind is None else kind.rsmi_dataset
+    if not (run.has_configs if name == "configs" else name in run.arrays):
+        raise InputError(f"{path}: a {kind.name} run without {name}; {hint}" if hint
+                         else f"{path}: the run holds no configurations")
+    data = read_checked(run, name)
+    if kind is not None:
+        with located(f"{path}: {name}"):
+            kind.check_dataset(name, data)
     if data.shape[0] == 0:
         raise InputError(f"{path}: the run holds no measurements")
     return data.reshape(-1, *data.shape[-2:]), run.attrs
