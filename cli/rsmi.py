@@ -10,16 +10,32 @@ from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gpurg.backend import get_backend
-from gpurg.cli.common import DeviceOption, LazyProgress, SeedOption, console, err_console
+from gpurg.cli.common import (
+    DeviceOption,
+    LazyProgress,
+    SeedOption,
+    checked_option,
+    console,
+    err_console,
+)
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
 from gpurg.models.base import file_model
 from gpurg.models.ising import spin_observables
 from gpurg.rsmi.coarse import MODES, coarse_grain
+from gpurg.rsmi.estimators import (
+    BATCH_SIZE,
+    EPOCHS,
+    LEARNING_RATE,
+    WEIGHT_DECAY,
+    WIDTH,
+)
 from gpurg.rsmi.files import load_configurations, read_filter, write_filter
 from gpurg.rsmi.geometry import Geometry, extract_pairs
+from gpurg.rsmi.rule import MAX_HIDDEN
 from gpurg.rsmi.thermometer import calibrate_thermometer, rule_information
-from gpurg.rsmi.training import ESTIMATORS, TrainResult, check_pairs, train_rule
+from gpurg.rsmi.training import ESTIMATORS, RESTARTS, TrainResult, check_pairs, train_rule
+from gpurg.validation import Choice, Integer, Real
 
 app = typer.Typer(help="RSMI: coarse-graining rules that maximise I(H:E).",
                   no_args_is_help=True)
@@ -28,20 +44,33 @@ app = typer.Typer(help="RSMI: coarse-graining rules that maximise I(H:E).",
 @app.command()
 def train(
     source: Path = typer.Argument(..., help="A gpurg run file (Ising spins, or dimer images)."),
-    block: int = typer.Option(2, "--block", help="Block side L_V (sites, or pixels for "
-                              "dimer images)."),
-    buffer: int = typer.Option(0, "--buffer", help="Buffer width L_B."),
-    env: int = typer.Option(2, "--env", help="Environment shell width L_E."),
-    hidden: int = typer.Option(1, "--hidden", help="Hidden units n_h (1..8)."),
-    estimator: str = typer.Option("variational", "--estimator",
-                                  help=f"MI estimator: {', '.join(ESTIMATORS)}."),
-    epochs: int = typer.Option(60, "--epochs", help="Passes over the training pairs."),
-    pairs: int = typer.Option(200_000, "--pairs", help="(V, E) pairs drawn from the file."),
-    restarts: int = typer.Option(3, "--restarts", help="Random initialisations."),
-    batch_size: int = typer.Option(1024, "--batch-size", help="Mini-batch size."),
-    learning_rate: float = typer.Option(0.01, "--learning-rate", help="Initial Adam step."),
-    weight_decay: float = typer.Option(0.01, "--weight-decay",
-                                       help="L2 penalty on the filters while training."),
+    block: int = checked_option(2, "--block", constraint=Integer(1),
+                                help="Block side L_V (sites, or pixels for dimer images)."),
+    buffer: int = checked_option(0, "--buffer", constraint=Integer(0),
+                                 help="Buffer width L_B."),
+    env: int = checked_option(2, "--env", constraint=Integer(1),
+                              help="Environment shell width L_E."),
+    hidden: int = checked_option(1, "--hidden", constraint=Integer(1, MAX_HIDDEN),
+                                 help=f"Hidden units n_h (1..{MAX_HIDDEN})."),
+    estimator: str = checked_option("variational", "--estimator",
+                                    constraint=Choice(ESTIMATORS),
+                                    help=f"MI estimator: {', '.join(ESTIMATORS)}."),
+    epochs: int = checked_option(EPOCHS, "--epochs", constraint=Integer(1),
+                                 help="Passes over the training pairs per restart."),
+    pairs: int = checked_option(200_000, "--pairs", constraint=Integer(1),
+                                help="(V, E) pairs drawn from the file."),
+    restarts: int = checked_option(RESTARTS, "--restarts", constraint=Integer(1),
+                                   help="Random initialisations."),
+    batch_size: int = checked_option(BATCH_SIZE, "--batch-size", constraint=Integer(1),
+                                     help="Mini-batch size."),
+    learning_rate: float = checked_option(LEARNING_RATE, "--learning-rate",
+                                          constraint=Real(0, low_open=True),
+                                          help="Initial Adam step."),
+    weight_decay: float = checked_option(WEIGHT_DECAY, "--weight-decay", constraint=Real(0),
+                                         help="L2 penalty on the filters while training."),
+    width: int = checked_option(WIDTH, "--width", constraint=Integer(1),
+                                help="Hidden units of the estimator's model (the "
+                                "predictor q(H|E), or the RBM)."),
     seed: int = SeedOption,
     device: str = DeviceOption,
     output: Path = typer.Option(..., "--output", "-o", help="Filter file to write (.h5)."),
@@ -70,11 +99,12 @@ def train(
 
         result = train_rule(V, E, hidden, estimator=estimator, symmetric=symmetric,
                             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                            restarts=restarts, weight_decay=weight_decay, seed=seed,
+                            restarts=restarts, weight_decay=weight_decay, width=width, seed=seed,
                             progress=progress)
     settings = {"source": str(Path(source).resolve()), "model": str(attrs.get("model", "")),
                 "seed": np.uint64(seed), "pairs": pairs, "epochs": epochs,
-                "restarts": restarts, "weight_decay": weight_decay, "symmetric": symmetric}
+                "restarts": restarts, "weight_decay": weight_decay, "width": width,
+                "symmetric": symmetric}
     for key in ("L", "T", "J", "h", "V"):
         if key in attrs:
             settings[f"source_{key}"] = attrs[key]
@@ -106,18 +136,16 @@ def filter_table(result: TrainResult, geometry: Geometry) -> Table:
 def coarse_grain_command(
     source: Path = typer.Argument(..., help="A gpurg run file to coarse-grain."),
     filter_path: Path = typer.Option(..., "--filter", help="Filter file from rsmi train."),
-    steps: int = typer.Option(1, "--steps", help="RG steps, reusing the filter."),
-    mode: str = typer.Option("sample", "--mode", help="sample H from P(H|V), or max."),
+    steps: int = checked_option(1, "--steps", constraint=Integer(1),
+                                help="RG steps, reusing the filter."),
+    mode: str = checked_option("sample", "--mode", constraint=Choice(MODES),
+                               help="sample H from P(H|V), or max."),
     seed: int = SeedOption,
     device: str = DeviceOption,
     output: Path = typer.Option(..., "--output", "-o", help="Run file to write (.h5)."),
 ) -> None:
     """Apply a filter with stride L_V for one or more RG steps; writes a run file of the
     coarse spins (level recorded) in the sampler's layout."""
-    if mode not in MODES:
-        raise InputError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
-    if steps < 1:
-        raise InputError(f"steps must be >= 1, got {steps}")
     check_output_path(output)
     flt = read_filter(filter_path)
     if flt.rule.n_hidden != 1:
@@ -157,15 +185,20 @@ def coarse_grain_command(
 @app.command()
 def thermometer(
     filter_path: Path = typer.Option(..., "--filter", help="Filter file from rsmi train."),
-    size: int = typer.Option(32, "--size", "-L", help="Ising lattice size for calibration."),
+    size: int = checked_option(32, "--size", "-L", constraint=Integer(1),
+                               help="Ising lattice size for calibration."),
     betas: str = typer.Option("0.42,0.43,0.44,0.45,0.46", "--betas",
                               help="Comma-separated inverse temperatures (J = 1)."),
     read: Path | None = typer.Option(None, "--read", help="A run file (e.g. coarse-grained) "
                                      "whose effective β to read off."),
-    replicas: int = typer.Option(64, "--replicas", "-R", help="Chains per β."),
-    sweeps: int = typer.Option(200, "--sweeps", help="Sweeps per β (a sample every 10)."),
-    pairs: int = typer.Option(100_000, "--pairs", help="(V, E) pairs per MI estimate."),
-    epochs: int = typer.Option(10, "--epochs", help="Predictor training epochs per estimate."),
+    replicas: int = checked_option(64, "--replicas", "-R", constraint=Integer(1),
+                                   help="Chains per β."),
+    sweeps: int = checked_option(200, "--sweeps", constraint=Integer(1),
+                                 help="Sweeps per β (a sample every 10)."),
+    pairs: int = checked_option(100_000, "--pairs", constraint=Integer(1),
+                                help="(V, E) pairs per MI estimate."),
+    epochs: int = checked_option(10, "--epochs", constraint=Integer(1),
+                                 help="Predictor training epochs per estimate."),
     seed: int = SeedOption,
     device: str = DeviceOption,
 ) -> None:

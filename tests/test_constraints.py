@@ -6,6 +6,7 @@ table cannot go untested; so does an int or float CLI option without a constrain
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
 from collections.abc import Callable, Iterator
@@ -73,10 +74,52 @@ def _valid(function: Callable[..., Any]) -> tuple[tuple, dict]:
     return (), {}
 
 
+# rsmi and rbm
+def _bare(module: str, name: str) -> Any:
+    """An instance whose __init__ has not run: the self of a checked __init__."""
+    cls = getattr(importlib.import_module(module), name)
+    return cls.__new__(cls)
+
+
+def _pairs(n_v: int) -> tuple[np.ndarray, np.ndarray]:
+    """128 (V, E) pairs of ±1 values: the fewest train_rule splits (32 held out)."""
+    rng = np.random.default_rng(0)
+    return (rng.choice(np.array([-1, 1], np.int8), (128, n_v)),
+            rng.choice(np.array([-1, 1], np.int8), (128, 2)))
+
+
+def _estimator() -> Any:
+    from gpurg.rsmi.estimators.variational import VariationalEstimator
+
+    return VariationalEstimator(1, epochs=1, width=2)
+
+
+def _rbm(n_visible: int) -> Any:
+    from gpurg.rbm import RBM
+
+    return RBM.random(n_visible, 2, device="numpy")
+
+
 # A valid call (positional args, keyword args) of each checked function that cannot be called
 # with its defaults alone, by "module.qualname". Keep the calls cheap: each bad value of each
 # parameter is tried once, and the check happens before any work.
 EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
+    # rsmi and rbm
+    "gpurg.optim.Adam.__init__": lambda: ((_bare("gpurg.optim", "Adam"),
+                                          {"w": np.zeros(2)}), {}),
+    "gpurg.rsmi.estimators.MIEstimator.__init__": lambda: (
+        (_bare("gpurg.rsmi.estimators.variational", "VariationalEstimator"),), {}),
+    "gpurg.rsmi.estimators.rbm.RBMEstimator.__init__": lambda: (
+        (_bare("gpurg.rsmi.estimators.rbm", "RBMEstimator"),), {}),
+    "gpurg.rsmi.training.train_rule": lambda: (_pairs(4), {"epochs": 1, "restarts": 1,
+                                                            "width": 2}),
+    "gpurg.rsmi.training.fit": lambda: ((_estimator(), *_pairs(4)), {}),
+    "gpurg.rsmi.rbm_estimator.train_rule_rbm": lambda: (_pairs(2), {
+        "rbm_hidden": 2, "rbm_options": {"epochs": 1}, "epochs": 1, "device": "numpy"}),
+    "gpurg.rsmi.rbm_estimator.rule_information": lambda: ((
+        _rbm(4), np.ones((1, 2)), np.zeros(1), *_pairs(2)), {}),
+    "gpurg.rbm.training.fit_rbm": lambda: ((_pairs(2)[0], 2), {"epochs": 1,
+                                                               "device": "numpy"}),
 }
 
 

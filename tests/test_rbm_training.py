@@ -83,7 +83,7 @@ def test_fit_classmethod_and_initial_state() -> None:
     ({"k": 1.5}, "k must be"),
     ({"learning_rate": -0.1}, "learning_rate must be"),
     ({"learning_rate": float("nan")}, "learning_rate must be"),
-    ({"momentum": 1.0}, "momentum must be in"),
+    ({"momentum": 1.0}, "momentum must be a number in"),
     ({"weight_decay": -1.0}, "weight_decay must be"),
     ({"seed": -1}, "seed must be"),
     ({"visible_units": "spin"}, "unknown unit type"),

@@ -20,7 +20,6 @@ key; a counter numbers the sampling calls).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -31,11 +30,15 @@ from gpurg.backend.philox import seed_to_key
 from gpurg.errors import InputError
 from gpurg.rbm import conditionals as cond
 from gpurg.rbm.model import RBM
+from gpurg.validation import SEED, Flag, Integer, Real, checked
 
 Callback = Callable[[int, RBM], None]  # (epochs done, model) after every epoch
 _MAX_MEAN = 1.0 - 1e-3  # keeps the initial visible biases finite for constant units
 
 
+@checked(n_hidden=Integer(1), epochs=Integer(0), batch_size=Integer(1), k=Integer(1),
+         persistent=Flag(), learning_rate=Real(0), momentum=Real(0, 1, high_open=True),
+         weight_decay=Real(0), anneal=Flag(), init_scale=Real(0), seed=SEED)
 def fit_rbm(data: Any, n_hidden: int, *, visible_units: str = "pm1", hidden_units: str = "pm1",
             epochs: int = 10, batch_size: int = 64, k: int = 1, persistent: bool = False,
             learning_rate: float = 0.05, momentum: float = 0.5, weight_decay: float = 0.0,
@@ -78,8 +81,6 @@ def fit_rbm(data: Any, n_hidden: int, *, visible_units: str = "pm1", hidden_unit
     RBM
         The trained model on the chosen backend.
     """
-    _check_options(n_hidden, epochs, batch_size, k, learning_rate, momentum, weight_decay,
-                   init_scale)
     key = seed_to_key(seed)
     backend = cond.resolve_backend(data, device)
     xp = backend.xp
@@ -110,8 +111,8 @@ def fit_rbm(data: Any, n_hidden: int, *, visible_units: str = "pm1", hidden_unit
             v0 = v_data[order[start:start + batch_size]]
             vk = chains if persistent else v0
             for _ in range(k):
-                h = rbm._sample_hidden(vk, key, calls)
-                vk = rbm._sample_visible(h, key, calls + 1)
+                h = rbm.sample_hidden(vk, key, calls)
+                vk = rbm.sample_visible(h, key, calls + 1)
                 calls += 2
             if persistent:
                 chains = vk
@@ -128,7 +129,7 @@ def _gradient(rbm: RBM, v0: Any, vk: Any) -> tuple[Any, Any, Any]:
     """Mini-batch estimates of d(mean log-likelihood)/d(W, a, b): data term minus the term of
     the Gibbs samples ``vk``, hidden units averaged out exactly."""
     f0, fk = v0.astype(np.float64), vk.astype(np.float64)
-    e0, ek = rbm._hidden_means(v0), rbm._hidden_means(vk)
+    e0, ek = rbm.hidden_means(v0), rbm.hidden_means(vk)
     gW = f0.T @ e0 / f0.shape[0] - fk.T @ ek / fk.shape[0]
     return gW, f0.mean(axis=0) - fk.mean(axis=0), e0.mean(axis=0) - ek.mean(axis=0)
 
@@ -151,17 +152,3 @@ def _initial_visible_bias(xp: Any, v: Any, units: str) -> Any:
         return xp.arctanh(xp.clip(mean, -_MAX_MEAN, _MAX_MEAN))
     p = xp.clip(mean, (1.0 - _MAX_MEAN) / 2, (1.0 + _MAX_MEAN) / 2)
     return xp.log(p / (1.0 - p))
-
-
-def _check_options(n_hidden: int, epochs: int, batch_size: int, k: int, learning_rate: float,
-                   momentum: float, weight_decay: float, init_scale: float) -> None:
-    for name, value, low in (("n_hidden", n_hidden, 1), ("epochs", epochs, 0),
-                             ("batch_size", batch_size, 1), ("k", k, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
-    for name, value in (("learning_rate", learning_rate), ("weight_decay", weight_decay),
-                        ("init_scale", init_scale)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-            raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
-    if not (isinstance(momentum, (int, float)) and 0 <= momentum < 1):
-        raise InputError(f"momentum must be in [0, 1), got {momentum!r}")

@@ -53,10 +53,11 @@ from gpurg.rbm import RBM, fit_rbm, unit_states
 from gpurg.rbm import conditionals as cond
 from gpurg.rbm.model import log_hidden_sum
 from gpurg.rsmi.rule import CoarseGrainingRule, hidden_states, rule_probabilities
+from gpurg.validation import SEED, Choice, Flag, Integer, Real, checked
 
 MAX_BLOCK = 16  # P(V|E) sums over the 2^n_v block states exactly
 MIN_BATCHES = 16
-_CHUNK_ELEMENTS = 1 << 22  # pairs x block states x RBM hidden units held at once
+CHUNK_ELEMENTS = 1 << 22  # pairs x block states x RBM hidden units held at once
 _TINY = 1e-300  # floor under probabilities that go into a logarithm
 Progress = Callable[[int, int, float], None]  # (epoch, epochs, training A_Λ of the epoch)
 
@@ -123,7 +124,7 @@ def conditional_log_probabilities(rbm: RBM, E: Any, n_block: int) -> Any:
     state_bias = states @ rbm.a[:n_block]  # (S,)
     env_fields = E @ rbm.W[n_block:] + rbm.b  # (n, n_h); a_E.E cancels in the conditional
     out = xp.empty((E.shape[0], states.shape[0]))
-    step = max(1, _CHUNK_ELEMENTS // (states.shape[0] * rbm.n_hidden))
+    step = max(1, CHUNK_ELEMENTS // (states.shape[0] * rbm.n_hidden))
     for start in range(0, E.shape[0], step):
         x = env_fields[start:start + step, None, :] + state_fields[None, :, :]
         logits = state_bias + log_hidden_sum(x, rbm.hidden_units).sum(axis=2)
@@ -182,16 +183,17 @@ def fit_joint_rbm(V: Any, E: Any, n_hidden: int = 16, *, units: str = "pm1", see
     """Stage I: an RBM over the concatenated (V, E), block units first, trained by
     :func:`gpurg.rbm.fit_rbm` (``options``: epochs, batch_size, k, persistent, learning_rate,
     momentum, weight_decay, anneal, init_scale, callback)."""
-    V, E = _check_pairs(V, E, units, cond.resolve_backend(V, device))
+    V, E = check_pairs(V, E, units, cond.resolve_backend(V, device))
     return fit_rbm(_joint(V, E), n_hidden, visible_units=units, hidden_units="pm1", seed=seed,
                    device=device, **options)
 
 
+@checked(batches=Integer(MIN_BATCHES))
 def rule_information(rbm: RBM, filters: Any, bias: Any, V: Any, E: Any, *,
                      batches: int = MIN_BATCHES) -> tuple[float, float]:
     """A_Λ of a given rule on pairs (V, E), with P(V|E) from ``rbm``: (MI in nats, batch-means
     standard error over ``batches`` contiguous batches of pairs)."""
-    V, E = _check_pairs(V, E, rbm.visible_units, rbm.backend)
+    V, E = check_pairs(V, E, rbm.visible_units, rbm.backend)
     if V.shape[1] + E.shape[1] != rbm.n_visible:
         raise InputError(f"the RBM has {rbm.n_visible} visible units, the pairs "
                          f"{V.shape[1]} + {E.shape[1]}")
@@ -203,14 +205,14 @@ def rule_information(rbm: RBM, filters: Any, bias: Any, V: Any, E: Any, *,
                          f"{filters.shape} and {bias.shape}")
     hidden_states(filters.shape[0])  # validates n_h
     n = V.shape[0]
-    batches = _check_batches(batches, n)
+    _check_batches(batches, n)
     states = xp.asarray(unit_states(V.shape[1], rbm.visible_units), dtype=xp.float64)
     index = block_index(V, rbm.visible_units)
     R = rule_probabilities(filters, bias, states)
     counts = xp.bincount(index, minlength=states.shape[0])
     log_p_bar = xp.log(xp.maximum((counts / n) @ R, _TINY))
     values = xp.empty(n)
-    step = max(1, _CHUNK_ELEMENTS // states.shape[0])
+    step = max(1, CHUNK_ELEMENTS // states.shape[0])
     for start in range(0, n, step):
         rows = slice(start, start + step)
         M = xp.exp(conditional_log_probabilities(rbm, E[rows], V.shape[1])) @ R
@@ -221,6 +223,10 @@ def rule_information(rbm: RBM, filters: Any, bias: Any, V: Any, E: Any, *,
     return float(values.mean()), float(means.std(ddof=1) / math.sqrt(batches))
 
 
+@checked(units=Choice(("pm1", "01")), rbm_hidden=Integer(1), symmetric=Flag(),
+         epochs=Integer(1), batch_size=Integer(1), learning_rate=Real(0, low_open=True),
+         weight_decay=Real(0), held_out=Real(0, 1, low_open=True, high_open=True),
+         batches=Integer(MIN_BATCHES), seed=SEED)
 def train_rule_rbm(V: Any, E: Any, n_hidden: int = 1, *, units: str = "pm1",
                    rbm_hidden: int = 16, rbm_options: dict[str, Any] | None = None,
                    symmetric: bool = False, epochs: int = 30, batch_size: int = 256,
@@ -228,7 +234,10 @@ def train_rule_rbm(V: Any, E: Any, n_hidden: int = 1, *, units: str = "pm1",
                    held_out: float = 0.25, batches: int = MIN_BATCHES, seed: int = 0,
                    device: str | Backend | None = None,
                    progress: Progress | None = None) -> RBMEstimate:
-    """Learn P_Λ(H|V) maximising A_Λ with the RBM estimator (stages I and II).
+    """One run of the RBM estimator (stages I and II) on its own split of the pairs, with the
+    RBM kept: the function its accuracy was measured with (this module's notes, the tests).
+    ``gpurg.rsmi.training.train_rule(..., estimator="rbm")`` is the same estimator under the
+    training driver (restarts, early stopping, the split of every estimator).
 
     Parameters
     ----------
@@ -241,109 +250,57 @@ def train_rule_rbm(V: Any, E: Any, n_hidden: int = 1, *, units: str = "pm1",
     rbm_hidden : int
         Hidden units of the stage-I RBM.
     rbm_options : dict, optional
-        Options of :func:`gpurg.rbm.fit_rbm` for stage I (default: 20 epochs, batches of 64,
-        CD-1, learning rate 0.05 annealed to 0).
+        Options of :func:`gpurg.rbm.fit_rbm` for stage I (default
+        :data:`gpurg.rsmi.estimators.rbm.RBM_OPTIONS`: 20 epochs, batches of 64, CD-1,
+        learning rate 0.05 annealed to 0).
     symmetric : bool
         Keep the rule's biases at zero (Z2-symmetric systems).
     epochs, batch_size, learning_rate : int, int, float
-        Stage II: passes over the training pairs, mini-batch size, and Adam's initial step,
-        which decays geometrically to 1% of it over the epochs (as in
-        :func:`gpurg.rsmi.training.train_rule`).
+        Stage II: passes over the training pairs (all of them: no early stopping), mini-batch
+        size, and Adam's initial step, which decays geometrically to 1% of it over the epochs.
     weight_decay : float
         Penalty (weight_decay / 2) |λ|^2 on the filters in stage II (the reported MI is
         without it).
     held_out : float
-        Fraction of the pairs kept out of both stages for the reported MI.
+        Fraction of the pairs kept out of both stages for the reported MI; they keep their
+        given order (the error's batches must be contiguous).
     batches : int
         Contiguous batches of held-out pairs for the standard error (>= 16).
     seed : int
-        Fixes the split, the RBM's training and the rule's initialisation and mini-batches.
+        Fixes the split, the RBM's training and the rule's initialisation and mini-batches:
+        ``default_rng(seed)`` draws the split, then the initial filters and the mini-batch
+        orders; the RBM is trained with ``seed``.
     device : {"auto", "cpu", "gpu", "numpy"}, Backend or None
         None: the GPU for CuPy arrays, else the compiled CPU kernels.
     progress : callable, optional
-        ``progress(epoch, epochs, A)`` after every epoch of stage II.
+        ``progress(epoch, epochs, A)`` after every epoch of stage II (A: its mean training
+        objective).
+
+    Returns
+    -------
+    RBMEstimate
+        The rule in training's labelling, the held-out MI, the RBM and the history.
     """
-    hidden_states(n_hidden)  # validates n_hidden
-    for name, value, low in (("epochs", epochs, 1), ("batch size", batch_size, 1),
-                             ("RBM hidden units", rbm_hidden, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
-    if not 0 < held_out < 1:
-        raise InputError(f"held-out fraction must lie in (0, 1), got {held_out}")
-    if not (learning_rate > 0 and weight_decay >= 0):
-        raise InputError(f"learning rate must be > 0 and weight decay >= 0, got "
-                         f"{learning_rate} and {weight_decay}")
-    backend = cond.resolve_backend(V, device)
-    xp = backend.xp
-    V, E = _check_pairs(V, E, units, backend)
-    n, n_v = V.shape
+    from gpurg.rsmi.estimators.rbm import RBMEstimator
+    from gpurg.rsmi.training import train_restart
+
+    hidden_states(n_hidden)  # validates n_hidden, in the words of every rule
+    estimator = RBMEstimator(n_hidden, units=units, rbm_options=rbm_options, batches=batches,
+                             device=device, symmetric=symmetric, epochs=epochs,
+                             batch_size=batch_size, learning_rate=learning_rate,
+                             weight_decay=weight_decay, width=rbm_hidden, patience=None)
+    V, E = estimator.prepare(V, E, None)
+    xp = array_module(V)
+    n = V.shape[0]
     n_test = int(round(held_out * n))
     _check_batches(batches, n_test)
     rng = np.random.default_rng(seed)
     order = xp.asarray(rng.permutation(n))
-    # held-out pairs keep their given order: the error's batches must be contiguous
     test, train = xp.sort(order[:n_test]), order[n_test:]
-    options = {"epochs": 20, "batch_size": 64, "learning_rate": 0.05, "anneal": True,
-               **(rbm_options or {})}
-    rbm = fit_joint_rbm(V[train], E[train], rbm_hidden, units=units, seed=seed, device=backend,
-                        **options)
-
-    states = xp.asarray(unit_states(n_v, units), dtype=xp.float64)
-    index = block_index(V[train], units)
-    block_law = xp.bincount(index, minlength=states.shape[0]) / index.shape[0]
-    E_train = E[train]
-    # P(V'|E) of every training pair, computed once when it fits in memory
-    cached = None
-    if E_train.shape[0] * states.shape[0] <= _CHUNK_ELEMENTS:
-        cached = conditional_log_probabilities(rbm, E_train, n_v)
-    filters = xp.asarray(rng.normal(0.0, 0.5 / math.sqrt(n_v), (n_hidden, n_v)))
-    bias = xp.zeros(n_hidden)
-    adam = _Adam(xp, (filters, bias))
-    history = []
-    for epoch in range(epochs):
-        rate = learning_rate * 0.01 ** (epoch / max(1, epochs - 1))
-        values = []
-        perm = xp.asarray(rng.permutation(E_train.shape[0]))
-        for start in range(0, perm.shape[0], batch_size):
-            rows = perm[start:start + batch_size]
-            log_q = cached[rows] if cached is not None else \
-                conditional_log_probabilities(rbm, E_train[rows], n_v)
-            value, d_filters, d_bias = objective_and_gradient(filters, bias, states, log_q,
-                                                              index[rows], block_law)
-            values.append(value)
-            d_filters = d_filters - weight_decay * filters
-            if symmetric:
-                d_bias = xp.zeros_like(d_bias)
-            filters, bias = adam.step(rate, (filters, bias), (d_filters, d_bias))
-        history.append(float(np.mean(values)))
-        if progress is not None:
-            progress(epoch + 1, epochs, history[-1])
-    mi, mi_err = rule_information(rbm, filters, bias, V[test], E[test], batches=batches)
-    rule = CoarseGrainingRule(backend.asnumpy(filters), backend.asnumpy(bias))
-    return RBMEstimate(rule, mi, mi_err, rbm, np.array(history))
-
-
-class _Adam:
-    """Adam (Kingma & Ba 2015) for gradient ascent on a tuple of arrays."""
-
-    def __init__(self, xp: Any, params: tuple[Any, ...],
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
-        self.xp, self.betas, self.eps, self.t = xp, betas, eps, 0
-        self.m = [xp.zeros_like(p) for p in params]
-        self.v = [xp.zeros_like(p) for p in params]
-
-    def step(self, rate: float, params: tuple[Any, ...], grads: tuple[Any, ...]
-             ) -> tuple[Any, ...]:
-        """The parameters moved uphill along ``grads`` by one step of size ``rate``."""
-        self.t += 1
-        b1, b2 = self.betas
-        out = []
-        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-            self.m[i] = b1 * self.m[i] + (1 - b1) * g
-            self.v[i] = b2 * self.v[i] + (1 - b2) * g**2
-            m_hat, v_hat = self.m[i] / (1 - b1**self.t), self.v[i] / (1 - b2**self.t)
-            out.append(p + rate * m_hat / (self.xp.sqrt(v_hat) + self.eps))
-        return tuple(out)
+    history = train_restart(estimator, V[train], E[train], V[test], E[test], rng, seed,
+                            progress=progress)
+    mi, mi_err = estimator.evaluate(V[test], E[test])
+    return RBMEstimate(estimator.rule_, mi, mi_err, estimator.rbm_, history)
 
 
 def _joint(V: Any, E: Any) -> Any:
@@ -352,7 +309,7 @@ def _joint(V: Any, E: Any) -> Any:
     return xp.ascontiguousarray(xp.concatenate([V, E], axis=1))
 
 
-def _check_pairs(V: Any, E: Any, units: str, backend: Backend) -> tuple[Any, Any]:
+def check_pairs(V: Any, E: Any, units: str, backend: Backend) -> tuple[Any, Any]:
     """V and E as int8 unit values on ``backend``, shapes (n, n_v <= 16) and (n, n_e)."""
     V = cond.as_units(V, backend, units, "blocks V")
     E = cond.as_units(E, backend, units, "environments E")
@@ -365,10 +322,6 @@ def _check_pairs(V: Any, E: Any, units: str, backend: Backend) -> tuple[Any, Any
     return V, E
 
 
-def _check_batches(batches: int, n: int) -> int:
-    if isinstance(batches, bool) or not isinstance(batches, (int, np.integer)) or \
-            batches < MIN_BATCHES:
-        raise InputError(f"batches must be an integer >= {MIN_BATCHES}, got {batches!r}")
+def _check_batches(batches: int, n: int) -> None:
     if n < 2 * batches:
         raise InputError(f"too few held-out pairs ({n}) for {batches} batches of >= 2")
-    return int(batches)

@@ -1,9 +1,23 @@
-"""Training a coarse-graining rule: mini-batches, Adam, early stopping on held-out MI, restarts.
+"""The training driver of every MI estimator: held-out split, restarts and their seeds, the
+learning-rate schedule, early stopping, the best restart and its canonical rule.
 
 The library function behind ``gpurg rsmi train``::
 
     result = train_rule(V, E, n_hidden=1, symmetric=True, seed=1)
     print(result.mi, result.mi_err, result.rule.filters)
+
+An estimator (:mod:`gpurg.rsmi.estimators`) supplies one restart's steps; :func:`fit` runs them:
+
+* split: ``default_rng(seed).permutation(n)``, its first round(held_out n) pairs held out
+  (never trained on; the reported MI is theirs), the rest trained on;
+* restart r: parameters and mini-batch orders from ``default_rng([seed, r])``, Philox streams
+  (the RBM's Gibbs steps) keyed by ``independent_seed(seed, r)``: distinct (seed, r) share no
+  stream (``seed + r`` would give seed s + 1 all but one restart of seed s);
+* epoch e of E: Adam's step learning_rate 0.01^(e / (E - 1)), then the held-out score; a
+  restart stops after ``patience`` epochs without a new best and keeps its best epoch
+  (``patience=None``: every epoch runs, the last is kept);
+* the restart with the highest held-out score wins; a learned rule is returned in the canonical
+  labelling of :meth:`CoarseGrainingRule.canonical`, a fixed one as it was given.
 """
 
 from __future__ import annotations
@@ -12,19 +26,32 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from gpurg.backend.device import array_module
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
-from gpurg.rsmi import variational
-from gpurg.rsmi.rule import CoarseGrainingRule, hidden_states
+from gpurg.rsmi.estimators import (
+    BATCH_SIZE,
+    EPOCHS,
+    LEARNING_RATE,
+    PATIENCE,
+    WEIGHT_DECAY,
+    WIDTH,
+    MIEstimator,
+    estimator_names,
+    estimators,
+)
+from gpurg.rsmi.rule import MAX_HIDDEN, CoarseGrainingRule
+from gpurg.validation import SEED, Choice, Flag, Integer, Real, checked
 
-ESTIMATORS = ("variational", "rbm")
 MIN_SPLIT = 32  # pairs on each side of the held-out split: fewer make the MI estimate noise
 HELD_OUT = 0.25  # default fraction of the pairs held out to estimate the MI
-Progress = Callable[[int, int, float], None]  # (epochs done, epochs, held-out MI)
+RESTARTS = 3  # default number of restarts of train_rule and `gpurg rsmi train`
+Progress = Callable[[int, int, float], None]  # (epochs done, epochs, MI of the epoch)
+ESTIMATORS = estimator_names()  # ("rbm", "variational"): the registry's names
 
 
 @dataclass
@@ -39,10 +66,14 @@ class TrainResult:
     mi, mi_err : float
         Its held-out estimate of I_Λ(H:E) in nats, with the standard error from batch means.
     history : numpy.ndarray
-        float64 (epochs run,): held-out MI after each epoch of the best restart.
+        float64 (epochs run,): held-out MI after each epoch of the best restart (with
+        ``patience=None``: the mean training objective of each epoch).
     restarts : numpy.ndarray
         float64 (n_restarts,): the held-out MI each restart ended with.
     estimator : str
+        The registry name of the estimator.
+    epochs : list of int
+        Unused by the driver; kept for callers that construct results by hand.
     """
 
     rule: CoarseGrainingRule
@@ -68,19 +99,26 @@ def check_pairs(n: int, held_out: float = HELD_OUT) -> None:
                          f"to train on and to hold out, {held_out:g} of them held out)")
 
 
-def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
-               symmetric: bool = False, epochs: int = 100, batch_size: int = 1024,
-               learning_rate: float = 0.01, restarts: int = 3, patience: int = 10,
-               held_out: float = HELD_OUT, width: int = 32, weight_decay: float = 0.01,
+@checked(n_hidden=Integer(1, MAX_HIDDEN), estimator=Choice(ESTIMATORS), symmetric=Flag(),
+         epochs=Integer(1),
+         batch_size=Integer(1), learning_rate=Real(0, low_open=True), restarts=Integer(1),
+         patience=Integer(1, optional=True),
+         held_out=Real(0, 1, low_open=True, high_open=True), width=Integer(1),
+         weight_decay=Real(0), seed=SEED)
+def train_rule(V: Any, E: Any, n_hidden: int = 1, *, estimator: str = "variational",
+               symmetric: bool = False, epochs: int = EPOCHS, batch_size: int = BATCH_SIZE,
+               learning_rate: float = LEARNING_RATE, restarts: int = RESTARTS,
+               patience: int | None = PATIENCE, held_out: float = HELD_OUT,
+               width: int = WIDTH, weight_decay: float = WEIGHT_DECAY,
                rule: CoarseGrainingRule | None = None, seed: int = 0,
                progress: Progress | None = None) -> TrainResult:
-    """Learn P_Λ(H|V) maximising I(H:E) on (V, E) pairs.
+    """Learn P_Λ(H|V) maximising I(H:E) on (V, E) pairs: :func:`fit` of the named estimator.
 
     ``estimator="variational"`` trains the rule with a predictor q(H|E)
-    (:mod:`gpurg.rsmi.variational`); ``"rbm"`` is the RBM estimator of Koch-Janusz & Ringel
-    (2018) (:func:`gpurg.rsmi.rbm_estimator.train_rule_rbm`: an RBM for P(V, E), then gradient
-    ascent of A_Λ; blocks of at most 16 units, ±1 or 0/1 values), with ``width`` the RBM's
-    hidden units and ``rule`` not supported.
+    (:mod:`gpurg.rsmi.estimators.variational`); ``"rbm"`` is the RBM estimator of
+    Koch-Janusz & Ringel (2018) (:mod:`gpurg.rsmi.estimators.rbm`: an RBM for P(V, E), then
+    gradient ascent of A_Λ; blocks of at most 16 units, ±1 or 0/1 values), with ``width`` the
+    RBM's hidden units and ``rule`` not supported.
 
     Parameters
     ----------
@@ -97,12 +135,12 @@ def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
         constant step lets mini-batch noise carry the filters around.
     restarts : int
         Independent random initialisations; the best by held-out MI is returned.
-    patience : int
-        Stop a restart after this many epochs without a new best held-out MI.
+    patience : int or None
+        Stop a restart after this many epochs without a new best held-out MI (None: never).
     held_out : float
         Fraction of the pairs kept out of training to estimate the MI.
     width : int
-        Hidden width of the predictor q(H|E).
+        Hidden width of the predictor q(H|E) (of the RBM for ``estimator="rbm"``).
     weight_decay : float
         Penalty (weight_decay / 2) |λ|^2 on the filters during training; the reported MI is
         without it. Unpenalised, I(H:E) keeps rising as the filters grow and the units turn
@@ -115,123 +153,84 @@ def train_rule(V, E, n_hidden: int = 1, *, estimator: str = "variational",
         Keep this rule fixed and train the predictor only: the MI estimate of a given rule
         (``n_hidden`` is then the rule's).
     seed : int
-        Fixes the split, the initialisations and the mini-batch order.
+        Fixes the split, the initialisations and the mini-batch order (module notes).
     progress : callable, optional
         ``progress(epoch, epochs, mi)`` after every epoch (epochs count over all restarts).
     """
-    if estimator not in ESTIMATORS:
-        raise InputError(f"unknown estimator {estimator!r}; allowed: {', '.join(ESTIMATORS)}")
     if rule is not None:
         n_hidden = rule.n_hidden
-    hidden_states(n_hidden)  # validates n_hidden
-    for name, value, low in (("epochs", epochs, 1), ("batch size", batch_size, 1),
-                             ("restarts", restarts, 1), ("patience", patience, 1),
-                             ("width", width, 1)):
-        if int(value) != value or value < low:
-            raise InputError(f"{name} must be an integer >= {low}, got {value}")
-    if not 0 < held_out < 1:
-        raise InputError(f"held-out fraction must lie in (0, 1), got {held_out}")
-    if not weight_decay >= 0:
-        raise InputError(f"weight decay must be >= 0, got {weight_decay}")
-    if not learning_rate > 0:
-        raise InputError(f"learning rate must be > 0, got {learning_rate}")
-    if estimator == "rbm":
-        result = _train_rbm(V, E, n_hidden, symmetric, epochs, batch_size, learning_rate,
-                            restarts, held_out, width, weight_decay, rule, seed, progress)
-        result.rule = result.rule.canonical()
-        return result
-    xp = array_module(V)
-    V = xp.asarray(V, dtype=xp.float64)
-    E = xp.asarray(E, dtype=xp.float64)
-    if V.ndim != 2 or E.ndim != 2 or V.shape[0] != E.shape[0]:
-        raise InputError(f"V and E must be (n, n_v) and (n, n_e), got {V.shape} and {E.shape}")
-    if rule is not None and rule.n_visible != V.shape[1]:
-        raise InputError(f"the rule reads {rule.n_visible} visible units, the blocks have "
-                         f"{V.shape[1]}")
+    model = estimators()[estimator](
+        n_hidden, symmetric=symmetric, epochs=epochs, batch_size=batch_size,
+        learning_rate=learning_rate, weight_decay=weight_decay, width=width,
+        patience=patience)
+    return fit(model, V, E, rule=rule, seed=seed, restarts=restarts, held_out=held_out,
+               progress=progress)
+
+
+@checked(seed=SEED, restarts=Integer(1), held_out=Real(0, 1, low_open=True, high_open=True))
+def fit(estimator: MIEstimator, V: Any, E: Any, *, rule: CoarseGrainingRule | None = None,
+        seed: int = 0, restarts: int = 1, held_out: float = HELD_OUT,
+        progress: Progress | None = None) -> TrainResult:
+    """Train ``estimator`` on (V, E) pairs by the module's scheme; the estimator is left at
+    the best restart (its :meth:`~MIEstimator.evaluate` on the held-out pairs is the result's
+    MI). Arguments as in :func:`train_rule`; ``restarts`` and ``seed`` are the driver's, the
+    rest of the training settings the estimator's."""
+    V, E = estimator.prepare(V, E, rule)
     n = V.shape[0]
     check_pairs(n, held_out)
+    xp = array_module(V)
+    order = xp.asarray(np.random.default_rng(seed).permutation(n))
     n_test = int(round(held_out * n))
-    rng = np.random.default_rng(seed)
-    order = xp.asarray(rng.permutation(n))
     test, train = order[:n_test], order[n_test:]
     V_test, E_test, V_train, E_train = V[test], E[test], V[train], E[train]
 
     best, best_mi, best_history, finals = None, -math.inf, np.zeros(0), []
     for restart in range(restarts):
-        params, history = _train_once(V_train, E_train, V_test, E_test, n_hidden, symmetric,
-                                      epochs, batch_size, learning_rate, patience, width,
-                                      weight_decay, rule,
-                                      np.random.default_rng([seed, restart]),
-                                      progress, restart * epochs, restarts * epochs)
-        finals.append(history.max())
-        if history.max() > best_mi:
-            best, best_mi, best_history = params, history.max(), history
-    mi, mi_err = variational.bound_with_error(best, V_test, E_test)
-    to_host = _to_host(best.filters)
-    # a fixed rule is returned as given; a learned one in the canonical labelling
-    learned = CoarseGrainingRule(to_host(best.filters), to_host(best.bias))
+        history = train_restart(estimator, V_train, E_train, V_test, E_test,
+                                np.random.default_rng([seed, restart]),
+                                independent_seed(seed, restart), rule=rule, progress=progress,
+                                epoch0=restart * estimator.epochs,
+                                total=restarts * estimator.epochs)
+        mi = estimator.score(V_test, E_test)
+        finals.append(mi)
+        if best is None or mi > best_mi:
+            best, best_mi, best_history = estimator.state(), mi, history
+    estimator.restore(best)
+    mi, mi_err = estimator.evaluate(V_test, E_test)
+    learned = estimator.rule_
     return TrainResult(learned if rule is not None else learned.canonical(), mi, mi_err,
-                       best_history, np.array(finals))
+                       best_history, np.array(finals), estimator.name)
 
 
-def _train_rbm(V, E, n_hidden, symmetric, epochs, batch_size, learning_rate, restarts,
-               held_out, width, weight_decay, rule, seed, progress) -> TrainResult:
-    from gpurg.rsmi.rbm_estimator import train_rule_rbm  # imports the RBM package on demand
-
-    if rule is not None:
-        raise InputError("the rbm estimator learns the rule; use the variational one to "
-                         "estimate the MI of a fixed rule")
-    xp = array_module(V)
-    units = "01" if bool((xp.asarray(V) >= 0).all()) else "pm1"
-    fits = []
-    for restart in range(restarts):
-        def report(epoch: int, total: int, value: float, restart: int = restart) -> None:
-            if progress is not None:
-                progress(restart * epochs + epoch, restarts * epochs, value)
-
-        fits.append(train_rule_rbm(V, E, n_hidden, units=units, rbm_hidden=width,
-                                   symmetric=symmetric, epochs=epochs, batch_size=batch_size,
-                                   learning_rate=learning_rate, weight_decay=weight_decay,
-                                   held_out=held_out, seed=independent_seed(seed, restart),
-                                   progress=report))
-    best = max(fits, key=lambda f: f.mi)
-    return TrainResult(best.rule, best.mi, best.mi_err, best.history,
-                       np.array([f.mi for f in fits]), "rbm")
-
-
-def _train_once(V, E, V_test, E_test, n_hidden, symmetric, epochs, batch_size, learning_rate,
-                patience, width, weight_decay, rule, rng, progress, epoch0, total):
-    xp = array_module(V)
-    params = variational.initial_parameters(V.shape[1], E.shape[1], n_hidden, width, rng, xp)
-    if rule is not None:
-        params.filters, params.bias = xp.asarray(rule.filters), xp.asarray(rule.bias)
-    adam = variational.Adam(params, learning_rate)
-    best, best_mi, since_best, history = params.copy(), -math.inf, 0, []
-    n = V.shape[0]
+def train_restart(estimator: MIEstimator, V: Any, E: Any, V_test: Any, E_test: Any,
+                  rng: np.random.Generator, seed: int, *,
+                  rule: CoarseGrainingRule | None = None, progress: Progress | None = None,
+                  epoch0: int = 0, total: int | None = None) -> np.ndarray:
+    """One restart on training pairs (V, E) with held-out pairs (V_test, E_test): the
+    schedule and early stopping of the module's notes. The estimator is left at the kept
+    epoch. Returns float64 (epochs run,): the held-out score of every epoch (with
+    ``estimator.patience`` None, the mean training objective). ``progress(epoch0 + epoch,
+    total, value)`` after every epoch."""
+    epochs, patience = estimator.epochs, estimator.patience
+    total = epochs if total is None else total
+    estimator.start(V, E, rng, seed, rule)
+    best, best_mi, since_best, history = estimator.state(), -math.inf, 0, []
     for epoch in range(epochs):
-        adam.learning_rate = learning_rate * 0.01 ** (epoch / max(1, epochs - 1))
-        order = xp.asarray(rng.permutation(n))
-        for start in range(0, n, batch_size):
-            batch = order[start:start + batch_size]
-            _, grads = variational.bound_gradients(params, V[batch], E[batch], symmetric)
-            if rule is None:
-                grads["filters"] = grads["filters"] - weight_decay * params.filters
-            else:
-                del grads["filters"], grads["bias"]
-            adam.step(params, grads)
-        mi = variational.mutual_information_bound(params, V_test, E_test)
-        history.append(mi)
+        rate = estimator.learning_rate * 0.01 ** (epoch / max(1, epochs - 1))
+        value = estimator.train_epoch(V, E, rng, rate)
+        if patience is not None:
+            value = estimator.score(V_test, E_test)
+        history.append(value)
         if progress is not None:
-            progress(epoch0 + epoch + 1, total, mi)
-        if mi > best_mi:
-            best, best_mi, since_best = params.copy(), mi, 0
+            progress(epoch0 + epoch + 1, total, value)
+        if patience is None:
+            continue
+        if value > best_mi:
+            best, best_mi, since_best = estimator.state(), value, 0
         else:
             since_best += 1
             if since_best >= patience:
                 break
-    return best, np.array(history)
-
-
-def _to_host(like):
-    xp = array_module(like)
-    return (lambda a: a.get()) if xp is not np else (lambda a: np.asarray(a))
+    if patience is not None:
+        estimator.restore(best)
+    return np.array(history)

@@ -44,6 +44,16 @@ class Parameters:
     def copy(self) -> Parameters:
         return Parameters(**{k: v.copy() for k, v in self.arrays().items()})
 
+    # the mapping protocol of gpurg.optim.Adam: (name, array) pairs, read and replaced by name
+    def items(self) -> Any:
+        return self.arrays().items()
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        setattr(self, name, value)
+
 
 def initial_parameters(n_visible: int, n_env: int, n_hidden: int, width: int,
                        rng: np.random.Generator, xp: Any) -> Parameters:
@@ -132,29 +142,3 @@ def bound_gradients(params: Parameters, V: Any, E: Any, symmetric: bool
     grads["w1"] = E.T @ d_hidden
     grads["c1"] = d_hidden.sum(axis=0)
     return value, grads
-
-
-class Adam:
-    """Adam (Kingma & Ba 2015) for gradient ascent on a :class:`Parameters` bundle."""
-
-    def __init__(self, params: Parameters, learning_rate: float = 0.01,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
-        self.learning_rate = learning_rate
-        self.betas = betas
-        self.eps = eps
-        self.t = 0
-        self.m = {k: v * 0.0 for k, v in params.arrays().items()}
-        self.v = {k: v * 0.0 for k, v in params.arrays().items()}
-
-    def step(self, params: Parameters, grads: dict[str, Any]) -> None:
-        """Move ``params`` uphill along ``grads`` (in place)."""
-        self.t += 1
-        b1, b2 = self.betas
-        for name, grad in grads.items():
-            self.m[name] = b1 * self.m[name] + (1 - b1) * grad
-            self.v[name] = b2 * self.v[name] + (1 - b2) * grad**2
-            m_hat = self.m[name] / (1 - b1**self.t)
-            v_hat = self.v[name] / (1 - b2**self.t)
-            xp = array_module(grad)
-            setattr(params, name, getattr(params, name)
-                    + self.learning_rate * m_hat / (xp.sqrt(v_hat) + self.eps))
