@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
@@ -50,28 +48,12 @@ def test_seed_to_key() -> None:
             seed_to_key(bad)
 
 
-def test_independent_seeds_of_neighbouring_studies_share_no_run(monkeypatch) -> None:
+def test_independent_seeds_of_neighbouring_studies_share_no_run() -> None:
     """Runs of a study are seeded by independent_seed(seed, index): neighbouring base seeds
-    share no run (``seed + index`` gave study s + 1 all but one of study s's runs), and the
-    RBM estimator's restarts are seeded that way. Catches ``seed + restart`` in train_rule."""
+    share no run (``seed + index`` gave study s + 1 all but one of study s's runs). The
+    restarts of every MI estimator are seeded that way:
+    tests/test_rsmi_training.py::test_runs_with_seeds_0_and_1_share_no_restart."""
     seeds = {(s, i): independent_seed(s, i) for s in range(4) for i in range(4)}
     assert len(set(seeds.values())) == len(seeds)
     assert all(0 <= v < 2**64 for v in seeds.values())
     assert independent_seed(3, 1) == independent_seed(3, 1)
-
-    import gpurg.rsmi.rbm_estimator as rbm_estimator
-    from gpurg.rsmi.rule import CoarseGrainingRule
-    from gpurg.rsmi.training import train_rule
-
-    used: list[int] = []
-
-    def fake_fit(V, E, n_hidden, *, seed, **kwargs):
-        used.append(seed)
-        return SimpleNamespace(rule=CoarseGrainingRule(np.ones((1, 4)), np.zeros(1)), mi=0.1,
-                               mi_err=0.01, history=np.zeros(1))
-
-    monkeypatch.setattr(rbm_estimator, "train_rule_rbm", fake_fit)
-    V = np.ones((256, 4))
-    for base in (0, 1):
-        train_rule(V, V, 1, estimator="rbm", restarts=3, seed=base)
-    assert len(set(used)) == 6, used

@@ -286,3 +286,57 @@ def test_rbm_estimate_of_a_fixed_filter_matches_the_exact_local_conditional(crit
     mi, err = rbm_rule_information(rbm, f, b, V[60_000:], E[60_000:])
     exact, exact_err = ising_local_information(K_C, geometry, f, b, E[60_000:])
     assert abs(mi - exact) <= SIGMAS * math.hypot(err, exact_err), (mi, err, exact)
+
+
+@pytest.mark.parametrize("name", ["variational", "rbm"])
+def test_runs_with_seeds_0_and_1_share_no_restart(name: str) -> None:
+    """Every (seed, restart) of the driver starts from its own random numbers, for every
+    estimator: the initial filters of restarts 0 and 1 of seeds 0 and 1 differ pairwise, and
+    so do the Philox seeds handed to the estimator (the RBM's Gibbs steps). The former
+    ``seed + restart`` scheme fails it (restart 1 of seed 0 is restart 0 of seed 1: checked by
+    putting ``default_rng(seed + restart)`` and ``independent_seed(seed + restart)`` in
+    gpurg.rsmi.training.fit)."""
+    from gpurg.rsmi.estimators import estimators
+    from gpurg.rsmi.training import fit
+
+    starts: list[tuple[np.ndarray, int]] = []
+
+    class Spy(estimators()[name]):  # no ``name`` of its own: not registered
+        def start(self, V, E, rng, seed, rule):
+            super().start(V, E, rng, seed, rule)
+            filters = self.params_.filters if name == "variational" else \
+                self.params_["filters"]
+            starts.append((np.array(filters), seed))
+
+    spins = sample_chain(0.5, 400, 8, seed=2)
+    V, E = spins[:, 3:5], np.concatenate([spins[:, :2], spins[:, 6:]], axis=1)
+    options = {"rbm_options": {"epochs": 1}, "device": "numpy"} if name == "rbm" else {}
+    for seed in (0, 1):
+        fit(Spy(1, epochs=1, width=2, **options), V, E, seed=seed, restarts=2)
+    assert len(starts) == 4
+    assert len({seed for _, seed in starts}) == 4
+    for i in range(4):
+        for j in range(i):
+            assert not np.array_equal(starts[i][0], starts[j][0]), (i, j)
+
+
+def test_coarse_grainer_fits_and_transforms_like_coarse_grain() -> None:
+    """The scikit-learn-style rule object: fit on 2D Ising configurations at T_c, its rule and
+    MI are train_rule's on the same pairs, and transform is coarse_grain with that rule."""
+    from gpurg.rsmi.grainer import RsmiCoarseGrainer
+
+    configs = ising_configurations(8, T_C, replicas=8, samples=4, seed=3, device="numpy")
+    grainer = RsmiCoarseGrainer(block=2, buffer=0, env=1, symmetric=True, seed=4, epochs=3,
+                                restarts=2, width=8)
+    assert grainer.fit_configurations(configs, positions=4000) is grainer
+    V, E = extract_pairs(configs, Geometry(2, 0, 1), positions=4000, seed=4)
+    lib = train_rule(V, E, 1, symmetric=True, epochs=3, restarts=2, width=8, seed=4)
+    np.testing.assert_array_equal(grainer.rule_.filters, lib.rule.filters)
+    assert (grainer.mi_, grainer.mi_err_) == (lib.mi, lib.mi_err)
+    coarse = grainer.transform(configs)
+    assert coarse.shape == (len(configs), 1, 4, 4) and coarse.dtype == np.int8
+    np.testing.assert_array_equal(coarse, coarse_grain(configs, lib.rule, 2, mode="max",
+                                                       seed=4))
+    assert grainer.get_params()["block"] == 2 and grainer.get_params()["mode"] == "max"
+    with pytest.raises(InputError, match="mode"):
+        RsmiCoarseGrainer(mode="vote")
