@@ -100,6 +100,20 @@ def _rbm(n_visible: int) -> Any:
     return RBM.random(n_visible, 2, device="numpy")
 
 
+# models and sampling
+def _model(name: str) -> Any:
+    """The smallest model of that name (L = 4)."""
+    from gpurg.models.base import model_class
+
+    return model_class(name)(4, 2.0)
+
+
+def _ising_sampler() -> Any:
+    from gpurg.models.ising import IsingSampler
+
+    return IsingSampler(_model("ising"), device="numpy")
+
+
 # A valid call (positional args, keyword args) of each checked function that cannot be called
 # with its defaults alone, by "module.qualname". Keep the calls cheap: each bad value of each
 # parameter is tried once, and the check happens before any work.
@@ -122,6 +136,19 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
                                                                "device": "numpy"}),
     "gpurg.rsmi.grainer.RsmiCoarseGrainer.__init__": lambda: (
         (_bare("gpurg.rsmi.grainer", "RsmiCoarseGrainer"),), {}),
+    # models and sampling
+    "gpurg.models.ising.IsingSampler.__init__": lambda: (
+        (_bare("gpurg.models.ising", "IsingSampler"), _model("ising")), {"device": "numpy"}),
+    "gpurg.models.dimer.DimerSampler.__init__": lambda: (
+        (_bare("gpurg.models.dimer", "DimerSampler"), _model("dimer")),
+        {"device": "numpy", "worms_per_sweep": 1}),
+    "gpurg.models.dimer.DimerImages.__init__": lambda: (
+        (_bare("gpurg.models.dimer", "DimerImages"),), {}),
+    "gpurg.sampling.sample": lambda: ((_ising_sampler(),), {"sweeps": 1}),
+    "gpurg.sampling.sample_ising": lambda: ((_model("ising"),), {"sweeps": 1,
+                                                                  "device": "numpy"}),
+    "gpurg.sampling.sample_dimer": lambda: ((_model("dimer"),), {
+        "sweeps": 1, "device": "numpy", "worms_per_sweep": 1, "start": "columnar"}),
 }
 
 
