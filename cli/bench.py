@@ -10,40 +10,44 @@ import typer
 from rich.table import Table
 
 from gpurg.backend import get_backend
-from gpurg.cli.common import console, err_console
+from gpurg.cli.common import checked_option, console, err_console, parse_list
 from gpurg.errors import InputError
 from gpurg.jobs.bench import (
     DEFAULT_REPLICAS,
     DIMER_MODELS,
+    MIN_SECONDS,
+    REPLICAS,
+    RSMI_PAIRS,
+    SIZE,
     BenchResult,
     DimerBenchResult,
     bench_dimer_grid,
     bench_grid,
     bench_rbm,
     bench_rsmi,
+    check_grid,
 )
 from gpurg.models.ising_rules import ALGORITHMS
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 
 
-def _ints(text: str | None, name: str) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    try:
-        values = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise InputError(f"{name} must be comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise InputError(f"{name} must be positive integers, got {text!r}")
-    return values
+def _grid(sizes: str | None, replicas: str | None) -> tuple[tuple[int, ...] | None,
+                                                             tuple[int, ...] | None]:
+    """The L and R lists of ``--sizes`` and ``--replicas`` (None: the backend's defaults),
+    checked by the benchmarks' rules before anything is timed."""
+    size_list = None if sizes is None else parse_list(sizes, "--sizes", SIZE)
+    replica_list = None if replicas is None else parse_list(replicas, "--replicas", REPLICAS)
+    check_grid(size_list or (), replica_list or (), names=("--sizes", "--replicas"))
+    return size_list, replica_list
 
 
 # options shared by the benchmark commands
 _DEVICE = typer.Option(
     "all", "--device", help="auto, cpu, gpu, numpy, or all (every backend available)."
 )
-_SECONDS = typer.Option(0.5, "--seconds", help="Minimum timed seconds per point.")
+_SECONDS = checked_option(0.5, "--seconds", constraint=MIN_SECONDS,
+                          help="Minimum timed seconds per point.")
 _JSON = typer.Option(False, "--json", help="Print JSON records instead of a table.")
 
 
@@ -69,9 +73,7 @@ def ising(
 ) -> None:
     """Spin updates per ns for each algorithm, backend, L and R (Ising at T_c)."""
     algos = _names(algorithms, ALGORITHMS, "algorithm")
-    size_list = _ints(sizes, "--sizes")
-    replica_list = _ints(replicas, "--replicas")
-    _check_seconds(seconds)
+    size_list, replica_list = _grid(sizes, replicas)
     results: list[BenchResult] = []
     for backend in _backends(device):
         results += bench_grid(backend, algos, size_list, replica_list, min_seconds=seconds,
@@ -96,11 +98,7 @@ def dimer(
 ) -> None:
     """Worm steps per ns for each model, backend, L and R (directed-loop dimer sampler)."""
     model_list = _names(models, tuple(DIMER_MODELS), "model")
-    size_list = _ints(sizes, "--sizes")
-    replica_list = _ints(replicas, "--replicas")
-    if size_list is not None and any(L % 2 or L < 4 for L in size_list):
-        raise InputError(f"--sizes must be even and >= 4, got {sizes!r}")
-    _check_seconds(seconds)
+    size_list, replica_list = _grid(sizes, replicas)
     results: list[DimerBenchResult] = []
     for backend in _backends(device):
         results += bench_dimer_grid(backend, model_list, size_list, replica_list,
@@ -112,12 +110,11 @@ def dimer(
 @app.command("rsmi")
 def rsmi(
     device: str = _DEVICE,
-    pairs: int = typer.Option(100_000, "--pairs", help="(V, E) pairs to train on."),
+    pairs: int = checked_option(100_000, "--pairs", constraint=RSMI_PAIRS,
+                                help="(V, E) pairs to train on."),
     as_json: bool = _JSON,
 ) -> None:
     """Seconds to learn the 2x2 Ising filter (one unit, T_c) to within 1% of its converged MI."""
-    if pairs < 1000:
-        raise InputError(f"--pairs must be >= 1000, got {pairs}")
     results = []
     for backend in _backends(device):
         results.append(bench_rsmi(backend, pairs=pairs))
@@ -143,7 +140,6 @@ def rbm(
     as_json: bool = _JSON,
 ) -> None:
     """Hidden units drawn from P(h|v) per ns: 16 RBMs x 4096 chains, 64 visible, 64 hidden."""
-    _check_seconds(seconds)
     results = [bench_rbm(backend, min_seconds=seconds) for backend in _backends(device)]
     if as_json:
         print(json.dumps([r.as_dict() for r in results], indent=1))
@@ -155,11 +151,6 @@ def rbm(
         table.add_row(r.backend, r.device, f"{r.n_rbm} x {r.n_chain}",
                       f"{r.n_visible} x {r.n_hidden}", f"{r.samples_per_ns:.4f}")
     console.print(table)
-
-
-def _check_seconds(seconds: float) -> None:
-    if not seconds > 0:
-        raise InputError(f"--seconds must be > 0, got {seconds}")
 
 
 def _print_results(results: Sequence[BenchResult | DimerBenchResult], as_json: bool,

@@ -22,6 +22,7 @@ from rich.progress import (
 from rich.table import Table
 
 from gpurg.backend import DEVICES
+from gpurg.errors import InputError
 from gpurg.stats import Estimate
 from gpurg.validation import SEED, Constraint
 
@@ -43,6 +44,31 @@ def checked_option(default: object, *names: str, constraint: Constraint, help: s
     The generated bad-input tests (tests/test_constraints.py) find it by its callback."""
     return typer.Option(default, *names, help=help, callback=constraint.callback(names[0]),
                         **kwargs)
+
+
+def parse_list(text: str, option: str, constraint: Constraint) -> tuple:
+    """The comma-separated values of a list option (``--sizes 256,1024``), each checked and
+    normalised by ``constraint`` (the rule of one element); InputError ``--sizes must be
+    comma-separated values, each an integer >= 1; got 0 in '16,0'``. An item reads as an int,
+    else a float, else stays text (which a number's constraint refuses)."""
+    values = []
+    for item in text.split(","):
+        value = _number(item.strip())
+        try:
+            values.append(constraint.check(option, value))
+        except InputError:
+            raise InputError(f"{option} must be comma-separated values, each "
+                             f"{constraint.describe()}; got {value!r} in {text!r}") from None
+    return tuple(values)
+
+
+def _number(text: str) -> int | float | str:
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return text
 
 
 @contextmanager

@@ -10,25 +10,38 @@ from rich.table import Table
 
 from gpurg.backend import get_backend
 from gpurg.backend.philox import independent_seed
-from gpurg.cli.common import DeviceOption, SeedOption, console, err_console
+from gpurg.cli.common import (
+    DeviceOption,
+    SeedOption,
+    checked_option,
+    console,
+    err_console,
+    parse_list,
+)
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import check_output_path
 from gpurg.models.base import file_model
 from gpurg.models.ising_exact import T_C
 from gpurg.rg.collapse import binder_curves, collapse_nu
-from gpurg.rg.flow import coupling_flow, critical_temperature, flow_diagram
+from gpurg.rg.flow import FLOW_BLOCKS, coupling_flow, critical_temperature, flow_diagram
 from gpurg.rg.maps import make_map
-from gpurg.rg.mcrg import mcrg
+from gpurg.rg.mcrg import MCRG_LEVELS, mcrg
 from gpurg.rg.operators import EVEN, ODD
 from gpurg.rsmi.files import load_configurations
 from gpurg.sampling import ising_configurations
+from gpurg.validation import Integer, Real
 
 app = typer.Typer(help="RG flows and critical exponents.", no_args_is_help=True)
 
 RuleOption = typer.Option("majority", "--rule", help="majority[:b], decimation[:b] or "
                           "rsmi:FILTER.h5.")
 _FLOW_BLOCKS = 16  # jackknife blocks of rg flow, given enough samples
-_MIN_FLOW_BLOCKS = 8  # the fewest gpurg.rg.flow's jackknife accepts
+_OPERATORS = Integer(1, len(EVEN), optional=True)  # even operators used by exponents
+# what the commands pass on to the Ising sampler, which checks the rest (L even, <= 65536)
+_SIDE = Integer(4)
+_COUNT = Integer(1)
+_TEMPERATURE = Real(0.0, low_open=True)
+_FLOW_LEVELS = Integer(2, text="an integer >= 2 (T_c compares levels 1 and 2)")
 ModeOption = typer.Option("max", "--mode", help="How an rsmi rule sets a coarse spin: max "
                           "(the most probable H) or sample (drawn from P(H|V)).")
 
@@ -39,18 +52,17 @@ def exponents(
                                   "(e.g. Ising at T_c)."),
     rule: str = RuleOption,
     mode: str = ModeOption,
-    levels: int | None = typer.Option(None, "--levels", help="RG levels (default: down to "
-                                      "4 x 4)."),
-    operators: int | None = typer.Option(None, "--operators", help="Even operators used (the "
-                                         f"first m of {len(EVEN)}; odd: min(m, {len(ODD)}))."),
+    levels: int | None = checked_option(None, "--levels", constraint=MCRG_LEVELS,
+                                        help="RG levels (default: down to 4 x 4)."),
+    operators: int | None = checked_option(None, "--operators", constraint=_OPERATORS,
+                                           help=f"Even operators used (the first m of "
+                                           f"{len(EVEN)}; odd: min(m, {len(ODD)}))."),
     seed: int = SeedOption,
     device: str = DeviceOption,
 ) -> None:
     """Monte Carlo RG: y_t (ν = 1/y_t) and y_h at every level, with jackknife errors, and the
     convergence table over levels and operators."""
     rg_map = make_map(rule, mode)
-    if operators is not None and not 1 <= operators <= len(EVEN):
-        raise InputError(f"operators must be between 1 and {len(EVEN)}, got {operators}")
     backend = get_backend(device)
     configs, attrs = load_configurations(source)
     # load_configurations has checked the model's alphabet; a dimer run gives 0/1 images
@@ -84,12 +96,14 @@ def exponents(
 def flow(
     rule: str = RuleOption,
     mode: str = ModeOption,
-    size: int = typer.Option(64, "--size", "-L", help="Ising lattice size."),
+    size: int = checked_option(64, "--size", "-L", constraint=_SIDE, help="Ising lattice size."),
     temperatures: str = typer.Option("2.05,2.15,2.22,2.27,2.32,2.40,2.50", "--temperatures",
                                      help="Comma-separated starting temperatures (J = 1)."),
-    levels: int = typer.Option(2, "--levels", help="RG levels."),
-    replicas: int = typer.Option(64, "--replicas", "-R", help="Chains per temperature."),
-    samples: int = typer.Option(16, "--samples", help="Snapshots per chain."),
+    levels: int = checked_option(2, "--levels", constraint=_FLOW_LEVELS, help="RG levels."),
+    replicas: int = checked_option(64, "--replicas", "-R", constraint=_COUNT,
+                                   help="Chains per temperature."),
+    samples: int = checked_option(16, "--samples", constraint=_COUNT,
+                                  help="Snapshots per chain."),
     seed: int = SeedOption,
     device: str = DeviceOption,
     output: Path = typer.Option(Path("flow.png"), "--output", "-o", help="Flow diagram (.png)."),
@@ -97,20 +111,14 @@ def flow(
     """Coupling flow: sample Ising at each starting T, coarse-grain, fit the couplings by
     pseudo-likelihood at every level, locate T_c at the unstable fixed point, draw the flow."""
     rg_map = make_map(rule, mode)
-    try:
-        temps = sorted(float(t) for t in temperatures.split(","))
-    except ValueError:
-        raise InputError(f"--temperatures must be comma-separated numbers, got "
-                         f"{temperatures!r}") from None
-    if levels < 2:
-        raise InputError(f"levels must be >= 2 (T_c compares levels 1 and 2), got {levels}")
-    if len(temps) < 3 or min(temps) <= 0:
-        raise InputError(f"need at least 3 positive temperatures, got {temperatures!r}")
+    temps = sorted(parse_list(temperatures, "--temperatures", _TEMPERATURE))
+    if len(temps) < 3:
+        raise InputError(f"--temperatures needs at least 3 temperatures, got {temperatures!r}")
     # jackknife blocks of samples: 16 where there are enough, never fewer than coupling_flow's
-    # 8, refused in terms of the options the user sets (other bad counts: the sampler's to refuse)
+    # FLOW_BLOCKS, refused in terms of the options the user sets
     n_samples = replicas * samples
-    if min(replicas, samples) >= 1 and n_samples < _MIN_FLOW_BLOCKS:
-        raise InputError(f"--replicas × --samples must be >= {_MIN_FLOW_BLOCKS} (one sample "
+    if n_samples < FLOW_BLOCKS.low:
+        raise InputError(f"--replicas × --samples must be >= {FLOW_BLOCKS.low} (one sample "
                          f"per jackknife block), got {replicas} × {samples} = {n_samples}")
     check_output_path(output, (".png",))
     backend = get_backend(device)
@@ -140,19 +148,16 @@ def collapse(
     sizes: str = typer.Option("8,16,32", "--sizes", help="Comma-separated lattice sizes."),
     temperatures: str = typer.Option("2.18,2.21,2.24,2.27,2.30,2.33,2.36", "--temperatures",
                                      help="Comma-separated temperatures near T_c (J = 1)."),
-    replicas: int = typer.Option(32, "--replicas", "-R", help="Chains per (L, T)."),
-    sweeps: int = typer.Option(200, "--sweeps", help="Sweeps per (L, T)."),
+    replicas: int = checked_option(32, "--replicas", "-R", constraint=_COUNT,
+                                   help="Chains per (L, T)."),
+    sweeps: int = checked_option(200, "--sweeps", constraint=_COUNT, help="Sweeps per (L, T)."),
     seed: int = SeedOption,
     device: str = DeviceOption,
 ) -> None:
     """ν and T_c from the finite-size collapse of the Binder cumulant (for comparison with
     the RG estimates)."""
-    try:
-        size_list = [int(s) for s in sizes.split(",")]
-        temps = [float(t) for t in temperatures.split(",")]
-    except ValueError:
-        raise InputError(f"--sizes and --temperatures must be comma-separated numbers, got "
-                         f"{sizes!r} and {temperatures!r}") from None
+    size_list = parse_list(sizes, "--sizes", _SIDE)
+    temps = parse_list(temperatures, "--temperatures", _TEMPERATURE)
     if len(size_list) < 2 or len(temps) < 3:
         raise InputError("need at least 2 sizes and 3 temperatures")
     with console.status("[bold]sampling…"):

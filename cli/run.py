@@ -7,20 +7,32 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from gpurg.cli.common import DeviceOption, SeedOption, console, err_console
+from gpurg.cli.common import DeviceOption, SeedOption, checked_option, console, err_console
 from gpurg.io.hdf5 import check_output_path
-from gpurg.jobs.mainjob import DEFAULT_SAMPLES, EXACT, JobResult, run_ising, write_job
+from gpurg.jobs.mainjob import (
+    DEFAULT_SAMPLES,
+    EXACT,
+    LEVEL,
+    REPLICAS,
+    SAMPLES,
+    SIZE,
+    JobResult,
+    run_ising,
+    write_job,
+)
 
 app = typer.Typer(help="Whole jobs: sample, learn, coarse-grain, report.", no_args_is_help=True)
 
 
 @app.command()
 def ising(
-    size: int = typer.Option(64, "--size", "-L", help="Lattice size (a multiple of 16)."),
-    samples: int = typer.Option(DEFAULT_SAMPLES, "--samples",
-                                help="Snapshots per chain (5 sweeps apart)."),
-    replicas: int = typer.Option(64, "--replicas", "-R", help="Independent chains."),
-    level: int = typer.Option(2, "--level", help="MCRG level reported."),
+    size: int = checked_option(64, "--size", "-L", constraint=SIZE,
+                               help="Lattice size (a multiple of 16)."),
+    samples: int = checked_option(DEFAULT_SAMPLES, "--samples", constraint=SAMPLES,
+                                  help="Snapshots per chain (5 sweeps apart)."),
+    replicas: int = checked_option(64, "--replicas", "-R", constraint=REPLICAS,
+                                   help="Independent chains."),
+    level: int = checked_option(2, "--level", constraint=LEVEL, help="MCRG level reported."),
     device: str = DeviceOption,
     seed: int = SeedOption,
     output: Path = typer.Option(Path("run.h5"), "--output", "-o", help="Report file (.h5)."),

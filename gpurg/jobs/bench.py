@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TypeVar
 
@@ -18,6 +18,7 @@ from gpurg.backend import Backend
 from gpurg.models.dimer import DimerModel, DimerSampler
 from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.models.ising_exact import T_C
+from gpurg.validation import SEED, Integer, Real, checked
 
 # Sizes the issue asks for; the GPU also runs 16384. Work is capped per backend so that a
 # CPU benchmark stays in minutes (the NumPy path is a reference, not a fast path).
@@ -26,6 +27,28 @@ DEFAULT_SIZES = {"gpu": (64, 256, 1024, 4096, 16384), "cpu": (64, 256, 1024, 409
 DEFAULT_REPLICAS = (1, 16, 256)
 MAX_SPINS = {"gpu": 2**30, "cpu": 2**24, "numpy": 2**20}
 Result = TypeVar("Result")
+
+# the rules of the benchmarks' parameters, shared with ``gpurg bench``
+SIZE = Integer(4, text="an even integer >= 4")
+"""A lattice side L of either sampler (a checkerboard torus); evenness: :func:`check_grid`."""
+REPLICAS = Integer(1)
+"""A replica count R."""
+MIN_SECONDS = Real(0.0, low_open=True)
+"""The least timed wall time of one point, seconds."""
+RSMI_PAIRS = Integer(1000)
+"""(V, E) pairs of the RSMI benchmark: enough for its held-out MI to mean something."""
+
+
+def check_grid(sizes: Sequence[int], replicas: Sequence[int],
+               names: tuple[str, str] = ("sizes", "replicas")) -> None:
+    """InputError, naming ``names``, for the first L of ``sizes`` that is not :data:`SIZE`
+    (even) or R of ``replicas`` that is not :data:`REPLICAS`: before any point is timed, not
+    minutes into the grid."""
+    for L in sizes:
+        if SIZE.check(names[0], L) % 2:
+            raise SIZE.fail(names[0], L)
+    for R in replicas:
+        REPLICAS.check(names[1], R)
 
 
 @dataclass(frozen=True)
@@ -48,6 +71,7 @@ class BenchResult:
         return {**asdict(self), "updates_per_ns": self.updates_per_ns}
 
 
+@checked(L=SIZE, replicas=REPLICAS, min_seconds=MIN_SECONDS)
 def bench_ising(
     backend: Backend,
     algorithm: str,
@@ -99,6 +123,7 @@ def _grid(bench: Callable[[str, int, int], Result], variants: Iterable[str],
     return results
 
 
+@checked(min_seconds=MIN_SECONDS)
 def bench_grid(
     backend: Backend,
     algorithms: Iterable[str],
@@ -110,6 +135,8 @@ def bench_grid(
 ) -> list[BenchResult]:
     """Benchmark every (algorithm, L, R) that fits the backend's work cap."""
     sizes = DEFAULT_SIZES[backend.name] if sizes is None else tuple(sizes)
+    replicas = tuple(replicas)
+    check_grid(sizes, replicas)
     return _grid(lambda a, L, R: bench_ising(backend, a, L, R, min_seconds=min_seconds),
                  algorithms, sizes, replicas, MAX_SPINS[backend.name], on_result)
 
@@ -143,6 +170,7 @@ class DimerBenchResult:
         return {**asdict(self), "steps_per_ns": self.steps_per_ns}
 
 
+@checked(L=SIZE, replicas=REPLICAS, min_seconds=MIN_SECONDS)
 def bench_dimer(backend: Backend, model: str, L: int, replicas: int, *,
                 min_seconds: float = 0.5) -> DimerBenchResult:
     """Time worm sweeps (random start, calibrated worms per sweep, two warm-up sweeps) until
@@ -158,6 +186,7 @@ def bench_dimer(backend: Backend, model: str, L: int, replicas: int, *,
                             seconds)
 
 
+@checked(min_seconds=MIN_SECONDS)
 def bench_dimer_grid(
     backend: Backend,
     models: Iterable[str],
@@ -170,6 +199,7 @@ def bench_dimer_grid(
     """Benchmark every (model, L, R) that fits the backend's work cap."""
     sizes = DIMER_SIZES[backend.name] if sizes is None else tuple(sizes)
     replicas = DIMER_REPLICAS[backend.name] if replicas is None else tuple(replicas)
+    check_grid(sizes, replicas)
     return _grid(lambda m, L, R: bench_dimer(backend, m, L, R, min_seconds=min_seconds),
                  models, sizes, replicas, MAX_DIMER_SITES[backend.name], on_result)
 
@@ -189,6 +219,7 @@ class RsmiBenchResult:
         return asdict(self)
 
 
+@checked(L=SIZE, pairs=RSMI_PAIRS, epochs=Integer(1), seed=SEED)
 def bench_rsmi(backend: Backend, *, L: int = 32, pairs: int = 100_000, epochs: int = 30,
                seed: int = 1) -> RsmiBenchResult:
     """Sample Ising at T_c (not timed), then time the training of a one-unit 2x2 filter
@@ -234,6 +265,8 @@ class RbmBenchResult:
         return {**asdict(self), "samples_per_ns": self.samples_per_ns}
 
 
+@checked(n_rbm=Integer(1), n_chain=Integer(1), n_visible=Integer(1), n_hidden=Integer(1),
+         min_seconds=MIN_SECONDS)
 def bench_rbm(backend: Backend, *, n_rbm: int = 16, n_chain: int = 4096, n_visible: int = 64,
               n_hidden: int = 64, min_seconds: float = 0.5) -> RbmBenchResult:
     """Time batched draws of h given v (±1 units, random weights) for ``min_seconds``."""

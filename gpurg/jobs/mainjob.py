@@ -20,7 +20,6 @@ import h5py
 import numpy as np
 
 from gpurg.backend import Backend, get_backend
-from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output, check_output_path
 from gpurg.io.png import heat_map, write_png
 from gpurg.models.ising_exact import T_C
@@ -29,6 +28,7 @@ from gpurg.rg.mcrg import MCRGResult, mcrg
 from gpurg.rsmi.geometry import Geometry, extract_pairs
 from gpurg.rsmi.training import TrainResult, train_rule
 from gpurg.sampling import ising_configurations
+from gpurg.validation import SEED, Integer, checked
 
 EXACT = {"nu": 1.0, "yh": 15 / 8}
 GEOMETRY = Geometry(2, 2, 2)  # block 2, buffer 2, environment 2: the RSMI setting of the job
@@ -36,6 +36,17 @@ GEOMETRY = Geometry(2, 2, 2)  # block 2, buffer 2, environment 2: the RSMI setti
 # job promises is at least 4 standard errors on every seed (32 left it at 2-2.5).
 DEFAULT_SAMPLES = 128
 Stage = Callable[[str], None]  # called with the name of each stage as it starts
+
+# the rules of the job's parameters, shared with ``gpurg run ising``
+SIZE = Integer(16, text="a multiple of 16, at least 16")
+"""The lattice side L (two RG steps of b = 2 and the 2x2 filter's geometry fit it);
+the multiple is checked in :func:`run_ising`, in the same words."""
+SAMPLES = Integer(2)
+"""Snapshots per chain."""
+REPLICAS = Integer(8)
+"""Chains: at least 8, the jackknife's independent blocks."""
+LEVEL = Integer(1)
+"""The MCRG level reported (at most what L allows, checked by MCRG)."""
 
 
 @dataclass(frozen=True)
@@ -63,16 +74,16 @@ class JobResult:
     backend: Backend
 
 
+@checked(L=SIZE, samples=SAMPLES, replicas=REPLICAS, pairs=Integer(1), epochs=Integer(1),
+         level=LEVEL, seed=SEED)
 def run_ising(*, L: int = 64, samples: int = DEFAULT_SAMPLES, replicas: int = 64,
               pairs: int = 100_000, epochs: int = 20, level: int = 2, seed: int = 0,
               device: str | Backend = "auto", stage: Stage | None = None) -> JobResult:
     """Run the main job; ``samples`` snapshots of ``replicas`` Swendsen–Wang chains at T_c
     (5 sweeps apart) make the data, and MCRG reports the exponents at ``level``. The learned
     filter acts through its most probable H (:class:`RsmiRule`'s default mode)."""
-    if L < 16 or L % 16:
-        raise InputError(f"size must be a multiple of 16, at least 16, got {L}")
-    if samples < 2 or replicas < 8:
-        raise InputError(f"need samples >= 2 and replicas >= 8, got {samples} and {replicas}")
+    if L % 16:
+        raise SIZE.fail("L", L)
     backend = get_backend(device)
     seconds: dict[str, float] = {}
 
@@ -130,10 +141,12 @@ def write_job(path: str | Path, result: JobResult) -> tuple[Path, Path]:
     return Path(path), png
 
 
+@checked(height=Integer(16))
 def report_image(result: JobResult, height: int = 200) -> np.ndarray:
     """RGB picture of the job: the learned filter (blue < 0 < red), then one panel each for ν
     and y_h, each rule a point with its error bar (RSMI red, majority blue, in that order), the
-    exact value a grey line across the middle and the panel spanning ±5% of it."""
+    exact value a grey line across the middle and the panel spanning ±5% of it; ``height``
+    in pixels (>= 16), uint8 (height, width, 3)."""
     filt = heat_map(result.filter.rule.filters.reshape(1, 2, 2), scale=(height - 8) // 2)
     panels = [filt]
     colours = {"rsmi": (178, 24, 43), "majority": (33, 102, 172)}
