@@ -91,8 +91,8 @@ def test_bad_inputs():
         MajorityRule(1)
     with pytest.raises(InputError):
         Decimation(2)(np.ones((2, 4, 6), dtype=np.int8))
-    with pytest.raises(InputError):
-        MajorityRule(2)(np.ones((4, 4), dtype=np.int8))
+    with pytest.raises(InputError):  # no lattice axis ((4, 4) is four 1D chains now)
+        MajorityRule(2)(np.ones(4, dtype=np.int8))
     with pytest.raises(InputError):
         make_map("median")
     with pytest.raises(InputError):
@@ -184,3 +184,24 @@ def test_operator_sets_and_symmetry():
     assert n_fitting(EVEN, 4) == len(EVEN) - 1 and n_fitting(EVEN, 8) == len(EVEN)
     with pytest.raises(InputError):
         operator_sums(c, ("nope",))
+
+
+def test_maps_work_in_one_and_three_dimensions():
+    rng = np.random.default_rng(3)
+    chains = rng.choice(np.array([-1, 1], np.int8), (5, 12))
+    cubes = rng.choice(np.array([-1, 1], np.int8), (3, 6, 6, 6))
+    # odd b: no ties, the majority of a block is the sign of its sum
+    maj = MajorityRule(3)(cubes)
+    sums = cubes.reshape(3, 2, 3, 2, 3, 2, 3).sum(axis=(2, 4, 6))
+    np.testing.assert_array_equal(maj, np.sign(sums))
+    assert maj.shape == (3, 2, 2, 2) and maj.dtype == np.int8
+    np.testing.assert_array_equal(MajorityRule(3)(chains), np.sign(chains.reshape(5, 4, 3).sum(2)))
+    # decimation keeps the corner of each block
+    np.testing.assert_array_equal(Decimation(2)(cubes), cubes[:, ::2, ::2, ::2])
+    np.testing.assert_array_equal(Decimation(3)(chains), chains[:, ::3])
+    # even b: ties get coins, ±1 and reproducible
+    even = MajorityRule(2)(cubes, seed=1)
+    assert set(np.unique(even)) <= {-1, 1}
+    np.testing.assert_array_equal(even, MajorityRule(2)(cubes, seed=1))
+    with pytest.raises(InputError, match="equal sides"):
+        Decimation(2)(np.ones((2, 4, 4, 6), dtype=np.int8))

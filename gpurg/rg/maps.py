@@ -1,13 +1,15 @@
 """Real-space RG maps for Ising configurations: one interface, three rules.
 
 Every map has a scale factor ``b`` and is called as ``rg_map(configs, seed=, level=)`` on
-int8 (n, L, L) ±1 configurations (numpy or cupy) and returns the int8 (n, L/b, L/b) coarse
-configurations on the same backend. ``level`` is the RG step counter: stochastic maps draw
+int8 (n, L, ..., L) ±1 configurations of a d-dimensional lattice, d >= 1 (numpy or cupy),
+and returns the int8 (n, L/b, ..., L/b) coarse configurations on the same backend (the RSMI
+rule: d = 2 only). ``level`` is the RG step counter: stochastic maps draw
 fresh random numbers at every step, deterministically in (seed, level).
 
 * :class:`MajorityRule` — sign of the block sum; for even b a tie (sum 0) is broken by a coin
-  whose Philox word is keyed by the seed, counter (coarse site, sample, level, STREAM_MAJORITY).
-* :class:`Decimation` — the top-left spin of each block.
+  whose Philox word is keyed by the seed, counter (coarse site, sample, level, STREAM_MAJORITY),
+  the site numbered row-major on the coarse lattice.
+* :class:`Decimation` — the corner (top-left in 2D) spin of each block.
 * :class:`RsmiRule` — a learned one-unit RSMI filter, applied by
   :func:`gpurg.rsmi.coarse.coarse_grain`.
 """
@@ -25,24 +27,27 @@ from gpurg.backend.philox import STREAM_MAJORITY, philox4x32, seed_to_key
 from gpurg.errors import InputError
 from gpurg.rsmi.coarse import MODES, coarse_grain
 from gpurg.rsmi.rule import CoarseGrainingRule
+from gpurg.validation import to_host
 
 # STREAM_MAJORITY (11), the Philox stream word of tie-breaks, is in the one table of streams
 # (kernels/gpurg_common.cuh, read by gpurg.backend.philox) and importable from here as before.
 
 
 class RGMap(ABC):
-    """A block-spin map with scale factor ``b``: (n, L, L) -> (n, L/b, L/b), int8 ±1."""
+    """A block-spin map with scale factor ``b``: (n, L, ..., L) -> (n, L/b, ..., L/b), int8
+    ±1, on a lattice of any dimension d >= 1 unless the map says otherwise."""
 
     b: int
 
     def __call__(self, configs: Any, *, seed: int = 0, level: int = 0) -> Any:
-        """Coarse-grain int8 (n, L, L) ±1 ``configs`` (numpy or cupy) once.
+        """Coarse-grain int8 (n, L, ..., L) ±1 ``configs`` (numpy or cupy) once.
 
-        Returns int8 (n, L/b, L/b) on the same backend. InputError if ``configs`` is not 3-D,
-        not square, or ``b`` does not divide L.
+        Returns int8 (n, L/b, ..., L/b) on the same backend. InputError if ``configs`` has no
+        lattice axis, sides that differ, or ``b`` does not divide L.
         """
-        if configs.ndim != 3 or configs.shape[1] != configs.shape[2]:
-            raise InputError(f"configurations must be (n, L, L), got shape {configs.shape}")
+        if configs.ndim < 2 or len(set(configs.shape[1:])) != 1:
+            raise InputError(f"configurations must be (n, L, ..., L) with equal sides, got "
+                             f"shape {configs.shape}")
         L = configs.shape[1]
         if L % self.b or L < self.b:
             raise InputError(f"scale factor b = {self.b} does not divide L = {L}")
@@ -64,19 +69,23 @@ def _check_b(b: int) -> int:
 
 
 def block_sums(configs: Any, b: int) -> Any:
-    """int32 (n, L/b, L/b): the sum of each b x b block of int8 (n, L, L) configurations."""
-    n, L, _ = configs.shape
+    """int32 (n, L/b, ..., L/b): the sum of each block of b^d sites of int8 (n, L, ..., L)
+    configurations of a d-dimensional lattice."""
+    n, L, d = configs.shape[0], configs.shape[1], configs.ndim - 1
     m = L // b
-    return configs.astype("int32").reshape(n, m, b, m, b).sum(axis=(2, 4))
+    # axis k of the lattice splits into (block index, offset in the block)
+    return configs.astype("int32").reshape(n, *(m, b) * d).sum(
+        axis=tuple(range(2, 2 * d + 1, 2)))
 
 
-def tie_coins(shape: tuple[int, int, int], samples: np.ndarray, sites: np.ndarray,
+def tie_coins(shape: tuple[int, ...], samples: np.ndarray, sites: np.ndarray,
               seed: int, level: int) -> np.ndarray:
     """int8 ±1 coins for tied blocks: bit 0 of Philox word 0 at counter
-    (site, sample, level, STREAM_MAJORITY), site = y * (L/b) + x of the coarse lattice.
+    (site, sample, level, STREAM_MAJORITY), site the row-major index of the coarse site
+    (y * (L/b) + x in 2D).
 
     ``samples``, ``sites``: int arrays (k,) on the host; returns int8 (k,). ``shape`` is the
-    coarse shape (n, L/b, L/b) (for documentation of the site index only).
+    coarse shape (n, L/b, ..., L/b) (for documentation of the site index only).
     """
     words = philox4x32((sites.astype(np.uint64), samples.astype(np.uint64), level,
                         STREAM_MAJORITY), seed_to_key(seed))[..., 0]
@@ -104,16 +113,17 @@ class MajorityRule(RGMap):
         if self.b % 2 == 0:
             tied = xp.nonzero(s == 0)
             if tied[0].size:
-                sample, y, x = (np.asarray(t.get() if hasattr(t, "get") else t) for t in tied)
-                m = s.shape[1]
-                coins = tie_coins(s.shape, sample, y * m + x, seed, level)
+                sample, *coords = (to_host(t) for t in tied)
+                sites = np.ravel_multi_index(tuple(coords), s.shape[1:])
+                coins = tie_coins(s.shape, sample, sites, seed, level)
                 out[tied] = xp.asarray(coins)
         return out
 
 
 @dataclass(frozen=True)
 class Decimation(RGMap):
-    """Decimation: keep the top-left spin of each b x b block (deterministic)."""
+    """Decimation: keep the corner spin (lowest index on every axis; top-left in 2D) of each
+    block of b^d sites (deterministic)."""
 
     b: int = 2
 
@@ -122,7 +132,8 @@ class Decimation(RGMap):
 
     def _apply(self, configs: Any, *, seed: int, level: int) -> Any:
         xp = array_module(configs)
-        return xp.ascontiguousarray(configs[:, ::self.b, ::self.b]).astype(xp.int8)
+        corners = (slice(None),) + (slice(None, None, self.b),) * (configs.ndim - 1)
+        return xp.ascontiguousarray(configs[corners]).astype(xp.int8)
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,9 @@ class RsmiRule(RGMap):
         return self.block
 
     def _apply(self, configs: Any, *, seed: int, level: int) -> Any:
+        if configs.ndim != 3:  # the filter reads square blocks
+            raise InputError(f"the RSMI rule works on 2D lattices, configurations (n, L, L); "
+                             f"got shape {configs.shape}")
         return coarse_grain(configs, self.rule, self.block, mode=self.mode, seed=seed,
                             level=level)[:, 0]
 
