@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -100,6 +102,46 @@ def _rbm(n_visible: int) -> Any:
     return RBM.random(n_visible, 2, device="numpy")
 
 
+# rg, stats, exact, jobs
+def _spins(n: int, L: int) -> np.ndarray:
+    """int8 (n, L, L) random ±1 configurations."""
+    return np.random.default_rng(0).choice(np.array([-1, 1], np.int8), (n, L, L))
+
+
+def _flow(operators: tuple[str, ...] = ("nn", "nnn")) -> Any:
+    """A CouplingFlow of 3 temperatures x 3 levels x 8 blocks, its couplings crossing at 2.5."""
+    from gpurg.rg.flow import CouplingFlow
+
+    T = np.array([2.0, 2.5, 3.0])
+    K = np.zeros((3, 3, len(operators)))
+    K[..., 0] = (2.5 - T)[:, None] * np.arange(3)[None, :] + 0.4
+    jack = K[:, :, None, :] + np.linspace(-1e-3, 1e-3, 8)[None, None, :, None]
+    return CouplingFlow(T, operators, K, np.full_like(K, 1e-3), jack, np.array([16, 8, 4]))
+
+
+def _curves() -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Binder curves of L = 8, 16 crossing at T = 2.27."""
+    T = np.linspace(2.1, 2.4, 5)
+    return {L: (T, 0.6 - (T - 2.27) * L, np.full(5, 0.01)) for L in (8, 16)}
+
+
+def _job() -> Any:
+    """What report_image reads of a JobResult."""
+    from types import SimpleNamespace
+
+    from gpurg.jobs.mainjob import Exponents
+
+    e = Exponents(1.0, 0.01, 1.875, 0.001, 2, 5)
+    return SimpleNamespace(filter=SimpleNamespace(rule=SimpleNamespace(filters=np.ones((1, 4)))),
+                           exponents={"rsmi": e, "majority": e})
+
+
+def _numpy() -> Any:
+    from gpurg.backend import get_backend
+
+    return get_backend("numpy")
+
+
 # models and sampling
 def _model(name: str) -> Any:
     """The smallest model of that name (L = 4)."""
@@ -136,6 +178,66 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
                                                                "device": "numpy"}),
     "gpurg.rsmi.grainer.RsmiCoarseGrainer.__init__": lambda: (
         (_bare("gpurg.rsmi.grainer", "RsmiCoarseGrainer"),), {}),
+    # rg, stats, exact, jobs
+    "gpurg.stats.integrated_autocorrelation_time": lambda: (
+        (np.random.default_rng(0).normal(size=1000),), {}),
+    "gpurg.stats.jackknife": lambda: ((lambda a: a, np.arange(8.0).reshape(4, 2)), {}),
+    "gpurg.stats.summarize_ising": lambda: (
+        (dict.fromkeys(("e", "m", "abs_m", "m2", "m4"),
+                       np.random.default_rng(0).normal(size=(2, 8))), 16, 2.0), {}),
+    "gpurg.stats.jackknife_labels": lambda: ((10, 5), {}),
+    "gpurg.models.ising_exact.log_partition_function": lambda: ((0.4, 4, 4), {}),
+    "gpurg.models.ising_exact.energy_and_specific_heat": lambda: ((0.4, 4), {}),
+    "gpurg.models.ising_exact.density_of_states": lambda: ((4,), {}),
+    "gpurg.models.ising_exact.exact_observables": lambda: ((4, 2.0), {}),
+    "gpurg.models.ising_exact.boltzmann_probabilities": lambda: ((2, 2.0), {}),
+    "gpurg.models.ising_exact.onsager_energy": lambda: ((0.4,), {}),
+    "gpurg.models.ising_exact.spontaneous_magnetization": lambda: ((0.5,), {}),
+    "gpurg.models.ising_exact.correlation_length": lambda: ((0.3,), {}),
+    "gpurg.models.ising_exact.exact_reference": lambda: ((4, 2.0), {}),
+    "gpurg.models.dimer_exact.kasteleyn_log_count": lambda: ((4, 4), {}),
+    "gpurg.models.dimer_exact.kasteleyn_count": lambda: ((4, 4), {}),
+    "gpurg.models.dimer_exact.winding_sector_counts": lambda: ((4,), {}),
+    "gpurg.models.dimer_exact.count_by_transfer_matrix": lambda: ((4,), {}),
+    "gpurg.models.dimer_exact.enumerate_coverings": lambda: ((4,), {}),
+    "gpurg.models.dimer_exact.ExactDimer.probabilities": lambda: (
+        (importlib.import_module("gpurg.models.dimer_exact").ExactDimer(
+            np.array([[[0, 2, 0, 2]] * 4], np.int8)), -1.0, 1.0), {}),
+    "gpurg.models.dimer_exact.exact_reference": lambda: ((4, -1.0, 1.0), {}),
+    "gpurg.rg.operators.n_fitting": lambda: ((("nn", "nnn"), 8), {}),
+    "gpurg.rg.mcrg.rg_levels": lambda: (
+        (_spins(2, 8), importlib.import_module("gpurg.rg.maps").MajorityRule(2), 1), {}),
+    "gpurg.rg.mcrg.max_levels": lambda: ((16, 2), {}),
+    "gpurg.rg.mcrg.mcrg": lambda: (
+        (_spins(16, 8), importlib.import_module("gpurg.rg.maps").MajorityRule(2)), {}),
+    "gpurg.rg.collapse.binder_curves": lambda: (
+        ([4], [2.0]), {"replicas": 1, "sweeps": 3, "thermalize": 0, "device": "numpy"}),
+    "gpurg.rg.collapse.collapse_quality": lambda: ((_curves(), 1.0, 2.27), {}),
+    "gpurg.rg.collapse.collapse_nu": lambda: ((_curves(),), {"bootstrap": 2}),
+    "gpurg.rg.flow.pseudo_likelihood_couplings": lambda: ((_spins(16, 4),), {}),
+    "gpurg.rg.flow.decimate_chain": lambda: ((_spins(2, 8)[:, 0],), {}),
+    "gpurg.rg.flow.coupling_flow": lambda: (
+        ({2.0: _spins(16, 8), 3.0: _spins(16, 8)},
+         importlib.import_module("gpurg.rg.maps").MajorityRule(2), 1), {}),
+    "gpurg.rg.flow.critical_temperature": lambda: ((_flow(),), {}),
+    "gpurg.rg.flow.flow_diagram": lambda: (
+        (_flow(), Path(tempfile.mkdtemp()) / "flow.png"), {}),
+    "gpurg.jobs.bench.bench_ising": lambda: (
+        (_numpy(), "metropolis", 4, 1), {"min_seconds": 1e-3}),
+    "gpurg.jobs.bench.bench_grid": lambda: (
+        (_numpy(), ("metropolis",), (4,), (1,)), {"min_seconds": 1e-3}),
+    "gpurg.jobs.bench.bench_dimer": lambda: ((_numpy(), "free", 4, 1), {"min_seconds": 1e-3}),
+    "gpurg.jobs.bench.bench_dimer_grid": lambda: (
+        (_numpy(), ("free",), (4,), (1,)), {"min_seconds": 1e-3}),
+    "gpurg.jobs.bench.bench_rsmi": lambda: (
+        (_numpy(),), {"L": 16, "pairs": 1000, "epochs": 1}),
+    "gpurg.jobs.bench.bench_rbm": lambda: (
+        (_numpy(),), {"n_rbm": 1, "n_chain": 2, "n_visible": 2, "n_hidden": 2,
+                      "min_seconds": 1e-3}),
+    "gpurg.jobs.mainjob.run_ising": lambda: (
+        (), {"L": 16, "samples": 2, "replicas": 8, "pairs": 256, "epochs": 1,
+             "device": "numpy"}),
+    "gpurg.jobs.mainjob.report_image": lambda: ((_job(),), {}),
     # models and sampling
     "gpurg.models.ising.IsingSampler.__init__": lambda: (
         (_bare("gpurg.models.ising", "IsingSampler"), _model("ising")), {"device": "numpy"}),
@@ -240,3 +342,59 @@ def test_cli_options_refuse_bad_values(argv: list[str], option: str, text: str,
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), err
     assert option in lines[0] and text in lines[0], lines[0]
+
+
+# rg, stats, exact, jobs
+# Modules whose public functions take their numbers through a @checked table: a new one with
+# an int or float parameter fails here until it has one (and then an EXAMPLES entry above).
+TABLED_MODULES = ("gpurg.rg.flow", "gpurg.rg.mcrg", "gpurg.rg.collapse", "gpurg.rg.operators",
+                  "gpurg.stats", "gpurg.models.ising_exact", "gpurg.models.dimer_exact",
+                  "gpurg.jobs.mainjob", "gpurg.jobs.bench", "gpurg.jobs.selftest")
+# public functions of those modules that take numbers without a table, and why
+UNTABLED = {
+    # a valid call runs the whole statistical check (seconds); sigmas is set by run_selftest
+    "gpurg.jobs.selftest.check_exact_energy", "gpurg.jobs.selftest.check_dimer_energy",
+}
+_NUMBER = ("int", "float", "int | None", "float | None")
+
+
+def test_public_functions_with_numbers_have_tables() -> None:
+    tabled = {f"{f.__module__}.{f.__qualname__}" for f in CHECKED}
+    missing = []
+    for module_name in TABLED_MODULES:
+        module = importlib.import_module(module_name)
+        for name, function in vars(module).items():
+            qualified = f"{module_name}.{name}"
+            if (name.startswith("_") or not inspect.isfunction(function)
+                    or function.__module__ != module_name or qualified in UNTABLED):
+                continue
+            numbers = [p for p in inspect.signature(function).parameters.values()
+                       if str(p.annotation) in _NUMBER]
+            if numbers and qualified not in tabled:
+                missing.append(qualified)
+    assert not missing, f"public functions with number parameters but no @checked table: {missing}"
+
+
+LIST_OPTIONS = [  # (argv, the bad item): list options check each item by its element's rule
+    (["rg", "flow", "--temperatures", "2.2,x,2.4"], "'x'"),
+    (["rg", "flow", "--temperatures", "2.2,0,2.4"], "0"),
+    (["rg", "collapse", "--sizes", "8,2.5"], "2.5"),
+    (["rg", "collapse", "--temperatures", "2.2,nan,2.4"], "nan"),
+    (["bench", "ising", "--sizes", "8,3"], "3"),
+    (["bench", "dimer", "--sizes", "8,6,10,5"], "5"),  # odd: the sampler's torus is even
+    (["bench", "ising", "--replicas", "1,0"], "0"),
+    (["bench", "dimer", "--replicas", "four"], "'four'"),
+]
+
+
+@pytest.mark.parametrize(("argv", "item"), LIST_OPTIONS, ids=lambda a: " ".join(a)
+                         if isinstance(a, list) else a)
+def test_list_options_refuse_bad_items(argv: list[str], item: str,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    assert argv[-2] in lines[0] and item in lines[0], lines[0]
