@@ -39,7 +39,7 @@ def main(profile: bool = False) -> None:
         segments = -(-(L // 8) // seg)
         for color in colors:
             ising._LOCAL.launch(gpu, f"ising_checkerboard_{seg}x{rows}", (L // rows) * segments,
-                                spins, sampler._thresholds, L, 1, color, 0, *sampler.key,
+                                spins, sampler.update._thresholds, L, 1, color, 0, *sampler.key,
                                 *magic(segments), *magic(L // rows))
 
     if profile:  # one launch of the GPU's default tile, for ncu

@@ -179,8 +179,9 @@ def test_invalid_arguments_create_nothing(tmp_path: Path) -> None:
         RunWriter(path, {"h": None}, NAMES, (R, L, L))
     with pytest.raises(ValueError, match="duplicate"):
         RunWriter(path, ATTRS, ["energy", "energy"], (R, L, L))
-    with pytest.raises(ValueError, match="shape"):
-        RunWriter(path, ATTRS, NAMES, (R, L))
+    for shape in ((R,), (R, 0, L), (R, L, 2.0)):  # a lattice of >= 1 positive int sides
+        with pytest.raises(ValueError, match="shape"):
+            RunWriter(path, ATTRS, NAMES, shape)
     assert os.listdir(tmp_path) == []
 
 

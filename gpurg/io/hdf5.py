@@ -228,8 +228,9 @@ class RunWriter:
         replica each; or a mapping of names to the shape of each replica's value
         (``()`` for a scalar, ``(L // 2 + 1,)`` for a correlation function).
     shape
-        ``(R, L, L)`` of the configurations of one measurement, or None to store no
-        configurations; then R is taken from the first appended row.
+        ``(R, L, L)`` of the configurations of one measurement (``(R, *lattice)`` in any
+        dimension), or None to store no configurations; then R is taken from the first
+        appended row.
     arrays
         Further per-measurement datasets: name -> (dtype, shape of one row), the shape
         starting with R.
@@ -255,7 +256,7 @@ class RunWriter:
         path: PathLike,
         attrs: Mapping[str, Any],
         observables: Sequence[str] | Mapping[str, tuple[int, ...]],
-        shape: tuple[int, int, int] | None,
+        shape: tuple[int, ...] | None,
         arrays: Mapping[str, tuple[Any, tuple[int, ...]]] | None = None,
     ) -> None:
         _check_attrs(attrs)
@@ -364,7 +365,7 @@ class RunWriter:
             Exactly the declared observable names, each mapped to a host array of shape
             ``(R,)`` (cast to float64).
         configs
-            int8 array of shape ``(R, L, L)``, or None when the writer was created with
+            int8 array of shape ``(R, *lattice)``, or None when the writer was created with
             ``shape=None``. Values are not checked, for speed.
         arrays
             One row of each declared further array, in its dtype and shape.
@@ -575,7 +576,7 @@ def _check_observable_names(names: Sequence[str]) -> tuple[str, ...]:
 
 
 def _check_array_specs(arrays: Mapping[str, tuple[Any, tuple[int, ...]]],
-                       shape: tuple[int, int, int] | None) -> dict[str, tuple[np.dtype, tuple]]:
+                       shape: tuple[int, ...] | None) -> dict[str, tuple[np.dtype, tuple]]:
     specs = {}
     for name, (dtype, row_shape) in arrays.items():
         if name in ("configs", "observables", STATE_GROUP) or not name or "/" in name:
@@ -590,11 +591,12 @@ def _check_array_specs(arrays: Mapping[str, tuple[Any, tuple[int, ...]]],
     return specs
 
 
-def _check_shape(shape: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
+def _check_shape(shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
     if shape is None:
         return None
-    if len(shape) != 3 or not all(isinstance(n, int | np.integer) and n > 0 for n in shape):
-        raise ValueError(f"configs shape must be (R, L, L) of positive ints, got {shape}")
+    if len(shape) < 2 or not all(isinstance(n, int | np.integer) and n > 0 for n in shape):
+        raise ValueError(f"configs shape must be (R, *lattice) of positive ints (a lattice of "
+                         f"one or more dimensions), got {shape}")
     return tuple(int(n) for n in shape)
 
 
@@ -605,6 +607,8 @@ def _config_chunks(shape: tuple[int, ...], itemsize: int = 1) -> tuple[int, ...]
     per_replica = itemsize * math.prod(rest)
     if per_replica <= _CONFIG_CHUNK_BYTES:
         return (1, min(n_replicas, _CONFIG_CHUNK_BYTES // per_replica), *rest)
+    if len(rest) == 1:  # a chain longer than a chunk: pieces of it
+        return (1, 1, max(1, _CONFIG_CHUNK_BYTES // itemsize))
     return (1, 1, *[1] * (len(rest) - 2), max(1, _CONFIG_CHUNK_BYTES // (itemsize * rest[-1])),
             rest[-1])
 
