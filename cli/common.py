@@ -23,6 +23,7 @@ from rich.table import Table
 
 from gpurg.backend import DEVICES
 from gpurg.errors import InputError
+from gpurg.sampling import CHECKPOINT, CHECKPOINT_SECONDS
 from gpurg.stats import Estimate
 from gpurg.validation import SEED, Constraint
 
@@ -69,6 +70,13 @@ def _number(text: str) -> int | float | str:
         except ValueError:
             pass
     return text
+
+
+# every sample command's --checkpoint: the library's default and rule
+CheckpointOption = checked_option(
+    CHECKPOINT_SECONDS, "--checkpoint", constraint=CHECKPOINT,
+    help="Seconds between checkpoints of the output file: a run killed outright (SIGKILL, a "
+    "lost node) keeps its last checkpoint, which --resume continues.")
 
 
 @contextmanager

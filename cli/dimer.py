@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from gpurg.cli.common import (
+    CheckpointOption,
     DeviceOption,
     SeedOption,
     checked_option,
@@ -91,6 +92,7 @@ def sample(
         help="Worms per sweep (default: calibrated to L²/2 steps)."),
     device: str = DeviceOption,
     seed: int = SeedOption,
+    checkpoint: float = CheckpointOption,
     output: Path | None = typer.Option(None, "--output", "-o", help="HDF5 file to write."),
     noise: str = typer.Option(
         "none", "--noise", help="Image decoration: none, correlated or independent (implies "
@@ -118,9 +120,10 @@ def sample(
                                worms_per_sweep=worms_per_sweep, seed=seed, sweeps=sweeps,
                                thermalize=thermalize, every=every, device=device,
                                output=output, store_configs=configs, encoding=encoding,
-                               noise=noise, progress=update)
+                               noise=noise, progress=update, checkpoint=checkpoint)
         else:
-            run = resume_run(resume, device=device, expect=expect, progress=update)
+            run = resume_run(resume, device=device, expect=expect, progress=update,
+                             checkpoint=checkpoint)
     console.print(summary_table(run))
     console.print(correlation_table(run))
     report_run(caught, run.output, run.n_measurements)

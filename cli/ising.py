@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from gpurg.cli.common import (
+    CheckpointOption,
     DeviceOption,
     SeedOption,
     checked_option,
@@ -72,6 +73,7 @@ def sample(
     start: str = typer.Option("hot", "--start", help="hot (random) or cold (all +1)."),
     device: str = DeviceOption,
     seed: int = SeedOption,
+    checkpoint: float = CheckpointOption,
     output: Path | None = typer.Option(None, "--output", "-o", help="HDF5 file to write."),
     configs: bool = typer.Option(True, "--configs/--no-configs",
                                  help="Store the spins of every measurement."),
@@ -91,9 +93,10 @@ def sample(
             run = sample_ising(model, replicas=replicas, algorithm=algorithm, start=start,
                                seed=seed, sweeps=sweeps, thermalize=thermalize, every=every,
                                device=device, output=output, store_configs=configs,
-                               progress=update)
+                               progress=update, checkpoint=checkpoint)
         else:
-            run = resume_run(resume, device=device, expect=expect, progress=update)
+            run = resume_run(resume, device=device, expect=expect, progress=update,
+                             checkpoint=checkpoint)
     console.print(summary_table(run))
     report_run(caught, run.output, run.n_measurements)
 

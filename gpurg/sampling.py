@@ -43,16 +43,20 @@ from gpurg.models.dimer import ENCODINGS, DimerImages, DimerModel, DimerSampler
 from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.signals import RunSignals, run_signals
 from gpurg.stats import Estimate, summarize_profile
-from gpurg.validation import Flag, Integer, checked
+from gpurg.validation import Flag, Integer, Real, checked
 
-__all__ = ["ENCODINGS", "SampleRun", "ising_configurations", "resume_run", "run_to_resume",
-           "sample", "sample_dimer", "sample_ising"]
+__all__ = ["CHECKPOINT", "CHECKPOINT_SECONDS", "ENCODINGS", "SampleRun",
+           "ising_configurations", "resume_run", "run_to_resume", "sample", "sample_dimer",
+           "sample_ising"]
 
 Progress = Callable[[int, int], None]  # (sweeps done, total sweeps)
 
 # a run's schedule, checked alike by sample and its wrappers
+# Seconds between checkpoints of a run file by default: a killed run loses at most this much
+CHECKPOINT_SECONDS = 60.0
+CHECKPOINT = Real(0, optional=True)
 _SCHEDULE = {"sweeps": Integer(0), "thermalize": Integer(0), "every": Integer(1),
-             "store_configs": Flag()}
+             "store_configs": Flag(), "checkpoint": CHECKPOINT}
 
 
 @dataclass
@@ -113,6 +117,7 @@ def sample(
     store_configs: bool = True,
     outputs: Sequence[Output] = (),
     progress: Progress | None = None,
+    checkpoint: float | None = CHECKPOINT_SECONDS,
 ) -> SampleRun:
     """Thermalize ``sampler``, measure it and (optionally) write an HDF5 file of the run.
 
@@ -142,6 +147,11 @@ def sample(
         :class:`~gpurg.models.dimer.DimerImages`).
     progress : callable, optional
         Called as ``progress(sweeps_done, total_sweeps)`` after each block of sweeps.
+    checkpoint : float or None
+        Seconds between checkpoints of the file (:meth:`~gpurg.io.hdf5.RunWriter.checkpoint`:
+        the file at ``output`` is brought up to date as an interrupted run, so that a run
+        killed outright, by SIGKILL or a lost node, keeps what its last checkpoint held and
+        :func:`resume_run` continues it); None for none.
     """
     check_schedule(sweeps, thermalize, every)
     if output is not None:
@@ -156,7 +166,8 @@ def sample(
         configs = (sampler.replicas, *sampler.model.shape) if store_configs else None
         writer = RunWriter(output, _attrs(sampler, sweeps, thermalize, every, outputs),
                            sampler.model.observables(), configs,
-                           {k: v for k, v in specs.items() if v is not None} or None)
+                           {k: v for k, v in specs.items() if v is not None} or None,
+                           checkpoint=checkpoint)
     return _run(sampler, sweeps, thermalize, every, writer, store_configs, outputs, progress,
                 t0)
 
@@ -176,6 +187,7 @@ def sample_ising(
     output: str | Path | None = None,
     store_configs: bool = True,
     progress: Progress | None = None,
+    checkpoint: float | None = CHECKPOINT_SECONDS,
 ) -> SampleRun:
     """:func:`sample` of a new :class:`~gpurg.models.ising.IsingSampler`.
 
@@ -184,14 +196,14 @@ def sample_ising(
     model : IsingModel
     replicas, algorithm, start, seed, device
         As for :class:`~gpurg.models.ising.IsingSampler`.
-    sweeps, thermalize, every, output, store_configs, progress
+    sweeps, thermalize, every, output, store_configs, progress, checkpoint
         As for :func:`sample`.
     """
     check_schedule(sweeps, thermalize, every)  # before the sampler's set-up
     sampler = IsingSampler(model, replicas=replicas, algorithm=algorithm, start=start,
                            seed=seed, device=device)
     return sample(sampler, sweeps=sweeps, thermalize=thermalize, every=every, output=output,
-                  store_configs=store_configs, progress=progress)
+                  store_configs=store_configs, progress=progress, checkpoint=checkpoint)
 
 
 @checked(**_SCHEDULE)
@@ -212,6 +224,7 @@ def sample_dimer(
     encoding: str = "codes",
     noise: str = "none",
     progress: Progress | None = None,
+    checkpoint: float | None = CHECKPOINT_SECONDS,
 ) -> SampleRun:
     """:func:`sample` of a new :class:`~gpurg.models.dimer.DimerSampler` (calibrated before
     this call's timer starts).
@@ -226,7 +239,7 @@ def sample_dimer(
     model : DimerModel
     replicas, start, rule, worms_per_sweep, seed, device
         As for :class:`~gpurg.models.dimer.DimerSampler`.
-    sweeps, thermalize, every, output, store_configs, progress
+    sweeps, thermalize, every, output, store_configs, progress, checkpoint
         As for :func:`sample`.
     encoding : {"codes", "image"}
     noise : {"none", "correlated", "independent"}
@@ -240,7 +253,8 @@ def sample_dimer(
     sampler = DimerSampler(model, replicas=replicas, start=start, seed=seed, device=device,
                            rule=rule, worms_per_sweep=worms_per_sweep)
     return sample(sampler, sweeps=sweeps, thermalize=thermalize, every=every, output=output,
-                  store_configs=store_configs, outputs=[images], progress=progress)
+                  store_configs=store_configs, outputs=[images], progress=progress,
+                  checkpoint=checkpoint)
 
 
 def _run(sampler: Sampler, sweeps: int, thermalize: int, every: int,
@@ -359,7 +373,8 @@ def _attrs(sampler: Sampler, sweeps: int, thermalize: int, every: int,
 
 def resume_run(path: str | Path, *, device: str | Backend = "auto",
                expect: Mapping[str, Any] | None = None,
-               progress: Progress | None = None) -> SampleRun:
+               progress: Progress | None = None,
+               checkpoint: float | None = CHECKPOINT_SECONDS) -> SampleRun:
     """Continue an interrupted run file (``complete`` = False) to its planned sweeps.
 
     The model, schedule, seed and outputs are read from the file, and the sampler restarts
@@ -382,6 +397,8 @@ def resume_run(path: str | Path, *, device: str | Backend = "auto",
         InputError naming it. The CLI passes the options given beside ``--resume``.
     progress : callable, optional
         As for :func:`sample_ising`, counted from the start of the run.
+    checkpoint : float or None
+        As for :func:`sample`: checkpoints replace the file as the run goes on.
 
     Returns
     -------
@@ -416,7 +433,7 @@ def resume_run(path: str | Path, *, device: str | Backend = "auto",
                    device=device, **kind.options_from_attrs(attrs, state))
     sampler.restore(arrays, state)
     outputs = kind.outputs_from_attrs(attrs, arrays)
-    writer = RunWriter.reopen(path)
+    writer = RunWriter.reopen(path, checkpoint=checkpoint)
     return _run(sampler, sweeps, thermalize, every, writer, store_configs, outputs, progress,
                 t0, previous)
 

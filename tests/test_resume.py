@@ -212,3 +212,57 @@ def test_cli_sigterm_leaves_valid_resumable_file(tmp_path: Path) -> None:
         assert values.tobytes() == run.observables[name].tobytes(), name
     assert run.configs().tobytes() == read_run(tmp_path / "same.h5").configs().tobytes()
     assert arrays["spins"].tobytes() == same.final_state.tobytes()
+
+
+def test_cli_sigkill_keeps_the_last_checkpoint_which_resumes_bit_identical(
+        tmp_path: Path) -> None:
+    """SIGKILL reaches no handler: what survives is the last checkpoint (--checkpoint 0: one
+    after every measurement), a valid interrupted run at the output path, which --resume
+    finishes to the same bits as a run that was never killed."""
+    args = ["ising", "sample", "-L", 8, "-T", 2.4, "--replicas", 2, "--sweeps", 2000,
+            "--every", 20, "--thermalize", 0, "--algorithm", "metropolis", "--seed", 3,
+            "--device", "numpy"]
+    proc = subprocess.Popen([sys.executable, "-c", "from gpurg.cli.main import main; main()",
+                             *map(str, args), "--checkpoint", "0", "-o", "run.h5"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "run.h5").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.02)
+        time.sleep(0.3)  # a few more checkpoints
+        proc.kill()
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    attrs, _, state = run_to_resume(tmp_path / "run.h5")
+    n = attrs["n_measurements"]
+    assert not attrs["complete"] and 1 <= n < 100 and state["sweeps_done"] == 20 * n
+    assert gpurg([*args, "-o", tmp_path / "full.h5"]) == 0
+    assert gpurg([*args, "--resume", tmp_path / "run.h5"]) == 0
+    assert_same_run(tmp_path / "full.h5", tmp_path / "run.h5")
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
+    assert len(leftovers) <= 1, leftovers  # at most the killed run's temporary file
+
+
+def test_checkpoints_bring_the_output_up_to_date(tmp_path: Path) -> None:
+    """A checkpoint leaves a readable interrupted run with the state after its last row
+    (interval 0: the first comes after row 1, later ones at least 20 copy times apart);
+    without checkpoints nothing appears before the close; both end as the same file."""
+    path = tmp_path / "run.h5"
+    rows: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if path.exists():
+            rows.append(read_run(path).attrs["n_measurements"])
+
+    sample("heatbath", path, checkpoint=0.0, progress=progress)
+    assert rows[0] == 1 and rows == sorted(rows) and rows[-1] < 6, rows
+    assert read_run(path).attrs["complete"]
+    sample("heatbath", tmp_path / "none.h5", checkpoint=None,
+           progress=lambda done, total: (tmp_path / "none.h5").exists() and 1 / 0)
+    assert_same_run(tmp_path / "none.h5", path)

@@ -42,6 +42,7 @@ import math
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -212,13 +213,14 @@ class RunWriter:
     Use as a context manager. On normal exit the file is completed and renamed onto
     `path`. On KeyboardInterrupt the rows written so far are kept (``complete=False``)
     if there is at least one; otherwise, and on any other exception, nothing appears at
-    `path`. The exception is always re-raised.
+    `path` beyond its last checkpoint (see ``checkpoint``). The exception is always
+    re-raised.
 
     Parameters
     ----------
     path
         Destination file, ending in .h5 or .hdf5, in an existing writable directory.
-        An existing file there is replaced only at close.
+        An existing file there is replaced only at close or at a checkpoint.
     attrs
         Root attributes (str, int, float or bool values), e.g. model, L, T, J, h,
         algorithm, seed. Must not use the writer's own names (n_measurements,
@@ -234,6 +236,11 @@ class RunWriter:
     arrays
         Further per-measurement datasets: name -> (dtype, shape of one row), the shape
         starting with R.
+    checkpoint
+        Seconds between checkpoints (:meth:`checkpoint`), taken after the row that passes
+        the mark; None for none (the file appears only at close). The interval grows to 20
+        times the last checkpoint's duration, so that copying a large file costs at most
+        5% of the run.
 
     Raises
     ------
@@ -258,6 +265,7 @@ class RunWriter:
         observables: Sequence[str] | Mapping[str, tuple[int, ...]],
         shape: tuple[int, ...] | None,
         arrays: Mapping[str, tuple[Any, tuple[int, ...]]] | None = None,
+        checkpoint: float | None = None,
     ) -> None:
         _check_attrs(attrs)
         self._names = _check_observable_names(observables)
@@ -276,6 +284,7 @@ class RunWriter:
         self._file: h5py.File | None = None
         self._state: tuple[int, Mapping[str, Any] | Callable[[], Mapping[str, Any]]] | None = None
         self._pending = _PendingFile(path, HDF5_SUFFIXES)
+        self._schedule_checkpoints(checkpoint)
         try:
             self._file = h5py.File(self._pending.tmp, "w")
             self._init_file(self._file, attrs)
@@ -284,7 +293,7 @@ class RunWriter:
             raise
 
     @classmethod
-    def reopen(cls, path: PathLike) -> RunWriter:
+    def reopen(cls, path: PathLike, checkpoint: float | None = None) -> RunWriter:
         """Continue appending to an existing run file, atomically.
 
         The file is copied to a hidden temporary sibling, which takes further rows and
@@ -302,6 +311,7 @@ class RunWriter:
         writer = cls.__new__(cls)
         writer._pending = _PendingFile(path, HDF5_SUFFIXES)
         writer._file = None
+        writer._schedule_checkpoints(checkpoint)
         try:
             shutil.copyfile(writer._pending.target, writer._pending.tmp)
             file = writer._file = h5py.File(writer._pending.tmp, "r+")
@@ -393,6 +403,45 @@ class RunWriter:
         # tagged with the row count it follows: close writes it only if that row was counted
         self._state = None if state is None else (self._n + 1, state)
         self._n += 1
+        if time.monotonic() >= self._next_checkpoint:
+            self.checkpoint()
+
+    def _schedule_checkpoints(self, every: float | None) -> None:
+        if every is not None and not every >= 0:
+            raise ValueError(f"checkpoint interval must be >= 0 seconds or None, got {every}")
+        self._checkpoint_every = every
+        self._next_checkpoint = math.inf if every is None else time.monotonic() + every
+
+    def checkpoint(self) -> None:
+        """Bring `path` up to date with the rows appended so far, atomically, as an
+        interrupted run (``complete`` = False, the state after its last row): a process
+        killed outright (SIGKILL, a lost node), which no handler sees, then leaves the file
+        of its last checkpoint, which :func:`gpurg.sampling.resume_run` continues.
+
+        The temporary file is finished and closed, copied to a second temporary sibling
+        that replaces `path`, and reopened for further rows.
+        """
+        started = time.monotonic()
+        try:
+            self._finish(self._require_open(), complete=False)
+            self._file.close()
+            self._file = None
+            copy = _reserve_temp(self._pending.target)
+            try:
+                shutil.copyfile(self._pending.tmp, copy)
+                _fsync(copy)
+                os.replace(copy, self._pending.target)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(copy)
+            self._file = h5py.File(self._pending.tmp, "r+")
+            self._attach(self._file)
+        except BaseException:
+            self.abort()
+            raise
+        if self._checkpoint_every is not None:  # else checkpoints are the caller's calls
+            spent = time.monotonic() - started
+            self._next_checkpoint = time.monotonic() + max(self._checkpoint_every, 20 * spent)
 
     def close(self, complete: bool = True) -> None:
         """Finish the file and rename it onto `path`.
@@ -404,14 +453,7 @@ class RunWriter:
         """
         file = self._require_open()
         try:
-            if self._observables is None:
-                self._create_observables(file, 0)
-            self._resize(self._n)
-            if self._state is not None and self._state[0] == self._n:
-                state = self._state[1]
-                _write_state(file, self._n, state() if callable(state) else state)
-            file.attrs["n_measurements"] = self._n
-            file.attrs["complete"] = bool(complete)
+            self._finish(file, complete)
             file.close()
             self._file = None
             self._pending.commit()
@@ -419,8 +461,30 @@ class RunWriter:
             self.abort()
             raise
 
+    def _finish(self, file: h5py.File, complete: bool) -> None:
+        """Trim the datasets to the rows appended, write the state after the last row and
+        the row count: the file is then a whole run file."""
+        if self._observables is None:
+            self._create_observables(file, 0)
+        self._resize(self._n)
+        if self._state is not None and self._state[0] == self._n:
+            state = self._state[1]
+            if callable(state):  # evaluated once: a checkpoint and the close share it
+                state = state()
+                self._state = (self._n, state)
+            _write_state(file, self._n, state)
+        file.attrs["n_measurements"] = self._n
+        file.attrs["complete"] = bool(complete)
+
+    def _attach(self, file: h5py.File) -> None:
+        """Take the datasets of the reopened temporary file."""
+        self._observables = [file["observables"][name] for name in self._names]
+        self._configs = file["configs"] if self._configs is not None else None
+        self._arrays = {name: file[name] for name in self._arrays}
+
     def abort(self) -> None:
-        """Close and delete the temporary file; nothing is written to `path`."""
+        """Close and delete the temporary file; nothing more is written to `path` (which
+        keeps its last :meth:`checkpoint`, if any)."""
         if self._file is not None:
             with contextlib.suppress(Exception):
                 self._file.close()
