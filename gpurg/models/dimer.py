@@ -59,7 +59,11 @@ _WORMS = KernelFamily("dimer.cu", {
     name: ("signed char*", "gpurg_u32*", "gpurg_u64*", "const gpurg_u64*", "int", "int",
            "gpurg_u32", "gpurg_u64", "int", "gpurg_u32", "gpurg_u32", "gpurg_u32")
     for name in ("dimer_worms", "dimer_worms_x4")
-}, long_threads=True)
+}, long_threads=True, sizes=dict.fromkeys(
+    ("dimer_worms", "dimer_worms_x4"),
+    # site codes of R lattices, worm and step counters per replica, the exit table
+    lambda codes, worms, steps, table, L, R, *_: (R * L * L, R, R, _FREE_THRESHOLDS.size,
+                                                  *[None] * 8)))
 # replicas per thread of each worm kernel: on the host four interleaved worms overlap their
 # chains of dependent loads, a GPU hides latency with other warps instead
 WORM_KERNELS = {"gpu": ("dimer_worms", 1), "cpu": ("dimer_worms_x4", 4)}

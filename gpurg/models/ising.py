@@ -48,6 +48,13 @@ _LOCAL = KernelFamily(
         "ising_hot_start": ("signed char*", "int", "int", "gpurg_u32", "gpurg_u32"),
     },
     instantiations=tuple(f"ISING_CHECKERBOARD({s}, {r})" for s, r in CHECKERBOARD_TILES),
+    # elements each launch touches: the spins of R lattices, the 10 flip thresholds
+    sizes={
+        **{f"ising_checkerboard_{s}x{r}": lambda spins, thr, L, R, *_: (R * L * L, 10,
+                                                                           *[None] * 10)
+           for s, r in CHECKERBOARD_TILES},
+        "ising_hot_start": lambda spins, L, R, k0, k1: (R * L * L, None, None, None, None),
+    },
 )
 _CLUSTER = KernelFamily(
     "ising_cluster.cu",
@@ -58,6 +65,13 @@ _CLUSTER = KernelFamily(
         "sw_coins": ("const int*", "unsigned char*", "int", "int", "gpurg_u32", "gpurg_u32",
                      "gpurg_u32"),
         "sw_flip": ("signed char*", "const int*", "const unsigned char*", "int", "int"),
+    },
+    # spins, bonds (later the coins) and cluster parents: one element per site of R lattices
+    sizes={
+        "sw_bonds": lambda s, b, p, L, R, *_: (R * L * L,) * 3 + (None,) * 7,
+        "sw_union": lambda b, p, L, R: (R * L * L,) * 2 + (None,) * 2,
+        "sw_coins": lambda p, c, L, R, *_: (R * L * L,) * 2 + (None,) * 5,
+        "sw_flip": lambda s, p, c, L, R: (R * L * L,) * 3 + (None,) * 2,
     },
 )
 
