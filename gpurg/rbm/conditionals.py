@@ -46,6 +46,12 @@ _KERNELS = KernelFamily("rbm.cu", {
     "rbm_sample_units": ("const signed char*", "const double*", "const double*", "signed char*",
                          "int", "int", "int", "int", "double", "int", "gpurg_u32", "gpurg_u32",
                          "gpurg_u32", "gpurg_u32"),
+}, sizes={
+    # inputs (n_rbm, n_chain, n_in), weights (n_rbm, n_in, n_out), biases (n_rbm, n_out),
+    # outputs (n_rbm, n_chain, n_out)
+    "rbm_sample_units": lambda x, w, b, out, n_rbm, n_chain, n_in, n_out, *_: (
+        n_rbm * n_chain * n_in, n_rbm * n_in * n_out, n_rbm * n_out, n_rbm * n_chain * n_out,
+        *[None] * 10),
 })
 
 
