@@ -156,6 +156,14 @@ def _ising_sampler() -> Any:
     return IsingSampler(_model("ising"), device="numpy")
 
 
+# rsmi geometry and exact
+def _geometry() -> Any:
+    """A 2x2 block, no buffer, a one-site environment ring: 12 environment sites."""
+    from gpurg.rsmi.geometry import Geometry
+
+    return Geometry(2, 0, 1)
+
+
 # A valid call (positional args, keyword args) of each checked function that cannot be called
 # with its defaults alone, by "module.qualname". Keep the calls cheap: each bad value of each
 # parameter is tried once, and the check happens before any work.
@@ -251,6 +259,21 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
                                                                   "device": "numpy"}),
     "gpurg.sampling.sample_dimer": lambda: ((_model("dimer"),), {
         "sweeps": 1, "device": "numpy", "worms_per_sweep": 1, "start": "columnar"}),
+    # rsmi geometry and exact
+    "gpurg.rsmi.geometry.block_origins": lambda: ((4, 4), {}),
+    "gpurg.rsmi.geometry.random_positions": lambda: ((2, np.zeros((1, 2), np.int64), 3, 0), {}),
+    "gpurg.rsmi.geometry.extract_pairs": lambda: ((_spins(2, 4), _geometry()), {"positions": 3}),
+    "gpurg.rsmi.exact.chain_segment_probabilities": lambda: ((0.5, 3), {}),
+    "gpurg.rsmi.exact.chain_mutual_information": lambda: ((0.5,), {}),
+    "gpurg.rsmi.exact.chain_rule_information": lambda: ((0.5, [[1.0, 0.0]], [0.0]), {}),
+    "gpurg.rsmi.exact.chain_coarse_distribution": lambda: ((0.5, [[1.0, 0.0]], [0.0], 2), {}),
+    "gpurg.rsmi.exact.sample_chain": lambda: ((0.5, 2, 5), {}),
+    "gpurg.rsmi.exact.ising_block_conditional": lambda: (
+        (0.3, _geometry(), np.ones((1, 12), np.int8)), {}),
+    "gpurg.rsmi.exact.ising_local_information": lambda: (
+        (0.3, _geometry(), np.ones((1, 4)), [0.0], _spins(16, 12)[:, 0]), {}),
+    "gpurg.rsmi.exact.ising_block_information": lambda: (
+        (0.3, _geometry(), _spins(16, 12)[:, 0]), {}),
 }
 
 

@@ -38,6 +38,7 @@ from gpurg.backend.philox import STREAM_CHAIN_SAMPLES, philox4x32, seed_to_key
 from gpurg.errors import InputError
 from gpurg.rsmi.geometry import Geometry
 from gpurg.rsmi.rule import hidden_states, rule_probabilities
+from gpurg.validation import SEED, Integer, Real, check_shape, checked, to_host
 
 MAX_BLOCK_SITES = 16  # 2^16 block states summed exactly per environment sample
 MIN_BATCHES = 16
@@ -45,19 +46,8 @@ MAX_CHAIN_BLOCKS = 8  # chain_coarse_distribution enumerates 4^n_blocks spin sta
 # Purpose word of the Philox counter for sample_chain (geometry's random positions use 8).
 _CHUNK_ELEMENTS = 1 << 22  # samples x block states held at once (32 MiB of float64)
 
-
-def _check_coupling(K: float) -> float:
-    if isinstance(K, bool) or not isinstance(K, (int, float, np.integer, np.floating)):
-        raise InputError(f"coupling K must be a finite number, got {K!r}")
-    if not math.isfinite(K):
-        raise InputError(f"coupling K must be a finite number, got {K}")
-    return float(K)
-
-
-def _check_count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+COUPLING = Real()  # K = J / T: any finite number (negative: antiferromagnetic)
+BATCHES = Integer(MIN_BATCHES)
 
 
 def spin_states(n: int) -> np.ndarray:
@@ -82,6 +72,7 @@ def _mutual_information(joint: np.ndarray) -> float:
 # 1D chain
 
 
+@checked(K=COUPLING, n_spins=Integer(1))
 def chain_segment_probabilities(K: float, n_spins: int) -> np.ndarray:
     """Exact law of n consecutive spins of the infinite zero-field Ising chain.
 
@@ -91,8 +82,8 @@ def chain_segment_probabilities(K: float, n_spins: int) -> np.ndarray:
         float64 (2^n_spins,), indexed like :func:`spin_states`:
         P(s) = 1/2 prod_i (1 + tanh K s_i s_{i+1}) / 2.
     """
-    t = math.tanh(_check_coupling(K))
-    s = spin_states(_check_count("n_spins", n_spins, 1)).astype(np.float64)
+    t = math.tanh(K)
+    s = spin_states(n_spins).astype(np.float64)
     return 0.5 * np.prod(0.5 * (1.0 + t * s[:, 1:] * s[:, :-1]), axis=1)
 
 
@@ -107,6 +98,7 @@ def _chain_block_environment(K: float) -> np.ndarray:
     return pve.transpose(2, 1, 3, 0).reshape(4, 4)
 
 
+@checked(K=COUPLING)
 def chain_mutual_information(K: float) -> float:
     """Exact I(V:E) in nats for the chain: V = (v1, v2), one-site buffers, E = (e_L, e_R)."""
     return _mutual_information(_chain_block_environment(K))
@@ -115,15 +107,15 @@ def chain_mutual_information(K: float) -> float:
 def _rule_on_states(filters: Any, bias: Any, n_visible: int) -> np.ndarray:
     """P_Λ(H|V) for all 2^n_visible block states: float64 (2^n_visible, 2^n_h)."""
     # the rule is tiny: evaluate it on the host whatever the caller's arrays live on
-    filters = np.asarray(filters.get() if hasattr(filters, "get") else filters, dtype=np.float64)
-    bias = np.asarray(bias.get() if hasattr(bias, "get") else bias, dtype=np.float64)
-    if filters.ndim != 2 or filters.shape[1] != n_visible or bias.shape != (filters.shape[0],):
-        raise InputError(f"filters must be (n_h, {n_visible}) and bias (n_h,), got "
-                         f"{filters.shape} and {bias.shape}")
+    filters = to_host(filters).astype(np.float64)
+    bias = to_host(bias).astype(np.float64)
+    check_shape("filters", filters, (None, n_visible))
+    check_shape("bias", bias, (filters.shape[0],))
     hidden_states(filters.shape[0])  # validates n_h
     return rule_probabilities(filters, bias, spin_states(n_visible))
 
 
+@checked(K=COUPLING)
 def chain_rule_information(K: float, filters: Any, bias: Any) -> float:
     """Exact I_Λ(H:E) in nats for a rule on the chain's block V = (v1, v2).
 
@@ -139,6 +131,7 @@ def chain_rule_information(K: float, filters: Any, bias: Any) -> float:
     return _mutual_information(rule.T @ _chain_block_environment(K))
 
 
+@checked(K=COUPLING, n_blocks=Integer(1, MAX_CHAIN_BLOCKS))
 def chain_coarse_distribution(K: float, filters: Any, bias: Any, n_blocks: int) -> np.ndarray:
     """Exact joint law of the coarse variables of n_blocks adjacent blocks of the chain.
 
@@ -152,9 +145,6 @@ def chain_coarse_distribution(K: float, filters: Any, bias: Any, n_blocks: int) 
         :func:`gpurg.rsmi.rule.hidden_states` order. Its logarithm gives the coarse couplings,
         e.g. tanh K' = tanh^2 K for decimation.
     """
-    n_blocks = _check_count("n_blocks", n_blocks, 1)
-    if n_blocks > MAX_CHAIN_BLOCKS:
-        raise InputError(f"n_blocks must be <= {MAX_CHAIN_BLOCKS}, got {n_blocks}")
     rule = _rule_on_states(filters, bias, 2)
     # C order puts the last block's two bits first; reverse so that axis b is block b
     p = chain_segment_probabilities(K, 2 * n_blocks).reshape((4,) * n_blocks)
@@ -165,6 +155,9 @@ def chain_coarse_distribution(K: float, filters: Any, bias: Any, n_blocks: int) 
     return p
 
 
+# n_chains and ceil(length / 4) are Philox counter words: each < 2^32
+@checked(K=COUPLING, n_chains=Integer(1, 2**32 - 1), length=Integer(1, 4 * (2**32 - 1)),
+         seed=SEED)
 def sample_chain(K: float, n_chains: int, length: int, seed: int = 0) -> np.ndarray:
     """Exact, independent samples of ``length`` consecutive spins of the zero-field chain.
 
@@ -179,12 +172,8 @@ def sample_chain(K: float, n_chains: int, length: int, seed: int = 0) -> np.ndar
     numpy.ndarray
         int8 (n_chains, length) of ±1.
     """
-    t = math.tanh(_check_coupling(K))
-    n_chains = _check_count("n_chains", n_chains, 1)
-    length = _check_count("length", length, 1)
+    t = math.tanh(K)
     n_words = -(-length // 4)
-    if n_chains >= 2**32 or n_words >= 2**32:
-        raise InputError(f"n_chains and length / 4 must be < 2^32, got {n_chains}, {length}")
     words = philox4x32((np.arange(n_chains, dtype=np.uint64)[:, None],
                         np.arange(n_words, dtype=np.uint64)[None, :], 0, STREAM_CHAIN_SAMPLES),
                        seed_to_key(seed)).reshape(n_chains, 4 * n_words)[:, :length]
@@ -233,13 +222,14 @@ class _BlockConditional:
 
     def __init__(self, K: float, geometry: Geometry, E: Any, min_samples: int = MIN_BATCHES
                  ) -> None:
-        K = _check_coupling(K)
+        # K is checked by the public functions' tables
         if geometry.n_visible > MAX_BLOCK_SITES:
             raise InputError(f"exact enumeration needs a block of at most {MAX_BLOCK_SITES} "
                              f"sites, got {geometry.n_visible}")
-        if getattr(E, "ndim", None) != 2 or E.shape[1] != geometry.n_env:
-            raise InputError(f"E must have shape (n, {geometry.n_env}), got "
-                             f"{getattr(E, 'shape', type(E).__name__)}")
+        if not hasattr(E, "shape"):
+            raise InputError(f"E must be an array of shape (n, {geometry.n_env}), got "
+                             f"{type(E).__name__}")
+        check_shape("E", E, (None, geometry.n_env))
         if E.shape[0] < min_samples:
             raise InputError(f"need at least {min_samples} environment sample(s), got "
                              f"{E.shape[0]}")
@@ -270,6 +260,7 @@ class _BlockConditional:
         return w / w.sum(axis=1, keepdims=True)
 
 
+@checked(K=COUPLING)
 def ising_block_conditional(K: float, geometry: Geometry, E: Any) -> Any:
     """P(V|E_n) of the 2D Ising block given each environment sample (buffer 0).
 
@@ -301,18 +292,19 @@ def _kl_rows(p: Any, pbar: Any) -> Any:
 
 def _batch_estimate(values: Any, n_batches: int) -> tuple[float, float]:
     """Mean of per-sample values and its batch-means standard error (contiguous batches)."""
-    v = np.asarray(values.get() if hasattr(values, "get") else values, dtype=np.float64)
+    v = to_host(values).astype(np.float64, copy=False)
     means = np.array([b.mean() for b in np.array_split(v, n_batches)])
     return float(v.mean()), float(means.std(ddof=1) / math.sqrt(n_batches))
 
 
 def _check_batches(n_batches: int, n: int) -> int:
-    n_batches = _check_count("n_batches", n_batches, MIN_BATCHES)
+    """n_batches (already >= MIN_BATCHES by the tables) against the n samples."""
     if n_batches > n:
         raise InputError(f"n_batches ({n_batches}) exceeds the number of samples ({n})")
     return n_batches
 
 
+@checked(K=COUPLING, n_batches=BATCHES)
 def ising_local_information(K: float, geometry: Geometry, filters: Any, bias: Any, E: Any, *,
                             n_batches: int = MIN_BATCHES) -> tuple[float, float]:
     """Exact I_Λ(H:E) in nats of a rule on 2D Ising data with no buffer, up to E's noise.
@@ -347,6 +339,7 @@ def ising_local_information(K: float, geometry: Geometry, filters: Any, bias: An
     return _batch_estimate(_kl_rows(p_h, p_h.mean(axis=0)), n_batches)
 
 
+@checked(K=COUPLING, n_batches=BATCHES)
 def ising_block_information(K: float, geometry: Geometry, E: Any, *,
                             n_batches: int = MIN_BATCHES) -> tuple[float, float]:
     """Exact I(V:E) in nats for 2D Ising data with no buffer, up to E's noise: the upper bound

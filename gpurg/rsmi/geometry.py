@@ -26,17 +26,16 @@ import numpy as np
 from gpurg.backend.device import array_module
 from gpurg.backend.philox import STREAM_PAIR_POSITIONS, philox4x32, seed_to_key
 from gpurg.errors import InputError
+from gpurg.validation import SEED, Integer, checked
 
 # Purpose word of the Philox counter for random block positions: 0-6 are the samplers', 7 the
 # RBM's (gpurg_common.cuh), 9 exact.sample_chain's.
 
-
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise InputError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+# A number of random block positions: a Philox counter word (random_positions)
+POSITIONS = Integer(1, 2**32 - 1)
+# The rules of Geometry's fields, under the names its messages give them
+_SIZES = {"block": ("block size L_V", Integer(1)), "buffer": ("buffer width L_B", Integer(0)),
+          "env": ("environment width L_E", Integer(1))}
 
 
 @dataclass(frozen=True)
@@ -58,9 +57,8 @@ class Geometry:
     env: int
 
     def __post_init__(self) -> None:
-        _check_int("block size L_V", self.block, 1)
-        _check_int("buffer width L_B", self.buffer, 0)
-        _check_int("environment width L_E", self.env, 1)
+        for field, (name, constraint) in _SIZES.items():  # checked, and made Python ints
+            object.__setattr__(self, field, constraint.check(name, getattr(self, field)))
 
     @property
     def span(self) -> int:
@@ -107,12 +105,11 @@ class Geometry:
                 f"{self.span} sites, more than the {Ly} x {Lx} lattice")
 
 
+@checked(Ly=Integer(1), Lx=Integer(1), stride=Integer(1))
 def block_origins(Ly: int, Lx: int, stride: int = 1) -> np.ndarray:
     """Block origins (y, x) with y, x multiples of ``stride``: int64 (n_origins, 2), ordered
-    by y, then x. stride 1 gives all Ly Lx positions, stride L_V the tiling."""
-    Ly = _check_int("lattice height", Ly, 1)
-    Lx = _check_int("lattice width", Lx, 1)
-    stride = _check_int("stride", stride, 1)
+    by y, then x, on a lattice of Ly rows and Lx columns (sites). stride 1 gives all Ly Lx
+    positions, stride L_V the tiling."""
     y, x = np.meshgrid(np.arange(0, Ly, stride, dtype=np.int64),
                        np.arange(0, Lx, stride, dtype=np.int64), indexing="ij")
     return np.stack([y.ravel(), x.ravel()], axis=1)
@@ -125,9 +122,11 @@ def _site_table(origins: np.ndarray, offsets: np.ndarray, Ly: int, Lx: int) -> n
     return y * Lx + x
 
 
+@checked(n_samples=Integer(1), count=POSITIONS, seed=SEED)
 def random_positions(n_samples: int, origins: np.ndarray, count: int,
                      seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` (sample, origin) pairs drawn with replacement, deterministic in ``seed``.
+    """``count`` (sample, origin) pairs drawn with replacement, deterministic in ``seed``;
+    ``origins`` is int64 (n_origins >= 1, 2), as from :func:`block_origins`.
 
     Draw i uses the Philox block with counter (i, 0, 0, STREAM_PAIR_POSITIONS) and key
     ``seed_to_key(seed)``: word 0 picks the sample and word 1 the origin, each by
@@ -138,8 +137,8 @@ def random_positions(n_samples: int, origins: np.ndarray, count: int,
     -------
     (sample index, origin index): int64 arrays of shape (count,).
     """
-    if count >= 2**32:
-        raise InputError(f"positions must be < 2^32, got {count}")
+    if len(origins) < 1:
+        raise InputError("origins holds no block origins")
     words = philox4x32((np.arange(count, dtype=np.uint64), 0, 0, STREAM_PAIR_POSITIONS),
                        seed_to_key(seed)).astype(np.uint64)
     sample = ((words[:, 0] * np.uint64(n_samples)) >> np.uint64(32)).astype(np.int64)
@@ -148,6 +147,7 @@ def random_positions(n_samples: int, origins: np.ndarray, count: int,
     return sample[order], origin[order]
 
 
+@checked(stride=Integer(1), seed=SEED)
 def extract_pairs(configs: Any, geometry: Geometry, *, positions: str | int = "all",
                   stride: int = 1, seed: int = 0) -> tuple[Any, Any]:
     """(V, E) pairs from every chosen block position of every configuration.
@@ -160,8 +160,8 @@ def extract_pairs(configs: Any, geometry: Geometry, *, positions: str | int = "a
     geometry : Geometry
     positions : "all" or int
         "all": every origin of :func:`block_origins` (Ly, Lx, stride) of every sample,
-        n * n_origins pairs. An int m >= 1: m (sample, origin) pairs drawn with replacement
-        from those, by Philox keyed by ``seed`` (see :func:`random_positions`).
+        n * n_origins pairs. An int m in [1, 2^32): m (sample, origin) pairs drawn with
+        replacement from those, by Philox keyed by ``seed`` (see :func:`random_positions`).
     stride : int
         Spacing of the block origins (1: all positions; L_V: the tiling).
     seed : int
@@ -190,12 +190,13 @@ def extract_pairs(configs: Any, geometry: Geometry, *, positions: str | int = "a
     flat = configs.reshape(n, Ly * Lx)
     if isinstance(positions, str):
         if positions != "all":
-            raise InputError(f"positions must be 'all' or an integer >= 1, got {positions!r}")
+            raise InputError(f"positions must be 'all' or {POSITIONS.describe()}, got "
+                             f"{positions!r}")
         # (n, n_origins, n_sites) in one gather; the reshape keeps sample-major order
         V = flat[:, xp.asarray(v_table)].reshape(n * len(origins), -1)
         E = flat[:, xp.asarray(e_table)].reshape(n * len(origins), -1)
         return V, E
-    count = _check_int("positions", positions, 1)
+    count = POSITIONS.check("positions", positions)
     sample, origin = random_positions(n, origins, count, seed)
     rows = xp.asarray(sample)[:, None]
     V = flat[rows, xp.asarray(v_table[origin])]
