@@ -124,7 +124,8 @@ def registered() -> Iterator[None]:
     in a module of the package; taken out after, so other tests see the package's models."""
     register(ChainSampler)
     yield
-    del MODELS["test-chain"], SAMPLERS["test-chain"]
+    MODELS.remove("test-chain")
+    SAMPLERS.remove("test-chain")
 
 
 def test_the_chain_is_registered_beside_the_built_in_models() -> None:

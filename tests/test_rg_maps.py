@@ -8,9 +8,11 @@ import pytest
 
 from gpurg.errors import InputError
 from gpurg.rg.maps import (
+    MAPS,
     STREAM_MAJORITY,
     Decimation,
     MajorityRule,
+    RGMap,
     RsmiRule,
     make_map,
     tie_coins,
@@ -205,3 +207,30 @@ def test_maps_work_in_one_and_three_dimensions():
     np.testing.assert_array_equal(even, MajorityRule(2)(cubes, seed=1))
     with pytest.raises(InputError, match="equal sides"):
         Decimation(2)(np.ones((2, 4, 4, 6), dtype=np.int8))
+
+
+def test_a_new_map_is_one_class_that_make_map_finds():
+    """An RGMap subclass with a ``spec`` registers itself: make_map, and with it every
+    command's --rule, knows it without a list to edit."""
+
+    class Corner(RGMap):  # the bottom-right spin of each block
+        spec = "test-corner"
+
+        def __init__(self, b: int = 2) -> None:
+            self.b = b
+
+        def _apply(self, configs, *, seed, level):
+            return configs[:, self.b - 1::self.b, self.b - 1::self.b]
+
+    try:
+        assert MAPS["test-corner"] is Corner
+        m = make_map("test-corner:3")
+        c = random_spins(4, 9, seed=1)
+        assert isinstance(m, Corner) and np.array_equal(m(c), c[:, 2::3, 2::3])
+        with pytest.raises(InputError, match=r"allowed: .*test-corner\[:B\]"):
+            make_map("nope")
+        with pytest.raises(ValueError, match="already registered"):
+            type("Other", (Corner,), {"spec": "test-corner"})
+    finally:
+        MAPS.remove("test-corner")
+    assert "test-corner" not in MAPS

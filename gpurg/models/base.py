@@ -32,6 +32,7 @@ import numpy as np
 from gpurg.backend import Backend, get_backend
 from gpurg.backend.philox import seed_to_key
 from gpurg.errors import InputError
+from gpurg.registry import Registry
 from gpurg.stats import Estimate
 from gpurg.validation import Alphabet
 
@@ -142,9 +143,10 @@ class Output(ABC):
 
 S = TypeVar("S", bound="type[Sampler]")
 
-MODELS: dict[str, type[Model]] = {}
-"""Model classes by :attr:`Model.name`, filled by :func:`register`."""
-SAMPLERS: dict[str, type[Sampler]] = {}
+MODELS: Registry[type[Model]] = Registry("model", "gpurg.models")
+"""Model classes by :attr:`Model.name`, filled by :func:`register` (the modules of
+``gpurg.models`` are imported at the first look-up, so a model's module registers itself)."""
+SAMPLERS: Registry[type[Sampler]] = Registry("sampler", "gpurg.models")
 """Sampler classes by the name of their model, filled by :func:`register`."""
 
 
@@ -153,11 +155,8 @@ def register(sampler: S) -> S:
     model's name. Registering another class under a known name is an error (a typo that
     would silently replace a model)."""
     model = sampler.model_type
-    known = MODELS.get(model.name)
-    if known is not None and (known is not model or SAMPLERS[model.name] is not sampler):
-        raise ValueError(f"model {model.name!r} is already registered")
-    MODELS[model.name] = model
-    SAMPLERS[model.name] = sampler
+    MODELS.add(model.name, model)
+    SAMPLERS.add(model.name, sampler)
     return sampler
 
 
@@ -169,9 +168,7 @@ def file_model(attrs: Mapping[str, Any]) -> type[Model] | None:
 
 def model_class(name: Any) -> type[Model]:
     """The registered model class called ``name``; InputError naming the known ones."""
-    if name not in MODELS:
-        raise InputError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
-    return MODELS[name]
+    return MODELS.lookup(name)
 
 
 def model_from_attrs(attrs: Mapping[str, Any]) -> Model:

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from gpurg.backend.device import array_module
 from gpurg.backend.philox import STREAM_MAJORITY, philox4x32, seed_to_key
 from gpurg.errors import InputError
+from gpurg.registry import Registry
 from gpurg.rsmi.coarse import MODES, coarse_grain
 from gpurg.rsmi.rule import CoarseGrainingRule
 from gpurg.validation import to_host
@@ -33,11 +34,38 @@ from gpurg.validation import to_host
 # (kernels/gpurg_common.cuh, read by gpurg.backend.philox) and importable from here as before.
 
 
+MAPS: Registry[type[RGMap]] = Registry("RG map", "gpurg.rg")
+"""RG maps by their spec name, filled by :class:`RGMap`'s subclasses themselves."""
+
+
 class RGMap(ABC):
     """A block-spin map with scale factor ``b``: (n, L, ..., L) -> (n, L/b, ..., L/b), int8
-    ±1, on a lattice of any dimension d >= 1 unless the map says otherwise."""
+    ±1, on a lattice of any dimension d >= 1 unless the map says otherwise.
+
+    A subclass implements :meth:`_apply`; one that sets ``spec`` (its name in map specs
+    such as ``"majority:3"``, read by :func:`make_map` and ``--rule``) is registered in
+    :data:`MAPS` and builds itself from a spec's argument by :meth:`from_spec` (by default
+    the scale factor, 2 when absent). A new map is one class, in any module of ``gpurg.rg``.
+    """
 
     b: int
+    spec: ClassVar[str]
+    spec_help: ClassVar[str] = "[:B]"  # what follows the name in a spec, for messages
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "spec" in cls.__dict__:
+            MAPS.add(cls.spec, cls)
+
+    @classmethod
+    def from_spec(cls, arg: str, mode: str) -> RGMap:
+        """The map of a spec ``"<spec>:<arg>"`` (``arg`` empty when absent); ``mode`` is
+        for stochastic rules that can also be applied deterministically."""
+        try:
+            b = int(arg) if arg else 2
+        except ValueError:
+            raise InputError(f"bad scale factor in map spec '{cls.spec}:{arg}'") from None
+        return cls(b)  # type: ignore[call-arg]
 
     def __call__(self, configs: Any, *, seed: int = 0, level: int = 0) -> Any:
         """Coarse-grain int8 (n, L, ..., L) ±1 ``configs`` (numpy or cupy) once.
@@ -101,6 +129,7 @@ class MajorityRule(RGMap):
     Philox words are made on the host only for the tied blocks and moved to the device.
     """
 
+    spec: ClassVar[str] = "majority"
     b: int = 2
 
     def __post_init__(self) -> None:
@@ -125,6 +154,7 @@ class Decimation(RGMap):
     """Decimation: keep the corner spin (lowest index on every axis; top-left in 2D) of each
     block of b^d sites (deterministic)."""
 
+    spec: ClassVar[str] = "decimation"
     b: int = 2
 
     def __post_init__(self) -> None:
@@ -155,6 +185,8 @@ class RsmiRule(RGMap):
     configurations bit for bit.
     """
 
+    spec: ClassVar[str] = "rsmi"
+    spec_help: ClassVar[str] = ":PATH (a one-unit filter file)"
     rule: CoarseGrainingRule = field(repr=False)
     block: int
     mode: str = "max"
@@ -175,6 +207,16 @@ class RsmiRule(RGMap):
     def b(self) -> int:  # type: ignore[override]
         return self.block
 
+    @classmethod
+    def from_spec(cls, arg: str, mode: str) -> RsmiRule:
+        """The rule of a filter file ``arg`` (``rsmi:PATH``), applied in ``mode``."""
+        if not arg:
+            raise InputError("map spec 'rsmi' needs a filter file: rsmi:PATH.h5")
+        from gpurg.rsmi.files import read_filter  # h5py only when a filter is read
+
+        f = read_filter(arg)
+        return cls(f.rule, f.geometry.block, mode)
+
     def _apply(self, configs: Any, *, seed: int, level: int) -> Any:
         if configs.ndim != 3:  # the filter reads square blocks
             raise InputError(f"the RSMI rule works on 2D lattices, configurations (n, L, L); "
@@ -184,25 +226,14 @@ class RsmiRule(RGMap):
 
 
 def make_map(spec: str, mode: str = "max") -> RGMap:
-    """Parse a map spec: "majority", "majority:B", "decimation", "decimation:B", "rsmi:PATH"
+    """The map of a spec "NAME" or "NAME:ARG": "majority[:B]", "decimation[:B]", "rsmi:PATH"
     (a one-unit filter file from :func:`gpurg.rsmi.files.write_filter`, applied in ``mode``,
-    see :class:`RsmiRule`). B defaults to 2."""
+    see :class:`RsmiRule`), or any other map registered in :data:`MAPS`. B defaults to 2."""
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}; allowed: {', '.join(MODES)}")
     kind, _, arg = str(spec).partition(":")
     kind = kind.strip().lower()
-    if kind in ("majority", "decimation"):
-        try:
-            b = int(arg) if arg else 2
-        except ValueError:
-            raise InputError(f"bad scale factor in map spec {spec!r}") from None
-        return MajorityRule(b) if kind == "majority" else Decimation(b)
-    if kind == "rsmi":
-        if not arg:
-            raise InputError("map spec 'rsmi' needs a filter file: rsmi:PATH.h5")
-        from gpurg.rsmi.files import read_filter  # h5py only when a filter is read
-
-        f = read_filter(arg)
-        return RsmiRule(f.rule, f.geometry.block, mode)
-    raise InputError(f"unknown RG map {spec!r}; allowed: majority[:B], decimation[:B], "
-                     f"rsmi:PATH")
+    if kind not in MAPS:
+        allowed = ", ".join(f"{name}{MAPS[name].spec_help}" for name in MAPS)
+        raise InputError(f"unknown RG map {spec!r}; allowed: {allowed}")
+    return MAPS[kind].from_spec(arg, mode)
