@@ -23,7 +23,8 @@ from gpurg.cli.common import (
 )
 from gpurg.cli.resume import resume_expectations
 from gpurg.errors import InputError
-from gpurg.io.hdf5 import RunWriter, atomic_output, check_output_path, read_run
+from gpurg.io.hdf5 import RunWriter, check_output_path, read_run
+from gpurg.io.rsmi_ne import save_npy
 from gpurg.io.validate import DIMER_CODES, DIMER_PIXELS, check_values, located, read_checked
 from gpurg.models.dimer import DimerModel
 from gpurg.models.dimer_encodings import (
@@ -196,8 +197,7 @@ def convert(
     if suffix == ".npy":
         # RSMI-NE reads float64 0/1 images (see gpurg.models.dimer_encodings.to_rsmi_ne)
         array = {"rsmi-ne": images.astype(np.float64), "codes": codes, "image": images}[to]
-        with atomic_output(target, (".npy",)) as tmp, open(tmp, "wb") as fh:
-            np.save(fh, array)
+        save_npy(target, array)
     else:
         attrs = {"model": DimerModel.name, "L": L, "replicas": 1, "source": str(source.resolve())}
         with RunWriter(target, attrs, (), (1, L, L),

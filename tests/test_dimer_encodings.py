@@ -8,6 +8,7 @@ import pytest
 from gpurg.backend import array_module
 from gpurg.backend.philox import STREAM_DIMER_NOISE, philox4x32
 from gpurg.errors import InputError
+from gpurg.io.rsmi_ne import load_rsmi_ne, rsmi_ne_filename, save_rsmi_ne
 from gpurg.models import dimer_encodings as de
 from gpurg.models.dimer_encodings import (
     NOISES,
@@ -20,9 +21,7 @@ from gpurg.models.dimer_encodings import (
     electric_field,
     from_rsmi_ne,
     heights,
-    load_rsmi_ne,
     parallel_plaquettes,
-    save_rsmi_ne,
     staggered_state,
     to_image,
     to_rsmi_ne,
@@ -460,7 +459,7 @@ def test_rsmi_ne_round_trip_through_npy(tmp_path) -> None:
     assert arr.dtype == np.float64 and arr.shape == (5, 2 * L, 2 * L)
     assert set(np.unique(arr).tolist()) <= {0.0, 1.0}
     assert np.array_equal(arr, to_image(codes, noise="correlated", key=(4, 5)))
-    path = save_rsmi_ne(tmp_path / de.rsmi_ne_filename(L, 0.65).name, codes, noise="independent")
+    path = save_rsmi_ne(tmp_path / rsmi_ne_filename(L, 0.65).name, codes, noise="independent")
     assert path.name == "configs_intdimer2d_square_L12_T0.650.npy"
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temporary left
     raw = np.load(path)

@@ -18,8 +18,6 @@ of the same module, computed without loops over sites or configurations.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +25,6 @@ import numpy as np
 from gpurg.backend.device import array_module
 from gpurg.backend.philox import STREAM_DIMER_NOISE, philox4x32, seed_to_key
 from gpurg.errors import InputError
-from gpurg.io.hdf5 import atomic_output
 from gpurg.validation import first_index
 
 DX = (1, 0, -1, 0)
@@ -493,17 +490,18 @@ def codes_from_image(images: Any) -> Any:
 def to_rsmi_ne(codes: Any, noise: str = "none", key: Any = (0, 0), counter: int = 0) -> Any:
     """Coverings as RSMI-NE dimer samples.
 
-    RSMI-NE (Gökmen, Ringel, Huber, Koch-Janusz, PRL 127, 240603 (2021); PRE 104, 064106
-    (2021)) reads interacting-dimer samples from ``configs_intdimer2d_square_L{2L}_T{T:.3f}.npy``
-    (see :func:`rsmi_ne_filename`): a float64 array of shape (N, 2L, 2L) with values 0.0/1.0,
-    written by the Julia sampler of github.com/RSMI-NE/mc_dimers (``src/DimerMCSimulation.jl``
-    fills ``zeros(N, 2n, 2n)`` with ``sites_bonds`` of module ``DimerDirectedLoop``; site
-    i = k n + l and its legs right/left/bottom/up = column+1/column-1/row+1/row-1 come from
-    ``set_lattice`` in ``Lattice.jl``) and loaded unchanged (no +-1 mapping) by
-    ``rsmine/coarsegrainer/build_dataset.py`` of github.com/RSMI-NE/RSMI-NE. Their layout is
-    the one of :func:`to_image`: site (row k, column l) at pixel (2k, 2l), the bond to the
-    next column at (2k, 2l+1), to the next row at (2k+1, 2l) (the periodic bonds land in the
-    last column/row), faces at (2k+1, 2l+1); their rows and columns are our y and x.
+    RSMI-NE (Gökmen, Ringel, Huber, Koch-Janusz, PRL 127, 240603 (2021); PRE 104, 064106 (2021))
+    reads interacting-dimer samples from ``configs_intdimer2d_square_L{2L}_T{T:.3f}.npy`` (see
+    :func:`gpurg.io.rsmi_ne.rsmi_ne_filename`): a float64 array of shape (N, 2L, 2L) with values
+    0.0/1.0, written by the Julia sampler of github.com/RSMI-NE/mc_dimers
+    (``src/DimerMCSimulation.jl`` fills ``zeros(N, 2n, 2n)`` with ``sites_bonds`` of module
+    ``DimerDirectedLoop``; site i = k n + l and its legs right/left/bottom/up =
+    column+1/column-1/row+1/row-1 come from ``set_lattice`` in ``Lattice.jl``) and loaded
+    unchanged (no +-1 mapping) by ``rsmine/coarsegrainer/build_dataset.py`` of
+    github.com/RSMI-NE/RSMI-NE. Their layout is the one of :func:`to_image`: site (row k, column
+    l) at pixel (2k, 2l), the bond to the next column at (2k, 2l+1), to the next row at (2k+1,
+    2l) (the periodic bonds land in the last column/row), faces at (2k+1, 2l+1); their rows and
+    columns are our y and x.
 
     Differences from their sampler, which always writes random vertex bits: there the
     correlated mode copies each vertex bit to the face at (+1, +1) (our ``correlated``); their
@@ -552,49 +550,3 @@ def from_rsmi_ne(array: Any) -> Any:
     return codes_from_image(array)
 
 
-def rsmi_ne_filename(L: int, T: float, basedir: str | os.PathLike = ".") -> Path:
-    """RSMI-NE's name for the samples of an L x L dimer torus at temperature T:
-    ``basedir/configs_intdimer2d_square_L{2L}_T{T:.3f}.npy`` (their L is the image side)."""
-    return Path(basedir) / f"configs_intdimer2d_square_L{2 * int(L)}_T{float(T):.3f}.npy"
-
-
-def save_rsmi_ne(path: str | os.PathLike, codes: Any, noise: str = "none", key: Any = (0, 0),
-                 counter: int = 0) -> Path:
-    """Write coverings as an RSMI-NE ``.npy`` file (see :func:`to_rsmi_ne`), atomically.
-
-    The array goes to a temporary file in the same folder, which then replaces ``path``, so a
-    reader never sees a partial file. ``path`` is used as given (no suffix is added).
-
-    Returns
-    -------
-    pathlib.Path : the path written.
-    """
-    images = to_rsmi_ne(codes, noise=noise, key=key, counter=counter)
-    if array_module(images) is not np:
-        images = images.get()
-    with atomic_output(path, (".npy",)) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, images)
-    return Path(path)
-
-
-def load_rsmi_ne(path: str | os.PathLike) -> np.ndarray:
-    """Read an RSMI-NE dimer ``.npy`` file.
-
-    Returns
-    -------
-    numpy int8 array, shape (N, L, L): site codes.
-
-    Raises
-    ------
-    InputError
-        Missing or unreadable file, or contents that are not dimer samples.
-    """
-    try:
-        array = np.load(Path(path), allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read RSMI-NE samples from {path}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-                         ) from exc
-    if not isinstance(array, np.ndarray):
-        raise InputError(f"{path} holds several arrays, expected one (N, 2L, 2L) array")
-    return from_rsmi_ne(array)
