@@ -42,11 +42,13 @@ def binder_curves(sizes: Sequence[int], temperatures: Sequence[float], *, replic
                   sweeps: int = 200, thermalize: int = 100, seed: int = 0,
                   device: str | Backend = "auto") -> dict[int, tuple]:
     """Binder cumulants with errors from Swendsen–Wang runs: L -> (T, U, U_err), float64."""
+    # every model first: a bad L or T is refused before the first run, not minutes into them
+    models = [[IsingModel(L, T) for T in temperatures] for L in sizes]
     curves = {}
-    for i, L in enumerate(sizes):
+    for i, (L, row) in enumerate(zip(sizes, models, strict=True)):
         values, errors = [], []
-        for j, T in enumerate(temperatures):
-            run = sample_ising(IsingModel(L, T), replicas=replicas, algorithm="swendsen-wang",
+        for j, model in enumerate(row):
+            run = sample_ising(model, replicas=replicas, algorithm="swendsen-wang",
                                seed=independent_seed(seed, i, j), sweeps=sweeps,
                                thermalize=thermalize, device=device, store_configs=False)
             values.append(run.summary["binder"].value)
