@@ -26,7 +26,8 @@ from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path, read_run
 from gpurg.io.rsmi_ne import save_npy
 from gpurg.io.validate import DIMER_CODES, DIMER_PIXELS, check_values, located, read_checked
-from gpurg.models.dimer import DimerModel
+from gpurg.models.base import REPLICAS
+from gpurg.models.dimer import INTERACTION, SIDE, TEMPERATURE, DimerModel
 from gpurg.models.dimer_encodings import (
     NOISES,
     from_rsmi_ne,
@@ -34,8 +35,8 @@ from gpurg.models.dimer_encodings import (
     validate_codes,
 )
 from gpurg.models.dimer_exact import exact_reference
-from gpurg.sampling import SampleRun, resume_run, sample_dimer
-from gpurg.validation import Integer, Real
+from gpurg.sampling import EVERY, SWEEPS, SampleRun, resume_run, sample_dimer
+from gpurg.validation import Integer
 
 app = typer.Typer(help="The classical dimer model (close-packed, square torus).",
                   no_args_is_help=True)
@@ -70,20 +71,20 @@ def sample(
     # evenness and the lowest temperature for V are the model's checks, after parsing; the
     # messages of the options named by a symbol name it too ("--size/-L must be ...")
     size: int = typer.Option(16, "--size", "-L", help="Linear size L (even, >= 4).",
-                             callback=Integer(4, 32768).callback("--size/-L")),
+                             callback=SIDE.callback("--size/-L")),
     temperature: float = typer.Option(
         math.inf, "--temperature", "-T", help="Temperature, or inf (all coverings equal).",
-        callback=Real(0, low_open=True, inf=True).callback("--temperature/-T")),
+        callback=TEMPERATURE.callback("--temperature/-T")),
     interaction: float = typer.Option(
         -1.0, "--interaction", "-V", help="Energy V per plaquette of two parallel dimers.",
-        callback=Real().callback("--interaction/-V")),
-    replicas: int = checked_option(16, "--replicas", "-R", constraint=Integer(1),
+        callback=INTERACTION.callback("--interaction/-V")),
+    replicas: int = checked_option(16, "--replicas", "-R", constraint=REPLICAS,
                                    help="Independent chains."),
-    sweeps: int = checked_option(1000, "--sweeps", constraint=Integer(0),
+    sweeps: int = checked_option(1000, "--sweeps", constraint=SWEEPS,
                                  help="Sampling sweeps after thermalization."),
-    thermalize: int = checked_option(100, "--thermalize", constraint=Integer(0),
+    thermalize: int = checked_option(100, "--thermalize", constraint=SWEEPS,
                                      help="Sweeps discarded first."),
-    every: int = checked_option(1, "--every", constraint=Integer(1),
+    every: int = checked_option(1, "--every", constraint=EVERY,
                                 help="Measure every k sweeps."),
     start: str = typer.Option("random", "--start", help="columnar, staggered or random."),
     rule: str = typer.Option("minimal-bounce", "--rule",

@@ -19,10 +19,10 @@ from gpurg.cli.common import (
     sweep_progress,
 )
 from gpurg.cli.resume import resume_expectations
-from gpurg.models.ising import IsingModel
+from gpurg.models.base import REPLICAS
+from gpurg.models.ising import COUPLING, FIELD, SIDE, TEMPERATURE, IsingModel
 from gpurg.models.ising_exact import exact_reference
-from gpurg.sampling import SampleRun, resume_run, sample_ising
-from gpurg.validation import Integer, Real
+from gpurg.sampling import EVERY, SWEEPS, SampleRun, resume_run, sample_ising
 
 app = typer.Typer(help="The 2D Ising model.", no_args_is_help=True)
 
@@ -52,20 +52,20 @@ def sample(
     # evenness and the non-zero coupling are the model's checks, after parsing; the
     # messages of the options named by a symbol name it too ("--size/-L must be ...")
     size: int = typer.Option(32, "--size", "-L", help="Linear size L (even, >= 4).",
-                             callback=Integer(4, 65536).callback("--size/-L")),
+                             callback=SIDE.callback("--size/-L")),
     temperature: float = typer.Option(
         2.269185314213022, "--temperature", "-T", help="Temperature (default: T_c, J = 1).",
-        callback=Real(0, low_open=True).callback("--temperature/-T")),
-    coupling: float = checked_option(1.0, "--coupling", constraint=Real(),
+        callback=TEMPERATURE.callback("--temperature/-T")),
+    coupling: float = checked_option(1.0, "--coupling", constraint=COUPLING,
                                      help="Coupling J (either sign)."),
-    field: float = checked_option(0.0, "--field", constraint=Real(), help="Uniform field h."),
-    replicas: int = checked_option(16, "--replicas", "-R", constraint=Integer(1),
+    field: float = checked_option(0.0, "--field", constraint=FIELD, help="Uniform field h."),
+    replicas: int = checked_option(16, "--replicas", "-R", constraint=REPLICAS,
                                    help="Independent chains."),
-    sweeps: int = checked_option(1000, "--sweeps", constraint=Integer(0),
+    sweeps: int = checked_option(1000, "--sweeps", constraint=SWEEPS,
                                  help="Sampling sweeps after thermalization."),
-    thermalize: int = checked_option(200, "--thermalize", constraint=Integer(0),
+    thermalize: int = checked_option(200, "--thermalize", constraint=SWEEPS,
                                      help="Sweeps discarded first."),
-    every: int = checked_option(1, "--every", constraint=Integer(1),
+    every: int = checked_option(1, "--every", constraint=EVERY,
                                 help="Measure every k sweeps."),
     algorithm: str = typer.Option(
         "swendsen-wang", "--algorithm", help="metropolis, heatbath or swendsen-wang."

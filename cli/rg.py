@@ -21,6 +21,7 @@ from gpurg.cli.common import (
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import check_output_path
 from gpurg.models.base import file_model
+from gpurg.models.ising import SIDE, TEMPERATURE
 from gpurg.models.ising_exact import T_C
 from gpurg.rg.collapse import binder_curves, collapse_nu
 from gpurg.rg.flow import FLOW_BLOCKS, coupling_flow, critical_temperature, flow_diagram
@@ -29,7 +30,7 @@ from gpurg.rg.mcrg import MCRG_LEVELS, mcrg
 from gpurg.rg.operators import EVEN, ODD
 from gpurg.rsmi.files import load_configurations
 from gpurg.sampling import ising_configurations
-from gpurg.validation import Integer, Real
+from gpurg.validation import Integer
 
 app = typer.Typer(help="RG flows and critical exponents.", no_args_is_help=True)
 
@@ -38,9 +39,7 @@ RuleOption = typer.Option("majority", "--rule", help="majority[:b], decimation[:
 _FLOW_BLOCKS = 16  # jackknife blocks of rg flow, given enough samples
 _OPERATORS = Integer(1, len(EVEN), optional=True)  # even operators used by exponents
 # what the commands pass on to the Ising sampler, which checks the rest (L even, <= 65536)
-_SIDE = Integer(4)
 _COUNT = Integer(1)
-_TEMPERATURE = Real(0.0, low_open=True)
 _FLOW_LEVELS = Integer(2, text="an integer >= 2 (T_c compares levels 1 and 2)")
 ModeOption = typer.Option("max", "--mode", help="How an rsmi rule sets a coarse spin: max "
                           "(the most probable H) or sample (drawn from P(H|V)).")
@@ -96,7 +95,7 @@ def exponents(
 def flow(
     rule: str = RuleOption,
     mode: str = ModeOption,
-    size: int = checked_option(64, "--size", "-L", constraint=_SIDE, help="Ising lattice size."),
+    size: int = checked_option(64, "--size", "-L", constraint=SIDE, help="Ising lattice size."),
     temperatures: str = typer.Option("2.05,2.15,2.22,2.27,2.32,2.40,2.50", "--temperatures",
                                      help="Comma-separated starting temperatures (J = 1)."),
     levels: int = checked_option(2, "--levels", constraint=_FLOW_LEVELS, help="RG levels."),
@@ -111,7 +110,7 @@ def flow(
     """Coupling flow: sample Ising at each starting T, coarse-grain, fit the couplings by
     pseudo-likelihood at every level, locate T_c at the unstable fixed point, draw the flow."""
     rg_map = make_map(rule, mode)
-    temps = sorted(parse_list(temperatures, "--temperatures", _TEMPERATURE))
+    temps = sorted(parse_list(temperatures, "--temperatures", TEMPERATURE))
     if len(temps) < 3:
         raise InputError(f"--temperatures needs at least 3 temperatures, got {temperatures!r}")
     # jackknife blocks of samples: 16 where there are enough, never fewer than coupling_flow's
@@ -156,8 +155,8 @@ def collapse(
 ) -> None:
     """ν and T_c from the finite-size collapse of the Binder cumulant (for comparison with
     the RG estimates)."""
-    size_list = parse_list(sizes, "--sizes", _SIDE)
-    temps = parse_list(temperatures, "--temperatures", _TEMPERATURE)
+    size_list = parse_list(sizes, "--sizes", SIDE)
+    temps = parse_list(temperatures, "--temperatures", TEMPERATURE)
     if len(size_list) < 2 or len(temps) < 3:
         raise InputError("need at least 2 sizes and 3 temperatures")
     with console.status("[bold]sampling…"):

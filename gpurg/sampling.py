@@ -55,7 +55,9 @@ Progress = Callable[[int, int], None]  # (sweeps done, total sweeps)
 # Seconds between checkpoints of a run file by default: a killed run loses at most this much
 CHECKPOINT_SECONDS = 60.0
 CHECKPOINT = Real(0, optional=True)
-_SCHEDULE = {"sweeps": Integer(0), "thermalize": Integer(0), "every": Integer(1),
+SWEEPS = Integer(0)  # sweeps of a run after thermalization, and of its thermalization
+EVERY = Integer(1)
+_SCHEDULE = {"sweeps": SWEEPS, "thermalize": SWEEPS, "every": EVERY,
              "store_configs": Flag(), "checkpoint": CHECKPOINT}
 
 

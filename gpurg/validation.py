@@ -101,40 +101,47 @@ def _is_integer(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class Integer(Constraint):
-    """An integer (not a bool, not a float such as 3.0) in [low, high]; ``text`` replaces
-    the rule's wording in messages."""
+    """An integer (not a bool, not a float such as 3.0) in [low, high], a multiple of
+    ``multiple`` when given (a checkerboard torus has an even side); ``text`` replaces the
+    rule's wording in messages."""
 
     low: int | None = None
     high: int | None = None
     optional: bool = False
     text: str | None = None
+    multiple: int | None = None
 
     def _check(self, name: str, value: Any) -> int:
         if not _is_integer(value):
             raise self.fail(name, value)
         value = int(value)
         if (self.low is not None and value < self.low) or (
-                self.high is not None and value > self.high):
+                self.high is not None and value > self.high) or (
+                self.multiple is not None and value % self.multiple):
             raise self.fail(name, value)
         return value
 
     def describe(self) -> str:
         if self.text is not None:
             return self.text
+        kind = {None: "an integer", 2: "an even integer"}.get(
+            self.multiple, f"a multiple of {self.multiple}")
         if self.low is not None and self.high is not None:
-            return f"an integer in [{self.low}, {self.high}]"
+            return f"{kind} in [{self.low}, {self.high}]"
         if self.low is not None:
-            return f"an integer >= {self.low}"
+            return f"{kind} >= {self.low}"
         if self.high is not None:
-            return f"an integer <= {self.high}"
-        return "an integer"
+            return f"{kind} <= {self.high}"
+        return kind
 
     def bad_values(self) -> tuple[Any, ...]:
         bad: list[Any] = [2.5, "three"]
         if self.low is not None:
-            bad.append(self.low - 1)
+            bad.append(self.low - (self.multiple or 1))
         if self.high is not None:
-            bad.append(self.high + 1)
+            bad.append(self.high + (self.multiple or 1))
+        if self.multiple is not None:
+            bad.append((self.low if self.low is not None else 0) + self.multiple + 1)
         return tuple(bad)
 
 
@@ -154,15 +161,14 @@ class Real(Constraint):
         if isinstance(value, (bool, np.bool_)) or not isinstance(
                 value, (int, float, np.integer, np.floating)):
             raise self.fail(name, value)
-        value = float(value)
-        if math.isnan(value) or (math.isinf(value) and not (self.inf and value > 0)):
+        number = float(value)
+        if (math.isnan(number) or (math.isinf(number) and not (self.inf and number > 0))
+                or (self.low is not None and (number < self.low
+                                              or (self.low_open and number == self.low)))
+                or (self.high is not None and (number > self.high
+                                               or (self.high_open and number == self.high)))):
             raise self.fail(name, value)
-        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
-            raise self.fail(name, value)
-        if self.high is not None and (value > self.high
-                                      or (self.high_open and value == self.high)):
-            raise self.fail(name, value)
-        return value
+        return number
 
     def describe(self) -> str:
         inf = " (or inf)" if self.inf else ""
@@ -170,7 +176,8 @@ class Real(Constraint):
             left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
             return f"a number in {left}{self.low:g}, {self.high:g}{right}"
         if self.low is not None:
-            return f"a finite number {'>' if self.low_open else '>='} {self.low:g}{inf}"
+            number = "a number" if self.inf else "a finite number"
+            return f"{number} {'>' if self.low_open else '>='} {self.low:g}{inf}"
         if self.high is not None:
             return f"a finite number {'<' if self.high_open else '<='} {self.high:g}"
         return f"a finite number{inf}"

@@ -35,7 +35,8 @@ from gpurg.validation import (
 GOOD: list[tuple[Constraint, Any, Any]] = [  # (constraint, value, normalised)
     (Integer(1), 1, 1), (Integer(1), np.int64(7), 7), (Integer(None, 3), -5, -5),
     (Integer(0, 2, optional=True), None, None), (SEED, 2**64 - 1, 2**64 - 1),
-    (SEED, np.uint64(2**63), 2**63),
+    (SEED, np.uint64(2**63), 2**63), (Integer(4, 64, multiple=2), 6, 6),
+    (Integer(16, multiple=16), 48, 48),
     (Real(0, 1), 0, 0.0), (Real(0, 1), 1.0, 1.0), (Real(0, low_open=True, inf=True), math.inf,
                                                      math.inf),
     (Real(), np.float32(2.5), 2.5), (Choice(("a", "b")), "b", "b"), (Flag(), np.True_, True),
@@ -48,7 +49,8 @@ def test_good_values_pass_normalised(constraint: Constraint, value: Any, normali
     assert out == normalised and type(out) is type(normalised)
 
 
-CONSTRAINTS = [Integer(1), Integer(None, 3), Integer(-2, 2), SEED, Real(0, 1), Real(),
+CONSTRAINTS = [Integer(1), Integer(None, 3), Integer(-2, 2), Integer(4, 64, multiple=2),
+               Integer(16, multiple=16), SEED, Real(0, 1), Real(),
                Real(0, 1, low_open=True, high_open=True), Real(0, low_open=True, inf=True),
                Choice(("a", "b")), Flag()]
 
@@ -59,6 +61,13 @@ def test_bad_values_are_refused_naming_the_parameter(constraint: Constraint) -> 
     for bad in constraint.bad_values():
         with pytest.raises(InputError, match="the_name"):
             constraint.check("the_name", bad)
+
+
+def test_multiples_are_described_and_checked() -> None:
+    with pytest.raises(InputError, match=r"^L must be an even integer in \[4, 64\], got 5$"):
+        Integer(4, 64, multiple=2).check("L", 5)
+    with pytest.raises(InputError, match=r"must be a multiple of 16 >= 16, got 40"):
+        Integer(16, multiple=16).check("L", 40)
 
 
 def test_bools_and_integral_floats_are_not_integers() -> None:

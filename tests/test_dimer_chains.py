@@ -149,8 +149,9 @@ def test_measure_counts_worms_since_the_previous_measurement(cpu_kernels) -> Non
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"L": 5}, "even"), ({"L": 2}, "even"), ({"L": 4, "T": 0.0}, "T must be > 0"),
-    ({"L": 4, "T": -1.0}, "T must be > 0"), ({"L": 4, "T": math.nan}, "T must be > 0"),
+    ({"L": 5}, "even"), ({"L": 2}, "even"), ({"L": 4, "T": 0.0}, "T must be a number > 0"),
+    ({"L": 4, "T": -1.0}, "T must be a number > 0"),
+    ({"L": 4, "T": math.nan}, "T must be a number > 0"),
     ({"L": 4, "V": math.inf}, "finite"), ({"L": 4.0}, "integer"),
 ])
 def test_bad_models(kwargs, match) -> None:

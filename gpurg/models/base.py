@@ -34,11 +34,12 @@ from gpurg.backend.philox import seed_to_key
 from gpurg.errors import InputError
 from gpurg.registry import Registry
 from gpurg.stats import Estimate
-from gpurg.validation import Alphabet
+from gpurg.validation import Alphabet, Integer
 
 # the half-sweep counter 2 * sweep + colour of the Ising kernels is a 32-bit word, and every
 # chain shares the limit so that a run's schedule is checked the same way for all models
 MAX_SWEEPS = 2**31 - 1
+REPLICAS = Integer(1)  # independent chains of a sampler
 
 
 class Model(ABC):

@@ -20,7 +20,7 @@ from gpurg.backend import Backend, KernelFamily
 from gpurg.backend.philox import STREAM_DIMER_START, STREAM_DIMER_WORM
 from gpurg.errors import InputError
 from gpurg.models import dimer_numpy
-from gpurg.models.base import MAX_SWEEPS, Model, Output, Sampler, register
+from gpurg.models.base import MAX_SWEEPS, REPLICAS, Model, Output, Sampler, register
 from gpurg.models.dimer_encodings import (
     NOISES,
     bonds,
@@ -36,7 +36,16 @@ from gpurg.models.dimer_encodings import (
 )
 from gpurg.models.dimer_rules import MAX_V_OVER_T, RULES, exit_thresholds
 from gpurg.stats import Estimate, summarize_dimer
-from gpurg.validation import DIMER_CODES, DIMER_PIXELS, SEED, Alphabet, Choice, Integer, checked
+from gpurg.validation import (
+    DIMER_CODES,
+    DIMER_PIXELS,
+    SEED,
+    Alphabet,
+    Choice,
+    Integer,
+    Real,
+    checked,
+)
 
 STARTS = ("columnar", "staggered", "random")
 # Per replica and measurement, shape (R,); the correlation functions below add a last axis.
@@ -74,6 +83,12 @@ def _device_table(xp: Any, thresholds: np.ndarray) -> tuple[Any, bool]:
     return xp.asarray(thresholds), bool(np.array_equal(thresholds, _FREE_THRESHOLDS))
 
 
+# The parameters' rules, for the model and for every command that takes them
+SIDE = Integer(4, 32768, multiple=2)  # close-packed dimers need an even side
+TEMPERATURE = Real(0, low_open=True, inf=True)  # inf: the non-interacting model
+INTERACTION = Real()
+
+
 @dataclass(frozen=True)
 class DimerModel(Model):
     """Physical parameters of the interacting dimer model on an L x L torus.
@@ -104,16 +119,8 @@ class DimerModel(Model):
     V: float = -1.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.L, bool) or not isinstance(self.L, (int, np.integer)):
-            raise InputError(f"L must be an integer, got {self.L!r}")
-        if self.L < 4 or self.L % 2:
-            raise InputError(f"L must be even and >= 4 (close-packed dimers), got {self.L}")
-        if self.L > 32768:
-            raise InputError(f"L must be <= 32768, got {self.L}")
-        if math.isnan(self.T) or self.T <= 0:
-            raise InputError(f"temperature T must be > 0 (or inf), got {self.T}")
-        if not math.isfinite(self.V):
-            raise InputError(f"interaction V must be a finite number, got {self.V}")
+        for name, rule in (("L", SIDE), ("T", TEMPERATURE), ("V", INTERACTION)):
+            object.__setattr__(self, name, rule.check(name, getattr(self, name)))
         if math.isfinite(self.T) and abs(self.V) > MAX_V_OVER_T * self.T:
             raise InputError(f"temperature T = {self.T:g} is too low for V = {self.V:g}: |V|/T "
                              f"must be <= {MAX_V_OVER_T:.3f} (T >= "
@@ -198,7 +205,7 @@ class DimerSampler(Sampler):
     state_name: ClassVar[str] = "codes"
     model: DimerModel
 
-    @checked(replicas=Integer(1), start=Choice(STARTS), seed=SEED, rule=Choice(RULES),
+    @checked(replicas=REPLICAS, start=Choice(STARTS), seed=SEED, rule=Choice(RULES),
              worms_per_sweep=Integer(1, optional=True))
     def __init__(self, model: DimerModel, *, replicas: int = 1, start: str = "columnar",
                  seed: int = 0, device: str | Backend = "auto",

@@ -7,7 +7,6 @@ pure function of its parameters and the seed, whichever backend runs it.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,10 +19,19 @@ from gpurg.backend.device import array_module
 from gpurg.backend.fastdiv import magic
 from gpurg.errors import InputError
 from gpurg.models import ising_numpy
-from gpurg.models.base import MAX_SWEEPS, Model, Sampler, check_schedule, register
+from gpurg.models.base import MAX_SWEEPS, REPLICAS, Model, Sampler, check_schedule, register
 from gpurg.models.ising_rules import ALGORITHMS, bond_threshold, flip_thresholds
 from gpurg.stats import Estimate, summarize_ising
-from gpurg.validation import ISING_SPINS, SEED, Alphabet, Choice, Integer, checked, to_host
+from gpurg.validation import (
+    ISING_SPINS,
+    SEED,
+    Alphabet,
+    Choice,
+    Integer,
+    Real,
+    checked,
+    to_host,
+)
 
 __all__ = [
     "ALGORITHMS", "MAX_SWEEPS", "OBSERVABLES", "STARTS", "UPDATES", "HeatBath", "IsingModel",
@@ -76,6 +84,13 @@ _CLUSTER = KernelFamily(
 )
 
 
+# The parameters' rules, for the model and for every command that takes them
+SIDE = Integer(4, 65536, multiple=2)  # a checkerboard torus; 65536: 32-bit site indices
+TEMPERATURE = Real(0, low_open=True)
+COUPLING = Real()  # and non-zero
+FIELD = Real()
+
+
 @dataclass(frozen=True)
 class IsingModel(Model):
     """Physical parameters of the 2D Ising model on an L x L torus.
@@ -101,18 +116,10 @@ class IsingModel(Model):
     h: float = 0.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.L, bool) or not isinstance(self.L, (int, np.integer)):
-            raise InputError(f"L must be an integer, got {self.L!r}")
-        if self.L < 4 or self.L % 2:
-            raise InputError(f"L must be even and >= 4 (checkerboard torus), got {self.L}")
-        if self.L > 65536:
-            raise InputError(f"L must be <= 65536, got {self.L}")
-        if not (math.isfinite(self.T) and self.T > 0):
-            raise InputError(f"temperature T must be a finite number > 0, got {self.T}")
-        if not math.isfinite(self.J) or self.J == 0:
-            raise InputError(f"coupling J must be a finite non-zero number, got {self.J}")
-        if not math.isfinite(self.h):
-            raise InputError(f"field h must be a finite number, got {self.h}")
+        for name, rule in (("L", SIDE), ("T", TEMPERATURE), ("J", COUPLING), ("h", FIELD)):
+            object.__setattr__(self, name, rule.check(name, getattr(self, name)))
+        if self.J == 0:
+            raise InputError("coupling J must be non-zero, got 0.0")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -279,7 +286,7 @@ class IsingSampler(Sampler):
     state_name: ClassVar[str] = "spins"
     model: IsingModel
 
-    @checked(replicas=Integer(1), algorithm=Choice(tuple(UPDATES)), start=Choice(STARTS),
+    @checked(replicas=REPLICAS, algorithm=Choice(tuple(UPDATES)), start=Choice(STARTS),
              seed=SEED)
     def __init__(self, model: IsingModel, *, replicas: int = 1, algorithm: str = "metropolis",
                  start: str = "hot", seed: int = 0, device: str | Backend = "auto") -> None:
