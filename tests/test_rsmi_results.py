@@ -30,10 +30,11 @@ def _learned(configs: np.ndarray, buffer: int, n_hidden: int = 1) -> TrainResult
 
 
 def _held_out_environments(configs: np.ndarray) -> np.ndarray:
-    """The buffer-0 environments train_rule (seed 1) scores its reported MI on: the first
-    round(0.25 n) rows of default_rng(1).permutation(n), as in test_rsmi_training."""
+    """The buffer-0 environments train_rule (seed 1) scores its reported MI on, in its order:
+    the first round(0.25 n) rows of default_rng(1).permutation(n), sorted (sample-major, so
+    that the exact error's batch means see the pairs' correlation), as in test_rsmi_training."""
     _, E = extract_pairs(configs, Geometry(2, 0, 2), positions=60_000, seed=1)
-    return E[np.random.default_rng(1).permutation(len(E))[:int(round(0.25 * len(E)))]]
+    return E[np.sort(np.random.default_rng(1).permutation(len(E))[:int(round(0.25 * len(E)))])]
 
 
 def _matches_exact(configs: np.ndarray, T: float, result: TrainResult) -> float:
