@@ -23,7 +23,8 @@ from rich.table import Table
 
 from gpurg.backend import DEVICES
 from gpurg.errors import InputError
-from gpurg.sampling import CHECKPOINT, CHECKPOINT_SECONDS
+from gpurg.models.base import REPLICAS
+from gpurg.sampling import CHECKPOINT, CHECKPOINT_SECONDS, EVERY, SWEEPS
 from gpurg.stats import Estimate
 from gpurg.validation import SEED, Constraint
 
@@ -70,6 +71,20 @@ def _number(text: str) -> int | float | str:
         except ValueError:
             pass
     return text
+
+
+# the schedule of every sample command, by the library's rules
+ReplicasOption = checked_option(16, "--replicas", "-R", constraint=REPLICAS,
+                                help="Independent chains.")
+SweepsOption = checked_option(1000, "--sweeps", constraint=SWEEPS,
+                              help="Sampling sweeps after thermalization.")
+EveryOption = checked_option(1, "--every", constraint=EVERY, help="Measure every k sweeps.")
+
+
+def thermalize_option(default: int) -> object:
+    """The --thermalize option of a sample command, with the model's usual default."""
+    return checked_option(default, "--thermalize", constraint=SWEEPS,
+                          help="Sweeps discarded first.")
 
 
 # every sample command's --checkpoint: the library's default and rule

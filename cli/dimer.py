@@ -13,20 +13,23 @@ from rich.table import Table
 from gpurg.cli.common import (
     CheckpointOption,
     DeviceOption,
+    EveryOption,
+    ReplicasOption,
     SeedOption,
+    SweepsOption,
     checked_option,
     console,
     err_console,
     estimate_table,
     report_run,
     sweep_progress,
+    thermalize_option,
 )
 from gpurg.cli.resume import resume_expectations
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path, read_run
 from gpurg.io.rsmi_ne import save_npy
 from gpurg.io.validate import DIMER_CODES, DIMER_PIXELS, check_values, located, read_checked
-from gpurg.models.base import REPLICAS
 from gpurg.models.dimer import INTERACTION, SIDE, TEMPERATURE, DimerModel
 from gpurg.models.dimer_encodings import (
     NOISES,
@@ -35,7 +38,7 @@ from gpurg.models.dimer_encodings import (
     validate_codes,
 )
 from gpurg.models.dimer_exact import exact_reference
-from gpurg.sampling import EVERY, SWEEPS, SampleRun, resume_run, sample_dimer
+from gpurg.sampling import SampleRun, resume_run, sample_dimer
 from gpurg.validation import Integer
 
 app = typer.Typer(help="The classical dimer model (close-packed, square torus).",
@@ -78,14 +81,10 @@ def sample(
     interaction: float = typer.Option(
         -1.0, "--interaction", "-V", help="Energy V per plaquette of two parallel dimers.",
         callback=INTERACTION.callback("--interaction/-V")),
-    replicas: int = checked_option(16, "--replicas", "-R", constraint=REPLICAS,
-                                   help="Independent chains."),
-    sweeps: int = checked_option(1000, "--sweeps", constraint=SWEEPS,
-                                 help="Sampling sweeps after thermalization."),
-    thermalize: int = checked_option(100, "--thermalize", constraint=SWEEPS,
-                                     help="Sweeps discarded first."),
-    every: int = checked_option(1, "--every", constraint=EVERY,
-                                help="Measure every k sweeps."),
+    replicas: int = ReplicasOption,
+    sweeps: int = SweepsOption,
+    thermalize: int = thermalize_option(100),
+    every: int = EveryOption,
     start: str = typer.Option("random", "--start", help="columnar, staggered or random."),
     rule: str = typer.Option("minimal-bounce", "--rule",
                              help="Directed-loop solution: minimal-bounce or heat-bath."),

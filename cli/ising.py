@@ -11,18 +11,21 @@ from rich.table import Table
 from gpurg.cli.common import (
     CheckpointOption,
     DeviceOption,
+    EveryOption,
+    ReplicasOption,
     SeedOption,
+    SweepsOption,
     checked_option,
     console,
     estimate_table,
     report_run,
     sweep_progress,
+    thermalize_option,
 )
 from gpurg.cli.resume import resume_expectations
-from gpurg.models.base import REPLICAS
 from gpurg.models.ising import COUPLING, FIELD, SIDE, TEMPERATURE, IsingModel
 from gpurg.models.ising_exact import exact_reference
-from gpurg.sampling import EVERY, SWEEPS, SampleRun, resume_run, sample_ising
+from gpurg.sampling import SampleRun, resume_run, sample_ising
 
 app = typer.Typer(help="The 2D Ising model.", no_args_is_help=True)
 
@@ -59,14 +62,10 @@ def sample(
     coupling: float = checked_option(1.0, "--coupling", constraint=COUPLING,
                                      help="Coupling J (either sign)."),
     field: float = checked_option(0.0, "--field", constraint=FIELD, help="Uniform field h."),
-    replicas: int = checked_option(16, "--replicas", "-R", constraint=REPLICAS,
-                                   help="Independent chains."),
-    sweeps: int = checked_option(1000, "--sweeps", constraint=SWEEPS,
-                                 help="Sampling sweeps after thermalization."),
-    thermalize: int = checked_option(200, "--thermalize", constraint=SWEEPS,
-                                     help="Sweeps discarded first."),
-    every: int = checked_option(1, "--every", constraint=EVERY,
-                                help="Measure every k sweeps."),
+    replicas: int = ReplicasOption,
+    sweeps: int = SweepsOption,
+    thermalize: int = thermalize_option(200),
+    every: int = EveryOption,
     algorithm: str = typer.Option(
         "swendsen-wang", "--algorithm", help="metropolis, heatbath or swendsen-wang."
     ),
