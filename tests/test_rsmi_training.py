@@ -377,3 +377,31 @@ def test_coarse_grainer_fits_and_transforms_like_coarse_grain() -> None:
     assert grainer.get_params()["block"] == 2 and grainer.get_params()["mode"] == "max"
     with pytest.raises(InputError, match="mode"):
         RsmiCoarseGrainer(mode="vote")
+
+
+def test_an_estimator_registers_itself_and_runs_through_the_driver() -> None:
+    """A subclass of MIEstimator that sets ``name`` is in the registry without a list to edit
+    (a module of gpurg.rsmi.estimators is imported at the first look-up), and the driver runs
+    it as it runs the package's own: here a renamed variational estimator, which must give
+    the same rule and MI bit for bit."""
+    from gpurg.rsmi.estimators import REGISTRY, estimators
+    from gpurg.rsmi.training import fit
+
+    base = estimators()["variational"]
+
+    class Renamed(base):
+        name = "test-renamed"
+
+    try:
+        assert estimators()["test-renamed"] is Renamed
+        spins = sample_chain(0.5, 400, 8, seed=4)
+        V, E = spins[:, 3:5], np.concatenate([spins[:, :2], spins[:, 6:]], axis=1)
+        ours = fit(Renamed(1, epochs=3, width=4), V, E, seed=5, restarts=2)
+        theirs = fit(base(1, epochs=3, width=4), V, E, seed=5, restarts=2)
+        assert np.array_equal(ours.rule.filters, theirs.rule.filters)
+        assert (ours.mi, ours.mi_err) == (theirs.mi, theirs.mi_err)
+        with pytest.raises(ValueError, match="already registered"):
+            type("Other", (base,), {"name": "test-renamed"})
+    finally:
+        REGISTRY.remove("test-renamed")
+    assert "test-renamed" not in estimators()

@@ -22,14 +22,13 @@ estimator is one new file here.
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from gpurg.registry import Registry
 from gpurg.rsmi.rule import MAX_HIDDEN, CoarseGrainingRule
 from gpurg.validation import Flag, Integer, Real, checked
 
@@ -47,8 +46,8 @@ WEIGHT_DECAY = 0.01
 WIDTH = 32
 PATIENCE = 10
 
-_REGISTRY: dict[str, type[MIEstimator]] = {}
-_DISCOVERED: list[bool] = []  # non-empty once the package's modules are imported
+REGISTRY: Registry[type[MIEstimator]] = Registry("MI estimator", __name__)
+"""Estimator classes by name, filled by the subclasses themselves."""
 
 HYPER_PARAMETERS = dict(
     n_hidden=Integer(1, MAX_HIDDEN), symmetric=Flag(), epochs=Integer(1),
@@ -106,7 +105,7 @@ class MIEstimator(ABC):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" in cls.__dict__:  # a subclass without its own name (a test's spy) is not one
-            _REGISTRY[cls.name] = cls
+            REGISTRY.add(cls.name, cls)
 
     # ------------------------------------------------------------------ one restart
     @abstractmethod
@@ -175,11 +174,7 @@ class MIEstimator(ABC):
 def estimators() -> dict[str, type[MIEstimator]]:
     """Every estimator by name (``"variational"``, ``"rbm"``, ...): the modules of this
     package are imported on the first call, registering their classes."""
-    if not _DISCOVERED:
-        for module in pkgutil.iter_modules(__path__):
-            importlib.import_module(f"{__name__}.{module.name}")
-        _DISCOVERED.append(True)
-    return dict(sorted(_REGISTRY.items()))
+    return dict(REGISTRY)
 
 
 def estimator_names() -> tuple[str, ...]:
