@@ -51,12 +51,12 @@ __all__ = ["CHECKPOINT", "CHECKPOINT_SECONDS", "ENCODINGS", "SampleRun",
 
 Progress = Callable[[int, int], None]  # (sweeps done, total sweeps)
 
-# a run's schedule, checked alike by sample and its wrappers
 # Seconds between checkpoints of a run file by default: a killed run loses at most this much
 CHECKPOINT_SECONDS = 60.0
 CHECKPOINT = Real(0, optional=True)
 SWEEPS = Integer(0)  # sweeps of a run after thermalization, and of its thermalization
 EVERY = Integer(1)
+# a run's schedule, checked alike by sample and its wrappers
 _SCHEDULE = {"sweeps": SWEEPS, "thermalize": SWEEPS, "every": EVERY,
              "store_configs": Flag(), "checkpoint": CHECKPOINT}
 

@@ -65,3 +65,15 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     source.write_text("from gpurg.cli.common import console\nimport gpurg.rg.mcrg\n")
     assert imports(source) == ["gpurg.cli.common", "gpurg.rg.mcrg"]
     assert layer("gpurg.cli.common") > layer("gpurg.models.ising")
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject.toml lists the packages a wheel holds: a new folder of modules left out of it
+    works from this tree and is missing from every installed copy (as gpurg.jobs once was)."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    folders = {".".join(p.parent.relative_to(ROOT).parts) for p in
+               (ROOT / "gpurg").rglob("__init__.py")}
+    assert folders - listed == set()
