@@ -120,7 +120,7 @@ def test_6x6_observables_match_enumeration(request, device, V, T, rule, replicas
         est = run.summary[key]
         assert abs(est.value - value) <= SIGMAS * est.error, (key, est, value)
     for i, key in enumerate(("corr_long", "corr_trans")):
-        mean, error = run.correlations[key]
+        mean, error = run.profiles[key]
         constant = error == 0  # r = 0 (always 1/4) and r = 1 along the dimers (always 0)
         np.testing.assert_allclose(mean[constant], exact["corr"][i][constant], atol=1e-15)
         assert (np.abs(mean - exact["corr"][i])[~constant]
@@ -270,15 +270,15 @@ def test_free_dimer_correlations_match_the_exact_64x64_torus(cpu_kernels) -> Non
         exact[key][1:] = kasteleyn_pair_probabilities(L, _row_pairs(L, 0, along))[0]
         exact_y = kasteleyn_pair_probabilities(L, _row_pairs(L, 1, along))[0]
         np.testing.assert_allclose(exact_y, exact[key][1:], rtol=0, atol=1e-14)  # x <-> y
-        mean, error = run.correlations[key]
+        mean, error = run.profiles[key]
         constant = error == 0  # r = 0 (always 1/4) and r = 1 along the dimers (always 0)
         np.testing.assert_allclose(mean[constant], exact[key][constant], atol=1e-15)
         z = (mean - exact[key])[~constant] / error[~constant]
         assert (np.abs(z) <= SIGMAS).all(), (key, np.round(z, 1))
     window = np.arange(6, 21)
-    c = run.correlations["corr_long"][0][window] - 1 / 16
+    c = run.profiles["corr_long"][0][window] - 1 / 16
     assert (np.sign(c) == (-1.0) ** window).all()  # staggered: the dimers' columnar tendency
-    weights = run.correlations["corr_long"][1][window]  # fixed, so the slope is smooth
+    weights = run.profiles["corr_long"][1][window]  # fixed, so the slope is smooth
     slope_exact = _power_law_exponent(window, exact["corr_long"][window] - 1 / 16, weights)
     per_replica = run.observables["corr_long"].mean(axis=0)[:, window] - 1 / 16  # (R, n_r)
     n = len(per_replica)
