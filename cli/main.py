@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from gpurg.cli import bench, dimer, info, ising, rg, rsmi, run
+from gpurg.cli import bench, dimer, importer, info, ising, rg, rsmi, run
 from gpurg.cli.common import print_error
 from gpurg.errors import InputError, Terminated
 
@@ -31,6 +31,7 @@ app.add_typer(rg.app, name="rg")
 app.add_typer(bench.app, name="bench")
 app.command("info")(info.info)
 app.command("selftest")(info.selftest)
+app.command("import")(importer.import_)
 
 
 try:  # Typer >= 0.2x runs its own copy of Click; older Typer uses the click package
