@@ -23,6 +23,8 @@ from rich.table import Table
 
 from gpurg.backend import DEVICES
 from gpurg.errors import InputError
+from gpurg.figures.formats import FIGURE_FORMAT, FORMATS, figure_path
+from gpurg.io.hdf5 import check_output_path
 from gpurg.models.base import REPLICAS
 from gpurg.sampling import CHECKPOINT, CHECKPOINT_SECONDS, EVERY, SWEEPS
 from gpurg.stats import Estimate
@@ -46,6 +48,36 @@ def checked_option(default: object, *names: str, constraint: Constraint, help: s
     The generated bad-input tests (tests/test_constraints.py) find it by its callback."""
     return typer.Option(default, *names, help=help, callback=constraint.callback(names[0]),
                         **kwargs)
+
+
+# every command that draws: its figure's format (the figure lies beside the command's HDF5
+# file, same stem; gpurg.figures draws it)
+FigureFormatOption = checked_option(
+    "png", "--figure-format", constraint=FIGURE_FORMAT,
+    help=f"Format of the figure written beside the output file: {', '.join(FORMATS)}.")
+
+
+def figure_beside(output: Path, figure_format: str) -> Path:
+    """Where a command's figure goes: beside ``output`` with its stem (``run.h5`` →
+    ``run.png``), checked writable before any work (an ``error:`` line, exit 2, if not)."""
+    path = figure_path(output, figure_format)
+    check_output_path(path, (f".{figure_format}",))
+    return path
+
+
+def write_results(path: Path, datasets: Mapping[str, object],
+                  attrs: Mapping[str, object]) -> Path:
+    """A small HDF5 file of a command's numbers (the data behind its figure): each dataset
+    at its name, ``attrs`` on the root; written atomically."""
+    import h5py
+
+    from gpurg.io.hdf5 import atomic_output
+
+    with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
+        for name, value in datasets.items():
+            f[name] = value
+        f.attrs.update(attrs)
+    return Path(path)
 
 
 def parse_list(text: str, option: str, constraint: Constraint) -> tuple:

@@ -14,6 +14,7 @@ from gpurg.cli.common import (
     CheckpointOption,
     DeviceOption,
     EveryOption,
+    FigureFormatOption,
     ReplicasOption,
     SeedOption,
     SweepsOption,
@@ -21,6 +22,7 @@ from gpurg.cli.common import (
     console,
     err_console,
     estimate_table,
+    figure_beside,
     report_run,
     sweep_progress,
     thermalize_option,
@@ -94,7 +96,9 @@ def sample(
     device: str = DeviceOption,
     seed: int = SeedOption,
     checkpoint: float = CheckpointOption,
-    output: Path | None = typer.Option(None, "--output", "-o", help="HDF5 file to write."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="HDF5 file to write; the "
+                                       "correlations' figure goes beside it (run.png)."),
+    figure_format: str = FigureFormatOption,
     noise: str = typer.Option(
         "none", "--noise", help="Image decoration: none, correlated or independent (implies "
         "--encoding image)."
@@ -113,6 +117,8 @@ def sample(
         model = DimerModel(size, temperature, interaction)
     else:
         expect = resume_expectations(ctx, resume, _RESUME_ATTRIBUTES, DimerModel)
+    target = output if resume is None else resume
+    figure = None if target is None else figure_beside(target, figure_format)
     label = f"dimers L={size} T={temperature:g}" if resume is None else f"dimers {resume.name}"
     with (sweep_progress(label) as update, warnings.catch_warnings(record=True) as caught):
         warnings.simplefilter("always", RuntimeWarning)
@@ -128,6 +134,14 @@ def sample(
     console.print(summary_table(run))
     console.print(correlation_table(run))
     report_run(caught, run.output, run.n_measurements)
+    if figure is not None and run.output is not None and run.n_measurements:
+        from gpurg.figures import correlation_figure  # matplotlib loads only to draw
+
+        model = run.model
+        correlation_figure(run.profiles, figure, free=math.isinf(model.T) or model.V == 0,
+                           title=f"dimer–dimer correlations, L = {model.L}, T = {model.T:g}, "
+                           f"V = {model.V:g}")
+        err_console.print(f"wrote {figure}")
 
 
 def summary_table(run: SampleRun) -> Table:

@@ -12,7 +12,7 @@ from gpurg.errors import InputError
 from gpurg.models.base import Model
 
 # options that only say where or how to run, never what: free beside --resume
-_FREE = ("device", "resume", "checkpoint")
+_FREE = ("device", "resume", "checkpoint", "figure_format")
 
 
 def resume_expectations(ctx: typer.Context, resume: Path, attributes: Mapping[str, str],

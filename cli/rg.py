@@ -12,19 +12,23 @@ from gpurg.backend import get_backend
 from gpurg.backend.philox import independent_seed
 from gpurg.cli.common import (
     DeviceOption,
+    FigureFormatOption,
     SeedOption,
     checked_option,
     console,
     err_console,
+    figure_beside,
     parse_list,
+    write_results,
 )
 from gpurg.errors import InputError
+from gpurg.figures.formats import FORMATS
 from gpurg.io.hdf5 import check_output_path
 from gpurg.models.base import file_model
 from gpurg.models.ising import SIDE, TEMPERATURE
 from gpurg.models.ising_exact import T_C
 from gpurg.rg.collapse import binder_curves, collapse_nu
-from gpurg.rg.flow import FLOW_BLOCKS, coupling_flow, critical_temperature, flow_diagram
+from gpurg.rg.flow import FLOW_BLOCKS, coupling_flow, critical_temperature
 from gpurg.rg.maps import make_map
 from gpurg.rg.mcrg import MCRG_LEVELS, mcrg
 from gpurg.rg.operators import EVEN, ODD
@@ -93,6 +97,7 @@ def exponents(
 
 @app.command()
 def flow(
+    ctx: typer.Context,
     rule: str = RuleOption,
     mode: str = ModeOption,
     size: int = checked_option(64, "--size", "-L", constraint=SIDE, help="Ising lattice size."),
@@ -105,10 +110,24 @@ def flow(
                                   help="Snapshots per chain."),
     seed: int = SeedOption,
     device: str = DeviceOption,
-    output: Path = typer.Option(Path("flow.png"), "--output", "-o", help="Flow diagram (.png)."),
+    output: Path = typer.Option(Path("flow.png"), "--output", "-o", help="The flow's figure "
+                                "(.png, .svg, .pdf: its format), or a .h5 file of the couplings "
+                                "with the figure beside it."),
+    figure_format: str = FigureFormatOption,
 ) -> None:
     """Coupling flow: sample Ising at each starting T, coarse-grain, fit the couplings by
     pseudo-likelihood at every level, locate T_c at the unstable fixed point, draw the flow."""
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix in FORMATS:  # -o names the figure itself: its suffix is the format
+        given = ctx.get_parameter_source("figure_format").name != "DEFAULT"
+        if given and figure_format != suffix:
+            raise InputError(f"--figure-format {figure_format} disagrees with --output "
+                             f"{output}; allowed: the output's own suffix, {suffix}")
+        check_output_path(output, (f".{suffix}",))
+        data, figure = None, output
+    else:
+        check_output_path(output)
+        data, figure = output, figure_beside(output, figure_format)
     rg_map = make_map(rule, mode)
     temps = sorted(parse_list(temperatures, "--temperatures", TEMPERATURE))
     if len(temps) < 3:
@@ -119,7 +138,6 @@ def flow(
     if n_samples < FLOW_BLOCKS.low:
         raise InputError(f"--replicas × --samples must be >= {FLOW_BLOCKS.low} (one sample "
                          f"per jackknife block), got {replicas} × {samples} = {n_samples}")
-    check_output_path(output, (".png",))
     backend = get_backend(device)
     with console.status("[bold]sampling and fitting…"):
         configs = {T: backend.asnumpy(ising_configurations(
@@ -138,8 +156,16 @@ def flow(
                                     for k in range(levels + 1)))
     console.print(table)
     console.print(f"T_c from the flow = {tc:.4f} ± {tc_err:.4f} (exact {T_C:.4f})")
-    flow_diagram(result, output)
-    err_console.print(f"wrote {output}")
+    from gpurg.figures import flow_figure  # matplotlib loads only to draw
+
+    if data is not None:
+        write_results(data, {"temperatures": result.temperatures, "K": result.K,
+                             "K_err": result.K_err, "sizes": result.sizes},
+                      {"operators": list(result.operators), "rule": rule, "L": size,
+                       "t_c": tc, "t_c_err": tc_err})
+    flow_figure(result, figure, t_c=(tc, tc_err),
+                title=f"coupling flow of {rule}, L = {size}")
+    err_console.print(f"wrote {figure}" if data is None else f"wrote {data} and {figure}")
 
 
 @app.command()
@@ -152,6 +178,9 @@ def collapse(
     sweeps: int = checked_option(200, "--sweeps", constraint=_COUNT, help="Sweeps per (L, T)."),
     seed: int = SeedOption,
     device: str = DeviceOption,
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the Binder curves "
+                                       "and the collapse (.h5) and their figure beside it."),
+    figure_format: str = FigureFormatOption,
 ) -> None:
     """ν and T_c from the finite-size collapse of the Binder cumulant (for comparison with
     the RG estimates)."""
@@ -159,6 +188,9 @@ def collapse(
     temps = parse_list(temperatures, "--temperatures", TEMPERATURE)
     if len(size_list) < 2 or len(temps) < 3:
         raise InputError("need at least 2 sizes and 3 temperatures")
+    if output is not None:
+        check_output_path(output)
+        figure = figure_beside(output, figure_format)
     with console.status("[bold]sampling…"):
         curves = binder_curves(size_list, temps, replicas=replicas, sweeps=sweeps, seed=seed,
                                device=device)
@@ -166,3 +198,14 @@ def collapse(
     console.print(f"finite-size collapse of U(T, L), L = {sizes}: ν = {result.nu:.3f} ± "
                   f"{result.nu_err:.3f}, T_c = {result.t_c:.4f} ± {result.t_c_err:.4f} "
                   f"(exact 1 and {T_C:.4f}); quality S = {result.quality:.2f}")
+    if output is not None:
+        from gpurg.figures import collapse_figure  # matplotlib loads only to draw
+
+        data = {}
+        for L, (T, U, dU) in curves.items():
+            data.update({f"L{L}/T": T, f"L{L}/U": U, f"L{L}/U_err": dU})
+        write_results(output, data, {"sizes": list(size_list), "nu": result.nu,
+                                     "nu_err": result.nu_err, "t_c": result.t_c,
+                                     "t_c_err": result.t_c_err, "quality": result.quality})
+        collapse_figure(curves, result, figure)
+        err_console.print(f"wrote {output} and {figure}")

@@ -12,11 +12,14 @@ from rich.table import Table
 from gpurg.backend import get_backend
 from gpurg.cli.common import (
     DeviceOption,
+    FigureFormatOption,
     LazyProgress,
     SeedOption,
     checked_option,
     console,
     err_console,
+    figure_beside,
+    write_results,
 )
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
@@ -73,11 +76,14 @@ def train(
                                 "predictor q(H|E), or the RBM)."),
     seed: int = SeedOption,
     device: str = DeviceOption,
-    output: Path = typer.Option(..., "--output", "-o", help="Filter file to write (.h5)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Filter file to write (.h5); its "
+                                "figure goes beside it (filter.png)."),
+    figure_format: str = FigureFormatOption,
 ) -> None:
-    """Learn P_Λ(H|V) maximising I(H:E); print the MI ± error and the filters."""
+    """Learn P_Λ(H|V) maximising I(H:E); print the MI ± error and the filters; draw them."""
     geometry = Geometry(block, buffer, env)
     check_output_path(output)
+    figure = figure_beside(output, figure_format)
     check_pairs(pairs)  # before the file is read: the library's limit, not a copy of it
     backend = get_backend(device)
     configs, attrs = load_configurations(source)
@@ -108,9 +114,17 @@ def train(
     for key in ("L", "T", "J", "h", "V"):
         if key in attrs:
             settings[f"source_{key}"] = attrs[key]
-    paths = write_filter(output, result, geometry, settings)
+    path = write_filter(output, result, geometry, settings)
+    from gpurg.figures import filter_figure  # matplotlib loads only to draw
+
+    rule = result.rule.canonical()  # as the file holds it
+    filter_figure(rule.filters.reshape(rule.n_hidden, geometry.block, geometry.block), figure,
+                  roles="dimer" if kind is not None and kind.name == "dimer" else "ising",
+                  mi=result.mi, mi_err=result.mi_err,
+                  title=f"RSMI filters of {Path(source).name}: block {geometry.block}, buffer "
+                  f"{geometry.buffer}, env {geometry.env}, {result.estimator}")
     console.print(filter_table(result, geometry))
-    err_console.print(f"wrote {paths[0]} and {paths[1]}")
+    err_console.print(f"wrote {path} and {figure}")
 
 
 def filter_table(result: TrainResult, geometry: Geometry) -> Table:
@@ -201,6 +215,9 @@ def thermometer(
                                  help="Predictor training epochs per estimate."),
     seed: int = SeedOption,
     device: str = DeviceOption,
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the calibration "
+                                       "(.h5) and its figure beside it (MI against β)."),
+    figure_format: str = FigureFormatOption,
 ) -> None:
     """Calibrate MI(β) of a fixed filter on Ising samples near β_c, fit a line, and read the
     effective β of another sample from its MI."""
@@ -208,6 +225,10 @@ def thermometer(
         beta_list = [float(b) for b in betas.split(",")]
     except ValueError:
         raise InputError(f"--betas must be comma-separated numbers, got {betas!r}") from None
+    figure = None
+    if output is not None:
+        check_output_path(output)
+        figure = figure_beside(output, figure_format)
     flt = read_filter(filter_path)
     backend = get_backend(device)
     configs = None
@@ -230,9 +251,25 @@ def thermometer(
     for beta, mi, err in zip(thermo.betas, thermo.mi, thermo.mi_err, strict=True):
         table.add_row(f"{beta:.4f}", f"{mi:.4f} ± {err:.4f}")
     console.print(table)
+    reading = None
     if configs is not None:
         mi, err = rule_information(backend.xp.asarray(configs), flt.rule, flt.geometry,
                                    pairs=pairs, epochs=epochs, seed=seed)
         beta, beta_err = thermo.read(mi, err)
+        reading = (mi, err, beta, beta_err)
         console.print(f"{read}: I(H:E) = {mi:.4f} ± {err:.4f} nats → effective β = "
                       f"{beta:.4f} ± {beta_err:.4f} (T = {1 / beta:.4f})")
+    if output is not None:
+        from gpurg.figures import thermometer_figure  # matplotlib loads only to draw
+
+        attrs = {"intercept": thermo.intercept, "slope": thermo.slope, "chi2": thermo.chi2,
+                 "L": size, "filter": str(Path(filter_path).resolve())}
+        if reading is not None:
+            attrs.update({"read": str(Path(read).resolve()), "read_mi": reading[0],
+                          "read_mi_err": reading[1], "read_beta": reading[2],
+                          "read_beta_err": reading[3]})
+        write_results(output, {"betas": thermo.betas, "mi": thermo.mi, "mi_err": thermo.mi_err,
+                               "covariance": thermo.covariance}, attrs)
+        thermometer_figure(thermo, figure, reading=reading,
+                           title=f"MI thermometer of {Path(filter_path).name}, L = {size}")
+        err_console.print(f"wrote {output} and {figure}")

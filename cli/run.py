@@ -7,7 +7,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from gpurg.cli.common import DeviceOption, SeedOption, checked_option, console, err_console
+from gpurg.cli.common import (
+    DeviceOption,
+    FigureFormatOption,
+    SeedOption,
+    checked_option,
+    console,
+    err_console,
+    figure_beside,
+)
 from gpurg.io.hdf5 import check_output_path
 from gpurg.jobs.mainjob import (
     DEFAULT_SAMPLES,
@@ -35,17 +43,20 @@ def ising(
     level: int = checked_option(2, "--level", constraint=LEVEL, help="MCRG level reported."),
     device: str = DeviceOption,
     seed: int = SeedOption,
-    output: Path = typer.Option(Path("run.h5"), "--output", "-o", help="Report file (.h5)."),
+    output: Path = typer.Option(Path("run.h5"), "--output", "-o", help="Report file (.h5); "
+                                "its figure goes beside it (run.png)."),
+    figure_format: str = FigureFormatOption,
 ) -> None:
     """2D Ising at T_c: learn the RSMI filter, then ν and y_h by Monte Carlo RG with the
     RSMI rule and with majority rule, beside the exact values."""
     check_output_path(output)
+    figure_beside(output, figure_format)
     with console.status("") as status:
         result = run_ising(L=size, samples=samples, replicas=replicas, level=level,
                            seed=seed, device=device,
                            stage=lambda name: status.update(f"[bold]{name}…"))
     console.print(report_table(result))
-    paths = write_job(output, result)
+    paths = write_job(output, result, figure_format=figure_format)
     err_console.print(f"wrote {paths[0]} and {paths[1]}")
 
 

@@ -19,6 +19,7 @@ LAYERS = (
     ("gpurg.rbm", "gpurg.optim"),
     ("gpurg.rsmi",),
     ("gpurg.rg",),
+    ("gpurg.figures",),
     ("gpurg.jobs",),
     ("gpurg.cli",),
 )

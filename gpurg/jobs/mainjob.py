@@ -21,8 +21,7 @@ import numpy as np
 
 from gpurg.backend import Backend, get_backend
 from gpurg.io.hdf5 import atomic_output, check_output_path
-from gpurg.io.png import heat_map, write_png
-from gpurg.models.ising_exact import T_C
+from gpurg.models.ising_exact import EXPONENTS, T_C
 from gpurg.rg.maps import MajorityRule, RsmiRule
 from gpurg.rg.mcrg import MCRGResult, mcrg
 from gpurg.rsmi.geometry import Geometry, extract_pairs
@@ -30,7 +29,7 @@ from gpurg.rsmi.training import TrainResult, train_rule
 from gpurg.sampling import ising_configurations
 from gpurg.validation import SEED, Integer, checked
 
-EXACT = {"nu": 1.0, "yh": 15 / 8}
+EXACT = EXPONENTS  # ν = 1, y_h = 15/8, beside which the job reports
 GEOMETRY = Geometry(2, 2, 2)  # block 2, buffer 2, environment 2: the RSMI setting of the job
 # Snapshots per chain: 64 x 128 configurations put the error of ν near 1%, so that the 5% the
 # job promises is at least 4 standard errors on every seed (32 left it at 2-2.5).
@@ -113,10 +112,15 @@ def run_ising(*, L: int = 64, samples: int = DEFAULT_SAMPLES, replicas: int = 64
     return JobResult(L, samples * replicas, learned, exponents, results, seconds, backend)
 
 
-def write_job(path: str | Path, result: JobResult) -> tuple[Path, Path]:
+def write_job(path: str | Path, result: JobResult, *,
+              figure_format: str = "png") -> tuple[Path, Path]:
     """``run.h5`` (group ``exponents/<rule>`` with ``nu``, ``nu_err``, ``yh``, ``yh_err``,
-    ``levels``, ``operators``; the filter and its MI) and a PNG of the filter beside it."""
+    ``levels``, ``operators``; the filter and its MI) and its figure beside it, same stem
+    (:func:`report_figure`; ``figure_format`` png, svg or pdf). Returns both paths."""
+    from gpurg.figures import figure_path  # matplotlib loads when a figure is drawn
+
     check_output_path(path)
+    figure = figure_path(path, figure_format)
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs.update({"job": "ising", "L": result.L, "T": T_C, "samples": result.n_samples,
                         "backend": result.backend.name, "device": result.backend.device_name,
@@ -133,41 +137,20 @@ def write_job(path: str | Path, result: JobResult) -> tuple[Path, Path]:
             group["y_t_err"] = result.mcrg[name].y_t_err
             group["y_h"] = result.mcrg[name].y_h
             group["y_h_err"] = result.mcrg[name].y_h_err
-    png = Path(path).with_suffix(".png")
-    write_png(png, report_image(result))
-    return Path(path), png
+    report_figure(result, figure)
+    return Path(path), figure
 
 
-@checked(height=Integer(16))
-def report_image(result: JobResult, height: int = 200) -> np.ndarray:
-    """RGB picture of the job: the learned filter (blue < 0 < red), then one panel each for ν
-    and y_h, each rule a point with its error bar (RSMI red, majority blue, in that order), the
-    exact value a grey line across the middle and the panel spanning ±5% of it; ``height``
-    in pixels (>= 16), uint8 (height, width, 3)."""
-    filt = heat_map(result.filter.rule.filters.reshape(1, 2, 2), scale=(height - 8) // 2)
-    panels = [filt]
-    colours = {"rsmi": (178, 24, 43), "majority": (33, 102, 172)}
-    for key, exact in (("nu", EXACT["nu"]), ("yh", EXACT["yh"])):
-        panel = np.full((height, 120, 3), 255, np.uint8)
-        panel[height // 2, ::4] = 150  # the exact value, dashed
+def report_figure(result: JobResult, path: str | Path, *, format: str | None = None) -> Path:
+    """The job's figure: the learned filter (heat map, colour bar, its I(H:E)), then ν and
+    y_h against the MCRG level for each rule with jackknife error bars and the exact values
+    (:func:`gpurg.figures.exponents_figure`). Format by the suffix of ``path`` or
+    ``format``; returns the path written."""
+    from gpurg.figures import exponents_figure
 
-        def to_row(v: float, exact: float = exact) -> int:
-            return int(round(height / 2 - (v - exact) / (0.1 * exact) * height))
-
-        for i, (name, e) in enumerate(result.exponents.items()):
-            value, err = getattr(e, key), getattr(e, f"{key}_err")
-            if not np.isfinite(value):  # no estimate (e.g. a singular A): no point to draw
-                continue
-            err = err if np.isfinite(err) else 0.0
-            x = 40 + 40 * i
-            top, bottom = (int(np.clip(to_row(value + err), 0, height - 1)),
-                           int(np.clip(to_row(value - err), 0, height - 1)))
-            colour = colours.get(name, (0, 0, 0))
-            panel[top:bottom + 1, x - 1:x + 2] = colour
-            row = int(np.clip(to_row(value), 3, height - 4))
-            panel[row - 3:row + 4, x - 3:x + 4] = colour
-        panels.append(panel)
-    rows = max(p.shape[0] for p in panels)
-    padded = [np.pad(p, ((0, rows - p.shape[0]), (0, 4), (0, 0)), constant_values=255)
-              for p in panels]
-    return np.concatenate(padded, axis=1)
+    f = result.filter
+    return exponents_figure(result.mcrg, path, format=format,
+                            filters=f.rule.filters.reshape(f.rule.n_hidden, 2, 2),
+                            mi=f.mi, mi_err=f.mi_err,
+                            title=f"2D Ising at T_c, L = {result.L}, {result.n_samples} "
+                            f"samples: RSMI rule and majority rule (b = 2)")

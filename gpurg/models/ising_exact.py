@@ -30,6 +30,7 @@ from gpurg.validation import Integer, Real, checked
 
 __all__ = [
     "BINDER_CRITICAL",
+    "EXPONENTS",
     "K_C",
     "T_C",
     "boltzmann_probabilities",
@@ -52,6 +53,9 @@ T_C: float = 1.0 / K_C
 
 BINDER_CRITICAL: float = 0.61069
 """Binder cumulant 1 - <m^4> / (3 <m^2>^2) at T_c on the L x L torus in the limit L -> inf."""
+
+EXPONENTS: dict[str, float] = {"nu": 1.0, "yh": 15 / 8}
+"""The exact critical exponents ν = 1 (y_t = 1/ν) and y_h = 15/8 (Onsager 1944)."""
 
 _DOS_SIZES = (2, 4, 6)
 _MAX_ENUMERATED_L = 4

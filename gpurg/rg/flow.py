@@ -15,7 +15,8 @@ starting temperature whose nearest-neighbour coupling neither grows nor shrinks 
 fixed point, i.e. the estimate of T_c (:func:`critical_temperature`).
 
 Public API: :func:`pseudo_likelihood_couplings`, :func:`local_fields`, :class:`CouplingFlow`,
-:func:`coupling_flow`, :func:`critical_temperature`, :func:`flow_diagram`,
+:func:`coupling_flow`, :func:`critical_temperature` (drawn by
+:func:`gpurg.figures.flow_figure`),
 :func:`decimate_chain_coupling`, :func:`majority_rule`, :func:`decimate`.
 """
 
@@ -24,7 +25,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -360,66 +360,3 @@ def critical_temperature(flow: CouplingFlow, *, level: int = 1, step: int = 1,
     m = T_jack.size
     err = math.sqrt((m - 1) / m * np.sum((T_jack - T_jack.mean()) ** 2))
     return T_c, float(err)
-
-
-# ----------------------------------------------------------------------------- the picture
-def _colour(t: float) -> np.ndarray:
-    """Blue (t = 0, coldest start) to red (t = 1, hottest)."""
-    return np.array([33 + t * (178 - 33), 102 + t * (24 - 102), 172 + t * (43 - 172)])
-
-
-def _segment(image: np.ndarray, p: np.ndarray, q: np.ndarray, colour) -> None:
-    n = int(max(abs(q[0] - p[0]), abs(q[1] - p[1]))) + 1  # one sample per pixel step
-    xs = np.rint(np.linspace(p[0], q[0], n + 1)).astype(int)
-    ys = np.rint(np.linspace(p[1], q[1], n + 1)).astype(int)
-    ok = (xs >= 0) & (xs < image.shape[1]) & (ys >= 0) & (ys < image.shape[0])
-    image[ys[ok], xs[ok]] = colour
-
-
-@checked(size=Integer(16))
-def flow_diagram(flow: CouplingFlow, path: str | Path, *, size: int = 480,
-                 axes: tuple[str, str] = ("nn", "nnn")) -> Path:
-    """PNG of the flow in the (K_nn, K_nnn) plane: one polyline per starting temperature (blue =
-    coldest, red = hottest), a filled square at every level (larger at level 0), grey axes
-    through zero where in range and a dashed grey vertical line at K_c = ½ ln(1 + √2).
-
-    ``size``: the side of the square image in pixels, >= 16.
-    Returns the path written (RGB uint8 (size, size, 3))."""
-    try:
-        ix, iy = flow.operators.index(axes[0]), flow.operators.index(axes[1])
-    except ValueError as exc:
-        raise InputError(f"flow has operators {flow.operators}, cannot plot {axes}") from exc
-    x, y = flow.K[..., ix], flow.K[..., iy]
-    K_c = 0.5 * math.log(1 + math.sqrt(2))
-    xlo, xhi = min(x.min(), K_c), max(x.max(), K_c)
-    ylo, yhi = min(y.min(), 0.0), max(y.max(), 0.0)
-    pad_x, pad_y = 0.08 * (xhi - xlo or 1.0), 0.08 * (yhi - ylo or 1.0)
-    xlo, xhi, ylo, yhi = xlo - pad_x, xhi + pad_x, ylo - pad_y, yhi + pad_y
-    margin = size // 16
-    span = size - 2 * margin - 1
-
-    def pixel(px, py):  # y grows upward in the plot, downward in the image
-        return np.array([margin + (px - xlo) / (xhi - xlo) * span,
-                         size - 1 - margin - (py - ylo) / (yhi - ylo) * span])
-
-    image = np.full((size, size, 3), 255, np.uint8)
-    grey = np.array([170, 170, 170])
-    _segment(image, pixel(xlo, 0.0), pixel(xhi, 0.0), grey)  # K_nnn = 0
-    if xlo <= 0.0 <= xhi:
-        _segment(image, pixel(0.0, ylo), pixel(0.0, yhi), grey)
-    top, bottom = pixel(K_c, yhi), pixel(K_c, ylo)
-    for yy in range(int(top[1]), int(bottom[1]), 8):  # dashes
-        _segment(image, np.array([top[0], yy]), np.array([top[0], min(yy + 4, bottom[1])]), grey)
-    n_T = x.shape[0]
-    for i in range(n_T):
-        colour = _colour(i / max(n_T - 1, 1))
-        points = [pixel(x[i, k], y[i, k]) for k in range(x.shape[1])]
-        for p, q in zip(points[:-1], points[1:], strict=True):
-            _segment(image, p, q, colour)
-        for k, p in enumerate(points):
-            r = 4 if k == 0 else 2
-            cx, cy = int(round(p[0])), int(round(p[1]))
-            image[max(cy - r, 0):cy + r + 1, max(cx - r, 0):cx + r + 1] = colour
-    from gpurg.io.png import write_png  # local import: the fitting code needs no I/O layer
-
-    return write_png(path, image)

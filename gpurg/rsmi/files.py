@@ -3,8 +3,8 @@
 A filter file (HDF5, written atomically) holds ``filter`` float64 (n_hidden, block, block),
 ``bias`` float64 (n_hidden,), ``mi_history`` float64 (epochs run,) and ``restarts_mi``
 float64 (restarts,), with root attributes ``mi``, ``mi_err`` (nats), ``block``, ``buffer``,
-``env``, ``n_hidden``, ``estimator``, ``source`` and the training settings. A PNG of the
-filters is written beside it.
+``env``, ``n_hidden``, ``estimator``, ``source`` and the training settings. Its picture is
+:func:`gpurg.figures.filter_figure`'s, which the commands write beside it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import numpy as np
 
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output, read_run
-from gpurg.io.png import heat_map, write_png
 from gpurg.io.validate import located, read_checked
 from gpurg.models.base import file_model
 from gpurg.rsmi.geometry import Geometry
@@ -66,8 +65,8 @@ def load_configurations(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
 
 
 def write_filter(path: str | Path, result: TrainResult, geometry: Geometry,
-                 attrs: dict[str, Any]) -> tuple[Path, Path]:
-    """Write the filter file and its PNG; returns both paths. The rule is written in its
+                 attrs: dict[str, Any]) -> Path:
+    """Write the filter file (HDF5, atomically); returns its path. The rule is written in its
     canonical labelling (:meth:`CoarseGrainingRule.canonical`: units oriented to positive
     total weight, ordered by decreasing norm), whatever labelling training ended in."""
     rule = result.rule.canonical()
@@ -83,9 +82,7 @@ def write_filter(path: str | Path, result: TrainResult, geometry: Geometry,
             "env": geometry.env, "n_hidden": rule.n_hidden, "estimator": result.estimator,
             **attrs,
         })
-    png = Path(path).with_suffix(".png")
-    write_png(png, heat_map(rule.filters.reshape(rule.n_hidden, block, block)))
-    return Path(path), png
+    return Path(path)
 
 
 @dataclass(frozen=True)

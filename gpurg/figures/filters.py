@@ -1,0 +1,86 @@
+"""Figures of learned RSMI filters: one heat map per hidden unit on one symmetric diverging
+colour scale with a colour bar; for filters of dimer images, the role of every pixel (vertex,
+bond along x or y, face; layout of :func:`gpurg.models.dimer_encodings.to_image`) marked.
+
+Public API: :func:`filter_figure`, :func:`pixel_roles`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.lines import Line2D
+
+from gpurg.errors import InputError
+from gpurg.figures.core import heat_map, new_figure, save_figure
+
+ROLES = ("vertex", "x-bond", "y-bond", "face")
+"""Pixel roles of the dimer image encoding, in the order of :func:`pixel_roles`' codes."""
+_MARKERS = {"vertex": ("o", "vertex (site)"), "x-bond": ("_", "bond to +x"),
+            "y-bond": ("|", "bond to +y"), "face": ("s", "face (plaquette)")}
+_ROLE_CHOICES = ("ising", "dimer")
+
+
+def pixel_roles(block: int) -> np.ndarray:
+    """The role of each pixel of a ``block`` x ``block`` filter of dimer images whose block
+    starts on a vertex (RSMI's stride for dimers): int (block, block) of indices into
+    :data:`ROLES`. Pixel (y, x): vertex if both are even, bond to +x if y is even and x odd,
+    bond to +y if y is odd and x even, face if both are odd."""
+    y, x = np.indices((block, block))
+    return (y % 2) * 2 + (x % 2)  # 0 vertex, 1 x-bond, 2 y-bond, 3 face
+
+
+def filter_figure(filters: np.ndarray, path: str | Path, *, format: str | None = None,
+                  roles: str = "ising", mi: float | None = None,
+                  mi_err: float | None = None, title: str = "") -> Path:
+    """Heat maps of the filters λ_j of a rule P_Λ(H|V), one panel per hidden unit j.
+
+    Parameters
+    ----------
+    filters : float array (n_hidden, block, block)
+        The weights (dimensionless; the rule's argument is Σ_i λ_ij v_i + b_j).
+    path : file to write, format by its suffix (or ``format``: png, svg, pdf).
+    roles : "ising" or "dimer"
+        ``dimer`` marks each pixel's role in the dimer image encoding (:func:`pixel_roles`)
+        with a symbol and a legend.
+    mi, mi_err : float, optional
+        I(H:E) and its error in nats, shown in the title.
+
+    Returns the path written.
+    """
+    filters = np.asarray(filters, dtype=np.float64)
+    if filters.ndim != 3 or filters.shape[1] != filters.shape[2] or filters.shape[0] < 1:
+        raise InputError(f"filters must be (n_hidden, block, block), got {filters.shape}")
+    if roles not in _ROLE_CHOICES:
+        raise InputError(f"unknown roles {roles!r}; allowed: {', '.join(_ROLE_CHOICES)}")
+    n, block, _ = filters.shape
+    side = min(3.2, 1.2 + 0.35 * block)
+    fig, axes = new_figure(n, width=side + 0.4, height=side + (1.6 if roles == "dimer" else 0.9))
+    top = float(np.nanmax(np.abs(filters))) or 1.0
+    for j, ax in enumerate(axes[0]):
+        image = heat_map(ax, filters[j], vmax=top, title=f"hidden unit {j}: λ_{j}")
+        if roles == "dimer":
+            codes = pixel_roles(block)
+            for k, role in enumerate(ROLES):
+                y, x = np.nonzero(codes == k)
+                marker, _ = _MARKERS[role]
+                if marker in "os":  # open symbols
+                    ax.scatter(x, y, marker=marker, s=14, facecolors="none",
+                               edgecolors="black", linewidths=1.0)
+                else:  # line symbols have no face
+                    ax.scatter(x, y, marker=marker, s=40, color="black", linewidths=1.0)
+    bar = fig.colorbar(image, ax=list(axes[0]), shrink=0.9)
+    bar.set_label("filter weight λ (dimensionless)")
+    head = title or f"RSMI filters ({block}x{block} block, {n} hidden unit{'s' * (n > 1)})"
+    if mi is not None:
+        head += f"\nI(H:E) = {mi:.4f}" + (f" ± {mi_err:.4f}" if mi_err is not None else "") \
+            + " nats"
+    fig.suptitle(head)
+    if roles == "dimer":
+        handles = [Line2D([], [], marker=m, linestyle="none", color="black",
+                          markerfacecolor="none" if m in "os" else "black", label=label)
+                   for m, label in _MARKERS.values()]
+        fig.legend(handles=handles, loc="outside lower center", ncols=4,
+                   title="pixel role (dimer image)")
+    return save_figure(fig, path, format)
