@@ -134,17 +134,6 @@ def _curves() -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     return {L: (T, 0.6 - (T - 2.27) * L, np.full(5, 0.01)) for L in (8, 16)}
 
 
-def _job() -> Any:
-    """What report_image reads of a JobResult."""
-    from types import SimpleNamespace
-
-    from gpurg.jobs.mainjob import Exponents
-
-    e = Exponents(1.0, 0.01, 1.875, 0.001, 2, 5)
-    return SimpleNamespace(filter=SimpleNamespace(rule=SimpleNamespace(filters=np.ones((1, 4)))),
-                           exponents={"rsmi": e, "majority": e})
-
-
 def _numpy() -> Any:
     from gpurg.backend import get_backend
 
@@ -237,8 +226,6 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
         ({2.0: _spins(16, 8), 3.0: _spins(16, 8)},
          importlib.import_module("gpurg.rg.maps").MajorityRule(2), 1), {}),
     "gpurg.rg.flow.critical_temperature": lambda: ((_flow(),), {}),
-    "gpurg.rg.flow.flow_diagram": lambda: (
-        (_flow(), Path(tempfile.mkdtemp()) / "flow.png"), {}),
     "gpurg.jobs.bench.bench_ising": lambda: (
         (_numpy(), "metropolis", 4, 1), {"min_seconds": 1e-3}),
     "gpurg.jobs.bench.bench_grid": lambda: (
@@ -254,7 +241,6 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
     "gpurg.jobs.mainjob.run_ising": lambda: (
         (), {"L": 16, "samples": 2, "replicas": 8, "pairs": 256, "epochs": 1,
              "device": "numpy"}),
-    "gpurg.jobs.mainjob.report_image": lambda: ((_job(),), {}),
     # models and sampling
     "gpurg.models.ising.IsingSampler.__init__": lambda: (
         (_bare("gpurg.models.ising", "IsingSampler"), _model("ising")), {"device": "numpy"}),
@@ -283,6 +269,10 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
         (0.3, _geometry(), np.ones((1, 4)), [0.0], _spins(16, 12)[:, 0]), {}),
     "gpurg.rsmi.exact.ising_block_information": lambda: (
         (0.3, _geometry(), _spins(16, 12)[:, 0]), {}),
+    # import
+    "gpurg.io.importers.import_configurations": lambda: (
+        (_spins(2, 4),), {"model": "ising", "T": 2.0,
+                          "output": Path(tempfile.mkdtemp()) / "imported.h5"}),
 }
 
 
