@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from gpurg.errors import InputError
+from gpurg.figures import flow_figure
 from gpurg.models.ising_exact import T_C
 from gpurg.rg.flow import (
     coupling_flow,
     critical_temperature,
     decimate_chain,
     decimate_chain_coupling,
-    flow_diagram,
     local_fields,
     pseudo_likelihood_couplings,
 )
@@ -127,7 +127,7 @@ def test_flow_locates_critical_temperature(tmp_path):
     mean = np.sum(w * value) / np.sum(w)
     assert np.sum(w * (value - mean) ** 2) < 18.4, estimates
     assert abs(mean - bias) < 4 * math.hypot(np.sum(w) ** -0.5, bias_err), (estimates, mean)
-    path = flow_diagram(flow, tmp_path / "flow.png")
+    path = flow_figure(flow, tmp_path / "flow.png", t_c=(T_c, err))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
