@@ -83,7 +83,7 @@ def _profiles() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...], bool, bool]] = {
     "filter": (lambda p: filter_figure(np.random.default_rng(0).normal(size=(2, 2, 2)), p,
                                        mi=0.47, mi_err=0.01),
-               ("pixel column", "filter weight"), True, False),
+               ("site column", "filter weight"), True, False),
     "dimer filter": (lambda p: filter_figure(np.ones((2, 4, 4)), p, roles="dimer"),
                      ("pixel row", "bond to +x"), True, True),
     "exponents": (lambda p: exponents_figure({"rsmi": _mcrg(), "majority": _mcrg()}, p,

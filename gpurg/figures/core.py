@@ -62,10 +62,11 @@ def save_figure(fig: Figure, path: str | Path, format: str | None = None) -> Pat
 
 
 def heat_map(ax: Axes, values: np.ndarray, *, vmax: float | None = None,
-             title: str = "") -> AxesImage:
+             title: str = "", unit: str = "site") -> AxesImage:
     """Draw a 2D array of signed values (float (rows, cols)) on ``ax`` with the diverging
     colour map, symmetric about 0 (±``vmax``, by default the largest |value|), one square
-    per entry with its index on the axes (column x to the right, row y downwards)."""
+    per entry with its index on the axes (column x to the right, row y downwards); ``unit``
+    names what an entry is ("site" of a spin lattice, "pixel" of a dimer image)."""
     values = np.asarray(values, dtype=np.float64)
     top = vmax if vmax is not None else float(np.nanmax(np.abs(values))) if values.size else 1.0
     top = top if np.isfinite(top) and top > 0 else 1.0
@@ -73,8 +74,8 @@ def heat_map(ax: Axes, values: np.ndarray, *, vmax: float | None = None,
     rows, cols = values.shape
     ax.set_xticks(range(cols))
     ax.set_yticks(range(rows))
-    ax.set_xlabel("x (pixel column in the block)")
-    ax.set_ylabel("y (pixel row in the block)")
+    ax.set_xlabel(f"x ({unit} column in the block)")
+    ax.set_ylabel(f"y ({unit} row in the block)")
     if title:
         ax.set_title(title)
     return image

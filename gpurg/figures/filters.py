@@ -59,7 +59,8 @@ def filter_figure(filters: np.ndarray, path: str | Path, *, format: str | None =
     fig, axes = new_figure(n, width=side + 0.4, height=side + (1.6 if roles == "dimer" else 0.9))
     top = float(np.nanmax(np.abs(filters))) or 1.0
     for j, ax in enumerate(axes[0]):
-        image = heat_map(ax, filters[j], vmax=top, title=f"hidden unit {j}: λ_{j}")
+        image = heat_map(ax, filters[j], vmax=top, title=f"hidden unit {j}: λ_{j}",
+                         unit="pixel" if roles == "dimer" else "site")
         if roles == "dimer":
             codes = pixel_roles(block)
             for k, role in enumerate(ROLES):
