@@ -32,6 +32,9 @@ RBMs
 Statistics, files, backends
     :class:`Estimate`, :func:`mean_with_error`, :func:`jackknife`; :func:`read_run`,
     :class:`RunWriter`; :func:`get_backend`, :class:`Backend`; :class:`InputError`.
+Figures
+    :mod:`figures` (``gpurg.figures``): labelled matplotlib figures of every result, saved
+    as png, svg or pdf.
 Jobs
     :func:`run_ising`, the main job behind ``gpurg run ising``.
 
@@ -78,10 +81,14 @@ _EXPORTS = {
     "run_ising": "gpurg.jobs.mainjob",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+_SUBPACKAGES = ("figures",)  # offered whole: ``gpurg.figures.filter_figure(...)``
+
+__all__ = ["__version__", *sorted((*_EXPORTS, *_SUBPACKAGES))]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"gpurg.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'gpurg' has no attribute {name!r}")
@@ -91,4 +98,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    return sorted({*globals(), *_EXPORTS, *_SUBPACKAGES})

@@ -14,8 +14,9 @@ import gpurg
 
 
 def test_every_exported_name_resolves_to_its_module_object_with_a_docstring() -> None:
-    names = [n for n in gpurg.__all__ if n != "__version__"]
+    names = [n for n in gpurg.__all__ if n not in ("__version__", *gpurg._SUBPACKAGES)]
     assert len(names) >= 40
+    assert gpurg.figures.__doc__ and hasattr(gpurg.figures, "filter_figure")
     for name in names:
         value = getattr(gpurg, name)
         module = gpurg._EXPORTS[name]
