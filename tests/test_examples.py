@@ -1,0 +1,104 @@
+"""The example scripts (examples/*.py, examples/README.md) run: each with ``--quick`` in a
+subprocess on the CPU, into a temporary ``--out``; it must exit 0, write its figure(s), which
+must open as images, and a JSON of its numbers with no NaN value and the paper's claim where
+the quick run is large enough to show it (the checks below, per script; the full runs'
+numbers are in each script's docstring).
+
+Bounds are wide on purpose where the quick run is small: they catch a broken script or a
+result that went the wrong way, not a percent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SCRIPTS = sorted(p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_"))
+
+
+def _rows(data: dict) -> dict[str, dict]:
+    return {r["quantity"]: r for r in data["rows"]}
+
+
+def _check_ising_filters(data: dict) -> None:
+    w = [x for row in data["filter_1"] for x in row]
+    mean = sum(w) / 4
+    assert min(w) > 0, w  # the block spin: all weights of one sign
+    assert max(abs(x - mean) for x in w) < 0.5 * mean, w  # uniform within the quick run's spread
+    assert data["mi_1"] > 0 and data["mi_4"] > data["mi_1"] - 4 * data["mi_4_err"]
+
+
+def _check_ising_mi_hidden(data: dict) -> None:
+    mi, err = data["mi"], data["mi_err"]
+    assert mi[0] > 0
+    for a, b, ea, eb in zip(mi, mi[1:], err, err[1:], strict=False):
+        assert b > a - 4 * math.hypot(ea, eb), (mi, err)  # more units never lose information
+    assert mi[1] - mi[0] < 0.2 * mi[0], mi  # most of it in one unit
+
+
+def _check_ising_mi_buffer(data: dict) -> None:
+    b, tc, tc_err = data["series"]["T = T_c"]
+    _, hot, hot_err = data["series"]["T = 4"]
+    i = b.index(2)
+    assert tc[i] / tc[0] > 0.5, tc  # slow decay at T_c
+    assert abs(hot[i]) < 4 * hot_err[i] + 1e-3, (hot, hot_err)  # gone in the paramagnet
+
+
+def _check_ising_mi_temperature(data: dict) -> None:
+    mi, err = data["mi"], data["mi_err"]
+    assert mi[0] > mi[len(mi) // 2] > mi[-1] > 0, mi  # ordered > critical > paramagnet
+    assert 0.9 * math.log(2) < mi[0] < math.log(2) + 4 * err[0], mi
+
+
+def _check_ising_exponents(data: dict) -> None:
+    for name, e in data["exponents"].items():
+        assert abs(e["nu"] - 1.0) < 0.25, (name, e)  # the paper's 1.0 ± 0.15, with room
+        assert abs(e["yh"] - 15 / 8) < 0.05, (name, e)
+
+
+def _check_dimer_filters(data: dict) -> None:
+    rows = _rows(data)
+    for unit in (1, 2):
+        assert rows[f"clean, unit {unit}: |λ|² share on bonds"]["value"] > 0.8, rows
+        assert rows[f"clean, unit {unit}: |λ|² share in E_x, E_y plane"]["value"] > 0.3, rows
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_example_runs_quick(script: str, tmp_path: Path) -> None:
+    from matplotlib.image import imread
+
+    done = subprocess.run([sys.executable, str(EXAMPLES / f"{script}.py"), "--quick",
+                           "--device", "cpu", "--seed", "0", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "gpurg" in done.stdout and "reference" in done.stdout  # the table was printed
+    figures = sorted(tmp_path.glob("*.png"))
+    assert figures, list(tmp_path.iterdir())
+    for figure in figures:
+        image = imread(figure)
+        assert image.ndim == 3 and min(image.shape[:2]) > 100, (figure, image.shape)
+    data = json.loads((tmp_path / f"{script}.json").read_text())
+    for row in data["rows"]:
+        assert math.isfinite(row["value"]), row
+    CHECKS[script](data)
+
+
+def _check_ising_flow(data: dict) -> None:
+    for name in ("rsmi", "majority"):
+        t_c, err = data[name]["t_c"], data[name]["t_c_err"]
+        assert abs(t_c / 2.269185314 - 1) < 0.05, (name, t_c, err)  # the paper's ~1%, with room
+        assert abs(t_c - 2.269185314) < 5 * err, (name, t_c, err)
+
+
+CHECKS = {name[len("_check_"):]: f for name, f in dict(globals()).items()
+          if name.startswith("_check_")}
+
+
+def test_every_script_has_a_check() -> None:
+    assert sorted(CHECKS) == SCRIPTS
