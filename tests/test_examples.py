@@ -40,6 +40,12 @@ def _check_ising_boundary_filter(data: dict) -> None:
     assert data["ratio"] > 1, data["filter"]
 
 
+def _check_ising_thermometer(data: dict) -> None:
+    read = data["read"]
+    assert data["slope"] > 0, data  # MI grows with β through T_c
+    assert abs(read["beta"] - read["true_beta"]) < 5 * read["beta_err"], read  # reads back β
+
+
 def _check_ising_mi_hidden(data: dict) -> None:
     mi, err = data["mi"], data["mi_err"]
     assert mi[0] > 0
