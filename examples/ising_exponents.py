@@ -18,7 +18,7 @@ errors and their distance from the exact values in standard errors. Figure:
 the level for each rule).
 
 How gpurg compares: full run, seed 0: RSMI ν = 1.011 ± 0.010, y_h = 1.8753 ± 0.0005;
-majority ν = 1.004 ± 0.010, y_h = 1.8764 ± 0.0005. Over seeds 0-7 (README.md's table, the
+majority ν = 1.004 ± 0.010, y_h = 1.8762 ± 0.0005. Over seeds 0-7 (README.md's table, the
 same job): RSMI ν = 1.017 ± 0.004, y_h = 1.8747 ± 0.0002; majority ν = 1.003 ± 0.003,
 y_h = 1.8759 ± 0.0002: well within the paper's ν = 1.0 ± 0.15. Quick run (L = 32, level 1),
 seed 0: RSMI ν = 0.995 ± 0.025, y_h = 1.880 ± 0.0015; majority ν = 1.044 ± 0.036,
