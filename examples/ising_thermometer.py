@@ -36,7 +36,6 @@ from scipy.stats import chi2
 import gpurg
 from gpurg.figures import thermometer_figure
 from gpurg.models.ising_exact import T_C
-from gpurg.rsmi.thermometer import calibrate_thermometer, rule_information
 
 BETA_C = 1.0 / T_C
 
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     rule = gpurg.train_rule(V, E, 1, symmetric=True, epochs=20, restarts=1,
                             seed=args.seed).rule
     betas = [f * BETA_C for f in (0.96, 0.98, 1.0, 1.015, 1.03)]
-    thermo = calibrate_thermometer(rule, geometry, L, betas, replicas=replicas, sweeps=sweeps,
+    thermo = gpurg.calibrate_thermometer(rule, geometry, L, betas, replicas=replicas, sweeps=sweeps,
                                    pairs=pairs, epochs=epochs, seed=args.seed + 1,
                                    device=args.device)
     dof = len(betas) - 2
@@ -66,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     blind = gpurg.ising_configurations(L, 1.0 / true_beta, replicas=replicas,
                                        samples=max(sweeps // 10, 1), every=10,
                                        seed=args.seed + 2, device=args.device)
-    mi, mi_err = rule_information(blind, rule, geometry, pairs=pairs, epochs=epochs,
+    mi, mi_err = gpurg.rule_information(blind, rule, geometry, pairs=pairs, epochs=epochs,
                                   seed=args.seed + 2)
     beta, beta_err = thermo.read(mi, mi_err)
     report.add("blind sample: I(H:E) [nats]", mi, mi_err, "", "")

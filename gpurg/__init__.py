@@ -20,7 +20,8 @@ RSMI
     :class:`Geometry`, :func:`extract_pairs`, :class:`CoarseGrainingRule`,
     :func:`train_rule` and :class:`TrainResult`, the estimator interface
     :class:`MIEstimator` with its registry :func:`estimators`, :class:`RsmiCoarseGrainer`
-    (scikit-learn style: ``fit(V, E)``, ``transform(configs)``), :func:`coarse_grain`,
+    (scikit-learn style: ``fit(V, E)``, ``transform(configs)``), :func:`coarse_grain`, the MI
+    thermometer (:func:`rule_information`, :func:`calibrate_thermometer`),
     :func:`write_filter`, :func:`read_filter`, :func:`load_configurations`.
 RG
     :class:`RGMap` and :class:`MajorityRule`, :class:`Decimation`, :class:`RsmiRule`,
@@ -65,6 +66,7 @@ _EXPORTS = {
     **dict.fromkeys(("train_rule", "TrainResult"), "gpurg.rsmi.training"),
     **dict.fromkeys(("MIEstimator", "estimators"), "gpurg.rsmi.estimators"),
     "RsmiCoarseGrainer": "gpurg.rsmi.grainer",
+    **dict.fromkeys(("calibrate_thermometer", "rule_information"), "gpurg.rsmi.thermometer"),
     "coarse_grain": "gpurg.rsmi.coarse",
     **dict.fromkeys(("write_filter", "read_filter", "load_configurations"),
                     "gpurg.rsmi.files"),

@@ -1,7 +1,8 @@
 """The Ising results of RSMI, reproduced on small but real runs (science.md §2): how the learned
 I(H:E) depends on the number of hidden units, the temperature and the buffer.
 
-Larger versions of these runs: ``python examples/ising_rsmi_results.py``.
+Larger versions of these runs: ``examples/ising_mi_hidden.py``, ``ising_mi_buffer.py`` and
+``ising_mi_temperature.py``.
 """
 
 from __future__ import annotations
