@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from gpurg.errors import InputError
 from gpurg.figures.core import check_lengths, new_figure, save_figure
@@ -66,11 +67,12 @@ def mi_buffer_figure(series: Mapping[str, Series], path: str | Path, *,
         raise InputError("mi_buffer_figure needs at least one series")
     fig, axes = new_figure()
     ax = axes[0, 0]
-    dropped = 0
+    dropped, shown = 0, set()
     for i, (label, data) in enumerate(series.items()):
         b, mi, err = _arrays(label, data)
         ok = (b > 0) & (mi > 0)
         dropped += int((~ok).sum())
+        shown |= set(b[ok].tolist())
         colour = f"C{i}"
         ax.errorbar(b[ok], mi[ok], yerr=err[ok], marker="o", linestyle="none", capsize=3,
                     color=colour, label=f"{label}: measured")
@@ -81,9 +83,12 @@ def mi_buffer_figure(series: Mapping[str, Series], path: str | Path, *,
                     label=f"{label}: fit ∝ L_B^-υ, υ = {ups:.3f} ± {ups_err:.3f}")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # buffers are a few integers: label them as such, not as powers of ten
+    ax.set_xticks(sorted(shown), [f"{v:g}" for v in sorted(shown)])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("buffer width L_B (lattice spacings)")
     ax.set_ylabel("I(H:E) (nats)")
-    note = f" ({dropped} points with L_B = 0 or MI <= 0 not shown)" if dropped else ""
+    note = f"\n({dropped} points with L_B = 0 or MI <= 0 not shown)" if dropped else ""
     ax.set_title((title or "MI against the buffer") + note, fontsize="medium")
     ax.legend(fontsize="small")
     return save_figure(fig, path, format)
