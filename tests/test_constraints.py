@@ -352,18 +352,24 @@ def _cli_cases() -> Iterator[Any]:
                                id=f"{' '.join(path)} {name} {text}")
 
 
-@pytest.mark.parametrize(("argv", "option", "text"), list(_cli_cases()))
-def test_cli_options_refuse_bad_values(argv: list[str], option: str, text: str,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
-    # the bad option alone: Click processes the options given first, so its check runs
-    # before the command's missing arguments are noticed
+def _error_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """The one line the CLI prints for ``argv`` when it exits 2 (asserted)."""
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     out, err = capsys.readouterr()
     assert exit_info.value.code == 2, (out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), err
-    assert option in lines[0] and text in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(("argv", "option", "text"), list(_cli_cases()))
+def test_cli_options_refuse_bad_values(argv: list[str], option: str, text: str,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # the bad option alone: Click processes the options given first, so its check runs
+    # before the command's missing arguments are noticed
+    line = _error_line(argv, capsys)
+    assert option in line and text in line, line
 
 
 # rg, stats, exact, jobs
@@ -413,10 +419,5 @@ LIST_OPTIONS = [  # (argv, the bad item): list options check each item by its el
                          if isinstance(a, list) else a)
 def test_list_options_refuse_bad_items(argv: list[str], item: str,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    out, err = capsys.readouterr()
-    assert exit_info.value.code == 2, (out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:"), err
-    assert argv[-2] in lines[0] and item in lines[0], lines[0]
+    line = _error_line(argv, capsys)
+    assert argv[-2] in line and item in line, line
