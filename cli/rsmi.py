@@ -119,7 +119,7 @@ def train(
 
     rule = result.rule.canonical()  # as the file holds it
     filter_figure(rule.filters.reshape(rule.n_hidden, geometry.block, geometry.block), figure,
-                  roles="dimer" if kind is not None and kind.name == "dimer" else "ising",
+                  roles="site" if kind is None else kind.pixel_roles,
                   mi=result.mi, mi_err=result.mi_err,
                   title=f"RSMI filters of {Path(source).name}: block {geometry.block}, buffer "
                   f"{geometry.buffer}, env {geometry.env}, {result.estimator}")

@@ -19,7 +19,7 @@ ROLES = ("vertex", "x-bond", "y-bond", "face")
 """Pixel roles of the dimer image encoding, in the order of :func:`pixel_roles`' codes."""
 _MARKERS = {"vertex": ("o", "vertex (site)"), "x-bond": ("_", "bond to +x"),
             "y-bond": ("|", "bond to +y"), "face": ("s", "face (plaquette)")}
-_ROLE_CHOICES = ("ising", "dimer")
+_ROLE_CHOICES = ("site", "dimer")  # the values of Model.pixel_roles
 
 
 def pixel_roles(block: int) -> np.ndarray:
@@ -32,7 +32,7 @@ def pixel_roles(block: int) -> np.ndarray:
 
 
 def filter_figure(filters: np.ndarray, path: str | Path, *, format: str | None = None,
-                  roles: str = "ising", mi: float | None = None,
+                  roles: str = "site", mi: float | None = None,
                   mi_err: float | None = None, title: str = "") -> Path:
     """Heat maps of the filters λ_j of a rule P_Λ(H|V), one panel per hidden unit j.
 
@@ -41,7 +41,7 @@ def filter_figure(filters: np.ndarray, path: str | Path, *, format: str | None =
     filters : float array (n_hidden, block, block)
         The weights (dimensionless; the rule's argument is Σ_i λ_ij v_i + b_j).
     path : file to write, format by its suffix (or ``format``: png, svg, pdf).
-    roles : "ising" or "dimer"
+    roles : "site" or "dimer"
         ``dimer`` marks each pixel's role in the dimer image encoding (:func:`pixel_roles`)
         with a symbol and a legend.
     mi, mi_err : float, optional

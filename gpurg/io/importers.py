@@ -46,6 +46,7 @@ use the replicas as independent blocks, as they do for a sampled run.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
@@ -62,13 +63,8 @@ from gpurg.io.validate import located
 from gpurg.models.base import model_class
 from gpurg.models.dimer_encodings import (
     codes_from_image,
-    columnar_order,
-    dimer_correlations,
-    parallel_plaquettes,
     validate_codes,
-    winding_numbers,
 )
-from gpurg.models.ising import spin_observables
 from gpurg.validation import (
     DIMER_CODES,
     DIMER_PIXELS,
@@ -332,9 +328,10 @@ def _arrange(array: np.ndarray, layout: str, where: str) -> np.ndarray:
     return array
 
 
-def _detect(array: np.ndarray, model: str, where: str) -> str:
-    """The alphabet of the stored values (see the module's docstring)."""
-    if model == "dimer":
+def _detect(array: np.ndarray, allowed: tuple[str, ...], where: str) -> str:
+    """Which of the ``allowed`` alphabets the stored values are in (see the module's
+    docstring)."""
+    if "codes" in allowed:  # dimer data: site codes reach 2 and 3, image pixels only 1
         return "codes" if bool((array > 1).any()) else "image"
     if bool((array == -1).any()):
         return "pm1"
@@ -347,27 +344,6 @@ def _detect(array: np.ndarray, model: str, where: str) -> str:
 
 
 # ------------------------------------------------------------------------------- writing
-
-
-def _ising_observables(spins: np.ndarray, J: float, h: float) -> dict[str, np.ndarray]:
-    """float64 (R,) each: "e", "m", "abs_m", "m2", "m4" (:func:`spin_observables`)."""
-    return spin_observables(spins, J, h)
-
-
-def _dimer_observables(codes: np.ndarray, V: float) -> dict[str, np.ndarray]:
-    """What the configurations of a row (int8 (R, L, L) codes) determine of the sampler's
-    observables (:meth:`gpurg.models.dimer.DimerSampler.measure`), float64: "e", "n_par",
-    "wx", "wy", "w2", "cx", "cy", "col2" (R,) and "corr_long", "corr_trans" (R, L/2 + 1).
-    The worm counters ("worms", "worm_steps") belong to a sampler and are absent."""
-    n_sites = codes.shape[-1] * codes.shape[-2]
-    n_par = parallel_plaquettes(codes).astype(np.float64) / n_sites
-    winding = winding_numbers(codes).astype(np.float64)
-    order = columnar_order(codes)
-    corr = dimer_correlations(codes)
-    wx, wy, cx, cy = winding[:, 0], winding[:, 1], order[:, 0], order[:, 1]
-    return {"e": V * n_par, "n_par": n_par, "wx": wx, "wy": wy, "w2": wx**2 + wy**2,
-            "cx": cx, "cy": cy, "col2": cx**2 + cy**2, "corr_long": corr[:, 0],
-            "corr_trans": corr[:, 1]}
 
 
 @checked(model=Choice(IMPORT_MODELS), T=Real(0, low_open=True, inf=True, optional=True),
@@ -427,15 +403,18 @@ def import_configurations(source: str | os.PathLike | np.ndarray, *, model: str,
     if values is not None and values not in allowed:
         raise InputError(f"values {values!r} are not {model} data; allowed for {model}: "
                          f"{', '.join(allowed)}")
-    other = {"ising": {"V": V}, "dimer": {"J": J, "h": h}}[model]
-    given = [name for name, value in other.items() if value is not None]
+    model_type = model_class(model)
+    own = {f.name for f in dataclasses.fields(model_type)}  # the model's parameters
+    parameters = {name: value for name, value in (("J", J), ("h", h), ("V", V))
+                  if value is not None}
+    given = [name for name in parameters if name not in own]
     if given:
-        raise InputError(f"{', '.join(given)}: not a parameter of the {model} model (J, h: "
-                         f"ising; V: dimer)")
+        raise InputError(f"{', '.join(given)}: not a parameter of the {model} model (its "
+                         f"parameters: {', '.join(sorted(own - {'L', 'T'}))})")
     output = check_output_path(output)
     array, where, kind = read_source(source, dataset)
     if T is None:
-        T = _default_temperature(source, model, where)
+        T = _default_temperature(source, model_type, where)
     if array.dtype.kind not in "biuf":
         raise InputError(f"{where} has dtype {array.dtype}; configurations must be numbers")
     if array.dtype.kind == "b":
@@ -443,7 +422,7 @@ def import_configurations(source: str | os.PathLike | np.ndarray, *, model: str,
     layout = layout or _default_layout(array, kind, where)
     grid = _arrange(array, layout, where)  # (n, R, s, s), before any value is checked
     detected = values is None
-    values = values or _detect(array, model, where)
+    values = values or _detect(array, allowed, where)
     check_values(array, _ALPHABETS[values], where)  # indices as the source stores them
     grid = grid.astype(np.int8)
     images = None
@@ -457,39 +436,36 @@ def import_configurations(source: str | os.PathLike | np.ndarray, *, model: str,
         with located(where):
             grid = validate_codes(grid)
     n, R, L = grid.shape[0], grid.shape[1], grid.shape[-1]
-    parameters = {"ising": {"J": 1.0 if J is None else J, "h": 0.0 if h is None else h},
-                  "dimer": {"V": -1.0 if V is None else V}}[model]
-    with located(where):  # the model checks L (even, >= 4), T, J != 0
-        physics = model_class(model)(L=L, T=T, **parameters)
+    with located(where):  # the model checks L (even, >= 4), T, J != 0; defaults the rest
+        physics = model_type(L=L, T=T, **parameters)
     source_text = where
     attrs = {**physics.attrs(), "replicas": R, "source": source_text, "imported": True,
              "values": values, "layout": layout}
-    if model == "dimer":
-        attrs["encoding"] = "image" if images is not None else "codes"
-        observables = {name: shape for name, shape in physics.observables().items()
-                       if name not in ("worms", "worm_steps")}
-        arrays = {"images": (np.uint8, (R, 2 * L, 2 * L))} if images is not None else None
-    else:
-        observables = physics.observables()
-        arrays = None
+    if values in ("codes", "image"):  # as a sampled dimer run records its encoding
+        attrs["encoding"] = values
+    arrays = {"images": (np.uint8, (R, 2 * L, 2 * L))} if images is not None else None
+    # what the configurations determine (a sampler's own counters, e.g. dimer worms, are absent)
+    measured = [physics.measure(grid[i]) for i in range(n)]
+    observables = {name: shape for name, shape in physics.observables().items()
+                   if name in measured[0]}
     with RunWriter(output, attrs, observables, (R, L, L), arrays) as writer:
         for i in range(n):
-            row = grid[i]
-            measured = (_ising_observables(row, physics.J, physics.h) if model == "ising"
-                        else _dimer_observables(row, physics.V))
-            writer.append(measured, row, None if images is None else {"images": images[i]})
+            writer.append(measured[i], grid[i], None if images is None else {"images": images[i]})
     return Imported(Path(output), model, L, n, R, values, detected, layout, source_text, attrs)
 
 
-def _default_temperature(source: Any, model: str, where: str) -> float:
-    """T from an RSMI-NE file name, else inf for dimers; Ising data need it given."""
+def _default_temperature(source: Any, kind: type, where: str) -> float:
+    """T from an RSMI-NE file name, else the model's default T (dimers: inf); Ising data
+    need it given."""
     named = None if isinstance(source, np.ndarray) else rsmi_ne_parameters(source)
-    if named is not None and named["model"] == model and "T" in named:
+    if named is not None and named["model"] == kind.name and "T" in named:
         return named["T"]
-    if model == "dimer":
-        return math.inf
+    default = next(f.default for f in dataclasses.fields(kind) if f.name == "T")
+    if default is not dataclasses.MISSING:
+        return default
     hint = ""
     if named is not None and "K" in named:
         hint = (f" (the name says K = {named['K']:g}: T = J/K = {1 / named['K']:.4g} for "
                 f"J = 1, if K is J/T)") if named["K"] > 0 else ""
-    raise InputError(f"{where}: the temperature of Ising data is required: give -T{hint}")
+    raise InputError(f"{where}: the temperature of {kind.name} data is required: give "
+                     f"-T{hint}")

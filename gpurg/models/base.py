@@ -61,12 +61,16 @@ class Model(ABC):
     block_stride : int
         Step between the positions of RSMI blocks in that dataset (a dimer image alternates
         vertex, bond and face pixels: 2; spins: 1).
+    pixel_roles : str
+        What an entry of that dataset is, for figures of filters: "site" (one spin each) or
+        "dimer" (the vertex, bond and face pixels of a dimer image).
     """
 
     name: ClassVar[str]
     datasets: ClassVar[dict[str, tuple[Alphabet, int]]]
     rsmi_dataset: ClassVar[tuple[str, str]] = ("configs", "")
     block_stride: ClassVar[int] = 1
+    pixel_roles: ClassVar[str] = "site"
 
     @property
     @abstractmethod
@@ -113,6 +117,13 @@ class Model(ABC):
     def observables(self) -> dict[str, tuple[int, ...]]:
         """Name -> shape of one replica's value (``()`` for a number) of each observable
         :meth:`Sampler.measure` returns, in the order they are stored."""
+
+    @abstractmethod
+    def measure(self, configs: Any) -> dict[str, np.ndarray]:
+        """The observables that configurations (R, *shape), NumPy or CuPy, determine by
+        themselves: host float64 arrays keyed and shaped as :meth:`observables` says (a
+        sampler may add its own, such as the dimer worms' counters). Used by samplers and
+        to measure configurations imported from elsewhere."""
 
     @abstractmethod
     def summarize(self, observables: Mapping[str, np.ndarray]) -> dict[str, Estimate]:

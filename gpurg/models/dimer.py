@@ -45,6 +45,7 @@ from gpurg.validation import (
     Integer,
     Real,
     checked,
+    to_host,
 )
 
 STARTS = ("columnar", "staggered", "random")
@@ -113,6 +114,7 @@ class DimerModel(Model):
     # RSMI reads the images, whose pixels alternate vertex, bond and face: a block must start
     # on a vertex, or the block's position parity would be the information found
     block_stride: ClassVar[int] = 2
+    pixel_roles: ClassVar[str] = "dimer"
 
     L: int
     T: float = math.inf
@@ -142,6 +144,20 @@ class DimerModel(Model):
         """float64 per replica, the correlations (L/2 + 1,): see :meth:`DimerSampler.measure`."""
         return {**dict.fromkeys(OBSERVABLES, ()),
                 **dict.fromkeys(CORRELATIONS, (self.L // 2 + 1,))}
+
+    def measure(self, configs: Any) -> dict[str, np.ndarray]:
+        """What site codes int8 (R, L, L) (NumPy or CuPy) determine of
+        :meth:`DimerSampler.measure`'s observables, host float64: "e", "n_par", "wx", "wy",
+        "w2", "cx", "cy", "col2" (R,) and "corr_long", "corr_trans" (R, L/2 + 1); the worm
+        counters belong to the sampler."""
+        n_par = to_host(parallel_plaquettes(configs)).astype(np.float64) / self.n_sites
+        winding = to_host(winding_numbers(configs)).astype(np.float64)
+        order = to_host(columnar_order(configs))
+        corr = to_host(dimer_correlations(configs))
+        wx, wy, cx, cy = winding[:, 0], winding[:, 1], order[:, 0], order[:, 1]
+        return {"e": self.V * n_par, "n_par": n_par, "wx": wx, "wy": wy, "w2": wx**2 + wy**2,
+                "cx": cx, "cy": cy, "col2": cx**2 + cy**2, "corr_long": corr[:, 0],
+                "corr_trans": corr[:, 1]}
 
     def summarize(self, observables: Mapping[str, np.ndarray]) -> dict[str, Estimate]:
         """:func:`gpurg.stats.summarize_dimer`, "worm_length" included."""
@@ -365,22 +381,14 @@ class DimerSampler(Sampler):
             connected: the uncorrelated value is 1/16).
         """
         to_host = self.backend.asnumpy
-        N = self.model.n_sites
-        n_par = to_host(parallel_plaquettes(self.codes)).astype(np.float64) / N
-        winding = to_host(winding_numbers(self.codes)).astype(np.float64)
-        order = to_host(columnar_order(self.codes))
-        corr = to_host(dimer_correlations(self.codes))
+        measured = self.model.measure(self.codes)
         worms, steps = to_host(self.worms).copy(), to_host(self.steps).copy()
         d_worms = (worms - self._last[0]).astype(np.float64)
         d_steps = (steps - self._last[1]).astype(np.float64)
         self._last = (worms, steps)
-        wx, wy = winding[:, 0], winding[:, 1]
-        cx, cy = order[:, 0], order[:, 1]
-        return {
-            "e": self.model.V * n_par, "n_par": n_par, "wx": wx, "wy": wy, "w2": wx**2 + wy**2,
-            "cx": cx, "cy": cy, "col2": cx**2 + cy**2, "worms": d_worms, "worm_steps": d_steps,
-            "corr_long": corr[:, 0], "corr_trans": corr[:, 1],
-        }
+        # in the order of DimerModel.observables()
+        return {**{k: measured[k] for k in OBSERVABLES if k in measured}, "worms": d_worms,
+                "worm_steps": d_steps, **{k: measured[k] for k in CORRELATIONS}}
 
     def bonds(self) -> Any:
         """Bond occupancy of the current coverings, uint8 (R, 2, L, L) on the device."""

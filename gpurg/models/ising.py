@@ -141,6 +141,10 @@ class IsingModel(Model):
         """float64 per replica: see :meth:`IsingSampler.measure`."""
         return dict.fromkeys(OBSERVABLES, ())
 
+    def measure(self, configs: Any) -> dict[str, np.ndarray]:
+        """:func:`spin_observables` of int8 ±1 spins (R, L, L) with this J and h."""
+        return spin_observables(configs, self.J, self.h)
+
     def summarize(self, observables: Mapping[str, np.ndarray]) -> dict[str, Estimate]:
         """:func:`gpurg.stats.summarize_ising`: means, "binder", "c" and "chi"."""
         return summarize_ising(dict(observables), self.n_sites, self.T)
@@ -352,7 +356,7 @@ class IsingSampler(Sampler):
             float64 arrays of shape (R,): "e" energy per site (H / N), "m" magnetisation per
             site, "abs_m" |m|, "m2" m^2, "m4" m^4.
         """
-        return spin_observables(self.spins, self.model.J, self.model.h)
+        return self.model.measure(self.spins)
 
 
 def spin_observables(spins: Any, J: float = 1.0, h: float = 0.0) -> dict[str, np.ndarray]:
