@@ -23,22 +23,23 @@ from gpurg.cli.common import (
 )
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
-from gpurg.models.base import file_model
-from gpurg.models.ising import spin_observables
+from gpurg.models.base import REPLICAS, file_model
+from gpurg.models.ising import SIDE, spin_observables
 from gpurg.rsmi.coarse import MODES, coarse_grain
 from gpurg.rsmi.estimators import (
     BATCH_SIZE,
     EPOCHS,
+    HYPER_PARAMETERS,
     LEARNING_RATE,
     WEIGHT_DECAY,
     WIDTH,
 )
 from gpurg.rsmi.files import load_configurations, read_filter, write_filter
-from gpurg.rsmi.geometry import Geometry, extract_pairs
+from gpurg.rsmi.geometry import BLOCK, BUFFER, ENV, Geometry, extract_pairs
 from gpurg.rsmi.rule import MAX_HIDDEN
 from gpurg.rsmi.thermometer import calibrate_thermometer, rule_information
 from gpurg.rsmi.training import ESTIMATORS, RESTARTS, TrainResult, check_pairs, train_rule
-from gpurg.validation import Choice, Integer, Real
+from gpurg.validation import Choice, Integer
 
 app = typer.Typer(help="RSMI: coarse-graining rules that maximise I(H:E).",
                   no_args_is_help=True)
@@ -47,31 +48,33 @@ app = typer.Typer(help="RSMI: coarse-graining rules that maximise I(H:E).",
 @app.command()
 def train(
     source: Path = typer.Argument(..., help="A gpurg run file (Ising spins, or dimer images)."),
-    block: int = checked_option(2, "--block", constraint=Integer(1),
+    block: int = checked_option(2, "--block", constraint=BLOCK,
                                 help="Block side L_V (sites, or pixels for dimer images)."),
-    buffer: int = checked_option(0, "--buffer", constraint=Integer(0),
+    buffer: int = checked_option(0, "--buffer", constraint=BUFFER,
                                  help="Buffer width L_B."),
-    env: int = checked_option(2, "--env", constraint=Integer(1),
+    env: int = checked_option(2, "--env", constraint=ENV,
                               help="Environment shell width L_E."),
-    hidden: int = checked_option(1, "--hidden", constraint=Integer(1, MAX_HIDDEN),
+    hidden: int = checked_option(1, "--hidden", constraint=HYPER_PARAMETERS["n_hidden"],
                                  help=f"Hidden units n_h (1..{MAX_HIDDEN})."),
     estimator: str = checked_option("variational", "--estimator",
                                     constraint=Choice(ESTIMATORS),
                                     help=f"MI estimator: {', '.join(ESTIMATORS)}."),
-    epochs: int = checked_option(EPOCHS, "--epochs", constraint=Integer(1),
+    epochs: int = checked_option(EPOCHS, "--epochs", constraint=HYPER_PARAMETERS["epochs"],
                                  help="Passes over the training pairs per restart."),
     pairs: int = checked_option(200_000, "--pairs", constraint=Integer(1),
                                 help="(V, E) pairs drawn from the file."),
     restarts: int = checked_option(RESTARTS, "--restarts", constraint=Integer(1),
                                    help="Random initialisations."),
-    batch_size: int = checked_option(BATCH_SIZE, "--batch-size", constraint=Integer(1),
+    batch_size: int = checked_option(BATCH_SIZE, "--batch-size",
+                                     constraint=HYPER_PARAMETERS["batch_size"],
                                      help="Mini-batch size."),
     learning_rate: float = checked_option(LEARNING_RATE, "--learning-rate",
-                                          constraint=Real(0, low_open=True),
+                                          constraint=HYPER_PARAMETERS["learning_rate"],
                                           help="Initial Adam step."),
-    weight_decay: float = checked_option(WEIGHT_DECAY, "--weight-decay", constraint=Real(0),
+    weight_decay: float = checked_option(WEIGHT_DECAY, "--weight-decay",
+                                         constraint=HYPER_PARAMETERS["weight_decay"],
                                          help="L2 penalty on the filters while training."),
-    width: int = checked_option(WIDTH, "--width", constraint=Integer(1),
+    width: int = checked_option(WIDTH, "--width", constraint=HYPER_PARAMETERS["width"],
                                 help="Hidden units of the estimator's model (the "
                                 "predictor q(H|E), or the RBM)."),
     seed: int = SeedOption,
@@ -199,19 +202,19 @@ def coarse_grain_command(
 @app.command()
 def thermometer(
     filter_path: Path = typer.Option(..., "--filter", help="Filter file from rsmi train."),
-    size: int = checked_option(32, "--size", "-L", constraint=Integer(1),
+    size: int = checked_option(32, "--size", "-L", constraint=SIDE,
                                help="Ising lattice size for calibration."),
     betas: str = typer.Option("0.42,0.43,0.44,0.45,0.46", "--betas",
                               help="Comma-separated inverse temperatures (J = 1)."),
     read: Path | None = typer.Option(None, "--read", help="A run file (e.g. coarse-grained) "
                                      "whose effective β to read off."),
-    replicas: int = checked_option(64, "--replicas", "-R", constraint=Integer(1),
+    replicas: int = checked_option(64, "--replicas", "-R", constraint=REPLICAS,
                                    help="Chains per β."),
     sweeps: int = checked_option(200, "--sweeps", constraint=Integer(1),
                                  help="Sweeps per β (a sample every 10)."),
     pairs: int = checked_option(100_000, "--pairs", constraint=Integer(1),
                                 help="(V, E) pairs per MI estimate."),
-    epochs: int = checked_option(10, "--epochs", constraint=Integer(1),
+    epochs: int = checked_option(10, "--epochs", constraint=HYPER_PARAMETERS["epochs"],
                                  help="Predictor training epochs per estimate."),
     seed: int = SeedOption,
     device: str = DeviceOption,

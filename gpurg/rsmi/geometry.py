@@ -33,9 +33,11 @@ from gpurg.validation import SEED, Integer, checked
 
 # A number of random block positions: a Philox counter word (random_positions)
 POSITIONS = Integer(1, 2**32 - 1)
-# The rules of Geometry's fields, under the names its messages give them
-_SIZES = {"block": ("block size L_V", Integer(1)), "buffer": ("buffer width L_B", Integer(0)),
-          "env": ("environment width L_E", Integer(1))}
+# The rules of Geometry's fields (and of the CLI's --block, --buffer, --env), under the names
+# its messages give them
+BLOCK, BUFFER, ENV = Integer(1), Integer(0), Integer(1)
+_SIZES = {"block": ("block size L_V", BLOCK), "buffer": ("buffer width L_B", BUFFER),
+          "env": ("environment width L_E", ENV)}
 
 
 @dataclass(frozen=True)
