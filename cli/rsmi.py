@@ -262,6 +262,11 @@ def thermometer(
         reading = (mi, err, beta, beta_err)
         console.print(f"{read}: I(H:E) = {mi:.4f} ± {err:.4f} nats → effective β = "
                       f"{beta:.4f} ± {beta_err:.4f} (T = {1 / beta:.4f})")
+        low, high = float(thermo.betas.min()), float(thermo.betas.max())
+        if not low - beta_err <= beta <= high + beta_err:
+            err_console.print(f"note: β = {beta:.4f} lies outside the calibrated range "
+                              f"[{low:g}, {high:g}]: the line is extrapolated, calibrate "
+                              f"with --betas around it", style="yellow", highlight=False)
     if output is not None:
         from gpurg.figures import thermometer_figure  # matplotlib loads only to draw
 

@@ -167,6 +167,9 @@ def test_thermometer_reads_a_run(trained: tuple, ising_file: Path, tmp_path: Pat
     beta, beta_err = thermo.read(mi, err)
     assert (f"I(H:E) = {mi:.4f} ± {err:.4f} nats → effective β = {beta:.4f} ± "
             f"{beta_err:.4f} (T = {1 / beta:.4f})") in out, describe(result)
+    # a reading beyond the calibrated β (by more than its error) is flagged, else not
+    outside = not 0.40 - beta_err <= beta <= 0.48 + beta_err
+    assert ("lies outside the calibrated range" in result.stderr) == outside, describe(result)
 
 
 def test_bench_rsmi_json(tmp_path: Path) -> None:
