@@ -38,14 +38,17 @@ __all__ = [
     "MIN_LENGTH_OVER_TAU",
     "MIN_REPLICAS",
     "SOKAL_WINDOW",
+    "DecayFit",
     "Estimate",
     "autocorrelation",
+    "exponential_fit",
     "binning_error",
     "integrated_autocorrelation_time",
     "jackknife",
     "jackknife_labels",
     "jackknife_spread",
     "mean_with_error",
+    "power_law_fit",
     "summarize_dimer",
     "summarize_ising",
     "summarize_profile",
@@ -661,3 +664,139 @@ def _deleted_block_means(x: np.ndarray, blocks: int | None) -> np.ndarray:
         sums = np.add.reduceat(x.sum(axis=1), starts)
         counts = np.diff(np.append(starts, n)) * n_replicas
     return (sums.sum() - sums) / (x.size - counts)
+
+
+@dataclass(frozen=True)
+class DecayFit:
+    """A weighted least-squares fit of a decaying law to (x, y ± err), made on log y.
+
+    Attributes
+    ----------
+    law : str
+        ``"power"``: y = A x^-value (``value`` is the exponent υ, dimensionless), or
+        ``"exponential"``: y = A exp(-x / value) (``value`` is the decay length ξ, in the
+        units of x).
+    amplitude : float
+        A, in the units of y.
+    value, error : float
+        The exponent or decay length and its one-sigma error. The error comes from the
+        given errors of y, widened by sqrt(χ²/dof) when the points scatter more than
+        their errors say (χ²/dof > 1).
+    chi2 : float
+        χ² of the fit on log y (weights (y / err)²); NaN when no errors were given.
+    dof : int
+        Points used minus 2 (the fit's parameters); 0 for an exact two-point fit.
+    n_points : int
+        Points that entered the fit (x > 0 for a power law, y > 0, finite).
+
+    Every number is NaN (and ``n_points`` < 2) when fewer than two usable points remain.
+    """
+
+    law: str
+    amplitude: float
+    value: float
+    error: float
+    chi2: float
+    dof: int
+    n_points: int
+
+    @property
+    def chi2_dof(self) -> float:
+        """χ² per degree of freedom; NaN without degrees of freedom."""
+        return self.chi2 / self.dof if self.dof > 0 else math.nan
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """The fitted law at ``x`` (float array), e.g. to draw it."""
+        x = np.asarray(x, dtype=np.float64)
+        if self.law == "power":
+            return self.amplitude * x ** -self.value
+        return self.amplitude * np.exp(-x / self.value)
+
+
+def _log_linear_fit(t: np.ndarray, y: np.ndarray, err: np.ndarray, ok: np.ndarray
+                    ) -> tuple[float, float, float, float, int, int] | None:
+    """Fit log y = c0 + c1 t over ``ok``; returns (c0, c1, σ(c1) widened, χ², dof, n)."""
+    n = int(ok.sum())
+    if n < 2:
+        return None
+    t, ly = t[ok], np.log(y[ok])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = (y[ok] / err[ok]) ** 2  # 1 / var(log y) = (y / err)^2
+    given = bool(np.all(np.isfinite(w) & (w > 0)))
+    if not given:
+        w = np.ones_like(t)
+    A = np.stack([np.ones_like(t), t], axis=1)
+    cov = np.linalg.pinv(A.T @ (w[:, None] * A))
+    coef = cov @ (A.T @ (w * ly))
+    chi2 = float(w @ (ly - A @ coef) ** 2)
+    dof = n - 2
+    scale = max(chi2 / dof, 1.0) if dof > 0 else 1.0
+    if not given:  # no errors: the scatter alone sets them (NaN for two points)
+        scale = chi2 / dof if dof > 0 else math.nan
+        chi2 = math.nan
+    return float(coef[0]), float(coef[1]), math.sqrt(cov[1, 1] * scale), chi2, dof, n
+
+
+def _fit_inputs(x: np.ndarray, y: np.ndarray, err: np.ndarray | None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    err = np.full_like(y, np.nan) if err is None else np.asarray(err, dtype=np.float64)
+    if not x.shape == y.shape == err.shape or x.ndim != 1:
+        raise InputError(f"a fit needs x, y and err of one shape (n,), got {x.shape}, "
+                         f"{y.shape} and {err.shape}")
+    return x, y, err
+
+
+def power_law_fit(x: np.ndarray, y: np.ndarray, err: np.ndarray | None = None) -> DecayFit:
+    """Fit y = A x^-υ by weighted least squares of log y = log A - υ log x.
+
+    Parameters
+    ----------
+    x, y, err : numpy.ndarray
+        float (n,): abscissae, values and one-sigma errors of the values (``None`` or
+        non-positive errors: unweighted, errors from the scatter). Points with x <= 0,
+        y <= 0 or non-finite y are left out (a logarithm needs them positive); a caller
+        that must also drop values consistent with zero does so before (e.g. y < 2 err).
+
+    Returns
+    -------
+    DecayFit
+        ``law="power"``, ``value`` = υ with its error, χ² and dof. All NaN with fewer than
+        two usable points.
+    """
+    x, y, err = _fit_inputs(x, y, err)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.log(np.where(x > 0, x, np.nan))
+    fit = _log_linear_fit(t, y, err, (x > 0) & (y > 0) & np.isfinite(y))
+    if fit is None:
+        return DecayFit("power", math.nan, math.nan, math.nan, math.nan, 0, int(
+            ((x > 0) & (y > 0)).sum()))
+    c0, c1, sigma, chi2, dof, n = fit
+    return DecayFit("power", math.exp(c0), -c1, sigma, chi2, dof, n)
+
+
+def exponential_fit(x: np.ndarray, y: np.ndarray, err: np.ndarray | None = None) -> DecayFit:
+    """Fit y = A exp(-x / ξ) by weighted least squares of log y = log A - x / ξ.
+
+    Parameters
+    ----------
+    x, y, err : numpy.ndarray
+        float (n,), as for :func:`power_law_fit`; points with y <= 0 or non-finite are left
+        out (x may be 0 or negative).
+
+    Returns
+    -------
+    DecayFit
+        ``law="exponential"``, ``value`` = ξ (units of x) with its error propagated from the
+        slope s = -1/ξ (σ_ξ = σ_s ξ²), χ² and dof. A slope that is not negative (no decay
+        within the errors of a rising fit) gives ξ < 0 or infinite: read it with its error.
+        All NaN with fewer than two usable points.
+    """
+    x, y, err = _fit_inputs(x, y, err)
+    fit = _log_linear_fit(x, y, err, (y > 0) & np.isfinite(y) & np.isfinite(x))
+    if fit is None:
+        return DecayFit("exponential", math.nan, math.nan, math.nan, math.nan, 0,
+                        int((y > 0).sum()))
+    c0, c1, sigma, chi2, dof, n = fit
+    xi = -1.0 / c1 if c1 != 0 else math.inf
+    return DecayFit("exponential", math.exp(c0), xi, sigma * xi * xi, chi2, dof, n)

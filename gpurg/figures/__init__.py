@@ -34,7 +34,8 @@ _EXPORTS = {
     **dict.fromkeys(("filter_figure", "pixel_roles"), "gpurg.figures.filters"),
     "flow_figure": "gpurg.figures.flows",
     **dict.fromkeys(("mi_buffer_figure", "mi_hidden_figure", "mi_temperature_figure",
-                     "power_law_fit", "thermometer_figure"), "gpurg.figures.information"),
+                     "thermometer_figure"), "gpurg.figures.information"),
+    "power_law_fit": "gpurg.stats",  # a fit, not a figure: kept here for compatibility
     "collapse_figure": "gpurg.figures.scaling",
 }
 __all__ = sorted(_EXPORTS)

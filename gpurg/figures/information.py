@@ -8,7 +8,9 @@ Each takes plain arrays (or a :class:`~gpurg.rsmi.thermometer.Thermometer`) and 
     mi_buffer_figure({"T = T_c": (buffers, mi, mi_err)}, "buffer.png")
 
 Public API: :func:`mi_buffer_figure`, :func:`mi_hidden_figure`, :func:`mi_temperature_figure`,
-:func:`thermometer_figure`, :func:`power_law_fit`.
+:func:`thermometer_figure`. The fits they draw are :func:`gpurg.stats.power_law_fit` and
+:func:`gpurg.stats.exponential_fit` (``power_law_fit`` is also importable from here, for
+compatibility).
 """
 
 from __future__ import annotations
@@ -24,30 +26,10 @@ from gpurg.errors import InputError
 from gpurg.figures.core import check_lengths, new_figure, save_figure
 from gpurg.models.ising_exact import T_C
 from gpurg.rsmi.thermometer import Thermometer
+from gpurg.stats import power_law_fit
 
 LN2 = math.log(2.0)
 Series = tuple[Sequence[float], Sequence[float], Sequence[float]]  # (x, mi, mi_err)
-
-
-def power_law_fit(x: np.ndarray, y: np.ndarray, err: np.ndarray) -> tuple[float, float, float]:
-    """Weighted least-squares fit of log y = log A - υ log x (weights (y / err)², the inverse
-    variance of log y) over the points with x > 0 and y > 0; returns (A, υ, υ's error), NaN
-    with fewer than 2 such points. x, y, err: float (n,)."""
-    x, y, err = (np.asarray(a, dtype=np.float64) for a in (x, y, err))
-    ok = (x > 0) & (y > 0) & np.isfinite(y)
-    if ok.sum() < 2:
-        return math.nan, math.nan, math.nan
-    lx, ly = np.log(x[ok]), np.log(y[ok])
-    safe = np.where(err[ok] > 0, err[ok], np.nan)
-    w = (y[ok] / safe) ** 2
-    w = np.where(np.isfinite(w), w, 1.0) if np.isfinite(w).any() else np.ones_like(lx)
-    A = np.stack([np.ones_like(lx), lx], axis=1)
-    cov = np.linalg.pinv(A.T @ (w[:, None] * A))
-    coef = cov @ (A.T @ (w * ly))
-    resid = ly - A @ coef
-    dof = max(int(ok.sum()) - 2, 1)
-    scale = max(float(w @ resid**2) / dof, 1.0)  # widen by the scatter when χ²/dof > 1
-    return float(math.exp(coef[0])), float(-coef[1]), float(math.sqrt(cov[1, 1] * scale))
 
 
 def _arrays(name: str, series: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -76,11 +58,11 @@ def mi_buffer_figure(series: Mapping[str, Series], path: str | Path, *,
         colour = f"C{i}"
         ax.errorbar(b[ok], mi[ok], yerr=err[ok], marker="o", linestyle="none", capsize=3,
                     color=colour, label=f"{label}: measured")
-        amp, ups, ups_err = power_law_fit(b[ok], mi[ok], err[ok])
-        if np.isfinite(ups):
+        fit = power_law_fit(b[ok], mi[ok], err[ok])
+        if np.isfinite(fit.value):
             grid = np.geomspace(b[ok].min(), b[ok].max(), 50)
-            ax.plot(grid, amp * grid ** -ups, color=colour, linestyle="--",
-                    label=f"{label}: fit ∝ L_B^-υ, υ = {ups:.3f} ± {ups_err:.3f}")
+            ax.plot(grid, fit(grid), color=colour, linestyle="--",
+                    label=f"{label}: fit ∝ L_B^-υ, υ = {fit.value:.3f} ± {fit.error:.3f}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     # buffers are a few integers: label them as such, not as powers of ten
