@@ -483,6 +483,101 @@ def codes_from_image(images: Any) -> Any:
     return codes_from_bonds(xp.stack([bx, by], axis=-3))
 
 
+IMAGE_PIXEL_ROLES = ("vertex", "x-bond", "y-bond", "face")
+"""The roles of the pixels of the image encoding, in the order of :func:`image_pixel_roles`'
+codes. Vertex and face pixels carry no dimer (0, or noise bits)."""
+
+IMAGE_TEMPLATES = ("E_x", "E_y", "C_x", "C_y", "P_+", "P_-")
+"""The names of :func:`image_templates`' patterns, in its order."""
+
+
+def _image_block(block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Site row i and column j of every pixel of a block starting on a vertex: int (b, b)
+    each; InputError unless ``block`` is an even integer >= 2."""
+    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 2 \
+            or block % 2:
+        raise InputError(f"a block of dimer image pixels starts on a vertex and must have an "
+                         f"even side >= 2 (whole sites), got {block!r}")
+    y, x = np.indices((int(block), int(block)))
+    return y // 2, x // 2
+
+
+def image_pixel_roles(block: int) -> np.ndarray:
+    """The role of each pixel of a ``block`` x ``block`` block of dimer images that starts on
+    a vertex (RSMI's stride for dimers, :attr:`DimerModel.block_stride`).
+
+    Returns
+    -------
+    int64 array, shape (block, block)
+        Indices into :data:`IMAGE_PIXEL_ROLES` (layout of :func:`to_image`): pixel (y, x) is a
+        vertex (0) if both are even, the bond to +x (1) if y is even and x odd, the bond to +y
+        (2) if y is odd and x even, a face (3) if both are odd. An odd block ends in half a
+        site (its last row and column hold vertices and +x or +y bonds).
+
+    Raises
+    ------
+    InputError
+        ``block`` not an integer >= 1.
+    """
+    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
+        raise InputError(f"a block side must be an integer >= 1, got {block!r}")
+    y, x = np.indices((block, block))
+    return (y % 2) * 2 + (x % 2)
+
+
+def image_templates(block: int) -> np.ndarray:
+    """The staggered field, columnar and plaquette patterns of a block of dimer images, as
+    linear filters on its pixels (the block starts on a vertex; site (i, j) of the block is
+    the one at pixel (2i, 2j); signs are relative to the block's first site).
+
+    * ``E_x``: the +x bond pixel (2i, 2j+1) of site (i, j) weighted by s = (-1)^(i+j), the
+      sublattice sign of :func:`electric_field`: template . image = sum over the block's
+      sites of E_x (= s (bx - 1/4)) plus a constant. ``E_y``: the +y bond pixel (2i+1, 2j)
+      weighted by (-1)^(i+j).
+    * ``C_x``: the +x bond pixels weighted by (-1)^j, ``C_y``: the +y bond pixels by (-1)^i,
+      :func:`columnar_order`'s patterns (C_x = (2/L^2) sum (-1)^x bx).
+    * ``P_+``, ``P_-``: (C_x +- C_y) / sqrt(2). A plaquette state (dimer pairs resonating on
+      the plaquettes of one of the four plaquette sublattices) has mean bond occupancies
+      1/4 + (1/4)(+-(-1)^x) on x-bonds and 1/4 + (1/4)(+-(-1)^y) on y-bonds: its one-body
+      pattern is one of +-P_+, +-P_- (a columnar state's is one of +-C_x, +-C_y). So
+      columnar and plaquette patterns share one plane of linear filters, the order-parameter
+      plane, and differ by their direction in it (0 or 90 degrees from C_x: columnar; 45:
+      plaquette).
+
+    Vertex and face pixels get weight 0 in every template.
+
+    Parameters
+    ----------
+    block : int
+        Side of the block in pixels: even, >= 2.
+
+    Returns
+    -------
+    float64 array, shape (6, block, block)
+        The patterns in the order of :data:`IMAGE_TEMPLATES`, each of unit norm. E_x and E_y
+        are orthogonal, and so are C_x and C_y, and P_+ and P_-; E and C patterns are
+        orthogonal when block / 2 is even (they overlap when it is odd).
+
+    Raises
+    ------
+    InputError
+        ``block`` not an even integer >= 2.
+    """
+    i, j = _image_block(block)
+    roles = image_pixel_roles(block)
+    on_x, on_y = roles == 1, roles == 2
+    stagger = (-1.0) ** (i + j)
+    t = np.zeros((6, block, block))
+    t[0] = np.where(on_x, stagger, 0.0)
+    t[1] = np.where(on_y, stagger, 0.0)
+    t[2] = np.where(on_x, (-1.0) ** j, 0.0)
+    t[3] = np.where(on_y, (-1.0) ** i, 0.0)
+    t[:4] /= block // 2  # (block/2)^2 entries of +-1 each
+    t[4] = (t[2] + t[3]) / np.sqrt(2.0)
+    t[5] = (t[2] - t[3]) / np.sqrt(2.0)
+    return t
+
+
 # ---------------------------------------------------------------------------------------------
 # RSMI-NE files
 
