@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from gpurg.cli import bench, dimer, importer, info, ising, rg, rsmi, run
+from gpurg.cli import bench, dimer, importer, info, ising, rbm, rg, rsmi, run
 from gpurg.cli.common import print_error
 from gpurg.errors import InputError, Terminated
 
@@ -26,6 +26,7 @@ app = typer.Typer(
 app.add_typer(ising.app, name="ising")
 app.add_typer(dimer.app, name="dimer")
 app.add_typer(rsmi.app, name="rsmi")
+app.add_typer(rbm.app, name="rbm")
 app.add_typer(run.app, name="run")
 app.add_typer(rg.app, name="rg")
 app.add_typer(bench.app, name="bench")
