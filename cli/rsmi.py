@@ -21,6 +21,7 @@ from gpurg.cli.common import (
     figure_beside,
     write_results,
 )
+from gpurg.cli.rsmi_scan import scan
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
 from gpurg.models.base import REPLICAS, file_model
@@ -281,3 +282,6 @@ def thermometer(
         thermometer_figure(thermo, figure, reading=reading,
                            title=f"MI thermometer of {Path(filter_path).name}, L = {size}")
         err_console.print(f"wrote {output} and {figure}")
+
+
+app.command("scan")(scan)

@@ -10,7 +10,8 @@ a figure beside their HDF5 file with the same stem (:func:`figure_path`)::
 
 Filters: :func:`filter_figure` (heat maps, colour bar, dimer pixel roles marked).
 Exponents: :func:`exponents_figure` (ν, y_h per rule and MCRG level, exact values).
-Information: :func:`mi_buffer_figure` (log-log, power-law fit), :func:`mi_hidden_figure`,
+Information: :func:`mi_buffer_figure` (log-log, power-law fit), :func:`buffer_scan_figure`
+(a buffer scan with its power-law and exponential fits), :func:`mi_hidden_figure`,
 :func:`mi_temperature_figure`, :func:`thermometer_figure`.
 Flows: :func:`flow_figure` (coupling flow, fixed point, T_c).
 Scaling: :func:`collapse_figure` (Binder curves and their collapse).
@@ -33,8 +34,8 @@ _EXPORTS = {
     "exponents_figure": "gpurg.figures.exponents",
     **dict.fromkeys(("filter_figure", "pixel_roles"), "gpurg.figures.filters"),
     "flow_figure": "gpurg.figures.flows",
-    **dict.fromkeys(("mi_buffer_figure", "mi_hidden_figure", "mi_temperature_figure",
-                     "thermometer_figure"), "gpurg.figures.information"),
+    **dict.fromkeys(("buffer_scan_figure", "mi_buffer_figure", "mi_hidden_figure",
+                     "mi_temperature_figure", "thermometer_figure"), "gpurg.figures.information"),
     "power_law_fit": "gpurg.stats",  # a fit, not a figure: kept here for compatibility
     "collapse_figure": "gpurg.figures.scaling",
 }

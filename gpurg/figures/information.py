@@ -7,7 +7,9 @@ Each takes plain arrays (or a :class:`~gpurg.rsmi.thermometer.Thermometer`) and 
 
     mi_buffer_figure({"T = T_c": (buffers, mi, mi_err)}, "buffer.png")
 
-Public API: :func:`mi_buffer_figure`, :func:`mi_hidden_figure`, :func:`mi_temperature_figure`,
+Public API: :func:`mi_buffer_figure`, :func:`buffer_scan_figure` (a
+:class:`~gpurg.rsmi.scan.BufferScan` with both of its fits), :func:`mi_hidden_figure`,
+:func:`mi_temperature_figure`,
 :func:`thermometer_figure`. The fits they draw are :func:`gpurg.stats.power_law_fit` and
 :func:`gpurg.stats.exponential_fit` (``power_law_fit`` is also importable from here, for
 compatibility).
@@ -25,6 +27,7 @@ from matplotlib.ticker import NullFormatter
 from gpurg.errors import InputError
 from gpurg.figures.core import check_lengths, new_figure, save_figure
 from gpurg.models.ising_exact import T_C
+from gpurg.rsmi.scan import BufferScan
 from gpurg.rsmi.thermometer import Thermometer
 from gpurg.stats import power_law_fit
 
@@ -72,6 +75,48 @@ def mi_buffer_figure(series: Mapping[str, Series], path: str | Path, *,
     ax.set_ylabel("I(H:E) (nats)")
     note = f"\n({dropped} points with L_B = 0 or MI <= 0 not shown)" if dropped else ""
     ax.set_title((title or "MI against the buffer") + note, fontsize="medium")
+    ax.legend(fontsize="small")
+    return save_figure(fig, path, format)
+
+
+def buffer_scan_figure(scan: BufferScan, path: str | Path, *, format: str | None = None,
+                       title: str = "") -> Path:
+    """I(H:E) (nats) against the buffer width L_B on log-log axes, from
+    :func:`gpurg.rsmi.scan.scan_buffers`: the points that entered the fits filled, those
+    consistent with zero (MI < 2 σ) hollow at their error bar's top (MI itself may be <= 0),
+    and both fits drawn: MI = A L_B^-υ (dashed) and MI = A exp(-L_B / ξ) (dotted), each with
+    its value, error and χ²/dof in the legend; the better one (smaller χ²/dof) is marked. L_B =
+    0 has no place on a log axis: drawn at L_B = 1/2, its tick labelled 0. Returns the path."""
+    b = scan.buffer.astype(np.float64)
+    x = np.where(b > 0, b, 0.5)
+    fig, axes = new_figure()
+    ax = axes[0, 0]
+    used = scan.used
+    ax.errorbar(x[used], scan.mi[used], yerr=scan.mi_err[used], marker="o", linestyle="none",
+                capsize=3, color="C0", label="I(H:E), MI >= 2σ (fitted)")
+    if (~used).any():
+        top = np.maximum(scan.mi[~used], 0) + scan.mi_err[~used]
+        ax.plot(x[~used], np.where(top > 0, top, np.nan), marker="v", linestyle="none",
+                markerfacecolor="none", color="C0", label="MI < 2σ: upper end of its error bar")
+    grid = np.geomspace(max(x.min(), 0.5), x.max(), 100)
+    for fit, colour, style, name in ((scan.power, "C1", "--", "L_B^-υ, υ"),
+                                     (scan.exponential, "C2", ":", "exp(-L_B/ξ), ξ")):
+        if not np.isfinite(fit.value):
+            continue
+        line = grid if fit.law == "exponential" else grid[grid >= 1]
+        mark = " (better)" if scan.better == fit.law else ""
+        ax.plot(line, fit(line), color=colour, linestyle=style,
+                label=f"fit ∝ {name} = {fit.value:.3f} ± {fit.error:.3f}, "
+                f"χ²/dof = {fit.chi2_dof:.2g}{mark}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ticks = sorted(set(x.tolist()))
+    ax.set_xticks(ticks, [f"{v:g}" if v >= 1 else "0" for v in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("buffer width L_B (lattice entries)")
+    ax.set_ylabel("I(H:E) (nats)")
+    ax.set_title(title or f"MI against the buffer: block {scan.block}, env {scan.env}, "
+                 f"{scan.n_hidden} unit(s)", fontsize="medium")
     ax.legend(fontsize="small")
     return save_figure(fig, path, format)
 
