@@ -21,7 +21,7 @@ from gpurg.cli.common import (
     figure_beside,
     write_results,
 )
-from gpurg.cli.rsmi_scan import scan
+from gpurg.cli.rsmi_analysis import analyze
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
 from gpurg.models.base import REPLICAS, file_model
@@ -284,4 +284,4 @@ def thermometer(
         err_console.print(f"wrote {output} and {figure}")
 
 
-app.command("scan")(scan)
+app.command("analyze")(analyze)

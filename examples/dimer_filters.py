@@ -14,7 +14,8 @@ pixel, a strong pattern decoupled from the dimers), RSMI gives the noise pixels 
 What this computes: worm samples at T = ∞ (L = 16 sites, 32x32-pixel images quick; L = 32,
 64x64 full) without and with ``noise="correlated"``, (V, E) pairs with an 8x8-pixel block
 starting on a vertex (stride 2), buffer 2, environment 4, and :func:`gpurg.train_rule` with
-two units (no symmetry assumed). For each unit it prints the share of |λ|² on the bond pixels
+two units (no symmetry assumed). For each unit it prints, from
+:func:`gpurg.rsmi.analysis.analyze_rule`, the share of |λ|² on the bond pixels
 (the dimers; the rest is on vertex and face pixels, which carry only noise), and the share of
 |λ|² in the plane of the two staggered field templates E_x = Σ (-1)^(i+j) n_x(i, j),
 E_y = Σ (-1)^(i+j) n_y(i, j) over the block's bonds (a random 64-pixel filter puts 2/64 = 3%
@@ -44,36 +45,13 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
 from _common import Report, parser
 
 import gpurg
-from gpurg.figures import filter_figure, pixel_roles
+from gpurg.figures import filter_figure
+from gpurg.rsmi.analysis import analyze_rule
 
 BLOCK = 8  # pixels: 4 x 4 sites
-
-
-def field_templates(block: int = BLOCK) -> np.ndarray:
-    """The staggered electric fields of a block of the image encoding, float (2, block²):
-    E_x weighs the +x bond pixel (2i, 2j+1) of site (i, j) by (-1)^(i+j), E_y the +y bond
-    pixel (2i+1, 2j); unit norm."""
-    t = np.zeros((2, block, block))
-    for i in range(block // 2):
-        for j in range(block // 2):
-            t[0, 2 * i, 2 * j + 1] = t[1, 2 * i + 1, 2 * j] = (-1.0) ** (i + j)
-    t = t.reshape(2, -1)
-    return t / np.linalg.norm(t, axis=1, keepdims=True)
-
-
-def shares(filters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per unit: the share of |λ|² on bond pixels and in the plane of the field templates."""
-    w = filters.reshape(len(filters), -1)
-    roles = pixel_roles(BLOCK).ravel()
-    bonds = np.isin(roles, (1, 2))
-    norm = (w ** 2).sum(axis=1)
-    on_bonds = (w[:, bonds] ** 2).sum(axis=1) / norm
-    in_plane = ((w @ field_templates().T) ** 2).sum(axis=1) / norm
-    return on_bonds, in_plane
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -97,7 +75,8 @@ def main(argv: list[str] | None = None) -> None:
                                    positions=50_000 if quick else 200_000, seed=args.seed)
         r = gpurg.train_rule(V, E, 2, epochs=15 if quick else 40, restarts=1 if quick else 2,
                              seed=args.seed)
-        on_bonds, in_plane = shares(r.rule.filters)
+        analysis = analyze_rule(r.rule, BLOCK, "dimer")
+        on_bonds, in_plane = analysis.bond_share, analysis.field_share
         label = "clean" if noise == "none" else "noisy"
         report.add(f"{label}: I(H:E) [nats]", r.mi, r.mi_err, "> 0", "")
         for j in range(2):
@@ -105,6 +84,9 @@ def main(argv: list[str] | None = None) -> None:
                        reference="~1", comment="random filter: 0.5")
             report.add(f"{label}, unit {j + 1}: |λ|² share in E_x, E_y plane", in_plane[j],
                        reference="~1", comment="random filter: 0.03")
+        report.add(f"{label}: angle of the units' (E_x, E_y) projections [°]",
+                   analysis.field_angle, reference="~90",
+                   comment="any rotation of (E_x, E_y); 0 or 180: one component")
         report.extra[label] = {"filters": r.rule.filters.reshape(2, BLOCK, BLOCK),
                                "mi": r.mi, "mi_err": r.mi_err}
         filter_figure(r.rule.filters.reshape(2, BLOCK, BLOCK), report.figure(stem),

@@ -2,7 +2,8 @@
 colour scale with a colour bar; for filters of dimer images, the role of every pixel (vertex,
 bond along x or y, face; layout of :func:`gpurg.models.dimer_encodings.to_image`) marked.
 
-Public API: :func:`filter_figure`, :func:`pixel_roles`.
+Public API: :func:`filter_figure`; :func:`pixel_roles` is
+:func:`gpurg.models.dimer_encodings.image_pixel_roles`, re-exported.
 """
 
 from __future__ import annotations
@@ -14,21 +15,15 @@ from matplotlib.lines import Line2D
 
 from gpurg.errors import InputError
 from gpurg.figures.core import heat_map, new_figure, save_figure
+from gpurg.models.dimer_encodings import IMAGE_PIXEL_ROLES as ROLES
+from gpurg.models.dimer_encodings import image_pixel_roles as pixel_roles
+from gpurg.rsmi.analysis import ROLE_KINDS
 
-ROLES = ("vertex", "x-bond", "y-bond", "face")
-"""Pixel roles of the dimer image encoding, in the order of :func:`pixel_roles`' codes."""
+__all__ = ["ROLES", "filter_figure", "pixel_roles"]
+
+# the role map is the encoding's (gpurg.models.dimer_encodings); these are its symbols
 _MARKERS = {"vertex": ("o", "vertex (site)"), "x-bond": ("_", "bond to +x"),
             "y-bond": ("|", "bond to +y"), "face": ("s", "face (plaquette)")}
-_ROLE_CHOICES = ("site", "dimer")  # the values of Model.pixel_roles
-
-
-def pixel_roles(block: int) -> np.ndarray:
-    """The role of each pixel of a ``block`` x ``block`` filter of dimer images whose block
-    starts on a vertex (RSMI's stride for dimers): int (block, block) of indices into
-    :data:`ROLES`. Pixel (y, x): vertex if both are even, bond to +x if y is even and x odd,
-    bond to +y if y is odd and x even, face if both are odd."""
-    y, x = np.indices((block, block))
-    return (y % 2) * 2 + (x % 2)  # 0 vertex, 1 x-bond, 2 y-bond, 3 face
 
 
 def filter_figure(filters: np.ndarray, path: str | Path, *, format: str | None = None,
@@ -52,8 +47,8 @@ def filter_figure(filters: np.ndarray, path: str | Path, *, format: str | None =
     filters = np.asarray(filters, dtype=np.float64)
     if filters.ndim != 3 or filters.shape[1] != filters.shape[2] or filters.shape[0] < 1:
         raise InputError(f"filters must be (n_hidden, block, block), got {filters.shape}")
-    if roles not in _ROLE_CHOICES:
-        raise InputError(f"unknown roles {roles!r}; allowed: {', '.join(_ROLE_CHOICES)}")
+    if roles not in ROLE_KINDS:
+        raise InputError(f"unknown roles {roles!r}; allowed: {', '.join(ROLE_KINDS)}")
     n, block, _ = filters.shape
     side = min(3.2, 1.2 + 0.35 * block)
     fig, axes = new_figure(n, width=side + 0.4, height=side + (1.6 if roles == "dimer" else 0.9))

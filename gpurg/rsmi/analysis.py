@@ -152,9 +152,20 @@ class FilterAnalysis:
     def table_columns(self) -> list[str]:
         """Headers of :meth:`table_rows`' columns."""
         if self.roles == "dimer":
-            return ["unit", "|λ|", "noise", "bonds", "E plane", "cos E_x", "cos E_y",
-                    "C plane", "C angle [°]", "boundary/interior"]
-        return ["unit", "|λ|", "block spin", "sign consistency", "boundary/interior"]
+            return ["unit", "|λ|", "noise", "E", "E_x", "E_y", "C", "C [°]", "edge/in"]
+        return ["unit", "|λ|", "block spin", "signs", "edge/in"]
+
+    def table_caption(self) -> str:
+        """What :meth:`table_columns`' short headers mean."""
+        if self.roles == "dimer":
+            return ("noise: share of |λ|² on vertex and face pixels (the rest is on bonds); "
+                    "E, C: shares in the (E_x, E_y) and (C_x, C_y) planes; E_x, E_y: cosines "
+                    "with the staggered fields; C [°]: direction in the (C_x, C_y) plane, 0 "
+                    "columnar, 45 plaquette; edge/in: mean |λ| on the bonds of boundary "
+                    "sites over interior ones")
+        return ("block spin: share of |λ|² along the uniform filter; signs: fraction of "
+                "sites with the majority sign; edge/in: mean |λ| on boundary sites over "
+                "interior ones")
 
     def table_rows(self) -> list[list[str]]:
         """One row of text cells per unit, in the order of :meth:`table_columns`: shares of
@@ -162,9 +173,8 @@ class FilterAnalysis:
         rows = []
         for j in range(self.n_hidden):
             if self.roles == "dimer":
-                cells = [self.noise_share[j], self.bond_share[j], self.field_share[j],
-                         self.coefficients[j, 0], self.coefficients[j, 1],
-                         self.order_share[j]]
+                cells = [self.noise_share[j], self.field_share[j], self.coefficients[j, 0],
+                         self.coefficients[j, 1], self.order_share[j]]
                 row = [_cell(c, ".3f") for c in cells] + [_cell(self.order_angle[j], ".1f")]
             else:
                 row = [_cell(self.block_spin[j], ".3f"), _cell(self.sign_consistency[j], ".3f")]
@@ -176,13 +186,12 @@ class FilterAnalysis:
         """The pair quantities of units 0 and 1 as lines of text (none with one unit)."""
         if self.n_hidden < 2:
             return []
-        lines = [f"angle between units 0 and 1: {_degrees(self.unit_angle)}"]
+        lines = [f"units 0 and 1: angle {_degrees(self.unit_angle)}"]
         if self.roles == "dimer":
-            lines += [f"(E_x, E_y) plane: angle between the units' projections "
-                      f"{_degrees(self.field_angle)} (90°: both components read; "
-                      f"0°/180°: one), span {_cell(self.field_span, '.3f')} (1: a rotation of "
-                      f"(E_x, E_y); 0: collinear)",
-                      f"(C_x, C_y) plane: angle between the units' projections "
+            lines += [f"(E_x, E_y) plane: units' projections at {_degrees(self.field_angle)} "
+                      f"(90°: both components; 0°/180°: one), span "
+                      f"{_cell(self.field_span, '.3f')} (1: a rotation of (E_x, E_y))",
+                      f"(C_x, C_y) plane: units' projections at "
                       f"{_degrees(self.order_pair_angle)}"]
         return lines
 

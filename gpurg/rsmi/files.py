@@ -3,12 +3,16 @@
 A filter file (HDF5, written atomically) holds ``filter`` float64 (n_hidden, block, block),
 ``bias`` float64 (n_hidden,), ``mi_history`` float64 (epochs run,) and ``restarts_mi``
 float64 (restarts,), with root attributes ``mi``, ``mi_err`` (nats), ``block``, ``buffer``,
-``env``, ``n_hidden``, ``estimator``, ``source`` and the training settings. Its picture is
-:func:`gpurg.figures.filter_figure`'s, which the commands write beside it.
+``env``, ``n_hidden``, ``estimator``, ``source`` and the training settings, and a group
+``analysis`` whose attributes are :meth:`FilterAnalysis.attributes` (what the filter is:
+:func:`gpurg.rsmi.analysis.analyze_rule`; files written before it existed gain it from
+:func:`add_analysis`). Its picture is :func:`gpurg.figures.filter_figure`'s, which the
+commands write beside it.
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,7 @@ from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output, read_run
 from gpurg.io.validate import located, read_checked
 from gpurg.models.base import file_model
+from gpurg.rsmi.analysis import FilterAnalysis, analyze_rule
 from gpurg.rsmi.geometry import Geometry
 from gpurg.rsmi.rule import CoarseGrainingRule
 from gpurg.rsmi.training import TrainResult
@@ -64,13 +69,43 @@ def load_configurations(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     return data.reshape(-1, *data.shape[-2:]), run.attrs
 
 
+def filter_roles(attrs: dict[str, Any]) -> str:
+    """What the entries of a filter's block are, by the ``model`` attribute of its source
+    (a run file's, or a filter file's): :attr:`Model.pixel_roles` of that model, "site" for
+    files no sampler writes (coarse-grained spins) and files without the attribute."""
+    kind = file_model(attrs)
+    return "site" if kind is None else kind.pixel_roles
+
+
+def _analysis_or_none(rule: CoarseGrainingRule, block: int, attrs: dict[str, Any]
+                      ) -> FilterAnalysis | None:
+    """The analysis of a rule about to be written, or None where it is undefined (a dimer
+    filter with an odd block): the trained filter is written either way."""
+    try:
+        return analyze_rule(rule, block, filter_roles(attrs))
+    except InputError:
+        return None
+
+
+def _write_analysis(f: h5py.File, analysis: FilterAnalysis | None) -> None:
+    if analysis is not None:
+        f.create_group("analysis").attrs.update(analysis.attributes())
+
+
 def write_filter(path: str | Path, result: TrainResult, geometry: Geometry,
-                 attrs: dict[str, Any]) -> Path:
+                 attrs: dict[str, Any], analysis: FilterAnalysis | None = None) -> Path:
     """Write the filter file (HDF5, atomically); returns its path. The rule is written in its
     canonical labelling (:meth:`CoarseGrainingRule.canonical`: units oriented to positive
-    total weight, ordered by decreasing norm), whatever labelling training ended in."""
+    total weight, ordered by decreasing norm), whatever labelling training ended in.
+
+    ``analysis`` (of the canonical rule) goes into the group ``analysis``; by default it is
+    computed by :func:`gpurg.rsmi.analysis.analyze_rule` with the roles of ``attrs['model']``
+    (:func:`filter_roles`), and left out where it is undefined (a dimer filter with an odd
+    block)."""
     rule = result.rule.canonical()
     block = geometry.block
+    if analysis is None:
+        analysis = _analysis_or_none(rule, block, attrs)
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
         f["filter"] = rule.filters.reshape(rule.n_hidden, block, block)
         f["bias"] = rule.bias
@@ -82,16 +117,19 @@ def write_filter(path: str | Path, result: TrainResult, geometry: Geometry,
             "env": geometry.env, "n_hidden": rule.n_hidden, "estimator": result.estimator,
             **attrs,
         })
+        _write_analysis(f, analysis)
     return Path(path)
 
 
 @dataclass(frozen=True)
 class FilterFile:
-    """A filter file read back: the rule, its geometry and all root attributes."""
+    """A filter file read back: the rule, its geometry, all root attributes, and the
+    analysis stored in the file (None in files written before filters were analysed)."""
 
     rule: CoarseGrainingRule
     geometry: Geometry
     attrs: dict[str, Any]
+    analysis: FilterAnalysis | None = None
 
 
 def read_filter(path: str | Path) -> FilterFile:
@@ -107,8 +145,36 @@ def read_filter(path: str | Path) -> FilterFile:
                 raise InputError(f"{path}: not a gpurg filter file")
             filters = f["filter"][()]
             bias = f["bias"][()]
+            analysis = (FilterAnalysis.from_attributes(f["analysis"].attrs)
+                        if "analysis" in f else None)
     except OSError as exc:
         raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
     n_hidden, block, _ = filters.shape
     rule = CoarseGrainingRule(filters.reshape(n_hidden, block * block), bias)
-    return FilterFile(rule, Geometry(block, attrs["buffer"], attrs["env"]), attrs)
+    return FilterFile(rule, Geometry(block, attrs["buffer"], attrs["env"]), attrs, analysis)
+
+
+def add_analysis(path: str | Path) -> FilterAnalysis:
+    """Analyse the filter of a filter file (:func:`gpurg.rsmi.analysis.analyze_rule`, with
+    the roles of its ``model`` attribute) and rewrite the file atomically with the group
+    ``analysis`` added, or replaced; every other dataset, group and attribute is copied
+    unchanged. Returns the analysis.
+
+    Raises
+    ------
+    InputError
+        A missing file, one that is not a filter file, or a filter whose analysis is
+        undefined (a dimer filter with an odd block).
+    """
+    flt = read_filter(path)
+    try:
+        analysis = analyze_rule(flt.rule, flt.geometry.block, filter_roles(flt.attrs))
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    with atomic_output(path) as tmp:
+        shutil.copyfile(path, tmp)  # every byte as it was: datasets, attributes and types
+        with h5py.File(tmp, "a") as f:
+            if "analysis" in f:
+                del f["analysis"]
+            _write_analysis(f, analysis)
+    return analysis
