@@ -22,6 +22,7 @@ from gpurg.cli.common import (
     write_results,
 )
 from gpurg.cli.rsmi_analysis import analyze
+from gpurg.cli.rsmi_scan import scan
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
 from gpurg.models.base import REPLICAS, file_model
@@ -285,3 +286,4 @@ def thermometer(
 
 
 app.command("analyze")(analyze)
+app.command("scan")(scan)
