@@ -17,7 +17,9 @@ An estimator (:mod:`gpurg.rsmi.estimators`) supplies one restart's steps; :func:
   whole set, and the error came out 1.8-2.5x too small on Ising at T_c, all positions of
   16^2 lattices: tests/test_rsmi_training.py). The training pairs stay shuffled
   (mini-batches are drawn anew every epoch anyway);
-* restart r: parameters and mini-batch orders from ``default_rng([seed, r])``, Philox streams
+* restart r: the start of its rule from :func:`gpurg.rsmi.start.initial_rule` (restart 0
+  spectral, the others random; every unit at unit activation variance), the rest of the
+  parameters and the mini-batch orders from ``default_rng([seed, r])``, Philox streams
   (the RBM's Gibbs steps) keyed by ``independent_seed(seed, r)``: distinct (seed, r) share no
   stream (``seed + r`` would give seed s + 1 all but one restart of seed s);
 * epoch e of E: Adam's step learning_rate 0.01^(e / (E - 1)), then the held-out score; a
@@ -52,6 +54,7 @@ from gpurg.rsmi.estimators import (
     estimators,
 )
 from gpurg.rsmi.rule import MAX_HIDDEN, CoarseGrainingRule
+from gpurg.rsmi.start import initial_rule, penalty_scales
 from gpurg.validation import SEED, Choice, Flag, Integer, Real, checked
 
 MIN_SPLIT = 32  # pairs on each side of the held-out split: fewer make the MI estimate noise
@@ -197,7 +200,7 @@ def fit(estimator: MIEstimator, V: Any, E: Any, *, rule: CoarseGrainingRule | No
         history = train_restart(estimator, V_train, E_train, V_test, E_test,
                                 np.random.default_rng([seed, restart]),
                                 independent_seed(seed, restart), rule=rule, progress=progress,
-                                epoch0=restart * estimator.epochs,
+                                restart=restart, epoch0=restart * estimator.epochs,
                                 total=restarts * estimator.epochs)
         mi = estimator.score(V_test, E_test)
         finals.append(mi)
@@ -213,15 +216,20 @@ def fit(estimator: MIEstimator, V: Any, E: Any, *, rule: CoarseGrainingRule | No
 def train_restart(estimator: MIEstimator, V: Any, E: Any, V_test: Any, E_test: Any,
                   rng: np.random.Generator, seed: int, *,
                   rule: CoarseGrainingRule | None = None, progress: Progress | None = None,
-                  epoch0: int = 0, total: int | None = None) -> np.ndarray:
+                  restart: int = 0, epoch0: int = 0, total: int | None = None) -> np.ndarray:
     """One restart on training pairs (V, E) with held-out pairs (V_test, E_test): the
     schedule and early stopping of the module's notes. The estimator is left at the kept
-    epoch. Returns float64 (epochs run,): the held-out score of every epoch (with
-    ``estimator.patience`` None, the mean training objective). ``progress(epoch0 + epoch,
-    total, value)`` after every epoch."""
+    epoch. ``restart`` picks the rule's start (:func:`gpurg.rsmi.start.initial_rule`: 0
+    spectral, others random); the weight decay's scales come from V
+    (:func:`gpurg.rsmi.start.penalty_scales`). Returns float64 (epochs run,): the held-out
+    score of every epoch (with ``estimator.patience`` None, the mean training objective).
+    ``progress(epoch0 + epoch, total, value)`` after every epoch."""
     epochs, patience = estimator.epochs, estimator.patience
     total = epochs if total is None else total
-    estimator.start(V, E, rng, seed, rule)
+    initial = None if rule is not None else initial_rule(
+        V, E, estimator.n_hidden, restart, rng, symmetric=estimator.symmetric)
+    estimator.penalty_scales_ = penalty_scales(V)
+    estimator.start(V, E, rng, seed, rule, initial)
     best, best_mi, since_best, history = estimator.state(), -math.inf, 0, []
     for epoch in range(epochs):
         rate = estimator.learning_rate * 0.01 ** (epoch / max(1, epochs - 1))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from gpurg.backend.device import array_module
-from gpurg.rsmi.rule import hidden_states, rule_log_probabilities
+from gpurg.rsmi.rule import CoarseGrainingRule, hidden_states, rule_log_probabilities
 
 
 @dataclass
@@ -55,14 +55,14 @@ class Parameters:
         setattr(self, name, value)
 
 
-def initial_parameters(n_visible: int, n_env: int, n_hidden: int, width: int,
+def initial_parameters(rule: CoarseGrainingRule, n_env: int, width: int,
                        rng: np.random.Generator, xp: Any) -> Parameters:
-    """Small random filters, zero biases, and a predictor scaled so that its first layer
-    starts in tanh's linear range."""
-    n_states = 2**n_hidden
+    """The rule's filters and biases (the driver's start, or a fixed rule), and a predictor
+    scaled so that its first layer starts in tanh's linear range."""
+    n_states = 2**rule.n_hidden
     arrays = {
-        "filters": rng.normal(0.0, 0.5 / math.sqrt(n_visible), (n_hidden, n_visible)),
-        "bias": np.zeros(n_hidden),
+        "filters": rule.filters,
+        "bias": rule.bias,
         "w1": rng.normal(0.0, 1.0 / math.sqrt(n_env), (n_env, width)),
         "c1": np.zeros(width),
         "w2": rng.normal(0.0, 1.0 / math.sqrt(width), (width, n_states)),

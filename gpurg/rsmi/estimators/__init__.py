@@ -8,7 +8,8 @@ their seeds, the learning-rate schedule, early stopping, the choice of the best 
 the canonical labelling of its rule. An estimator implements one restart's steps::
 
     prepare(V, E, rule)            -> (V, E) as it computes with them (checked)
-    start(V, E, rng, seed, rule)   a fresh restart on the training pairs
+    start(V, E, rng, seed, rule, initial)   a fresh restart on the training pairs, the rule
+                                   starting at ``initial`` (the driver's data-aware start)
     train_epoch(V, E, rng, rate)   one pass of mini-batch ascent; the mean training objective
     score(V, E)                    the MI estimate on held-out pairs (early stopping's monitor)
     evaluate(V, E)                 (MI, standard error) in nats on held-out pairs
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 EPOCHS = 60
 BATCH_SIZE = 1024
 LEARNING_RATE = 0.01
-WEIGHT_DECAY = 0.01
+WEIGHT_DECAY = 0.04  # = 0.01 |λ|² / 2 on 2x2 blocks of ±1 spins (gpurg.rsmi.start)
 WIDTH = 32
 PATIENCE = 10
 
@@ -70,7 +71,9 @@ class MIEstimator(ABC):
         Adam's initial step; the driver decays it geometrically to 1% over ``epochs``: on the
         flat ridges of the MI a constant step lets mini-batch noise carry the filters around.
     weight_decay : float
-        Penalty (weight_decay / 2) |λ|^2 on the filters while training (not in the reported MI).
+        Penalty (weight_decay / 2) Σ_j mean_i σ_i² λ_ji² on the standardised filters while
+        training, σ_i² the variance of visible unit i (not in the reported MI; why:
+        :mod:`gpurg.rsmi.start`).
     width : int
         Hidden width of the estimator's own model (the predictor's, the RBM's).
     patience : int or None
@@ -115,9 +118,19 @@ class MIEstimator(ABC):
 
     @abstractmethod
     def start(self, V: Any, E: Any, rng: np.random.Generator, seed: int,
-              rule: CoarseGrainingRule | None) -> None:
-        """Begin a restart on training pairs: initial parameters from ``rng``; ``seed`` keys
-        any Philox stream (both are distinct for every (seed, restart) of the driver)."""
+              rule: CoarseGrainingRule | None,
+              initial: CoarseGrainingRule | None = None) -> None:
+        """Begin a restart on training pairs: the rule at ``initial`` (the driver's start,
+        :func:`gpurg.rsmi.start.initial_rule`; None when ``rule`` is fixed), every other
+        parameter from ``rng``; ``seed`` keys any Philox stream (both are distinct for every
+        (seed, restart) of the driver)."""
+
+    def penalty_gradient(self, filters: Any) -> Any:
+        """The weight decay's pull on the filters (n_h, n_v): weight_decay λ σ² / n_v with
+        the driver's :func:`gpurg.rsmi.start.penalty_scales` of the training blocks, the
+        gradient of (weight_decay / 2) Σ_j mean_i σ_i² λ_ji² (subtracted from the ascent
+        direction)."""
+        return self.weight_decay * self.penalty_scales_ * filters
 
     @abstractmethod
     def train_epoch(self, V: Any, E: Any, rng: np.random.Generator,

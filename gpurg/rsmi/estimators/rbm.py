@@ -4,7 +4,6 @@ is in :mod:`gpurg.rsmi.rbm_estimator`."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -69,7 +68,8 @@ class RBMEstimator(MIEstimator):
         return rbm_maths.check_pairs(V, E, self._units, self._backend)
 
     def start(self, V: Any, E: Any, rng: np.random.Generator, seed: int,
-              rule: CoarseGrainingRule | None) -> None:
+              rule: CoarseGrainingRule | None,
+              initial: CoarseGrainingRule | None = None) -> None:
         xp = self._backend.xp
         n_v = V.shape[1]
         options = {**RBM_OPTIONS, **(self.rbm_options or {})}
@@ -83,10 +83,7 @@ class RBMEstimator(MIEstimator):
         self._cached = None
         if E.shape[0] * self._states.shape[0] <= rbm_maths.CHUNK_ELEMENTS:
             self._cached = rbm_maths.conditional_log_probabilities(self.rbm_, E, n_v)
-        self.params_ = {
-            "filters": xp.asarray(rng.normal(0.0, 0.5 / math.sqrt(n_v), (self.n_hidden, n_v))),
-            "bias": xp.zeros(self.n_hidden),
-        }
+        self.params_ = {"filters": xp.asarray(initial.filters), "bias": xp.asarray(initial.bias)}
         self._adam = Adam(self.params_, self.learning_rate)
 
     def train_epoch(self, V: Any, E: Any, rng: np.random.Generator,
@@ -105,7 +102,7 @@ class RBMEstimator(MIEstimator):
                 self._block_law)
             values.append(value)
             self._adam.step(params, {
-                "filters": d_filters - self.weight_decay * params["filters"],
+                "filters": d_filters - self.penalty_gradient(params["filters"]),
                 "bias": xp.zeros_like(d_bias) if self.symmetric else d_bias})
         return float(np.mean(values))
 

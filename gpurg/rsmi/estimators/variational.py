@@ -43,13 +43,11 @@ class VariationalEstimator(MIEstimator):
         return V, E
 
     def start(self, V: Any, E: Any, rng: np.random.Generator, seed: int,
-              rule: CoarseGrainingRule | None) -> None:
-        xp = array_module(V)
-        self.params_ = variational.initial_parameters(V.shape[1], E.shape[1], self.n_hidden,
-                                                      self.width, rng, xp)
-        if rule is not None:
-            self.params_.filters = xp.asarray(rule.filters)
-            self.params_.bias = xp.asarray(rule.bias)
+              rule: CoarseGrainingRule | None,
+              initial: CoarseGrainingRule | None = None) -> None:
+        self.params_ = variational.initial_parameters(rule if rule is not None else initial,
+                                                      E.shape[1], self.width, rng,
+                                                      array_module(V))
         self._fixed_rule = rule is not None
         self._adam = Adam(self.params_, self.learning_rate)
 
@@ -68,7 +66,7 @@ class VariationalEstimator(MIEstimator):
             if self._fixed_rule:
                 del grads["filters"], grads["bias"]
             else:
-                grads["filters"] = grads["filters"] - self.weight_decay * params.filters
+                grads["filters"] = grads["filters"] - self.penalty_gradient(params.filters)
             self._adam.step(params, grads)
         return float(np.mean(values))
 
