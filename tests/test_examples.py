@@ -81,6 +81,19 @@ def _check_dimer_filters(data: dict) -> None:
         assert rows[f"clean, unit {unit}: |λ|² share in E_x, E_y plane"]["value"] > 0.3, rows
 
 
+def _check_dimer_interacting(data: dict) -> None:
+    mi, err, col2 = data["mi"], data["mi_err"], data["col2"]
+    # columnar order at the lowest T, none at T = ∞ (the sampler's C² = C_x² + C_y²)
+    assert col2[0] > 0.8 and col2[-1] < 0.1, col2
+    # the replicas cover the four columnar states (MI ceiling ln 2 + H(p_y) near ln 4)
+    assert data["replicas_lowest_T"]["ceiling"] > 1.2, data["replicas_lowest_T"]
+    # the units read the order at low T, nothing at T = ∞ (quick: 0.55-0.65 against ~0)
+    assert mi[0] > mi[-1] + 0.3 and mi[0] > mi[-1] + 10 * math.hypot(err[0], err[-1]), mi
+    assert mi[0] > mi[1] > mi[-1] - 4 * err[-1], mi  # falls through T_KT
+    rows = _rows(data)
+    assert abs(rows["T = 0.4: e, random start − columnar start"]["value"]) < 0.01, rows
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_example_runs_quick(script: str, tmp_path: Path) -> None:
     from matplotlib.image import imread
