@@ -24,7 +24,9 @@ from gpurg.cli.common import (
 )
 from gpurg.io.hdf5 import check_output_path
 from gpurg.models.base import file_model
-from gpurg.rbm.blocks import (
+from gpurg.rsmi.files import load_configurations
+from gpurg.rsmi.geometry import BLOCK, Geometry
+from gpurg.rsmi.likelihood import (
     BATCH_SIZE,
     BLOCKS,
     CD_K,
@@ -33,12 +35,9 @@ from gpurg.rbm.blocks import (
     LEARNING_RATE,
     N_HIDDEN,
     BlockRBM,
-    noise_shares,
     train_block_rbm,
     write_block_rbm,
 )
-from gpurg.rsmi.files import load_configurations
-from gpurg.rsmi.geometry import BLOCK, Geometry
 
 app = typer.Typer(help="RBMs trained by likelihood (CD-k, PCD) on RSMI's blocks V.",
                   no_args_is_help=True)
@@ -109,7 +108,8 @@ def train(
 
 def unit_table(result: BlockRBM, roles: str, method: str) -> Table:
     """Per unit: |W_j|, the hidden bias and, for dimer images, the shares of |W_j|^2 on the
-    noise (vertex + face) pixels, on the bond pixels, and on the strongest vertex–face pair."""
+    noise (vertex + face) pixels, on the bond pixels, and on the strongest vertex–face pair
+    (:meth:`BlockRBM.analysis`; an odd block, which ends in half sites, has none)."""
     ll, base = result.log_likelihood, result.independent_log_likelihood
     head = f"RBM {method} · {result.n_hidden} hidden · block {result.block}"
     if not math.isnan(ll):
@@ -121,12 +121,17 @@ def unit_table(result: BlockRBM, roles: str, method: str) -> Table:
     norms = np.linalg.norm(result.weights.reshape(result.n_hidden, -1), axis=1)
     rows = [[str(j), f"{norms[j]:.3f}", f"{result.hidden_bias[j]:+.3f}"]
             for j in range(result.n_hidden)]
-    if roles == "dimer":
-        shares = noise_shares(result.weights)
+    if roles == "dimer" and result.block % 2 == 0:  # undefined for half sites
+        shares = result.analysis(roles)
         for name in ("noise share", "bond share", "top pair share"):
             table.add_column(name, justify="right")
         for j, row in enumerate(rows):
-            row += [f"{shares.noise[j]:.3f}", f"{shares.bond[j]:.3f}", f"{shares.pair[j]:.3f}"]
+            row += [_share(shares.noise_share[j]), _share(shares.bond_share[j]),
+                    _share(shares.pair_share[j])]
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def _share(value: float) -> str:
+    return f"{value:.3f}" if math.isfinite(value) else "—"

@@ -22,7 +22,11 @@ RSMI
     :class:`MIEstimator` with its registry :func:`estimators`, :class:`RsmiCoarseGrainer`
     (scikit-learn style: ``fit(V, E)``, ``transform(configs)``), :func:`coarse_grain`, the MI
     thermometer (:func:`rule_information`, :func:`calibrate_thermometer`),
-    :func:`write_filter`, :func:`read_filter`, :func:`load_configurations`.
+    :func:`write_filter`, :func:`read_filter`, :func:`load_configurations`; the data-aware
+    start :func:`canonical_directions`; what a rule is and does: :func:`analyze_rule` and
+    :class:`FilterAnalysis`, :func:`scan_buffers` and :class:`BufferScan` (MI against the
+    buffer), :func:`coarse_correlation`; the contrast, an RBM trained by likelihood on the
+    same blocks: :func:`train_block_rbm` and :class:`BlockRBM`.
 RG
     :class:`RGMap` and :class:`MajorityRule`, :class:`Decimation`, :class:`RsmiRule`,
     :func:`make_map`; :func:`mcrg` and :class:`MCRGResult` (Monte Carlo RG, Swendsen 1979);
@@ -70,6 +74,11 @@ _EXPORTS = {
     "coarse_grain": "gpurg.rsmi.coarse",
     **dict.fromkeys(("write_filter", "read_filter", "load_configurations"),
                     "gpurg.rsmi.files"),
+    "canonical_directions": "gpurg.rsmi.start",
+    **dict.fromkeys(("analyze_rule", "FilterAnalysis"), "gpurg.rsmi.analysis"),
+    **dict.fromkeys(("scan_buffers", "BufferScan"), "gpurg.rsmi.scan"),
+    "coarse_correlation": "gpurg.rsmi.correlation",
+    **dict.fromkeys(("train_block_rbm", "BlockRBM"), "gpurg.rsmi.likelihood"),
     **dict.fromkeys(("RGMap", "MajorityRule", "Decimation", "RsmiRule", "make_map"),
                     "gpurg.rg.maps"),
     **dict.fromkeys(("mcrg", "MCRGResult"), "gpurg.rg.mcrg"),

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gpurg.rbm.blocks import noise_shares, read_block_rbm, train_block_rbm, write_block_rbm
 from gpurg.rsmi.files import load_configurations
+from gpurg.rsmi.likelihood import read_block_rbm, train_block_rbm, write_block_rbm
 
 from .test_cli import assert_ok, assert_one_error_line, bad_input_tests, run_gpurg
 
@@ -28,7 +28,7 @@ def test_train_writes_the_library_result_table_and_figure(dimer_file: Path,
                                                           tmp_path: Path) -> None:
     """The file holds what train_block_rbm computes on the same configurations with the
     model's stride (2 for dimer images) and seed, bit for bit; the printed table gives each
-    unit's noise share as noise_shares computes it; the figure lies beside the file. A CLI
+    unit's noise share as the library's analysis computes it; the figure lies beside the file. A CLI
     that drew blocks with stride 1 or another seed would fail the equality."""
     result = run_gpurg(["rbm", "train", dimer_file, "--block", 8, "--hidden", 2, "--blocks",
                         3000, "--epochs", 3, "--seed", 4, "--device", "cpu", "-o", "rbm.h5"],
@@ -44,11 +44,12 @@ def test_train_writes_the_library_result_table_and_figure(dimer_file: Path,
     assert back.settings["roles"] == "dimer" and back.settings["k"] == 1
     assert not back.settings["persistent"]
     assert "noise share" in result.stdout and "CD-1" in result.stdout
-    shares = noise_shares(lib.weights)
+    shares = lib.analysis("dimer")
     for j in range(2):
         row = re.search(rf"│\s+{j} │([^\n]*)", result.stdout)
         assert row is not None, result.stdout
-        assert f"{shares.noise[j]:.3f}" in row.group(1)
+        assert f"{shares.noise_share[j]:.3f}" in row.group(1)
+        assert f"{shares.pair_share[j]:.3f}" in row.group(1)
     assert f"{lib.log_likelihood:.4f}" in result.stdout
 
 
@@ -76,6 +77,29 @@ def test_an_rbm_file_is_not_a_run_file(tmp_path: Path) -> None:
     out.mkdir()
     result = run_gpurg(["rbm", "train", tmp_path / "a.h5", "-o", "b.h5"], out)
     assert_one_error_line(result, out, ("a.h5",))
+
+
+def test_the_table_has_shares_where_the_analysis_is_defined() -> None:
+    """Dimer blocks of even side get the noise, bond and pair shares of BlockRBM.analysis
+    (a zero unit's are "—"); an odd side ends in half sites and gets none; spins none."""
+    from rich.console import Console
+
+    from gpurg.cli.rbm import unit_table
+    from gpurg.rsmi.likelihood import BlockRBM
+
+    def shown(weights: np.ndarray, roles: str) -> str:
+        n, b = weights.shape[:2]
+        fit = BlockRBM(weights, np.zeros((b, b)), np.zeros(n), "01")
+        console = Console(width=200, record=True)
+        console.print(unit_table(fit, roles, "CD-1"))
+        return console.export_text()
+
+    w = np.zeros((2, 4, 4))
+    w[0, 0, 0] = w[0, 1, 1] = 1.0  # one vertex-face pair
+    even = shown(w, "dimer")
+    assert "top pair share" in even and "1.000" in even and "—" in even
+    assert "noise share" not in shown(np.ones((1, 3, 3)), "dimer")
+    assert "noise share" not in shown(w, "site")
 
 
 BAD_INPUT = [

@@ -182,6 +182,8 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
         _rbm(4), np.ones((1, 2)), np.zeros(1), *_pairs(2)), {}),
     "gpurg.rbm.training.fit_rbm": lambda: ((_pairs(2)[0], 2), {"epochs": 1,
                                                                "device": "numpy"}),
+    "gpurg.rsmi.likelihood.train_block_rbm": lambda: ((_spins(2, 4), 2, 1), {
+        "blocks": 4, "epochs": 1, "device": "numpy"}),
     "gpurg.rsmi.grainer.RsmiCoarseGrainer.__init__": lambda: (
         (_bare("gpurg.rsmi.grainer", "RsmiCoarseGrainer"),), {}),
     # rg, stats, exact, jobs

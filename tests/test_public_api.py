@@ -27,6 +27,18 @@ def test_every_exported_name_resolves_to_its_module_object_with_a_docstring() ->
         gpurg.nope  # noqa: B018
 
 
+def test_the_rsmi_entry_points_are_public() -> None:
+    """Issue 13's library entry points (filter analysis, buffer scan, coarse correlation,
+    the data-aware start, the likelihood-trained RBM of RSMI's blocks) are offered by
+    ``gpurg`` and by ``gpurg.rsmi``, as the same objects."""
+    import gpurg.rsmi
+
+    for name in ("analyze_rule", "FilterAnalysis", "scan_buffers", "BufferScan",
+                 "coarse_correlation", "canonical_directions", "train_block_rbm", "BlockRBM"):
+        assert name in gpurg.__all__ and name in gpurg.rsmi.__all__, name
+        assert getattr(gpurg, name) is getattr(gpurg.rsmi, name), name
+
+
 def test_import_gpurg_is_cheap() -> None:
     """The names load on first use: importing the package pulls in none of its modules."""
     code = ("import sys, gpurg; print(sorted(m for m in sys.modules "

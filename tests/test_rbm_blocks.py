@@ -1,4 +1,4 @@
-"""Tests of gpurg.rbm.blocks: likelihood-trained RBMs on RSMI's blocks (issue 13)."""
+"""Tests of gpurg.rsmi.likelihood: likelihood-trained RBMs on RSMI's blocks (issue 13)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import pytest
 
 from gpurg.errors import InputError
 from gpurg.rbm import RBM
-from gpurg.rbm.blocks import (
+from gpurg.rsmi.analysis import analyze_rule
+from gpurg.rsmi.likelihood import (
     BlockRBM,
     _log_likelihood,
     canonical_units,
-    noise_shares,
     read_block_rbm,
     train_block_rbm,
     visible_units_of,
@@ -57,10 +57,10 @@ def test_units_concentrate_on_the_planted_pairs(planted_fits: dict, persistent: 
     vertex + face pixels and 2 of 16 pixels (~0.125, rarely above 0.4) per pair, so random or
     untrained weights fail. (Measured: noise shares >= 0.998, pair shares >= 0.996.)"""
     for n in _sizes(persistent):
-        shares = noise_shares(planted_fits[n, persistent].weights)
-        assert np.all(shares.noise > 0.95), shares
-        assert np.all(shares.pair > 0.9), shares
-        np.testing.assert_allclose(shares.noise + shares.bond, 1.0)
+        shares = planted_fits[n, persistent].analysis("dimer")
+        assert np.all(shares.noise_share > 0.95), shares
+        assert np.all(shares.pair_share > 0.9), shares
+        np.testing.assert_allclose(shares.noise_share + shares.bond_share, 1.0)
     w2 = planted_fits[4, persistent].weights ** 2
     pair_of_unit = [int(np.argmax(w[0::2, 0::2] + w[1::2, 1::2])) for w in w2]
     assert sorted(pair_of_unit) == [0, 1, 2, 3]
@@ -165,20 +165,29 @@ def test_bad_inputs_raise_input_error() -> None:
         train_block_rbm(configs, 7, 1)  # block + 2 > 8
     with pytest.raises(InputError, match="n_hidden"):
         train_block_rbm(configs, 4, 0)
-    with pytest.raises(InputError, match="weights must be"):
-        noise_shares(np.zeros((2, 3)))
 
 
-def test_noise_shares_of_planted_weights() -> None:
-    w = np.zeros((3, 4, 4))
+def test_analysis_reads_the_weights_as_filters() -> None:
+    """BlockRBM.analysis is analyze_rule on the (n_hidden, block²) weights, for more units
+    than a coarse-graining rule holds too; planted weights give exact shares; a dimer block
+    of odd side has no analysis."""
+    w = np.zeros((10, 4, 4))
     w[0, 2, 2], w[0, 3, 3] = 1.0, 1.0  # one vertex-face pair
     w[1, 0, 1], w[1, 1, 0] = 2.0, -2.0  # two bonds
-    w[2] = 1.0  # uniform: 8 of 16 pixels are vertex or face
-    s = noise_shares(w)
-    np.testing.assert_allclose(s.noise, [1.0, 0.0, 0.5])
-    np.testing.assert_allclose(s.bond, [0.0, 1.0, 0.5])
-    np.testing.assert_allclose(s.pair, [1.0, 0.0, 2 / 16])
-    np.testing.assert_allclose(s.norm, [math.sqrt(2), math.sqrt(8), 4.0])
+    w[2:] = 1.0  # uniform: 8 of 16 pixels are vertex or face
+    fit = BlockRBM(w, np.zeros((4, 4)), np.zeros(10), "01")
+    s = fit.analysis("dimer")
+    np.testing.assert_allclose(s.noise_share[:3], [1.0, 0.0, 0.5])
+    np.testing.assert_allclose(s.bond_share[:3], [0.0, 1.0, 0.5])
+    np.testing.assert_allclose(s.pair_share[:3], [1.0, 0.0, 2 / 16])
+    np.testing.assert_allclose(s.norm[:3], [math.sqrt(2), math.sqrt(8), 4.0])
+    direct = analyze_rule(w.reshape(10, 16), 4, "dimer")
+    np.testing.assert_array_equal(s.pair_share, direct.pair_share)
+    np.testing.assert_array_equal(s.coefficients, direct.coefficients)
+    assert fit.analysis("site").block_spin[2] == pytest.approx(1.0)
+    odd = BlockRBM(np.ones((1, 3, 3)), np.zeros((3, 3)), np.zeros(1), "01")
+    with pytest.raises(InputError, match="even block"):
+        odd.analysis("dimer")
 
 
 def test_file_round_trip(tmp_path: Path) -> None:

@@ -126,7 +126,8 @@ def test_shares_do_not_depend_on_sign_or_reflection() -> None:
     neg = analyze_rule(_rule(-w[0], w[1]), 8, "dimer")
     ref = analyze_rule(_rule(*np.swapaxes(w, 1, 2)), 8, "dimer")
     for other in (neg, ref):
-        for name in ("noise_share", "bond_share", "field_share", "order_share", "norm"):
+        for name in ("noise_share", "bond_share", "pair_share", "field_share", "order_share",
+                     "norm"):
             np.testing.assert_allclose(getattr(other, name), getattr(a, name), rtol=1e-12)
     assert neg.field_angle == pytest.approx(180.0 - a.field_angle)
     assert neg.field_span == pytest.approx(a.field_span)
@@ -135,6 +136,47 @@ def test_shares_do_not_depend_on_sign_or_reflection() -> None:
                                a.coefficients * [1, 1, 1, 1, 1, -1], rtol=1e-12)
     np.testing.assert_allclose(ref.boundary_weighting, a.boundary_weighting, rtol=1e-12)
     assert ref.field_angle == pytest.approx(a.field_angle)
+
+
+def test_pair_share_finds_one_vertex_face_pair() -> None:
+    """pair_share: the largest share of |λ|² on one vertex (2y, 2x) + face (2y+1, 2x+1)
+    pair. One such pair gives 1, two bonds 0, the uniform filter 2 of 16 pixels; a vertex
+    with a face that is not its own (2y+1, 2x-1) gives 1/2; the number does not depend on
+    the unit's sign; a zero filter is NaN like every share; spins have none."""
+    w = np.zeros((4, 4, 4))
+    w[0, 2, 2], w[0, 3, 3] = 1.0, -1.0  # one vertex-face pair
+    w[1, 0, 1], w[1, 1, 0] = 2.0, -2.0  # two bonds
+    w[2] = 1.0  # uniform: 8 of 16 pixels are vertex or face
+    w[3, 0, 2], w[3, 1, 1] = 1.0, 1.0  # vertex (0, 2) and the face of vertex (0, 0)
+    a = analyze_rule(_rule(*w), 4, "dimer")
+    np.testing.assert_allclose(a.pair_share, [1.0, 0.0, 2 / 16, 0.5])
+    np.testing.assert_allclose(a.noise_share, [1.0, 0.0, 0.5, 1.0])
+    np.testing.assert_allclose(a.norm, [math.sqrt(2), math.sqrt(8), 4.0, math.sqrt(2)])
+    np.testing.assert_array_equal(analyze_rule(_rule(*-w), 4, "dimer").pair_share,
+                                  a.pair_share)
+    zero = analyze_rule(_rule(np.zeros((4, 4))), 4, "dimer")
+    assert np.isnan(zero.pair_share).all() and np.isnan(zero.noise_share).all()
+    assert analyze_rule(_rule(w[0]), 4, "site").pair_share is None
+    random = analyze_rule(_rule(*_random_dimer_filters(8, 1)), 8, "dimer")
+    # 16 pairs: the largest holds at least their mean, 1/16 of the noise share
+    assert np.all(random.pair_share < 0.5)
+    assert np.all(random.pair_share >= random.noise_share / 16)
+
+
+def test_filters_of_any_number_of_units() -> None:
+    """An array is read as filters: the same numbers as the rule of those filters, and more
+    units than a coarse-graining rule holds (the weights of a likelihood-trained RBM)."""
+    w = np.random.default_rng(2).normal(size=(12, 64))
+    many = analyze_rule(w, 8, "dimer")
+    few = analyze_rule(_rule(*w[:2]), 8, "dimer")
+    assert many.n_hidden == 12
+    for name in ("noise_share", "pair_share", "field_share", "coefficients"):
+        np.testing.assert_array_equal(getattr(many, name)[:2], getattr(few, name))
+    assert many.field_angle == few.field_angle
+    with pytest.raises(InputError, match="filters must be"):
+        analyze_rule(np.zeros(64), 8, "dimer")
+    with pytest.raises(InputError, match="filters must be"):
+        analyze_rule(np.zeros((0, 64)), 8, "dimer")
 
 
 def test_ising_block_spin_and_boundary() -> None:
@@ -180,7 +222,7 @@ def test_filter_files_carry_the_analysis(tmp_path: Path) -> None:
     fresh = analyze_rule(back.rule, 8, "dimer")
     assert back.analysis is not None and back.analysis.roles == "dimer"
     assert back.analysis.templates == IMAGE_TEMPLATES
-    for name in ("field_share", "noise_share", "coefficients", "order_angle"):
+    for name in ("field_share", "noise_share", "pair_share", "coefficients", "order_angle"):
         np.testing.assert_array_equal(getattr(back.analysis, name), getattr(fresh, name))
     assert back.analysis.field_angle == fresh.field_angle
     spins = read_filter(write_filter(tmp_path / "s.h5", _result(np.ones((1, 2, 2))),

@@ -11,6 +11,10 @@ Filters of dimer images (roles ``"dimer"``; layout of
 
 * ``noise_share``: on vertex and face pixels, which carry no dimer (0 in clean images, only
   noise bits in noisy ones); ``bond_share`` = 1 - noise_share, on the bond pixels.
+* ``pair_share``: the largest share on one vertex–face pair, vertex (2y, 2x) and the face
+  (2y+1, 2x+1) that copies it in images with correlated noise (science.md §5): near 1 for a
+  unit that reads one noise pair (what a likelihood-trained RBM learns first,
+  :mod:`gpurg.rsmi.likelihood`), about 2 / block² for a random filter.
 * ``coefficients``: the unit's cosines with the patterns of
   :func:`gpurg.models.dimer_encodings.image_templates` (E_x, E_y, C_x, C_y, P_+, P_-).
 * ``field_share``: in the plane of the staggered electric fields E_x, E_y of the block
@@ -54,8 +58,8 @@ ROLE_KINDS = ("site", "dimer")
 """What an entry of a filter's block is (:attr:`gpurg.models.base.Model.pixel_roles`): one
 spin, or a pixel of a dimer image."""
 
-_UNIT_ARRAYS = ("norm", "boundary_weighting", "noise_share", "bond_share", "field_share",
-                "order_share", "order_angle", "block_spin", "sign_consistency")
+_UNIT_ARRAYS = ("norm", "boundary_weighting", "noise_share", "bond_share", "pair_share",
+                "field_share", "order_share", "order_angle", "block_spin", "sign_consistency")
 _PAIRS = ("unit_angle", "field_angle", "field_span", "order_pair_angle")
 
 
@@ -73,8 +77,9 @@ class FilterAnalysis:
         |λ_j|, the Euclidean norm of each unit's filter.
     boundary_weighting : float64 (n_hidden,)
         Mean |λ| on boundary sites / mean |λ| on interior sites; NaN without interior.
-    noise_share, bond_share, field_share, order_share : float64 (n_hidden,) or None
-        Shares of |λ_j|² (dimers; None for spins).
+    noise_share, bond_share, pair_share, field_share, order_share : float64 (n_hidden,) or None
+        Shares of |λ_j|² (dimers; None for spins; ``pair_share`` is also None in the analysis
+        of a filter file written before it existed).
     order_angle : float64 (n_hidden,) or None
         Direction in the order-parameter plane folded into [0, 45] degrees (dimers).
     coefficients : float64 (n_hidden, 6) or None
@@ -96,6 +101,7 @@ class FilterAnalysis:
     boundary_weighting: np.ndarray
     noise_share: np.ndarray | None = None
     bond_share: np.ndarray | None = None
+    pair_share: np.ndarray | None = None
     field_share: np.ndarray | None = None
     order_share: np.ndarray | None = None
     order_angle: np.ndarray | None = None
@@ -231,14 +237,16 @@ def _boundary_weighting(w: np.ndarray, site_row: np.ndarray, site_col: np.ndarra
         return a[:, mask & edge].mean(axis=1) / a[:, mask & ~edge].mean(axis=1)
 
 
-def analyze_rule(rule: CoarseGrainingRule, block: int, roles: str) -> FilterAnalysis:
+def analyze_rule(rule: CoarseGrainingRule | Any, block: int, roles: str) -> FilterAnalysis:
     """Decompose each unit of ``rule`` into the patterns of its block.
 
     Parameters
     ----------
-    rule : CoarseGrainingRule
+    rule : CoarseGrainingRule, or array (n_hidden, block²)
         Filters float64 (n_hidden, block²), visible index i = y block + x; the bias is not
-        used (it shifts the unit's threshold, not its pattern).
+        used (it shifts the unit's threshold, not its pattern). An array is read as the
+        filters of any number of linear units (e.g. the weights of a likelihood-trained RBM,
+        :meth:`gpurg.rsmi.likelihood.BlockRBM.analysis`).
     block : int
         Side of the block: sites for spins (>= 1), pixels for dimer images (even >= 2, the
         block starting on a vertex).
@@ -255,7 +263,7 @@ def analyze_rule(rule: CoarseGrainingRule, block: int, roles: str) -> FilterAnal
     ------
     InputError
         Unknown ``roles``, ``block`` not an integer >= 1 (even >= 2 for dimers), or filters
-        that are not block² wide.
+        that are not (n_hidden >= 1, block²).
     """
     if roles not in ROLE_KINDS:
         raise InputError(f"unknown roles {roles!r}; allowed: {', '.join(ROLE_KINDS)}")
@@ -265,7 +273,11 @@ def analyze_rule(rule: CoarseGrainingRule, block: int, roles: str) -> FilterAnal
     if roles == "dimer" and block % 2:
         raise InputError(f"a filter of dimer images needs an even block (whole sites, "
                          f"starting on a vertex), got block {block}")
-    w = np.asarray(rule.filters, dtype=np.float64)
+    w = np.asarray(rule.filters if isinstance(rule, CoarseGrainingRule) else rule,
+                   dtype=np.float64)
+    if w.ndim != 2 or len(w) < 1:
+        raise InputError(f"filters must be (n_hidden, block²) with n_hidden >= 1, got shape "
+                         f"{w.shape}")
     if w.shape[1] != block * block:
         raise InputError(f"the rule has {w.shape[1]} visible entries, a {block} x {block} "
                          f"block has {block * block}")
@@ -298,9 +310,14 @@ def analyze_rule(rule: CoarseGrainingRule, block: int, roles: str) -> FilterAnal
         singular = np.linalg.svd(field[:2], compute_uv=False)
         field_span = float(singular[1] / singular[0]) if singular[0] > 0 else math.nan
     i, j = np.indices((block, block)) // 2
+    square = w.reshape(len(w), block, block) ** 2  # vertex (2y, 2x) + face (2y+1, 2x+1)
+    pairs = (square[:, 0::2, 0::2] + square[:, 1::2, 1::2]).reshape(len(w), -1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pair_share = pairs.max(axis=1) / norm2
     return FilterAnalysis(
         roles, block, norm, _boundary_weighting(w, i, j, block // 2, bond),
         noise_share=_shares(w, ~bond, norm2), bond_share=_shares(w, bond, norm2),
+        pair_share=pair_share,
         field_share=(field**2).sum(axis=1), order_share=(order**2).sum(axis=1),
         order_angle=order_angle, coefficients=coefficients, unit_angle=unit_angle,
         field_angle=_angle(field[0], field[1]) if pair else math.nan, field_span=field_span,

@@ -1,17 +1,19 @@
-"""Likelihood-trained RBMs on the visible blocks V of RSMI: the baseline of issue 13.
+"""The likelihood-trained RBM of RSMI's blocks, the contrast to RSMI (issue 13).
 
-An RBM trained by CD-k or PCD on the same L_V x L_V blocks that RSMI coarse-grains learns
+An RBM trained by CD-k or PCD on the same L_V x L_V blocks V that RSMI coarse-grains learns
 whatever raises the likelihood of V most, not what V shares with its environment. On dimer
 images with correlated noise (science.md §5: each face pixel copies the vertex pixel at its
 (-x, -y) diagonal) an 8 x 8 block holds 16 perfectly correlated vertex–face pairs beside the
 bond pixels that carry the dimers; Koch-Janusz & Ringel (2018) report that such an RBM spends
 its first hidden units on those noise pairs. :func:`train_block_rbm` trains one on blocks drawn
-from configurations as RSMI draws them, :func:`noise_shares` measures where each unit's weight
-lies, and :func:`write_block_rbm` / :func:`read_block_rbm` keep the result in a file::
+from configurations as RSMI draws them (:func:`~gpurg.rsmi.geometry.extract_pairs`),
+:meth:`BlockRBM.analysis` reads its units as RSMI's filters are read
+(:func:`~gpurg.rsmi.analysis.analyze_rule`: noise, bond and vertex–face pair shares...), and
+:func:`write_block_rbm` / :func:`read_block_rbm` keep the result in a file::
 
-    from gpurg.rbm.blocks import noise_shares, train_block_rbm
+    from gpurg.rsmi.likelihood import train_block_rbm
     result = train_block_rbm(images, block=8, n_hidden=4, stride=2, seed=1)
-    print(noise_shares(result.weights).noise)   # share of |W|^2 on vertex + face pixels
+    print(result.analysis("dimer").noise_share)   # share of |W|^2 on vertex + face pixels
 
 The hidden units are ±1 ("pm1"): flipping a unit (h_j -> -h_j, W_j -> -W_j, b_j -> -b_j) then
 leaves the model unchanged, which the canonical orientation of :class:`BlockRBM` uses.
@@ -34,6 +36,7 @@ from gpurg.io.hdf5 import atomic_output
 from gpurg.rbm.conditionals import MAX_UNITS
 from gpurg.rbm.model import RBM, log_hidden_sum, unit_states
 from gpurg.rbm.training import fit_rbm
+from gpurg.rsmi.analysis import FilterAnalysis, analyze_rule
 from gpurg.rsmi.geometry import BLOCK, POSITIONS, Geometry, extract_pairs
 from gpurg.validation import SEED, Flag, Integer, Real, checked, to_host
 
@@ -113,6 +116,15 @@ class BlockRBM:
         return RBM(self.weights.reshape(self.n_hidden, -1).T, self.visible_bias.ravel(),
                    self.hidden_bias, visible_units=self.visible_units,
                    hidden_units=self.hidden_units, device=device)
+
+    def analysis(self, roles: str) -> FilterAnalysis:
+        """The units' weights read as RSMI's filters are (:func:`~gpurg.rsmi.analysis.
+        analyze_rule` on the (n_hidden, block²) weights; the biases are not used): for
+        dimer images (``roles="dimer"``, even block) the shares of |W_j|² on the noise
+        (vertex, face) pixels, the bonds, the strongest vertex–face pair and the staggered
+        fields; for spins (``"site"``) the block-spin content. InputError where the analysis
+        is undefined (a dimer block of odd side, unknown roles)."""
+        return analyze_rule(self.weights.reshape(self.n_hidden, -1), self.block, roles)
 
 
 def visible_units_of(values: Any) -> str:
@@ -226,47 +238,6 @@ def canonical_units(weights: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, 
         if total < 0 or (total == 0 and lead < 0):
             weights[j], bias[j] = -row, -bias[j]
     return weights, bias
-
-
-@dataclass(frozen=True)
-class NoiseShares:
-    """Where each unit's weight lies in a block of a dimer image (block starting on a
-    vertex; roles as :func:`gpurg.figures.pixel_roles`): float64 (n_hidden,) each.
-
-    Attributes
-    ----------
-    norm : |W_j|.
-    noise : share of |W_j|^2 on vertex and face pixels (the noise of ``--noise``).
-    bond : share on bond pixels (the dimers): noise + bond = 1.
-    pair : the largest share on one vertex–face pair (vertex (2y, 2x) and the face
-        (2y+1, 2x+1) that copies it with correlated noise): near 1 for a unit that learned
-        one noise pair; random weights give about 2 / block^2 per pair.
-    """
-
-    norm: np.ndarray
-    noise: np.ndarray
-    bond: np.ndarray
-    pair: np.ndarray
-
-
-def noise_shares(weights: Any) -> NoiseShares:
-    """:class:`NoiseShares` of weights (n_hidden, block, block) on dimer-image blocks."""
-    from gpurg.figures import pixel_roles  # the role map lives with the figures
-
-    w = np.asarray(weights, dtype=np.float64)
-    if w.ndim != 3 or w.shape[1] != w.shape[2] or min(w.shape) < 1:
-        raise InputError(f"weights must be (n_hidden, block, block), got {w.shape}")
-    n, b, _ = w.shape
-    codes = np.asarray(pixel_roles(b))
-    w2 = w**2
-    total = w2.sum(axis=(1, 2))
-    safe = np.where(total > 0, total, 1.0)
-    noise = w2[:, (codes == 0) | (codes == 3)].sum(axis=1) / safe
-    m = b // 2  # complete pairs: vertex (2y, 2x), face (2y+1, 2x+1)
-    pairs = (w2[:, 0:2 * m:2, 0:2 * m:2] + w2[:, 1:2 * m:2, 1:2 * m:2]).reshape(n, -1)
-    pair = pairs.max(axis=1) / safe if pairs.shape[1] else np.zeros(n)
-    bond = np.where(total > 0, 1.0 - noise, 0.0)
-    return NoiseShares(np.sqrt(total), noise, bond, pair)
 
 
 def write_block_rbm(path: str | Path, result: BlockRBM,
