@@ -21,11 +21,11 @@ from gpurg.cli.common import (
     figure_beside,
     write_results,
 )
-from gpurg.cli.rsmi_analysis import analyze
+from gpurg.cli.rsmi_analysis import analyze, print_analysis
 from gpurg.cli.rsmi_scan import scan
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
-from gpurg.models.base import REPLICAS, file_model
+from gpurg.models.base import REPLICAS
 from gpurg.models.ising import SIDE, spin_observables
 from gpurg.rsmi.coarse import MODES, coarse_grain
 from gpurg.rsmi.estimators import (
@@ -36,8 +36,9 @@ from gpurg.rsmi.estimators import (
     WEIGHT_DECAY,
     WIDTH,
 )
-from gpurg.rsmi.files import load_configurations, read_filter, write_filter
-from gpurg.rsmi.geometry import BLOCK, BUFFER, ENV, Geometry, extract_pairs
+from gpurg.rsmi.files import filter_roles, load_configurations, read_filter, write_filter
+from gpurg.rsmi.geometry import BLOCK, BUFFER, ENV, Geometry
+from gpurg.rsmi.pairs import file_pairs
 from gpurg.rsmi.rule import MAX_HIDDEN
 from gpurg.rsmi.thermometer import calibrate_thermometer, rule_information
 from gpurg.rsmi.training import ESTIMATORS, RESTARTS, TrainResult, check_pairs, train_rule
@@ -92,14 +93,8 @@ def train(
     check_pairs(pairs)  # before the file is read: the library's limit, not a copy of it
     backend = get_backend(device)
     configs, attrs = load_configurations(source)
-    geometry.check_fits(*configs.shape[-2:])
-    # a dimer image's pixels alternate between vertices, bonds and faces: blocks start on a
-    # vertex, or the block's position parity would be the information found
-    kind = file_model(attrs)  # None for coarse-grained spins
-    stride = 1 if kind is None else kind.block_stride
-    V, E = extract_pairs(backend.xp.asarray(configs), geometry, positions=pairs, stride=stride,
-                         seed=seed)
-    symmetric = kind is not None and kind.is_symmetric(attrs)
+    V, E, symmetric = file_pairs(backend.xp.asarray(configs), attrs, geometry,
+                                 positions=pairs, seed=seed)
     columns = (TextColumn("[bold]RSMI"), BarColumn(), TextColumn("{task.completed}/{task.total}"
                " epochs"), TextColumn("MI {task.fields[mi]}"), TimeElapsedColumn())
     with LazyProgress(*columns, console=err_console) as bar:
@@ -119,16 +114,22 @@ def train(
     for key in ("L", "T", "J", "h", "V"):
         if key in attrs:
             settings[f"source_{key}"] = attrs[key]
+    if result.notes:
+        settings["notes"] = " ".join(result.notes)
     path = write_filter(output, result, geometry, settings)
     from gpurg.figures import filter_figure  # matplotlib loads only to draw
 
     rule = result.rule.canonical()  # as the file holds it
     filter_figure(rule.filters.reshape(rule.n_hidden, geometry.block, geometry.block), figure,
-                  roles="site" if kind is None else kind.pixel_roles,
-                  mi=result.mi, mi_err=result.mi_err,
+                  roles=filter_roles(attrs), mi=result.mi, mi_err=result.mi_err,
                   title=f"RSMI filters of {Path(source).name}: block {geometry.block}, buffer "
                   f"{geometry.buffer}, env {geometry.env}, {result.estimator}")
     console.print(filter_table(result, geometry))
+    analysis = read_filter(path).analysis
+    if analysis is not None:
+        print_analysis(analysis, f"what the filter reads ({path.name})")
+    for note in result.notes:
+        err_console.print(f"note: {note}", style="yellow", highlight=False)
     err_console.print(f"wrote {path} and {figure}")
 
 

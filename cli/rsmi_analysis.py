@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from gpurg.cli.common import console, err_console
+from gpurg.rsmi.analysis import FilterAnalysis
 from gpurg.rsmi.files import add_analysis
 
 
@@ -19,17 +20,21 @@ def analyze(
     staggered E_x/E_y and columnar/plaquette patterns, the angle between the units' field
     components; spins: block-spin content, boundary weighting); print the table and write
     the numbers into the file's ``analysis`` group (the file is rewritten atomically)."""
-    analysis = add_analysis(filter_path)
+    print_analysis(add_analysis(filter_path), filter_path.name)
+    err_console.print(f"wrote the analysis into {filter_path}")
+
+
+def print_analysis(analysis: FilterAnalysis, name: str) -> None:
+    """The analysis as a table (one row per unit) and the units' pair angles."""
     what = "dimer-image pixels" if analysis.roles == "dimer" else "sites"
-    table = Table(title=(f"{filter_path.name}: {analysis.n_hidden} unit"
+    table = Table(title=(f"{name}: {analysis.n_hidden} unit"
                          f"{'s' * (analysis.n_hidden > 1)} on {analysis.block} x "
                          f"{analysis.block} {what}"), title_justify="left",
                   caption=analysis.table_caption(), caption_justify="left")
-    for name in analysis.table_columns():
-        table.add_column(name, justify="right")
+    for column in analysis.table_columns():
+        table.add_column(column, justify="right")
     for row in analysis.table_rows():
         table.add_row(*row)
     console.print(table)
     for line in analysis.pair_lines():
         console.print(line, highlight=False)
-    err_console.print(f"wrote the analysis into {filter_path}")

@@ -20,7 +20,7 @@ from gpurg.rsmi.exact import (
 )
 from gpurg.rsmi.geometry import Geometry, extract_pairs
 from gpurg.rsmi.rule import CoarseGrainingRule
-from gpurg.rsmi.start import penalty_scales
+from gpurg.rsmi.start import standardization
 from gpurg.rsmi.training import train_rule
 from gpurg.sampling import ising_configurations
 
@@ -211,7 +211,7 @@ def test_one_hidden_unit_learns_the_uniform_block_spin(critical_ising) -> None:
     margin, margin_err = _paired(learned, kl([[50.0, 0.0, 0.0, 0.0]]))
     assert margin > 5 * margin_err, (margin, margin_err)
 
-    scales = penalty_scales(V)  # σ_i² / n_v: the driver's, up to its subset of the pairs
+    scales = standardization(V, symmetric=True).std ** 2 / 4  # σ_i² / n_v, as the driver
 
     def penalty(filters) -> float:
         return 0.5 * weight_decay * float((scales * np.asarray(filters) ** 2).sum())

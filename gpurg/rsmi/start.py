@@ -18,14 +18,15 @@ directions. Every start is scaled so that each unit's activation has unit varian
 training pairs (log-odds of order one whatever the block size and the pixel values: neither
 at the saddle nor saturated) and, when biases are trained, centred.
 
-The weight decay is applied to the standardised weights, averaged over the block:
-(weight_decay / 2) Σ_j mean_i σ_i² λ_ji², σ_i² the variance of visible unit i on the
-training pairs. The penalty is then the same for ±1 spins and 0/1 pixels carrying the same
-information (p = (s + 1) / 2 has σ_p = σ_s / 2 and weight 2 λ_s), and the same for a 2x2 and an
-8x8 block whose units are equally deterministic; on a 2x2 block of ±1 spins at h = 0
-(σ_i = 1) it is (weight_decay / 8) |λ|², so the default 0.04 is the 0.01 |λ|² / 2 the
-Ising results were first measured with. A plain |λ|² penalty of 0.01 was 85 times stronger on
-an 8x8 dimer image block and held the filters at I = 0.094 nats where they reach 0.18.
+Training runs in standardised coordinates (:class:`Standardization`: v' = (v - mean) / std
+per visible unit, the filters λ' = λ std), and the weight decay is applied there, averaged
+over the block: (weight_decay / 2) Σ_j mean_i λ'_ji² = (weight_decay / 2) Σ_j mean_i σ_i²
+λ_ji². ±1 spins and 0/1 pixels carrying the same information (p = (s + 1) / 2) then train
+alike, step for step, and a 2x2 and an 8x8 block whose units are equally deterministic pay
+the same penalty; on a 2x2 block of ±1 spins at h = 0 (σ_i = 1) it is (weight_decay / 8)
+|λ|², so the default 0.04 is the 0.01 |λ|² / 2 the Ising results were first measured with.
+A plain |λ|² penalty of 0.01 was 85 times stronger on an 8x8 dimer image block and held the
+filters at I = 0.094 nats where they reach 0.18.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from gpurg.validation import to_host
 MAX_PAIRS = 20_000  # pairs the start is computed from (a random subset: pass shuffled pairs)
 RIDGE = 1e-3  # added to each covariance's eigenvalues, relative to their mean
 JITTER = 0.1  # restart 0: random part added to the canonical directions, relative
-MIN_VARIANCE = 0.01  # a constant visible unit's penalty weight, relative to the mean variance
 
 
 @dataclass(frozen=True)
@@ -121,13 +121,51 @@ def initial_rule(V: Any, E: Any, n_hidden: int, restart: int, rng: np.random.Gen
     return CoarseGrainingRule(to_host(filters), to_host(bias))
 
 
-def penalty_scales(V: Any) -> Any:
-    """σ_i² / n_v for every visible unit i of the training blocks V (n, n_v): float64 (n_v,)
-    on V's backend; the weight decay's gradient on filter j is weight_decay λ_j * this. A
-    constant unit (σ_i = 0) gets :data:`MIN_VARIANCE` of the mean variance, so that its
-    weight does not drift unpenalised."""
+@dataclass(frozen=True)
+class Standardization:
+    """The coordinates the filters are trained in: v' = (v - mean) / std per visible unit.
+
+    A rule λ · v + b is λ' · v' + b' with λ = λ' / std and b = b' - λ · mean, so the
+    estimators keep (λ', b') and hand the raw rule to the maths. Adam's steps and the weight
+    decay then act on standardised weights: ±1 spins and 0/1 pixels p = (s + 1) / 2 give
+    the same v' and train alike, and a constant unit (std 0: vertex pixels of clean dimer
+    images) has λ' = 0, so its raw weight is 0. Arrays float64 (n_v,) on the data's backend;
+    ``mean`` is zero for a Z2-symmetric rule (biases kept at 0: no centring).
+    """
+
+    mean: Any
+    std: Any
+
+    @property
+    def inverse_std(self) -> Any:
+        xp = array_module(self.std)
+        return xp.where(self.std > 0, 1.0 / xp.where(self.std > 0, self.std, 1.0), 0.0)
+
+    def to_raw(self, filters: Any, bias: Any) -> tuple[Any, Any]:
+        """(λ, b) of standardised (λ', b'): filters (n_h, n_v), bias (n_h,)."""
+        raw = filters * self.inverse_std
+        return raw, bias - raw @ self.mean
+
+    def from_raw(self, filters: Any, bias: Any) -> tuple[Any, Any]:
+        """(λ', b') of a raw rule (λ, b); a constant unit's weight goes into the bias."""
+        xp = array_module(self.std)
+        filters, bias = xp.asarray(filters), xp.asarray(bias)
+        return filters * self.std, bias + filters @ self.mean
+
+    def gradients(self, d_filters: Any, d_bias: Any) -> tuple[Any, Any]:
+        """dJ/dλ', dJ/db' from dJ/dλ, dJ/db (chain rule of :meth:`to_raw`)."""
+        xp = array_module(self.std)
+        return (d_filters * self.inverse_std - xp.outer(d_bias, self.mean * self.inverse_std),
+                d_bias)
+
+
+def standardization(V: Any, *, symmetric: bool) -> Standardization:
+    """The :class:`Standardization` of training blocks V (n, n_v), from the first
+    :data:`MAX_PAIRS` of them; ``symmetric``: no centring, std the root mean square."""
     xp = array_module(V)
     sample = xp.asarray(V[:MAX_PAIRS], dtype=xp.float64)
-    var = sample.var(axis=0)
-    floor = MIN_VARIANCE * max(float(var.mean()), 1e-12)
-    return xp.maximum(var, floor) / V.shape[1]
+    mean = xp.zeros(sample.shape[1]) if symmetric else sample.mean(axis=0)
+    std = xp.sqrt(((sample - mean) ** 2).mean(axis=0))
+    # a unit constant to rounding is constant: its std would divide by noise
+    std = xp.where(std > 1e-12 * max(float(xp.abs(sample).max()), 1.0), std, 0.0)
+    return Standardization(mean, std)

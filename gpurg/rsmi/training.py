@@ -54,7 +54,7 @@ from gpurg.rsmi.estimators import (
     estimators,
 )
 from gpurg.rsmi.rule import MAX_HIDDEN, CoarseGrainingRule
-from gpurg.rsmi.start import initial_rule, penalty_scales
+from gpurg.rsmi.start import MAX_PAIRS, canonical_directions, initial_rule, standardization
 from gpurg.validation import SEED, Choice, Flag, Integer, Real, checked
 
 MIN_SPLIT = 32  # pairs on each side of the held-out split: fewer make the MI estimate noise
@@ -82,8 +82,9 @@ class TrainResult:
         float64 (n_restarts,): the held-out MI each restart ended with.
     estimator : str
         The registry name of the estimator.
-    epochs : list of int
-        Unused by the driver; kept for callers that construct results by hand.
+    notes : list of str
+        What the caller must know about the result, one sentence each: a learned rule whose
+        MI is consistent with zero (:func:`collapse_note`). Empty when all is well.
     """
 
     rule: CoarseGrainingRule
@@ -92,7 +93,7 @@ class TrainResult:
     history: np.ndarray
     restarts: np.ndarray
     estimator: str = "variational"
-    epochs: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _split_ok(n: int, held_out: float) -> bool:
@@ -209,8 +210,33 @@ def fit(estimator: MIEstimator, V: Any, E: Any, *, rule: CoarseGrainingRule | No
     estimator.restore(best)
     mi, mi_err = estimator.evaluate(V_test, E_test)
     learned = estimator.rule_
+    notes = [] if rule is not None else [note for note in [
+        collapse_note(learned, mi, mi_err, V_train, E_train)] if note]
     return TrainResult(learned if rule is not None else learned.canonical(), mi, mi_err,
-                       best_history, np.array(finals), estimator.name)
+                       best_history, np.array(finals), estimator.name, notes)
+
+
+def collapse_note(rule: CoarseGrainingRule, mi: float, mi_err: float, V: Any, E: Any) -> str:
+    """A sentence when a learned rule carries no information (I <= 2σ), saying whether the
+    training pairs (V, E) do: their largest canonical correlation ρ₁ against ρ₀, the level
+    that independent blocks and environments reach by chance, (sqrt(n_v) + sqrt(n_e)) /
+    sqrt(n) (Wachter 1980; a lower estimate where pairs of one configuration are
+    correlated). '' when the MI is resolved from zero."""
+    if mi > 2.0 * mi_err:
+        return ""
+    n = min(V.shape[0], MAX_PAIRS)
+    rho = float(canonical_directions(V, E, 1).correlations[0])
+    chance = (math.sqrt(V.shape[1]) + math.sqrt(E.shape[1])) / math.sqrt(n)
+    norm = float(np.abs(rule.filters).max())
+    text = (f"the learned rule carries no information: I(H:E) = {mi:.4f} ± {mi_err:.4f} "
+            f"nats (largest |λ| {norm:.3g}); ")
+    if rho > 2.0 * chance:
+        return text + (f"the block and its environment are correlated (canonical "
+                       f"correlation ρ₁ = {rho:.3f}, {chance:.3f} by chance), so training "
+                       f"failed: try more epochs or restarts, or a smaller --weight-decay")
+    return text + (f"nor do block and environment show a correlation (ρ₁ = {rho:.3f}, "
+                   f"{chance:.3f} by chance): at this buffer there is nothing left to find, "
+                   f"or too few pairs to see it")
 
 
 def train_restart(estimator: MIEstimator, V: Any, E: Any, V_test: Any, E_test: Any,
@@ -220,15 +246,15 @@ def train_restart(estimator: MIEstimator, V: Any, E: Any, V_test: Any, E_test: A
     """One restart on training pairs (V, E) with held-out pairs (V_test, E_test): the
     schedule and early stopping of the module's notes. The estimator is left at the kept
     epoch. ``restart`` picks the rule's start (:func:`gpurg.rsmi.start.initial_rule`: 0
-    spectral, others random); the weight decay's scales come from V
-    (:func:`gpurg.rsmi.start.penalty_scales`). Returns float64 (epochs run,): the held-out
+    spectral, others random); the filters train in the coordinates of V standardised
+    (:func:`gpurg.rsmi.start.standardization`). Returns float64 (epochs run,): the held-out
     score of every epoch (with ``estimator.patience`` None, the mean training objective).
     ``progress(epoch0 + epoch, total, value)`` after every epoch."""
     epochs, patience = estimator.epochs, estimator.patience
     total = epochs if total is None else total
     initial = None if rule is not None else initial_rule(
         V, E, estimator.n_hidden, restart, rng, symmetric=estimator.symmetric)
-    estimator.penalty_scales_ = penalty_scales(V)
+    estimator.standardization_ = standardization(V, symmetric=estimator.symmetric)
     estimator.start(V, E, rng, seed, rule, initial)
     best, best_mi, since_best, history = estimator.state(), -math.inf, 0, []
     for epoch in range(epochs):

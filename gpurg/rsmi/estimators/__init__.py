@@ -123,14 +123,16 @@ class MIEstimator(ABC):
         """Begin a restart on training pairs: the rule at ``initial`` (the driver's start,
         :func:`gpurg.rsmi.start.initial_rule`; None when ``rule`` is fixed), every other
         parameter from ``rng``; ``seed`` keys any Philox stream (both are distinct for every
-        (seed, restart) of the driver)."""
+        (seed, restart) of the driver). The rule is kept in the coordinates of the driver's
+        :attr:`standardization_` (a :class:`gpurg.rsmi.start.Standardization` of V, set
+        before this call): its ``from_raw``/``to_raw`` convert, ``gradients`` carries the
+        raw rule's gradient over."""
 
     def penalty_gradient(self, filters: Any) -> Any:
-        """The weight decay's pull on the filters (n_h, n_v): weight_decay λ σ² / n_v with
-        the driver's :func:`gpurg.rsmi.start.penalty_scales` of the training blocks, the
-        gradient of (weight_decay / 2) Σ_j mean_i σ_i² λ_ji² (subtracted from the ascent
-        direction)."""
-        return self.weight_decay * self.penalty_scales_ * filters
+        """The weight decay's pull on standardised filters λ' (n_h, n_v): weight_decay λ' /
+        n_v, the gradient of (weight_decay / 2) Σ_j mean_i λ'_ji² (subtracted from the
+        ascent direction; :mod:`gpurg.rsmi.start`)."""
+        return self.weight_decay * filters / filters.shape[1]
 
     @abstractmethod
     def train_epoch(self, V: Any, E: Any, rng: np.random.Generator,

@@ -83,7 +83,8 @@ class RBMEstimator(MIEstimator):
         self._cached = None
         if E.shape[0] * self._states.shape[0] <= rbm_maths.CHUNK_ELEMENTS:
             self._cached = rbm_maths.conditional_log_probabilities(self.rbm_, E, n_v)
-        self.params_ = {"filters": xp.asarray(initial.filters), "bias": xp.asarray(initial.bias)}
+        filters, bias = self.standardization_.from_raw(initial.filters, initial.bias)
+        self.params_ = {"filters": filters, "bias": bias}
         self._adam = Adam(self.params_, self.learning_rate)
 
     def train_epoch(self, V: Any, E: Any, rng: np.random.Generator,
@@ -98,20 +99,25 @@ class RBMEstimator(MIEstimator):
             log_q = self._cached[rows] if self._cached is not None else \
                 rbm_maths.conditional_log_probabilities(self.rbm_, E[rows], V.shape[1])
             value, d_filters, d_bias = rbm_maths.objective_and_gradient(
-                params["filters"], params["bias"], self._states, log_q, self._index[rows],
-                self._block_law)
+                *self._raw(), self._states, log_q, self._index[rows], self._block_law)
             values.append(value)
+            if self.symmetric:
+                d_bias = xp.zeros_like(d_bias)
+            d_filters, d_bias = self.standardization_.gradients(d_filters, d_bias)
             self._adam.step(params, {
                 "filters": d_filters - self.penalty_gradient(params["filters"]),
-                "bias": xp.zeros_like(d_bias) if self.symmetric else d_bias})
+                "bias": d_bias})
         return float(np.mean(values))
 
     def score(self, V: Any, E: Any) -> float:
         return self.evaluate(V, E)[0]
 
     def evaluate(self, V: Any, E: Any) -> tuple[float, float]:
-        return rbm_maths.rule_information(self.rbm_, self.params_["filters"],
-                                          self.params_["bias"], V, E, batches=self.batches)
+        return rbm_maths.rule_information(self.rbm_, *self._raw(), V, E, batches=self.batches)
+
+    def _raw(self) -> tuple[Any, Any]:
+        """(filters, bias) in the data's coordinates."""
+        return self.standardization_.to_raw(self.params_["filters"], self.params_["bias"])
 
     def state(self) -> tuple[Any, dict[str, Any]]:
         return self.rbm_.copy(), {k: v.copy() for k, v in self.params_.items()}
@@ -121,5 +127,5 @@ class RBMEstimator(MIEstimator):
 
     @property
     def rule_(self) -> CoarseGrainingRule:
-        return CoarseGrainingRule(to_host(self.params_["filters"]),
-                                  to_host(self.params_["bias"]))
+        filters, bias = self._raw()
+        return CoarseGrainingRule(to_host(filters), to_host(bias))

@@ -13,6 +13,7 @@ from gpurg.optim import Adam
 from gpurg.rsmi import variational
 from gpurg.rsmi.estimators import MIEstimator
 from gpurg.rsmi.rule import CoarseGrainingRule
+from gpurg.rsmi.start import standardization
 from gpurg.validation import to_host
 
 
@@ -45,36 +46,53 @@ class VariationalEstimator(MIEstimator):
     def start(self, V: Any, E: Any, rng: np.random.Generator, seed: int,
               rule: CoarseGrainingRule | None,
               initial: CoarseGrainingRule | None = None) -> None:
+        self._fixed_rule = rule is not None
         self.params_ = variational.initial_parameters(rule if rule is not None else initial,
                                                       E.shape[1], self.width, rng,
                                                       array_module(V))
-        self._fixed_rule = rule is not None
+        if not self._fixed_rule:  # a fixed rule stays as given, bit for bit
+            self.params_.filters, self.params_.bias = self.standardization_.from_raw(
+                self.params_.filters, self.params_.bias)
+        # the predictor reads E standardised too: its steps then do not depend on whether
+        # the environment comes as ±1 spins or 0/1 pixels
+        self._env = standardization(E, symmetric=False)
         self._adam = Adam(self.params_, self.learning_rate)
+
+    def _raw(self) -> variational.Parameters:
+        """The parameters in the data's own coordinates, as the bound's maths takes them."""
+        p = self.params_
+        filters, bias = (p.filters, p.bias) if self._fixed_rule else \
+            self.standardization_.to_raw(p.filters, p.bias)
+        w1, c1 = self._env.to_raw(p.w1.T, p.c1)
+        return variational.Parameters(filters, bias, w1.T, c1, p.w2, p.c2)
 
     def train_epoch(self, V: Any, E: Any, rng: np.random.Generator,
                     learning_rate: float) -> float:
         xp = array_module(V)
-        params = self.params_
         self._adam.learning_rate = learning_rate
         order = xp.asarray(rng.permutation(V.shape[0]))
         values = []
         for start in range(0, V.shape[0], self.batch_size):
             batch = order[start:start + self.batch_size]
-            value, grads = variational.bound_gradients(params, V[batch], E[batch],
+            value, grads = variational.bound_gradients(self._raw(), V[batch], E[batch],
                                                        self.symmetric)
             values.append(value)
+            d_w1, grads["c1"] = self._env.gradients(grads["w1"].T, grads["c1"])
+            grads["w1"] = d_w1.T
             if self._fixed_rule:
                 del grads["filters"], grads["bias"]
             else:
-                grads["filters"] = grads["filters"] - self.penalty_gradient(params.filters)
-            self._adam.step(params, grads)
+                d_filters, grads["bias"] = self.standardization_.gradients(grads["filters"],
+                                                                           grads["bias"])
+                grads["filters"] = d_filters - self.penalty_gradient(self.params_.filters)
+            self._adam.step(self.params_, grads)
         return float(np.mean(values))
 
     def score(self, V: Any, E: Any) -> float:
-        return variational.mutual_information_bound(self.params_, V, E)
+        return variational.mutual_information_bound(self._raw(), V, E)
 
     def evaluate(self, V: Any, E: Any) -> tuple[float, float]:
-        return variational.bound_with_error(self.params_, V, E)
+        return variational.bound_with_error(self._raw(), V, E)
 
     def state(self) -> variational.Parameters:
         return self.params_.copy()
@@ -85,4 +103,5 @@ class VariationalEstimator(MIEstimator):
 
     @property
     def rule_(self) -> CoarseGrainingRule:
-        return CoarseGrainingRule(to_host(self.params_.filters), to_host(self.params_.bias))
+        raw = self._raw()
+        return CoarseGrainingRule(to_host(raw.filters), to_host(raw.bias))
