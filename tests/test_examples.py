@@ -94,6 +94,37 @@ def _check_dimer_interacting(data: dict) -> None:
     assert abs(rows["T = 0.4: e, random start − columnar start"]["value"]) < 0.01, rows
 
 
+def _check_dimer_mi_buffer(data: dict) -> None:
+    d = data["dimers"]
+    b, mi, err = d["buffer"], d["mi"], d["mi_err"]
+    i2, last = b.index(2), len(b) - 1
+    # the local (shared-vertex) information is gone at one lattice spacing (quick: 0.23 -> 0.09)
+    assert mi[b.index(1)] > 1.5 * mi[i2], mi
+    # critical: MI still resolved at L_B = 6 px (quick: 12σ), decaying from L_B = 2 on
+    assert mi[last] > 4 * err[last] and mi[i2] > mi[last] + 4 * math.hypot(err[i2], err[last]), d
+    fit = d["power_even_from_2"]
+    assert 0.3 < fit["value"] < 3.0, fit  # RSMI-NE: 1.16; full run 1.35
+    tc, hot = data["ising_tc"], data["ising_hot"]
+    assert tc["mi"][-1] / tc["mi"][0] > 0.6 and tc["power"]["value"] < 0.4, tc  # slow at T_c
+    assert hot["mi"][2] < 0.3 * hot["mi"][0], hot  # fast in the paramagnet (quick: 0.10)
+    assert 0 < hot["exponential"]["value"] < 2.0, hot["exponential"]  # ξ < 2 entries
+
+
+def _check_dimer_coarse_field(data: dict) -> None:
+    res = data["results"]
+    for name, sign in (("E_x template", 1), ("E_y template", -1)):  # dipolar, Δ = 1
+        assert (res[name]["channel"], res[name]["sign"]) == ("axial", sign), res[name]
+        assert abs(res[name]["delta"] - 1) < 0.2, res[name]
+    at45 = res["(E_x + E_y)/√2 template"]  # the learned units' channel, same lattice
+    assert at45["channel"] == "diagonal" and abs(at45["delta"] - 1) < 0.25, at45
+    for n in (1, 2):
+        for j in range(n):
+            unit = res[f"{n}-unit rule, unit {j + 1}"]
+            assert unit["field_share"] > 0.5, unit  # a staggered field filter (random: 0.03)
+            assert unit["channel"] in ("axial", "diagonal"), unit  # dipolar, not isotropic
+            assert abs(unit["delta"] - 1) < 0.4, unit  # the field's dimension (quick: 1.15-1.23)
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_example_runs_quick(script: str, tmp_path: Path) -> None:
     from matplotlib.image import imread
