@@ -117,15 +117,15 @@ def test_defaults_learn_the_block_spin_on_ising(critical_spins, seed: int) -> No
 
 
 def test_spins_and_pixels_carrying_the_same_information_train_alike(critical_spins) -> None:
-    """The same blocks and environments as ±1 spins s and as 0/1 pixels p = (s + 1) / 2
-    (biases trained for both): training runs in standardised coordinates, where both are the
-    same numbers, so the two runs take the same steps: the same MI to rounding (rel 1e-9) and
-    filters λ_p = 2 λ_s. (With the former raw |λ|² penalty and raw Adam steps, the pixels'
-    run ended at I = 0.391 against 0.463 for the spins: its weights, twice as large, moved at
-    the same step size and paid four times the penalty.)"""
+    """The same blocks as ±1 spins s and as 0/1 pixels p = (s + 1) / 2, the same
+    environments (biases trained for both): the rule trains in standardised coordinates,
+    where both blocks are the same numbers, so the two runs take the same steps: the same MI
+    to rounding (rel 1e-9) and filters λ_p = 2 λ_s. (With the former raw |λ|² penalty and
+    raw Adam steps, the pixels' run ended at I = 0.391 against 0.463 for the spins: its
+    weights, twice as large, moved at the same step size and paid four times the penalty.)"""
     V, E = extract_pairs(critical_spins, Geometry(2, 0, 2), positions=30_000, seed=5)
     spins = train_rule(V, E, 1, epochs=15, restarts=1, seed=5)
-    pixels = train_rule((V + 1) // 2, (E + 1) // 2, 1, epochs=15, restarts=1, seed=5)
+    pixels = train_rule((V + 1) // 2, E, 1, epochs=15, restarts=1, seed=5)
     assert pixels.mi == pytest.approx(spins.mi, rel=1e-9)
     np.testing.assert_allclose(pixels.rule.filters, 2 * spins.rule.filters, rtol=1e-6)
 

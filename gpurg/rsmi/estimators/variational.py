@@ -13,7 +13,6 @@ from gpurg.optim import Adam
 from gpurg.rsmi import variational
 from gpurg.rsmi.estimators import MIEstimator
 from gpurg.rsmi.rule import CoarseGrainingRule
-from gpurg.rsmi.start import standardization
 from gpurg.validation import to_host
 
 
@@ -53,18 +52,17 @@ class VariationalEstimator(MIEstimator):
         if not self._fixed_rule:  # a fixed rule stays as given, bit for bit
             self.params_.filters, self.params_.bias = self.standardization_.from_raw(
                 self.params_.filters, self.params_.bias)
-        # the predictor reads E standardised too: its steps then do not depend on whether
-        # the environment comes as ±1 spins or 0/1 pixels
-        self._env = standardization(E, symmetric=False)
         self._adam = Adam(self.params_, self.learning_rate)
 
     def _raw(self) -> variational.Parameters:
-        """The parameters in the data's own coordinates, as the bound's maths takes them."""
+        """The parameters with the rule in the data's own coordinates, as the bound's maths
+        takes them. (The predictor reads E as given: standardising E too was measured
+        worse, on noisy 8x8 dimer blocks 0.170 against 0.181 nats, its held-out MI falling
+        after epoch 7.)"""
         p = self.params_
         filters, bias = (p.filters, p.bias) if self._fixed_rule else \
             self.standardization_.to_raw(p.filters, p.bias)
-        w1, c1 = self._env.to_raw(p.w1.T, p.c1)
-        return variational.Parameters(filters, bias, w1.T, c1, p.w2, p.c2)
+        return variational.Parameters(filters, bias, p.w1, p.c1, p.w2, p.c2)
 
     def train_epoch(self, V: Any, E: Any, rng: np.random.Generator,
                     learning_rate: float) -> float:
@@ -77,8 +75,6 @@ class VariationalEstimator(MIEstimator):
             value, grads = variational.bound_gradients(self._raw(), V[batch], E[batch],
                                                        self.symmetric)
             values.append(value)
-            d_w1, grads["c1"] = self._env.gradients(grads["w1"].T, grads["c1"])
-            grads["w1"] = d_w1.T
             if self._fixed_rule:
                 del grads["filters"], grads["bias"]
             else:
