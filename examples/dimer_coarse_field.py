@@ -33,35 +33,36 @@ exactly in the continuum, so their measured Δ says how far this lattice's r = 1
 it.
 Figure: ``dimer_coarse_field`` (|C(r)| / |C(1)| on log-log with the fits).
 
-How gpurg compares (this machine; library of commit 3f8d5c1, the training defaults of
-bf9b604; restarts=1). Full run, seeds 0, 1, 2 (training and application samples both
-change): I(H:E) = 0.087, 0.085, 0.089 nats (one unit), 0.177, 0.171, 0.178 (two units; ±
-0.002); every unit has 0.88-0.94 of |λ|² in the (E_x, E_y) plane: a staggered field filter,
-also with one unit at this buffer. Δ of the mean output tanh(a), by channel (χ² for 2 dof):
+How gpurg compares (this machine; library of commit 33ca18b, restarts=1). Full run, seeds
+0, 1, 2 (training and application samples both change): I(H:E) = 0.094, 0.089, 0.092 nats
+(one unit), 0.183, 0.180, 0.188 (two units; ± 0.002); every unit has 0.89-0.95 of |λ|² in
+the (E_x, E_y) plane: a staggered field filter, also with one unit at this buffer. Δ of the
+mean output tanh(a), by channel (χ² for 2 dof):
 
-* one unit: 1.052 ± 0.025 (diagonal, χ² 1.3), 0.987 ± 0.021 (axial, 1.3),
-  1.075 ± 0.023 (diagonal, 0.7);
-* two units: 1.089 ± 0.028 and 0.995 ± 0.020 (both diagonal), 0.970 ± 0.050 (axial, χ² 8.0)
-  and 1.031 ± 0.035 (diagonal), 1.031 ± 0.034 and 1.083 ± 0.021 (both diagonal);
+* one unit: 1.075 ± 0.024 (diagonal, χ² 1.1), 0.983 ± 0.020 (axial, 1.7),
+  1.081 ± 0.022 (diagonal, 0.03);
+* two units: 0.990 ± 0.021 and 1.077 ± 0.027 (diagonal), 0.965 ± 0.021 and 1.016 ± 0.020
+  (axial: the pair is E_x, E_y), 1.043 ± 0.038 and 1.079 ± 0.022 (diagonal);
 * templates on the same samples: E_x 0.997 ± 0.016, 0.978 ± 0.018, 0.989 ± 0.011; E_y
   0.966 ± 0.012, 0.977 ± 0.013, 0.994 ± 0.011 (axial, signs + and −: dipolar);
   (E_x + E_y)/√2 in the diagonal channel 1.061 ± 0.018, 1.029 ± 0.019, 1.064 ± 0.018.
 
-The nine learned units average Δ = 1.04 with a spread (standard deviation) of 0.04, about
-twice their single errors (0.02-0.05); the spread is the channel's: units in the diagonal
-channel give 1.03-1.09, as the diagonal template does (1.03-1.06), units in the axial
-channel 0.97-0.99, as E_x and E_y do (0.97-1.00). So the learned units carry the field of
-dimension 1 as well as the exact templates do on this lattice (16 x 16 coarse sites,
+The nine learned units average Δ = 1.035 with a spread (standard deviation) of 0.047, about
+twice their single errors (0.020-0.038); the spread is mostly the channel's: units in the
+diagonal channel give 0.99-1.08, as the diagonal template does (1.03-1.06), units in the
+axial channel 0.97-1.02, as E_x and E_y do (0.97-1.00). So the learned units carry the field
+of dimension 1 as well as the exact templates do on this lattice (16 x 16 coarse sites,
 r <= 4: lattice corrections of a few percent, of opposite sign in the two channels); the
-activation a gives the same within errors (1.00-1.11), so tanh does not change Δ. RSMI-NE's
+activation a gives 0.98-1.11, so tanh does not change Δ beyond its errors. RSMI-NE's
 1.00037 (a plaquette filter, no error quoted) is met to about 5%, as closely as the
-templates meet 1 here. Quick run (training L = 16, 8 epochs; 320 application images),
-seed 0: templates 0.94 ± 0.02 and 1.01 ± 0.05 (axial), 1.10 ± 0.05 (diagonal); the three
-learned units 1.09-1.19 (diagonal, ± 0.05), field shares 0.87-0.88; seeds 1, 2 alike.
+templates meet 1 here. The training versions of 3f8d5c1 and 8af88ed gave the same picture
+(units 0.97-1.09). Quick run (training L = 16, 8 epochs; 320 application images), seeds
+0-2: templates 0.94-1.01 (axial), 1.03-1.10 (diagonal); learned units 0.93-1.26 (± 0.04-0.07),
+field shares 0.78-0.88.
 
-CPU time (2 shared cores, loaded by other work; OPENBLAS_NUM_THREADS=1: OpenBLAS's threads
-spin against other work on a loaded machine): full 60-86 s of CPU (about 3 min wall),
-``--quick`` about 3.5 s of CPU (5-13 s wall).
+CPU time (2 shared cores, heavily loaded by other work; OPENBLAS_NUM_THREADS=1: OpenBLAS's
+threads spin against other work on a loaded machine): full 43-86 s of CPU (3-5 min wall),
+``--quick`` about 3.5 s of CPU (5-20 s wall).
 """
 
 from __future__ import annotations
