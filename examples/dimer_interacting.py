@@ -38,34 +38,34 @@ replicas over the four states with equal weight, as the symmetric Gibbs ensemble
 is then bounded by the entropy of the states seen from a random vertex, ln 2 + H(p_y), p_y the
 share of y-columnar replicas (printed; ln 4 when balanced). At T = T_KT both starts agree.
 
-How gpurg compares (this machine), full run with one restart per temperature, seed 0 (seed 1
-in brackets; the script now uses train_rule's default three restarts because of seed 1's T =
-0.4, and those runs' numbers are not yet in): I(H:E) = 1.341 ± 0.003 nats at T = 0.4 (0.967
-of ln 4; the replicas' ceiling is 1.362, p_y = 0.61) [1.026 ± 0.003: training stuck in a
-poorer optimum, one unit columnar (6°), see below], 1.278 at 0.5, 1.178 at 0.55, 1.044 at
-0.6, 0.923 ± 0.004 at 0.65 [0.930 ± 0.005], 0.836 at 0.7, 0.719 at 0.8, 0.568 at 1, 0.374 at
-1.5, 0.298 at 2, 0.258 at 3, and 0.301 ± 0.005 at T = ∞ [0.299 ± 0.005]: near ln 4 deep in
-the columnar phase, falling fastest through T_KT. Filters: from T = 0.4 to 1.5 both units
-lie in the order-parameter plane (shares 0.73-0.95; E plane below 0.04, nematic below 0.01,
-all of |λ|² on bond pixels), up to T = 1.2 at 35-45° in it: plaquette-direction patterns
-(C_x ± C_y), which together tell the four columnar states apart (at 1.5: 13-14°, nearer
-columnar); at T = 2 they turn towards the fields (C plane 0.24-0.36, E plane 0.43-0.59) and
-at T = 3 and ∞ they are the staggered fields (E plane 0.75-0.93). The MI is not monotone
-above T_KT: 0.258 at T = 3 but 0.301 at ∞, where the rule reads the fields instead of the
-fading columnar correlations. T_KT from the steepest descent of MI: 0.587 ± 0.016 [0.599 ±
-0.017]; of ⟨C²⟩: 0.582 ± 0.017 [0.591 ± 0.018]; Alet et al.'s 0.65 is 3-4σ above. At L = 32
-the KT transition is smeared and its pseudo-critical temperature is shifted by slow
+How gpurg compares (this machine), full run (three restarts), seed 0 [seed 1]: I(H:E) =
+1.346 ± 0.003 nats at T = 0.4 [1.360 ± 0.003] (0.97-0.98 of ln 4; the replicas' ceiling is
+1.362 [1.378]), 1.287 at 0.5, 1.193 at 0.55, 1.060 at 0.6, 0.938 ± 0.004 at 0.65 [0.943 ±
+0.005], 0.847 at 0.7, 0.733 at 0.8, 0.576 at 1, 0.375 at 1.5, 0.315 at 2, 0.306 at 3
+[0.360], and 0.360 ± 0.004 at T = ∞ [0.369 ± 0.005]: near ln 4 deep in the columnar phase,
+falling fastest through T_KT. Filters: from T = 0.4 to 1.5 both units lie in the order-
+parameter plane (shares 0.60-0.92; E plane and nematic below 0.05, all of |λ|² on bond
+pixels), up to T = 1.2 at 30-45° in it: plaquette-direction patterns (C_x ± C_y), which
+together tell the four columnar states apart (at 1.5: 6-31°); at T = 2 they turn towards the
+fields (C plane 0.14-0.41, E plane 0.32-0.56) and at T = 3 and ∞ they are the staggered
+fields (E plane 0.55-0.83, C plane below 0.1). The MI is not monotone above T_KT: it has a
+shallow minimum near T = 2-3 and rises to T = ∞, where the rule reads the fields instead of
+the fading columnar correlations. T_KT from the steepest descent of MI: 0.590 ± 0.017 [0.596
+± 0.016]; of ⟨C²⟩: 0.582 ± 0.017 [0.591 ± 0.018]; Alet et al.'s 0.65 is 3-4σ above. At L =
+32 the KT transition is smeared and its pseudo-critical temperature is shifted by slow
 (logarithmic) finite-size corrections; the two estimates agree with each other, and the
 steepest descent marks where the order sets in at this size, not T_KT itself (no finite-size
-scaling here). Thermalisation: at T = 0.65 the random and columnar starts agree (energy
-0.0004 ± 0.0008 [0.0017 ± 0.0008], ⟨C²⟩ -0.022 ± 0.011 [-0.031 ± 0.012]: 2-2.6σ on seed 1, a
-slight excess of domain walls from the random start). Quick run (L = 16), seeds 0-4: I(H:E)
-0.97-1.30 at T = 0.4, 0.68-0.86 at 0.65, 0.49-0.51 at 1, 0.19-0.22 at ∞; ⟨C²⟩ 0.96 at 0.4;
-the quick grid is too coarse for T_KT (its estimates sit on a grid midpoint, ± 0.07-0.1).
+scaling here). With one restart (an earlier version) seed 1 stuck at T = 0.4 (1.026 nats,
+one unit columnar), hence the default three. Thermalisation: at T = 0.65 the random and
+columnar starts agree (energy 0.0004 ± 0.0008 [0.0017 ± 0.0008], ⟨C²⟩ -0.022 ± 0.011 [-0.031
+± 0.012]: 2-2.6σ on seed 1, a slight excess of domain walls from the random start). Quick
+run (L = 16), seeds 0-4: I(H:E) 0.97-1.30 at T = 0.4, 0.68-0.86 at 0.65, 0.49-0.51 at 1,
+0.19-0.22 at ∞; ⟨C²⟩ 0.96 at 0.4; the quick grid is too coarse for T_KT (its estimates sit
+on a grid midpoint, ± 0.07-0.1).
 
-CPU time (2 shared cores, loaded by other work): full with one restart 330-575 s (240-250 s
-of CPU; three restarts about 2.5x the training), ``--quick`` 4-9 s (45-55 s when the machine
-was loaded by other runs).
+CPU time (2 shared cores, loaded by other work): full 700 s of CPU (1900 s wall with two
+seeds side by side; one restart: 240-250 s of CPU), ``--quick`` 4-9 s (35-55 s when the
+machine was loaded by other runs).
 """
 
 from __future__ import annotations
