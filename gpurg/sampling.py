@@ -498,3 +498,25 @@ def ising_configurations(L: int, T: float, *, replicas: int = 64, thermalize: in
         sampler.sweep(every)
         snapshots.append(sampler.spins.copy())
     return sampler.backend.xp.concatenate(snapshots)
+
+
+def dimer_images(L: int, T: float = float("inf"), *, V: float = -1.0, replicas: int = 64,
+                 thermalize: int = 50, samples: int = 50, every: int = 10,
+                 noise: str = "correlated", seed: int = 0, device: str | Backend = "auto"):
+    """Dimer images for learning and testing rules, as :func:`ising_configurations` gives
+    spins: ``samples`` snapshots of ``replicas`` worm chains (the L x L torus at temperature T,
+    interaction V), ``every`` sweeps apart after ``thermalize``, each encoded as the RSMI image
+    with ``noise`` ("none", "correlated", "independent"; :class:`DimerImages`, measurement i
+    drawing noise counter i, as a run file's images).
+
+    Returns uint8 (samples * replicas, 2L, 2L) on the backend's device (snapshot-major).
+    """
+    images = DimerImages("image", noise)
+    sampler = DimerSampler(DimerModel(L, T, V), replicas=replicas, start="random", seed=seed,
+                           device=device)
+    sampler.thermalize(thermalize)
+    snapshots = []
+    for i in range(samples):
+        sampler.sweep(every)
+        snapshots.append(images(sampler, i))
+    return sampler.backend.xp.asarray(np.concatenate(snapshots))

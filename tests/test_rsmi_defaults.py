@@ -3,7 +3,8 @@ start, the block-scaled penalty, and the note on a rule that carries no informat
 
 The defaults are those of :func:`gpurg.rsmi.training.train_rule` (estimator, weight decay,
 learning rate, width, batch size, patience); the tests shorten only epochs, restarts and
-the number of pairs, which set the cost and not the objective.
+the number of pairs, which set the cost and not the objective (restarts=1: the spectral start
+alone must do it).
 """
 
 from __future__ import annotations
@@ -93,10 +94,13 @@ def test_defaults_learn_the_electric_field_on_noisy_dimers(noisy_dimers, seed: i
     every seed, I(H:E) > 4σ, each unit with < 5% of |λ|² on noise pixels and > 70% in the
     (E_x, E_y) plane, and the units' field components at 90 ± 30° (the pair spans both
     components, as any rotation of (E_x, E_y) does). A rule that learned the noise pairs, or
-    both units on one field direction (E_x + E_y and its negative: 0° or 180°), fails."""
+    both units on one field direction (E_x + E_y and its negative: 0° or 180°), fails.
+    Measured on seeds 0-4: angles 89.6-94.3°, field shares 0.85-0.94, noise shares <= 0.001,
+    I = 0.346-0.362 nats. (Stopped at 20 epochs the pair had not yet spread over the plane:
+    angles 59.7-123°.)"""
     V, E = extract_pairs(noisy_dimers, Geometry(BLOCK, 2, 4), positions=30_000, stride=2,
                          seed=seed)
-    r = train_rule(V, E, 2, epochs=20, restarts=1, seed=seed)
+    r = train_rule(V, E, 2, restarts=1, seed=seed)
     assert r.mi > SIGMAS * r.mi_err, (r.mi, r.mi_err)
     assert not r.notes
     a = analyze_rule(r.rule, BLOCK, "dimer")
@@ -106,14 +110,20 @@ def test_defaults_learn_the_electric_field_on_noisy_dimers(noisy_dimers, seed: i
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_defaults_learn_the_block_spin_on_ising(critical_spins, seed: int) -> None:
+def test_defaults_learn_the_boundary_weighted_block_spin_on_ising(critical_spins,
+                                                                  seed: int) -> None:
     """One unit on 4x4 Ising blocks at T_c, buffer 1, environment 2, defaults: on every seed
-    the block-spin content (cos² with the uniform filter) exceeds 0.9 and I(H:E) > 4σ."""
+    I(H:E) > 4σ and a block spin that weights the boundary (the papers' result for blocks
+    larger than 2x2, examples/ising_boundary_filter.py): every weight of one sign, and the
+    mean |λ| of the 12 boundary spins over that of the 4 interior ones > 1.5. A staggered or
+    single-spin filter fails. Measured on seeds 0-4: ratio 3.2-3.6, block-spin content
+    0.81-0.84, I = 0.531-0.539 nats."""
     V, E = extract_pairs(critical_spins, Geometry(4, 1, 2), positions=30_000, seed=seed)
-    r = train_rule(V, E, 1, symmetric=True, epochs=15, restarts=1, seed=seed)
+    r = train_rule(V, E, 1, symmetric=True, restarts=1, seed=seed)
     assert r.mi > SIGMAS * r.mi_err, (r.mi, r.mi_err)
-    block_spin = analyze_rule(r.rule, 4, "site").block_spin
-    assert block_spin[0] > 0.9, (block_spin, r.rule.filters)
+    a = analyze_rule(r.rule, 4, "site")
+    assert a.sign_consistency[0] == 1.0, r.rule.filters
+    assert a.boundary_weighting[0] > 1.5, (a.boundary_weighting, r.rule.filters)
 
 
 def test_spins_and_pixels_carrying_the_same_information_train_alike(critical_spins) -> None:

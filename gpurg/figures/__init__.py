@@ -30,7 +30,7 @@ from typing import Any
 _EXPORTS = {
     **dict.fromkeys(("FIGURE_FORMAT", "FORMATS", "figure_path"), "gpurg.figures.formats"),
     **dict.fromkeys(("heat_map", "new_figure", "save_figure"), "gpurg.figures.core"),
-    "correlation_figure": "gpurg.figures.dimers",
+    **dict.fromkeys(("correlation_figure", "dimer_job_figure"), "gpurg.figures.dimers"),
     "exponents_figure": "gpurg.figures.exponents",
     **dict.fromkeys(("filter_figure", "pixel_roles"), "gpurg.figures.filters"),
     "flow_figure": "gpurg.figures.flows",

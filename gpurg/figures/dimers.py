@@ -2,21 +2,23 @@
 the dimers' direction against the distance r, on log-log axes, with the r^-2 decay of free
 dimers (Fisher & Stephenson 1963: (-1)^r / (π r)² along a row, science.md §5).
 
-Public API: :func:`correlation_figure`.
+Public API: :func:`correlation_figure`, :func:`dimer_job_figure`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from gpurg.errors import InputError
-from gpurg.figures.core import new_figure, save_figure
+from gpurg.figures.core import heat_map, new_figure, save_figure
+from gpurg.rsmi.scan import BufferScan
 
 _KEYS = {"corr_long": "along the dimers", "corr_trans": "across the dimers"}
+Series = tuple[Sequence[float], Sequence[float], Sequence[float]]  # (x, mi, mi_err)
 BACKGROUND = 1 / 16
 """<n(0)> <n(r)> of a close-packed covering (each bond is occupied with probability 1/4)."""
 
@@ -69,4 +71,40 @@ def correlation_figure(profiles: Mapping[str, tuple[np.ndarray, np.ndarray]],
     bx.set_title("signed (staggered) correlations", fontsize="medium")
     bx.legend(fontsize="small")
     fig.suptitle(title or "dimer–dimer correlations")
+    return save_figure(fig, path, format)
+
+
+def dimer_job_figure(filters: Mapping[str, np.ndarray], units: Series, scan: BufferScan,
+                     path: str | Path, *, format: str | None = None, title: str = "") -> Path:
+    """The dimer job's figure (``gpurg run dimer``): one row of heat maps per set of filters
+    (RSMI rules, the likelihood-trained RBM's weights: ``filters`` maps a row label to float
+    (n, b, b), each row on its own symmetric colour scale with a colour bar, pixel roles
+    marked), then I(H:E) against the number of hidden units (``units``: (n_hidden, mi,
+    mi_err) with the ceiling n_h ln 2) and against the buffer with its fits
+    (:class:`~gpurg.rsmi.scan.BufferScan`). Returns the path written."""
+    from gpurg.figures.filters import mark_pixel_roles, role_legend
+    from gpurg.figures.information import draw_buffer_scan, draw_mi_hidden
+
+    if not filters:
+        raise InputError("dimer_job_figure needs at least one set of filters")
+    columns = max(2, max(len(f) for f in filters.values()))
+    fig, axes = new_figure(columns, len(filters) + 1, width=3.0, height=3.0)
+    for row, (label, weights) in zip(axes, filters.items(), strict=False):
+        weights = np.asarray(weights, dtype=np.float64)
+        top = float(np.nanmax(np.abs(weights))) or 1.0
+        for j, ax in enumerate(row):
+            if j >= len(weights):
+                ax.set_axis_off()
+                continue
+            image = heat_map(ax, weights[j], vmax=top, title=f"{label}: unit {j}",
+                             unit="pixel")
+            mark_pixel_roles(ax, weights.shape[-1])
+        fig.colorbar(image, ax=list(row), shrink=0.8).set_label("weight (dimensionless)")
+    last = axes[-1]
+    draw_mi_hidden(last[0], *units, ceiling=False)
+    draw_buffer_scan(last[1], scan)
+    for ax in last[2:]:
+        ax.set_axis_off()
+    role_legend(fig)
+    fig.suptitle(title or "Noisy dimers at T = ∞: RSMI filters against likelihood training")
     return save_figure(fig, path, format)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from gpurg.errors import InputError
@@ -57,15 +59,7 @@ def filter_figure(filters: np.ndarray, path: str | Path, *, format: str | None =
         image = heat_map(ax, filters[j], vmax=top, title=f"hidden unit {j}: λ_{j}",
                          unit="pixel" if roles == "dimer" else "site")
         if roles == "dimer":
-            codes = pixel_roles(block)
-            for k, role in enumerate(ROLES):
-                y, x = np.nonzero(codes == k)
-                marker, _ = _MARKERS[role]
-                if marker in "os":  # open symbols
-                    ax.scatter(x, y, marker=marker, s=14, facecolors="none",
-                               edgecolors="black", linewidths=1.0)
-                else:  # line symbols have no face
-                    ax.scatter(x, y, marker=marker, s=40, color="black", linewidths=1.0)
+            mark_pixel_roles(ax, block)
     bar = fig.colorbar(image, ax=list(axes[0]), shrink=0.9)
     bar.set_label("filter weight λ (dimensionless)")
     head = title or f"RSMI filters ({block}x{block} block, {n} hidden unit{'s' * (n > 1)})"
@@ -74,9 +68,28 @@ def filter_figure(filters: np.ndarray, path: str | Path, *, format: str | None =
             + " nats"
     fig.suptitle(head)
     if roles == "dimer":
-        handles = [Line2D([], [], marker=m, linestyle="none", color="black",
-                          markerfacecolor="none" if m in "os" else "black", label=label)
-                   for m, label in _MARKERS.values()]
-        fig.legend(handles=handles, loc="outside lower center", ncols=4,
-                   title="pixel role (dimer image)")
+        role_legend(fig)
     return save_figure(fig, path, format)
+
+
+def mark_pixel_roles(ax: Axes, block: int) -> None:
+    """Mark each pixel of a block x block heat map of a dimer image with its role's symbol
+    (:func:`pixel_roles`)."""
+    codes = pixel_roles(block)
+    for k, role in enumerate(ROLES):
+        y, x = np.nonzero(codes == k)
+        marker, _ = _MARKERS[role]
+        if marker in "os":  # open symbols
+            ax.scatter(x, y, marker=marker, s=14, facecolors="none", edgecolors="black",
+                       linewidths=1.0)
+        else:  # line symbols have no face
+            ax.scatter(x, y, marker=marker, s=40, color="black", linewidths=1.0)
+
+
+def role_legend(fig: Figure) -> None:
+    """The legend of :func:`mark_pixel_roles`'s symbols, below the figure."""
+    handles = [Line2D([], [], marker=m, linestyle="none", color="black",
+                      markerfacecolor="none" if m in "os" else "black", label=label)
+               for m, label in _MARKERS.values()]
+    fig.legend(handles=handles, loc="outside lower center", ncols=4,
+               title="pixel role (dimer image)")

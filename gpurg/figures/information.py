@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.ticker import NullFormatter
 
 from gpurg.errors import InputError
@@ -87,10 +88,15 @@ def buffer_scan_figure(scan: BufferScan, path: str | Path, *, format: str | None
     and both fits drawn: MI = A L_B^-υ (dashed) and MI = A exp(-L_B / ξ) (dotted), each with
     its value, error and χ²/dof in the legend; the better one (smaller χ²/dof) is marked. L_B =
     0 has no place on a log axis: drawn at L_B = 1/2, its tick labelled 0. Returns the path."""
+    fig, axes = new_figure()
+    draw_buffer_scan(axes[0, 0], scan, title=title)
+    return save_figure(fig, path, format)
+
+
+def draw_buffer_scan(ax: Axes, scan: BufferScan, *, title: str = "") -> None:
+    """:func:`buffer_scan_figure`'s panel, drawn on ``ax``."""
     b = scan.buffer.astype(np.float64)
     x = np.where(b > 0, b, 0.5)
-    fig, axes = new_figure()
-    ax = axes[0, 0]
     used = scan.used
     ax.errorbar(x[used], scan.mi[used], yerr=scan.mi_err[used], marker="o", linestyle="none",
                 capsize=3, color="C0", label="I(H:E), MI >= 2σ (fitted)")
@@ -118,7 +124,6 @@ def buffer_scan_figure(scan: BufferScan, path: str | Path, *, format: str | None
     ax.set_title(title or f"MI against the buffer: block {scan.block}, env {scan.env}, "
                  f"{scan.n_hidden} unit(s)", fontsize="medium")
     ax.legend(fontsize="small")
-    return save_figure(fig, path, format)
 
 
 def mi_hidden_figure(n_hidden: Sequence[int], mi: Sequence[float], mi_err: Sequence[float],
@@ -126,17 +131,23 @@ def mi_hidden_figure(n_hidden: Sequence[int], mi: Sequence[float], mi_err: Seque
     """I(H:E) against the number of hidden units n_h, with error bars and the one-unit
     ceiling ln 2 (a unit's entropy; n_h units: n_h ln 2). ``n_hidden`` int (n,), ``mi`` and
     ``mi_err`` float (n,) in nats. Returns the path written."""
-    n, y, err = _arrays("mi_hidden_figure", (n_hidden, mi, mi_err))
     fig, axes = new_figure()
-    ax = axes[0, 0]
+    draw_mi_hidden(axes[0, 0], n_hidden, mi, mi_err, title=title)
+    return save_figure(fig, path, format)
+
+
+def draw_mi_hidden(ax: Axes, n_hidden: Sequence[int], mi: Sequence[float],
+                   mi_err: Sequence[float], *, ceiling: bool = True, title: str = "") -> None:
+    """:func:`mi_hidden_figure`'s panel, drawn on ``ax`` (``ceiling``: the line at ln 2)."""
+    n, y, err = _arrays("mi_hidden_figure", (n_hidden, mi, mi_err))
     ax.errorbar(n, y, yerr=err, marker="o", capsize=3, label="learned rule")
-    ax.axhline(LN2, color="grey", linestyle="--", label="ln 2 (entropy of one unit)")
+    if ceiling:
+        ax.axhline(LN2, color="grey", linestyle="--", label="ln 2 (entropy of one unit)")
     ax.set_xticks(n)
     ax.set_xlabel("hidden units n_h")
     ax.set_ylabel("I(H:E) (nats)")
     ax.set_title(title or "MI against the number of hidden units", fontsize="medium")
     ax.legend(fontsize="small")
-    return save_figure(fig, path, format)
 
 
 def mi_temperature_figure(temperatures: Sequence[float], mi: Sequence[float],

@@ -84,6 +84,9 @@ class VariationalEstimator(MIEstimator):
             self._adam.step(self.params_, grads)
         return float(np.mean(values))
 
+    def penalty(self) -> float:
+        return 0.0 if self._fixed_rule else super().penalty()
+
     def score(self, V: Any, E: Any) -> float:
         return variational.mutual_information_bound(self._raw(), V, E)
 
