@@ -101,8 +101,8 @@ def dimer_job_figure(filters: Mapping[str, np.ndarray], units: Series, scan: Buf
             mark_pixel_roles(ax, weights.shape[-1])
         fig.colorbar(image, ax=list(row), shrink=0.8).set_label("weight (dimensionless)")
     last = axes[-1]
-    draw_mi_hidden(last[0], *units, ceiling=False)
-    draw_buffer_scan(last[1], scan)
+    draw_mi_hidden(last[0], *units, ceiling=False, title="MI against n_h")
+    draw_buffer_scan(last[1], scan, title=f"MI against L_B ({scan.n_hidden} units)")
     for ax in last[2:]:
         ax.set_axis_off()
     role_legend(fig)

@@ -188,7 +188,7 @@ def write_dimer_job(path: str | Path, result: DimerJobResult, *,
     dimer_job_figure(
         {**{f"RSMI h{n}": result.rules[n].rule.filters.reshape(n, b, b)
             for n in n_hidden if n > 1},
-         f"CD-1 RBM ({result.kl.n_hidden} units)": result.kl.weights},
+         "CD-1 RBM": result.kl.weights},
         (n_hidden, [result.rules[n].mi for n in n_hidden],
          [result.rules[n].mi_err for n in n_hidden]), result.scan, figure,
         format=figure_format,
