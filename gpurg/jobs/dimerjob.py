@@ -27,8 +27,6 @@ starting on a vertex, buffer 4 and environment 4 pixels. The job
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +34,7 @@ import h5py
 
 from gpurg.backend import Backend, get_backend
 from gpurg.io.hdf5 import atomic_output, check_output_path
+from gpurg.jobs.mainjob import Stage, stage_timer
 from gpurg.rsmi.analysis import FilterAnalysis, analyze_rule
 from gpurg.rsmi.geometry import Geometry
 from gpurg.rsmi.likelihood import BlockRBM, train_block_rbm
@@ -52,7 +51,6 @@ BUFFERS = (2, 4, 6, 8)  # pixels: the scaling regime (module notes)
 SCAN_UNITS = 2
 NOISE = "correlated"
 ATTRS = {"model": "dimer", "T": math.inf}  # what the pairs' stride and symmetry are read from
-Stage = Callable[[str], None]
 
 # the widest window of the scan, V + 2 L_B + 2 L_E pixels, must fit the 2L-pixel image
 MIN_SIDE = (GEOMETRY.block + 2 * max(BUFFERS) + 2 * GEOMETRY.env) // 2
@@ -112,16 +110,7 @@ def run_dimer(*, L: int = 32, samples: int = 50, replicas: int = 64, pairs: int 
     the RBM on 100 000 blocks, the scan on ``pairs`` pairs per buffer."""
     backend = get_backend(device)
     seconds: dict[str, float] = {}
-
-    def timed(name: str, work: Callable):
-        if stage is not None:
-            stage(name)
-        t0 = time.perf_counter()
-        out = work()
-        backend.synchronize()
-        seconds[name] = time.perf_counter() - t0
-        return out
-
+    timed = stage_timer(backend, seconds, stage)
     images = timed("sampling", lambda: dimer_images(
         L, replicas=replicas, thermalize=50, samples=samples, every=10, noise=NOISE,
         seed=seed, device=backend))

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -72,6 +73,24 @@ class JobResult:
     backend: Backend
 
 
+def stage_timer(backend: Backend, seconds: dict[str, float], stage: Stage | None
+                ) -> Callable[[str, Callable[[], Any]], Any]:
+    """``timed(name, work)``: announce the stage ``name`` (``stage(name)``), run ``work()``,
+    wait for the device, record the wall time in ``seconds[name]`` and return the result;
+    the stages of every main job."""
+
+    def timed(name: str, work: Callable[[], Any]) -> Any:
+        if stage is not None:
+            stage(name)
+        t0 = time.perf_counter()
+        out = work()
+        backend.synchronize()
+        seconds[name] = time.perf_counter() - t0
+        return out
+
+    return timed
+
+
 @checked(L=SIZE, samples=SAMPLES, replicas=REPLICAS, pairs=Integer(1), epochs=Integer(1),
          level=LEVEL, seed=SEED)
 def run_ising(*, L: int = 64, samples: int = DEFAULT_SAMPLES, replicas: int = 64,
@@ -82,16 +101,7 @@ def run_ising(*, L: int = 64, samples: int = DEFAULT_SAMPLES, replicas: int = 64
     filter acts through its most probable H (:class:`RsmiRule`'s default mode)."""
     backend = get_backend(device)
     seconds: dict[str, float] = {}
-
-    def timed(name: str, work: Callable):
-        if stage is not None:
-            stage(name)
-        t0 = time.perf_counter()
-        out = work()
-        backend.synchronize()
-        seconds[name] = time.perf_counter() - t0
-        return out
-
+    timed = stage_timer(backend, seconds, stage)
     configs = timed("sampling", lambda: ising_configurations(
         L, T_C, replicas=replicas, thermalize=100, samples=samples, every=5, seed=seed,
         device=backend))
