@@ -133,7 +133,7 @@ def test_spins_and_pixels_carrying_the_same_information_train_alike(critical_spi
     to rounding (rel 1e-9) and filters λ_p = 2 λ_s. (With the former raw |λ|² penalty and
     raw Adam steps, the pixels' run ended at I = 0.391 against 0.463 for the spins: its
     weights, twice as large, moved at the same step size and paid four times the penalty.)"""
-    V, E = extract_pairs(critical_spins, Geometry(2, 0, 2), positions=30_000, seed=5)
+    V, E = extract_pairs(critical_spins, Geometry(2, 0, 2), positions=15_000, seed=5)
     spins = train_rule(V, E, 1, epochs=15, restarts=1, seed=5)
     pixels = train_rule((V + 1) // 2, E, 1, epochs=15, restarts=1, seed=5)
     assert pixels.mi == pytest.approx(spins.mi, rel=1e-9)

@@ -100,14 +100,14 @@ class DimerJobResult:
     backend: Backend
 
 
-@checked(L=SIZE, samples=SAMPLES, replicas=REPLICAS, pairs=PAIRS, seed=SEED)
+@checked(L=SIZE, samples=SAMPLES, replicas=REPLICAS, pairs=PAIRS, blocks=PAIRS, seed=SEED)
 def run_dimer(*, L: int = 32, samples: int = 50, replicas: int = 64, pairs: int = 100_000,
-              seed: int = 0, device: str | Backend = "auto",
+              blocks: int = 100_000, seed: int = 0, device: str | Backend = "auto",
               stage: Stage | None = None) -> DimerJobResult:
     """Run the dimer job: ``samples`` snapshots of ``replicas`` worm chains on the L x L
     torus at T = ∞ (10 sweeps apart after 50), ``pairs`` (V, E) pairs per rule (training on
     the defaults of :func:`~gpurg.rsmi.training.train_rule`, one restart: the spectral one),
-    the RBM on 100 000 blocks, the scan on ``pairs`` pairs per buffer."""
+    the RBM on ``blocks`` blocks, the scan on ``pairs`` pairs per buffer."""
     backend = get_backend(device)
     seconds: dict[str, float] = {}
     timed = stage_timer(backend, seconds, stage)
@@ -122,7 +122,8 @@ def run_dimer(*, L: int = 32, samples: int = 50, replicas: int = 64, pairs: int 
 
     rules = timed("rsmi", learn)
     kl = timed("likelihood", lambda: train_block_rbm(
-        images, GEOMETRY.block, KL_UNITS, stride=2, seed=seed, device=backend))
+        images, GEOMETRY.block, KL_UNITS, stride=2, blocks=blocks, seed=seed,
+        device=backend))
     scan = timed("scan", lambda: scan_buffers(
         images, ATTRS, block=GEOMETRY.block, env=GEOMETRY.env, buffers=BUFFERS,
         n_hidden=SCAN_UNITS, pairs=pairs, seed=seed, restarts=1))
