@@ -22,6 +22,14 @@ from gpurg.cli.common import (
     write_results,
 )
 from gpurg.cli.rsmi_analysis import analyze, print_analysis
+from gpurg.cli.rsmi_options import (
+    BatchSizeOption,
+    BlockOption,
+    EnvOption,
+    EpochsOption,
+    EstimatorOption,
+    HiddenOption,
+)
 from gpurg.cli.rsmi_scan import scan
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
@@ -29,19 +37,16 @@ from gpurg.models.base import REPLICAS
 from gpurg.models.ising import SIDE, spin_observables
 from gpurg.rsmi.coarse import MODES, coarse_grain
 from gpurg.rsmi.estimators import (
-    BATCH_SIZE,
-    EPOCHS,
     HYPER_PARAMETERS,
     LEARNING_RATE,
     WEIGHT_DECAY,
     WIDTH,
 )
 from gpurg.rsmi.files import filter_roles, load_configurations, read_filter, write_filter
-from gpurg.rsmi.geometry import BLOCK, BUFFER, ENV, Geometry
+from gpurg.rsmi.geometry import BUFFER, Geometry
 from gpurg.rsmi.pairs import file_pairs
-from gpurg.rsmi.rule import MAX_HIDDEN
 from gpurg.rsmi.thermometer import calibrate_thermometer, rule_information
-from gpurg.rsmi.training import ESTIMATORS, RESTARTS, TrainResult, check_pairs, train_rule
+from gpurg.rsmi.training import RESTARTS, TrainResult, check_pairs, train_rule
 from gpurg.validation import Choice, Integer
 
 app = typer.Typer(help="RSMI: coarse-graining rules that maximise I(H:E).",
@@ -51,26 +56,18 @@ app = typer.Typer(help="RSMI: coarse-graining rules that maximise I(H:E).",
 @app.command()
 def train(
     source: Path = typer.Argument(..., help="A gpurg run file (Ising spins, or dimer images)."),
-    block: int = checked_option(2, "--block", constraint=BLOCK,
-                                help="Block side L_V (sites, or pixels for dimer images)."),
+    block: int = BlockOption,
     buffer: int = checked_option(0, "--buffer", constraint=BUFFER,
                                  help="Buffer width L_B."),
-    env: int = checked_option(2, "--env", constraint=ENV,
-                              help="Environment shell width L_E."),
-    hidden: int = checked_option(1, "--hidden", constraint=HYPER_PARAMETERS["n_hidden"],
-                                 help=f"Hidden units n_h (1..{MAX_HIDDEN})."),
-    estimator: str = checked_option("variational", "--estimator",
-                                    constraint=Choice(ESTIMATORS),
-                                    help=f"MI estimator: {', '.join(ESTIMATORS)}."),
-    epochs: int = checked_option(EPOCHS, "--epochs", constraint=HYPER_PARAMETERS["epochs"],
-                                 help="Passes over the training pairs per restart."),
+    env: int = EnvOption,
+    hidden: int = HiddenOption,
+    estimator: str = EstimatorOption,
+    epochs: int = EpochsOption,
     pairs: int = checked_option(200_000, "--pairs", constraint=Integer(1),
                                 help="(V, E) pairs drawn from the file."),
     restarts: int = checked_option(RESTARTS, "--restarts", constraint=Integer(1),
                                    help="Random initialisations."),
-    batch_size: int = checked_option(BATCH_SIZE, "--batch-size",
-                                     constraint=HYPER_PARAMETERS["batch_size"],
-                                     help="Mini-batch size."),
+    batch_size: int = BatchSizeOption,
     learning_rate: float = checked_option(LEARNING_RATE, "--learning-rate",
                                           constraint=HYPER_PARAMETERS["learning_rate"],
                                           help="Initial Adam step."),

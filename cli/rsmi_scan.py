@@ -23,39 +23,37 @@ from gpurg.cli.common import (
     figure_beside,
     parse_list,
 )
+from gpurg.cli.rsmi_options import (
+    BatchSizeOption,
+    BlockOption,
+    EnvOption,
+    EpochsOption,
+    EstimatorOption,
+    HiddenOption,
+)
 from gpurg.io.hdf5 import check_output_path
-from gpurg.rsmi.estimators import BATCH_SIZE, EPOCHS, HYPER_PARAMETERS
 from gpurg.rsmi.files import load_configurations
-from gpurg.rsmi.geometry import BLOCK, BUFFER, ENV
-from gpurg.rsmi.rule import MAX_HIDDEN
+from gpurg.rsmi.geometry import BUFFER
 from gpurg.rsmi.scan import SIGNIFICANCE, BufferScan, scan_buffers, write_scan
-from gpurg.rsmi.training import ESTIMATORS, RESTARTS, check_pairs
+from gpurg.rsmi.training import RESTARTS, check_pairs
 from gpurg.stats import DecayFit
-from gpurg.validation import Choice, Integer
+from gpurg.validation import Integer
 
 
 def scan(
     source: Path = typer.Argument(..., help="A gpurg run file (Ising spins, or dimer images)."),
     buffers: str = typer.Option("0,1,2,4", "--buffers",
                                 help="Comma-separated buffer widths L_B to scan (>= 0)."),
-    block: int = checked_option(2, "--block", constraint=BLOCK,
-                                help="Block side L_V (sites, or pixels for dimer images)."),
-    env: int = checked_option(2, "--env", constraint=ENV,
-                              help="Environment shell width L_E."),
-    hidden: int = checked_option(1, "--hidden", constraint=HYPER_PARAMETERS["n_hidden"],
-                                 help=f"Hidden units n_h (1..{MAX_HIDDEN})."),
-    estimator: str = checked_option("variational", "--estimator",
-                                    constraint=Choice(ESTIMATORS),
-                                    help=f"MI estimator: {', '.join(ESTIMATORS)}."),
-    epochs: int = checked_option(EPOCHS, "--epochs", constraint=HYPER_PARAMETERS["epochs"],
-                                 help="Passes over the training pairs per restart."),
+    block: int = BlockOption,
+    env: int = EnvOption,
+    hidden: int = HiddenOption,
+    estimator: str = EstimatorOption,
+    epochs: int = EpochsOption,
     pairs: int = checked_option(200_000, "--pairs", constraint=Integer(1),
                                 help="(V, E) pairs drawn from the file at each buffer."),
     restarts: int = checked_option(RESTARTS, "--restarts", constraint=Integer(1),
                                    help="Random initialisations at each buffer."),
-    batch_size: int = checked_option(BATCH_SIZE, "--batch-size",
-                                     constraint=HYPER_PARAMETERS["batch_size"],
-                                     help="Mini-batch size."),
+    batch_size: int = BatchSizeOption,
     seed: int = SeedOption,
     device: str = DeviceOption,
     output: Path = typer.Option(..., "--output", "-o", help="Scan file to write (.h5); its "
