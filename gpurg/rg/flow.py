@@ -30,13 +30,13 @@ import numpy as np
 
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
+from gpurg.rg.operators import SHAPES, span
 from gpurg.stats import jackknife_labels, jackknife_spread
 from gpurg.validation import SEED, Integer, checked, to_host
 
 OPERATORS_2D = ("nn", "nnn", "plaquette")
 OPERATORS_1D = ("nn", "nnn")
-_FIELD_MAX = 4  # every local field (and s_i times it) lies in [-4, 4]: at most 4 terms of ±1
-_N_VALUES = 2 * _FIELD_MAX + 1
+_CHAIN_FIELD_MAX = 2  # on a chain s_{i±1} (or s_{i±2}): at most 2 terms of ±1
 
 FLOW_BLOCKS = Integer(8)
 """Jackknife blocks of a coupling fit: at least 8 (and at most the number of samples)."""
@@ -57,26 +57,50 @@ def _check_configs(configs) -> np.ndarray:
     return configs.astype(np.int8, copy=False)
 
 
-def _check_operators(operators: Sequence[str], ndim: int) -> tuple[str, ...]:
-    allowed = OPERATORS_2D if ndim == 3 else OPERATORS_1D
+def _check_operators(operators: Sequence[str], ndim: int, L: int | None = None
+                     ) -> tuple[str, ...]:
+    """Distinct operator names: on chains from OPERATORS_1D, on the torus any of
+    :data:`gpurg.rg.operators.SHAPES` that fits an L x L torus (L >= 2 span) when L is given."""
+    allowed = tuple(SHAPES) if ndim == 3 else OPERATORS_1D
     operators = tuple(operators)
     if not operators or len(set(operators)) != len(operators) or any(
             op not in allowed for op in operators):
         raise InputError(f"operators must be distinct names from {allowed}, got {operators}")
+    if ndim == 3 and L is not None:
+        for op in operators:
+            if L < 2 * span(op):
+                raise InputError(f"operator {op!r} (span {span(op)}) does not fit an {L} x {L} "
+                                 f"torus: it needs L >= {2 * span(op)}")
     return operators
+
+
+def field_range(operator: str, ndim: int = 3) -> int:
+    """The largest |f_a,i| of an operator's local field: the number of its terms that contain
+    a site (on the torus: the total number of spins over its orientations)."""
+    if ndim == 2:
+        return _CHAIN_FIELD_MAX
+    return sum(len(shape) for shape in SHAPES[operator])
 
 
 def local_fields(configs: np.ndarray, operators: Sequence[str] = OPERATORS_2D) -> np.ndarray:
     """Local fields f_a,i = dS_a/ds_i of each operator at every site.
 
-    ``configs``: ±1 integers, (n, L, L) on a periodic square torus (array index [y, x]) or
-    (n, L) open chains (only ``"nn"``: s_{i±1}, ``"nnn"``: s_{i±2}; missing neighbours count 0,
-    which keeps P(s_i | rest) exact at the chain ends).
+    ``configs``: ±1 integers, (n, L, L) on a periodic square torus (array index [y, x];
+    operators: any of :data:`gpurg.rg.operators.SHAPES` that fits L, see
+    :func:`gpurg.rg.operators.n_fitting`) or (n, L) open chains (only ``"nn"``: s_{i±1},
+    ``"nnn"``: s_{i±2}; missing neighbours count 0, which keeps P(s_i | rest) exact at the
+    chain ends).
 
-    Returns int8 (n, L, L, n_ops) (or (n, L, n_ops)) with values in [-4, 4].
+    On the torus the field comes from the operator's shapes: S_a = Σ_j Σ_shape Π_{o∈shape}
+    s[j + o], so f_a(i) = Σ_shape Σ_{o∈shape} Π_{o'∈shape, o'≠o} s[i + o' - o] (the term
+    attached at j = i - o contains site i at offset o).
+
+    Returns int8 (n, L, L, n_ops) (or (n, L, n_ops)) with values in
+    [-field_range(a), field_range(a)] (4 for nn, nnn, plaquette).
     """
     configs = _check_configs(configs)
-    operators = _check_operators(operators, configs.ndim)
+    operators = _check_operators(operators, configs.ndim,
+                                 configs.shape[1] if configs.ndim == 3 else None)
     s = configs.astype(np.int8)
     out = np.empty(s.shape + (len(operators),), np.int8)
     if s.ndim == 2:
@@ -88,16 +112,24 @@ def local_fields(configs: np.ndarray, operators: Sequence[str] = OPERATORS_2D) -
             out[..., a] = f
         return out
 
+    shifted: dict[tuple[int, int], np.ndarray] = {}
+
     def sh(dy: int, dx: int) -> np.ndarray:  # sh(dy, dx)[y, x] = s[y + dy, x + dx]
-        return np.roll(s, (-dy, -dx), axis=(1, 2))
+        L = s.shape[1]
+        key = (dy % L, dx % L)
+        if key not in shifted:
+            shifted[key] = np.roll(s, (-dy, -dx), axis=(1, 2))
+        return shifted[key]
 
     for a, op in enumerate(operators):
-        if op == "nn":
-            f = sh(1, 0) + sh(-1, 0) + sh(0, 1) + sh(0, -1)
-        elif op == "nnn":
-            f = sh(1, 1) + sh(1, -1) + sh(-1, 1) + sh(-1, -1)
-        else:  # each site is a corner of 4 plaquettes; d/ds_i is the product of the other 3
-            f = sum(sh(0, dx) * sh(dy, 0) * sh(dy, dx) for dy in (1, -1) for dx in (1, -1))
+        f = np.zeros(s.shape, np.int8)
+        for shape in SHAPES[op]:
+            for o in shape:  # the term containing site i at offset o: product of the others
+                rest = [(p[0] - o[0], p[1] - o[1]) for p in shape if p != o]
+                term = sh(*rest[0]) if rest else np.ones_like(s)
+                for off in rest[1:]:
+                    term = term * sh(*off)  # int8 products of ±1 stay ±1
+                f += term
         out[..., a] = f
     return out
 
@@ -107,28 +139,42 @@ def _pattern_counts(configs: np.ndarray, operators: tuple[str, ...]) -> tuple[np
     """Sufficient statistics of the pseudo-likelihood.
 
     log P(s_i | rest) = s_i h_i - log(2 cosh h_i) depends on the site only through the integer
-    vector g_i = s_i f_i (cosh is even), which takes at most 9^n_ops values. Counting them per
-    sample reduces every later fit (Newton steps, jackknife) to sums over a small table.
+    vector g_i = s_i f_i (cosh is even), whose component a lies in [-m_a, m_a] with
+    m_a = :func:`field_range` (4 for nn, nnn, plaquette). Counting the vectors per sample
+    reduces every later fit (Newton steps, jackknife) to sums over a small table.
 
-    Returns (patterns int (P, n_ops) of the g values that occur, counts int64 (n, P)).
+    Returns (patterns int (P, n_ops) of the g values that occur, in increasing order of their
+    mixed-radix code (digit a: g_a + m_a, radix 2 m_a + 1, operator 0 the most significant),
+    counts int64 (n, P)).
     """
+    patterns, index = _pattern_index(configs, operators)
+    n, P = index.shape[0], patterns.shape[0]
+    flat = index + np.arange(n, dtype=np.int64)[:, None] * P
+    return patterns, np.bincount(flat.ravel(), minlength=n * P).reshape(n, P)
+
+
+def _pattern_index(configs: np.ndarray, operators: tuple[str, ...]) -> tuple[np.ndarray,
+                                                                             np.ndarray]:
+    """The distinct g vectors (see :func:`_pattern_counts`) and each site's row among them:
+    (patterns int64 (P, n_ops), index int64 (n, sites))."""
     fields = local_fields(configs, operators)
     g = fields.astype(np.int16) * configs.astype(np.int16)[..., None]
     n, n_ops = configs.shape[0], len(operators)
     g = g.reshape(n, -1, n_ops)
+    ranges = [field_range(op, configs.ndim) for op in operators]
+    if math.prod(2 * m + 1 for m in ranges) >= 2**62:
+        raise InputError(f"too many operators for one pattern code: {operators}")
     code = np.zeros(g.shape[:2], np.int64)
-    for a in range(n_ops):
-        code = code * _N_VALUES + (g[..., a] + _FIELD_MAX)
-    n_codes = _N_VALUES ** n_ops
-    flat = code + np.arange(n, dtype=np.int64)[:, None] * n_codes
-    counts = np.bincount(flat.ravel(), minlength=n * n_codes).reshape(n, n_codes)
-    used = np.flatnonzero(counts.sum(axis=0))
+    for a, m in enumerate(ranges):
+        code = code * (2 * m + 1) + (g[..., a] + m)
+    used, index = np.unique(code, return_inverse=True)
     digits = np.empty((used.size, n_ops), np.int64)
     rest = used.copy()
     for a in range(n_ops - 1, -1, -1):
-        digits[:, a] = rest % _N_VALUES - _FIELD_MAX
-        rest //= _N_VALUES
-    return digits, counts[:, used]
+        m = ranges[a]
+        digits[:, a] = rest % (2 * m + 1) - m
+        rest //= 2 * m + 1
+    return digits, index.reshape(n, -1).astype(np.int64)
 
 
 def _fit_counts(patterns: np.ndarray, weights: np.ndarray, max_iter: int = 100,
@@ -186,8 +232,9 @@ def pseudo_likelihood_couplings(configs: np.ndarray,
                                 ) -> tuple[np.ndarray, np.ndarray]:
     """Maximum pseudo-likelihood couplings K_a of -H = sum_a K_a S_a, with jackknife errors.
 
-    ``configs``: ±1 integers, (n, L, L) periodic square lattices (operators from ``"nn"``,
-    ``"nnn"``, ``"plaquette"``) or (n, L) open chains (``"nn"``, ``"nnn"``).
+    ``configs``: ±1 integers, (n, L, L) periodic square lattices (operators: any names of
+    :data:`gpurg.rg.operators.SHAPES` that fit L, i.e. L >= 2 span; default nn, nnn,
+    plaquette) or (n, L) open chains (``"nn"``, ``"nnn"``).
     ``blocks`` (>= 8): jackknife blocks over samples; samples are split into contiguous blocks,
     or, with ``groups`` (one label per sample, e.g. the replica index of snapshot-major sampler
     output), whole groups go into the same block so that correlated samples leave together.
