@@ -209,3 +209,8 @@ def collapse(
                                      "t_c_err": result.t_c_err, "quality": result.quality})
         collapse_figure(curves, result, figure)
         err_console.print(f"wrote {output} and {figure}")
+
+
+from gpurg.cli.rg_hamiltonian import hamiltonian  # noqa: E402  (its own module; no cycle)
+
+app.command()(hamiltonian)

@@ -228,6 +228,18 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
         ({2.0: _spins(16, 8), 3.0: _spins(16, 8)},
          importlib.import_module("gpurg.rg.maps").MajorityRule(2), 1), {}),
     "gpurg.rg.flow.critical_temperature": lambda: ((_flow(),), {}),
+    "gpurg.rg.hamiltonian.fit_hamiltonian": lambda: ((_spins(16, 4),), {}),
+    "gpurg.rg.hamiltonian.check_operators": lambda: ((("nn",), 4), {}),
+    "gpurg.rg.hamiltonian.coarse_hamiltonians": lambda: (
+        (_spins(16, 8), importlib.import_module("gpurg.rg.maps").MajorityRule(2)), {}),
+    "gpurg.rg.torus_exact.rule_table": lambda: (("majority",), {}),
+    "gpurg.rg.torus_exact.all_states": lambda: ((2,), {}),
+    "gpurg.rg.torus_exact.operator_subsets": lambda: (("nn", 3), {}),
+    "gpurg.rg.torus_exact.coarse_law": lambda: ((4, 0.4, "majority"), {}),
+    "gpurg.rg.torus_exact.brute_force_law": lambda: ((0.4, "majority"), {}),
+    "gpurg.rg.torus_exact.ising_law": lambda: ((2, 0.4), {}),
+    "gpurg.rg.torus_exact.CoarseLaw.sample": lambda: (
+        (importlib.import_module("gpurg.rg.torus_exact").ising_law(2, 0.4), 3), {}),
     "gpurg.jobs.bench.bench_ising": lambda: (
         (_numpy(), "metropolis", 4, 1), {"min_seconds": 1e-3}),
     "gpurg.jobs.bench.bench_grid": lambda: (
@@ -378,6 +390,7 @@ def test_cli_options_refuse_bad_values(argv: list[str], option: str, text: str,
 # Modules whose public functions take their numbers through a @checked table: a new one with
 # an int or float parameter fails here until it has one (and then an EXAMPLES entry above).
 TABLED_MODULES = ("gpurg.rg.flow", "gpurg.rg.mcrg", "gpurg.rg.collapse", "gpurg.rg.operators",
+                  "gpurg.rg.hamiltonian", "gpurg.rg.torus_exact",
                   "gpurg.stats", "gpurg.models.ising_exact", "gpurg.models.dimer_exact",
                   "gpurg.jobs.mainjob", "gpurg.jobs.bench", "gpurg.jobs.selftest")
 # public functions of those modules that take numbers without a table, and why

@@ -13,7 +13,8 @@ Exponents: :func:`exponents_figure` (ν, y_h per rule and MCRG level, exact valu
 Information: :func:`mi_buffer_figure` (log-log, power-law fit), :func:`buffer_scan_figure`
 (a buffer scan with its power-law and exponential fits), :func:`mi_hidden_figure`,
 :func:`mi_temperature_figure`, :func:`thermometer_figure`.
-Flows: :func:`flow_figure` (coupling flow, fixed point, T_c).
+Flows: :func:`flow_figure` (coupling flow, fixed point, T_c); :func:`hamiltonian_figure`
+(effective couplings by operator and level, rangeness, m-bodyness).
 Scaling: :func:`collapse_figure` (Binder curves and their collapse).
 Dimers: :func:`correlation_figure` (C(r) along and across, r^-2).
 Saving: :func:`save_figure`, :func:`new_figure`, :func:`heat_map`; formats and names:
@@ -34,6 +35,7 @@ _EXPORTS = {
     "exponents_figure": "gpurg.figures.exponents",
     **dict.fromkeys(("filter_figure", "pixel_roles"), "gpurg.figures.filters"),
     "flow_figure": "gpurg.figures.flows",
+    "hamiltonian_figure": "gpurg.figures.hamiltonian",
     **dict.fromkeys(("buffer_scan_figure", "mi_buffer_figure", "mi_hidden_figure",
                      "mi_temperature_figure", "thermometer_figure"), "gpurg.figures.information"),
     "power_law_fit": "gpurg.stats",  # a fit, not a figure: kept here for compatibility

@@ -69,12 +69,12 @@ def _check_operators(operators: Sequence[str], ndim: int, L: int | None = None
     if ndim == 3 and L is not None:
         for op in operators:
             if L < 2 * span(op):
-                raise InputError(f"operator {op!r} (span {span(op)}) does not fit an {L} x {L} "
+                raise InputError(f"operator {op!r} (span {span(op)}) does not fit the {L} x {L} "
                                  f"torus: it needs L >= {2 * span(op)}")
     return operators
 
 
-def field_range(operator: str, ndim: int = 3) -> int:
+def _field_range(operator: str, ndim: int = 3) -> int:
     """The largest |f_a,i| of an operator's local field: the number of its terms that contain
     a site (on the torus: the total number of spins over its orientations)."""
     if ndim == 2:
@@ -96,7 +96,7 @@ def local_fields(configs: np.ndarray, operators: Sequence[str] = OPERATORS_2D) -
     attached at j = i - o contains site i at offset o).
 
     Returns int8 (n, L, L, n_ops) (or (n, L, n_ops)) with values in
-    [-field_range(a), field_range(a)] (4 for nn, nnn, plaquette).
+    [-_field_range(a), _field_range(a)] (4 for nn, nnn, plaquette).
     """
     configs = _check_configs(configs)
     operators = _check_operators(operators, configs.ndim,
@@ -140,7 +140,7 @@ def _pattern_counts(configs: np.ndarray, operators: tuple[str, ...]) -> tuple[np
 
     log P(s_i | rest) = s_i h_i - log(2 cosh h_i) depends on the site only through the integer
     vector g_i = s_i f_i (cosh is even), whose component a lies in [-m_a, m_a] with
-    m_a = :func:`field_range` (4 for nn, nnn, plaquette). Counting the vectors per sample
+    m_a = :func:`_field_range` (4 for nn, nnn, plaquette). Counting the vectors per sample
     reduces every later fit (Newton steps, jackknife) to sums over a small table.
 
     Returns (patterns int (P, n_ops) of the g values that occur, in increasing order of their
@@ -161,7 +161,7 @@ def _pattern_index(configs: np.ndarray, operators: tuple[str, ...]) -> tuple[np.
     g = fields.astype(np.int16) * configs.astype(np.int16)[..., None]
     n, n_ops = configs.shape[0], len(operators)
     g = g.reshape(n, -1, n_ops)
-    ranges = [field_range(op, configs.ndim) for op in operators]
+    ranges = [_field_range(op, configs.ndim) for op in operators]
     if math.prod(2 * m + 1 for m in ranges) >= 2**62:
         raise InputError(f"too many operators for one pattern code: {operators}")
     code = np.zeros(g.shape[:2], np.int64)

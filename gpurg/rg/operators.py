@@ -41,9 +41,16 @@ _ODD_SHAPES: dict[str, tuple[Shape, ...]] = {
     "cross5": (((0, 1), (1, 0), (1, 1), (1, 2), (2, 1)),),
 }
 
+# further even shapes for effective-Hamiltonian fits (gpurg.rg.hamiltonian) only, kept out of
+# EVEN so that MCRG's operator lists stay as they are: the 4 corners of a 1 x 2 rectangle
+_FIT_SHAPES: dict[str, tuple[Shape, ...]] = {
+    "rectangle": (((0, 0), (0, 2), (1, 0), (1, 2)), ((0, 0), (0, 1), (2, 0), (2, 1))),
+}
+
 EVEN: tuple[str, ...] = tuple(_EVEN_SHAPES)
 ODD: tuple[str, ...] = tuple(_ODD_SHAPES)
-SHAPES: dict[str, tuple[Shape, ...]] = {**_EVEN_SHAPES, **_ODD_SHAPES}
+FIT_ONLY: tuple[str, ...] = tuple(_FIT_SHAPES)
+SHAPES: dict[str, tuple[Shape, ...]] = {**_EVEN_SHAPES, **_ODD_SHAPES, **_FIT_SHAPES}
 
 
 def span(name: str) -> int:
@@ -104,5 +111,5 @@ def odd_operators(configs: Any) -> Any:
     return operator_sums(configs, ODD)
 
 
-__all__ = ["EVEN", "ODD", "SHAPES", "even_operators", "n_fitting", "odd_operators",
+__all__ = ["EVEN", "FIT_ONLY", "ODD", "SHAPES", "even_operators", "n_fitting", "odd_operators",
            "operator_sums", "span"]
