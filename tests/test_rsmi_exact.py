@@ -322,13 +322,42 @@ def test_errors_use_batches_and_bad_input_raises() -> None:
     with pytest.raises(InputError):
         ising_local_information(0.3, BLOCK, UNIFORM, [0.0], E[:10])  # fewer than 16 samples
     with pytest.raises(InputError):
-        ising_local_information(0.3, Geometry(2, 1, 1), UNIFORM, [0.0], E)  # buffer
-    with pytest.raises(InputError):
         ising_local_information(0.3, BLOCK, np.ones((1, 9)), [0.0], E)  # filter size
     with pytest.raises(InputError):
         ising_block_information(0.3, BLOCK, E[:, :10])  # E width
     with pytest.raises(InputError):
         ising_block_information(0.3, Geometry(5, 0, 1), np.ones((20, 40)))  # 25 sites
+
+
+@pytest.mark.parametrize("K", [0.2, K_C])
+def test_buffered_conditional_sums_the_buffer_out(K) -> None:
+    """L_B = 1: P(V|E) against a direct sum over the 12 buffer spins of the energy of the
+    6 x 6 square (block at its centre, E its outer ring), written out site by site."""
+    g = Geometry(2, 1, 1)
+    rng = np.random.default_rng(3)
+    E = np.where(rng.random((5, g.n_env)) < 0.5, 1, -1).astype(np.int8)
+    inner = np.array([(y, x) for y in range(1, 5) for x in range(1, 5)])  # W in the square
+    states = spin_states(16)
+    want = np.zeros((len(E), 16))
+    for n, e in enumerate(E):
+        square = np.zeros((len(states), 6, 6))
+        square[:, g.env_offsets[:, 0] + 2, g.env_offsets[:, 1] + 2] = e
+        square[:, inner[:, 0], inner[:, 1]] = states
+        # open bonds of the 6 x 6 square that touch W (ring-ring bonds are constant in E)
+        bonds = (square[:, 1:, :] * square[:, :-1, :]).sum(axis=(1, 2)) + (
+            square[:, :, 1:] * square[:, :, :-1]).sum(axis=(1, 2))
+        weight = np.exp(K * (bonds - bonds.max()))
+        block = states[:, [5, 6, 9, 10]]  # the 2 x 2 block at (1, 1) of the 4 x 4 W
+        np.add.at(want[n], bits(block), weight)
+        want[n] /= want[n].sum()
+    got = ising_block_conditional(K, g, E)
+    assert got.shape == (5, 16)
+    np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-15)
+    value, _ = ising_local_information(K, g, UNIFORM, [0.0], np.repeat(E, 4, axis=0))
+    total, _ = ising_block_information(K, g, np.repeat(E, 4, axis=0))
+    assert 0 < value <= total
+    with pytest.raises(InputError, match="at most 16 sites"):
+        ising_block_conditional(K, Geometry(2, 2, 1), np.ones((3, Geometry(2, 2, 1).n_env)))
 
 
 def test_largest_block_is_enumerated() -> None:

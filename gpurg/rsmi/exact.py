@@ -4,13 +4,14 @@
 1D Ising chain (coupling K, zero field). The infinite chain is a Markov chain with uniform
 stationary law and P(s_{i+1} = s_i) = (1 + tanh K) / 2, so the marginal of any segment is known
 in closed form and small segments are enumerated exactly. The RSMI set-up of science.md: a block
-V = (v1, v2), a one-site buffer on each side (b_L, b_R), and E = (e_L, e_R), the spins just
-beyond the buffers; by the Markov property the rest of the chain adds nothing.
+V = (v1, v2), a buffer of L_B sites on each side (one by default), and E = (e_L, e_R), the
+spins just beyond the buffers; by the Markov property the rest of the chain adds nothing.
 
-2D Ising with no buffer (L_B = 0). Given its environment the block's law is local:
-P(V|E) ∝ exp(K sum_<ij in V> v_i v_j + K sum_<i in V, j in E> v_i e_j), so summing over all
-2^|V| block states gives P_Λ(H|E_n) exactly for every E sample; the only noise left is that of
-the E samples themselves.
+2D Ising. Given its environment the law of the block and its buffer, W = V + B, is local:
+P(W|E) ∝ exp(K sum_<ij in W> w_i w_j + K sum_<i in W, j in E> w_i e_j), so summing over all
+2^|W| states (|W| = (L_V + 2 L_B)^2 <= 16: any block of up to 4 x 4 without a buffer, 2 x 2
+with L_B = 1) gives P(V|E_n) and P_Λ(H|E_n) exactly for every E sample; the only noise left
+is that of the E samples themselves.
 
 Estimates and errors (2D): with p_n = P(X|E_n) for X = H or V and p̄ = mean_n p_n (the
 estimate of P(X)),
@@ -63,9 +64,21 @@ def _entropy(p: np.ndarray, axis: Any = None) -> Any:
     return -(p * np.log(safe)).sum(axis=axis)
 
 
-def _mutual_information(joint: np.ndarray) -> float:
-    """I(A:B) in nats of a 2D joint probability table P(a, b)."""
-    return float(_entropy(joint.sum(axis=1)) + _entropy(joint.sum(axis=0)) - _entropy(joint))
+def _mutual_information(joint: np.ndarray) -> Any:
+    """I(A:B) in nats of joint probability tables P(a, b) on the last two axes: a float for
+    one (a, b) table, an array over the leading axes otherwise.
+
+    Summed as I = sum q ((1 + x) log1p(x) - x), q = P(a) P(b), x = P(a, b) / q - 1: every
+    term is >= 0 and carries an error of order eps |x| q, so a small I (1e-4 nats at weak
+    coupling) keeps its relative precision. H(A) + H(B) - H(A, B) loses eps ln|A||B| to
+    cancellation: 1e-11 of such an I."""
+    joint = np.asarray(joint, dtype=np.float64)
+    q = joint.sum(axis=-1, keepdims=True) * joint.sum(axis=-2, keepdims=True)
+    safe_q = np.where(q > 0, q, 1.0)
+    x = joint / safe_q - 1.0
+    term = np.where(joint > 0, (1.0 + x) * np.log1p(np.maximum(x, -1.0 + 1e-300)) - x, 1.0)
+    value = (np.where(q > 0, q * term, 0.0)).sum(axis=(-2, -1))
+    return float(value) if value.ndim == 0 else value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,21 +100,28 @@ def chain_segment_probabilities(K: float, n_spins: int) -> np.ndarray:
     return 0.5 * np.prod(0.5 * (1.0 + t * s[:, 1:] * s[:, :-1]), axis=1)
 
 
-def _chain_block_environment(K: float) -> np.ndarray:
+@checked(K=COUPLING, buffer=Integer(0))
+def chain_block_environment(K: float, buffer: int = 1) -> np.ndarray:
     """P(V, E) of the RSMI chain set-up: float64 (4, 4), V index = bits (v1, v2),
-    E index = bits (e_L, e_R) (bit = 1 for spin +1), buffers summed out."""
-    p = chain_segment_probabilities(K, 6).reshape((2,) * 6)
-    # C order: axis 0 is the highest bit, i.e. site 5 = e_R; sites 0..5 = e_L b_L v1 v2 b_R e_R
-    p = p.transpose(5, 4, 3, 2, 1, 0)  # axes now sites 0..5
-    pve = p.sum(axis=(1, 4))  # (e_L, v1, v2, e_R)
-    # index = bit0 + 2 bit1: reshape wants the high bit first
-    return pve.transpose(2, 1, 3, 0).reshape(4, 4)
+    E index = bits (e_L, e_R) (bit = 1 for spin +1), the ``buffer`` sites on each side summed
+    out. Summing a run of spins out of the Markov chain leaves a bond of strength
+    tanh^(buffer + 1) K between v and e (P(same after n steps) = (1 + tanh^n K) / 2), so
+    P(e_L, v1, v2, e_R) = 1/2 (1 + u e_L v1)/2 (1 + t v1 v2)/2 (1 + u v2 e_R)/2 with
+    t = tanh K, u = t^(buffer + 1)."""
+    t = math.tanh(K)
+    u = t ** (buffer + 1)
+    s = spin_states(2).astype(np.float64)  # row k: (bit 0, bit 1)
+    v1, v2 = s[:, 0][:, None], s[:, 1][:, None]
+    e_left, e_right = s[:, 0][None, :], s[:, 1][None, :]
+    return (0.0625 * (1.0 + u * e_left * v1) * (1.0 + t * v1 * v2)
+            * (1.0 + u * v2 * e_right))
 
 
-@checked(K=COUPLING)
-def chain_mutual_information(K: float) -> float:
-    """Exact I(V:E) in nats for the chain: V = (v1, v2), one-site buffers, E = (e_L, e_R)."""
-    return _mutual_information(_chain_block_environment(K))
+@checked(K=COUPLING, buffer=Integer(0))
+def chain_mutual_information(K: float, buffer: int = 1) -> float:
+    """Exact I(V:E) in nats for the chain: V = (v1, v2), ``buffer`` sites on each side,
+    E = (e_L, e_R)."""
+    return _mutual_information(chain_block_environment(K, buffer))
 
 
 def _rule_on_states(filters: Any, bias: Any, n_visible: int) -> np.ndarray:
@@ -115,8 +135,8 @@ def _rule_on_states(filters: Any, bias: Any, n_visible: int) -> np.ndarray:
     return rule_probabilities(filters, bias, spin_states(n_visible))
 
 
-@checked(K=COUPLING)
-def chain_rule_information(K: float, filters: Any, bias: Any) -> float:
+@checked(K=COUPLING, buffer=Integer(0))
+def chain_rule_information(K: float, filters: Any, bias: Any, buffer: int = 1) -> float:
     """Exact I_Λ(H:E) in nats for a rule on the chain's block V = (v1, v2).
 
     Parameters
@@ -126,9 +146,11 @@ def chain_rule_information(K: float, filters: Any, bias: Any) -> float:
         tie-break: [[λ, λ]] (a tie gives P(h = ±1) = 1/2).
     bias : array_like
         float64 (n_h,).
+    buffer : int
+        Sites between the block and each environment spin (>= 0).
     """
     rule = _rule_on_states(filters, bias, 2)  # (4, 2^n_h)
-    return _mutual_information(rule.T @ _chain_block_environment(K))
+    return _mutual_information(rule.T @ chain_block_environment(K, buffer))
 
 
 @checked(K=COUPLING, n_blocks=Integer(1, MAX_CHAIN_BLOCKS))
@@ -184,48 +206,61 @@ def sample_chain(K: float, n_chains: int, length: int, seed: int = 0) -> np.ndar
 
 
 # ---------------------------------------------------------------------------------------------
-# 2D Ising, no buffer
+# 2D Ising: the block and its buffer enumerated
 
 
 def local_couplings(geometry: Geometry) -> tuple[np.ndarray, np.ndarray]:
-    """The nearest-neighbour bonds that P(V|E) depends on when L_B = 0.
+    """The nearest-neighbour bonds that P(V, B|E) depends on.
+
+    The Ising model is nearest-neighbour, so given E the block V and its buffer B, together
+    the square W = [-L_B, L_V + L_B)^2, feel only the ring of E just outside W (the L_E = 1
+    shell); the rest of E is independent of V given that ring (Markov property), so
+    I(H:E) = I(H:ring) exactly, for every L_E.
 
     Returns
     -------
     (bonds, coupling)
-        bonds: int64 (n_bonds, 2), visible index pairs (i, j), i < j, of the bonds inside the
-        block (open boundaries: the block never wraps onto itself when the geometry fits).
-        coupling: float64 (n_visible, n_env), 1 where visible site i and environment site e
-        are nearest neighbours (only the L_E = 1 ring around the block appears).
+        bonds: int64 (n_bonds, 2), index pairs (i, j), i < j, of the bonds inside W, sites of
+        W numbered row-major over its square (open boundaries: W never wraps onto itself when
+        the geometry fits). coupling: float64 (|W|, n_env), 1 where site i of W and
+        environment site e are nearest neighbours.
     """
-    if geometry.buffer != 0:
-        raise InputError(f"the exact Ising conditional needs buffer L_B = 0, got "
-                         f"{geometry.buffer}")
-    vis = geometry.visible_offsets
-    index_v = {(int(y), int(x)): i for i, (y, x) in enumerate(vis)}
+    side = geometry.block + 2 * geometry.buffer
+    d = np.arange(-geometry.buffer, geometry.block + geometry.buffer)
+    index_w = {(int(y), int(x)): i for i, (y, x) in enumerate(
+        (y, x) for y in d for x in d)}
     index_e = {(int(y), int(x)): e for e, (y, x) in enumerate(geometry.env_offsets)}
     bonds = []
-    coupling = np.zeros((geometry.n_visible, geometry.n_env))
-    for i, (y, x) in enumerate(vis):
+    coupling = np.zeros((side * side, geometry.n_env))
+    for (y, x), i in index_w.items():
         for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-            site = (int(y) + dy, int(x) + dx)
-            if site in index_v:
-                if index_v[site] > i:
-                    bonds.append((i, index_v[site]))
+            site = (y + dy, x + dx)
+            if site in index_w:
+                if index_w[site] > i:
+                    bonds.append((i, index_w[site]))
             else:
                 coupling[i, index_e[site]] = 1.0
     return np.asarray(bonds, dtype=np.int64).reshape(-1, 2), coupling
 
 
 class _BlockConditional:
-    """P(V|E_n) for chunks of environment samples, on the environment's array module."""
+    """P(V|E_n) for chunks of environment samples, on the environment's array module
+    (enumerating the block and its buffer, :func:`local_couplings`).
+
+    With a buffer, E touches only buffer sites, so the weight of a state (v, b) of W factorises
+    as A[v, b] exp(K h_n . b), A = exp(K (bonds inside W)) and h_n the field of E_n on the
+    buffer: P(V = v|E_n) ∝ sum_b exp(K h_n . b) A[v, b], a product with a fixed matrix over the
+    2^|B| buffer states instead of an exponential over all 2^|W| states of W.
+    """
 
     def __init__(self, K: float, geometry: Geometry, E: Any, min_samples: int = MIN_BATCHES
                  ) -> None:
         # K is checked by the public functions' tables
-        if geometry.n_visible > MAX_BLOCK_SITES:
-            raise InputError(f"exact enumeration needs a block of at most {MAX_BLOCK_SITES} "
-                             f"sites, got {geometry.n_visible}")
+        side = geometry.block + 2 * geometry.buffer
+        if side * side > MAX_BLOCK_SITES:
+            raise InputError(f"exact enumeration needs the block and its buffer to hold at "
+                             f"most {MAX_BLOCK_SITES} sites, got {side * side} (L_V = "
+                             f"{geometry.block}, L_B = {geometry.buffer})")
         if not hasattr(E, "shape"):
             raise InputError(f"E must be an array of shape (n, {geometry.n_env}), got "
                              f"{type(E).__name__}")
@@ -235,16 +270,28 @@ class _BlockConditional:
                              f"{E.shape[0]}")
         xp = array_module(E)
         bonds, coupling = local_couplings(geometry)
-        states = spin_states(geometry.n_visible).astype(np.float64)
-        intra = (states[:, bonds[:, 0]] * states[:, bonds[:, 1]]).sum(axis=1)
+        offsets = geometry.visible_offsets + geometry.buffer
+        visible = offsets[:, 0] * side + offsets[:, 1]  # the block's sites among W's
+        buffer = np.setdiff1d(np.arange(side * side), visible)  # empty without a buffer
+        v_states = spin_states(len(visible)).astype(np.float64)
+        b_states = spin_states(len(buffer)).astype(np.float64)
+        w = np.empty((len(v_states), len(b_states), side * side))  # every state (v, b) of W
+        w[:, :, visible] = v_states[:, None, :]
+        w[:, :, buffer] = b_states[None, :, :]
+        intra = K * (w[..., bonds[:, 0]] * w[..., bonds[:, 1]]).sum(axis=-1)  # (2^n_v, 2^n_b)
+        # E meets the buffer's sites (or the block's, without a buffer): its field on them
+        touched = buffer if len(buffer) else visible
+        t_states = b_states if len(buffer) else v_states
         self.xp = xp
         self.E = E
         self.n = int(E.shape[0])
-        self.states = states
-        self.K_intra = xp.asarray(K * intra)
-        self.K_states_t = xp.asarray(K * states.T)  # (n_v, 2^n_v)
-        self.coupling_t = xp.asarray(coupling.T)  # (n_env, n_v)
-        self.chunk = max(1, _CHUNK_ELEMENTS // len(states))
+        self.coupling_t = xp.asarray(coupling[touched].T)  # (n_env, n_touched)
+        self.K_states_t = xp.asarray(K * t_states.T)  # (n_touched, 2^n_touched)
+        # the block's own bonds: a factor on each state, or with a buffer the matrix
+        # (2^n_b, 2^n_v) that sums over the buffer's states
+        self.weights = xp.asarray(np.exp(intra - intra.max()).T if len(buffer)
+                                  else np.exp(intra[:, 0] - intra.max()))
+        self.chunk = max(1, _CHUNK_ELEMENTS // len(t_states))
 
     def chunks(self):
         for start in range(0, self.n, self.chunk):
@@ -253,23 +300,25 @@ class _BlockConditional:
     def probabilities(self, rows: slice) -> Any:
         """float64 (rows, 2^n_v): P(V|E_n) for the samples in ``rows``."""
         xp = self.xp
-        field = xp.asarray(self.E[rows], dtype=xp.float64) @ self.coupling_t  # (c, n_v)
-        logw = self.K_intra[None, :] + field @ self.K_states_t
-        logw -= logw.max(axis=1, keepdims=True)
-        w = xp.exp(logw)
-        return w / w.sum(axis=1, keepdims=True)
+        field = xp.asarray(self.E[rows], dtype=xp.float64) @ self.coupling_t
+        logx = field @ self.K_states_t
+        logx -= logx.max(axis=1, keepdims=True)
+        x = xp.exp(logx)
+        p = x @ self.weights if self.weights.ndim == 2 else x * self.weights[None, :]
+        return p / p.sum(axis=1, keepdims=True)
 
 
 @checked(K=COUPLING)
 def ising_block_conditional(K: float, geometry: Geometry, E: Any) -> Any:
-    """P(V|E_n) of the 2D Ising block given each environment sample (buffer 0).
+    """P(V|E_n) of the 2D Ising block given each environment sample (the buffer summed
+    out).
 
     Parameters
     ----------
     K : float
         J / T.
     geometry : Geometry
-        Buffer 0, at most 16 block sites.
+        (L_V + 2 L_B)^2 <= 16 sites of block and buffer.
     E : array
         (n, n_env) of ±1, NumPy or CuPy.
 
@@ -307,9 +356,9 @@ def _check_batches(n_batches: int, n: int) -> int:
 @checked(K=COUPLING, n_batches=BATCHES)
 def ising_local_information(K: float, geometry: Geometry, filters: Any, bias: Any, E: Any, *,
                             n_batches: int = MIN_BATCHES) -> tuple[float, float]:
-    """Exact I_Λ(H:E) in nats of a rule on 2D Ising data with no buffer, up to E's noise.
+    """Exact I_Λ(H:E) in nats of a rule on 2D Ising data, up to E's noise.
 
-    P(V|E_n) comes from enumerating all 2^|V| block states, then
+    P(V|E_n) comes from enumerating all 2^|W| states of block and buffer, then
     P_Λ(H|E_n) = sum_V P_Λ(H|V) P(V|E_n), P_Λ(H) = mean_n P_Λ(H|E_n) and
     I = H(P_Λ(H)) - mean_n H(P_Λ(H|E_n)) (module docstring: estimate and batch error).
 
@@ -318,7 +367,7 @@ def ising_local_information(K: float, geometry: Geometry, filters: Any, bias: An
     K : float
         J / T of the configurations E came from.
     geometry : Geometry
-        With buffer 0 and at most 16 block sites.
+        (L_V + 2 L_B)^2 <= 16 sites of block and buffer.
     filters, bias : array_like
         float64 (n_h, n_v) and (n_h,), n_v = geometry.n_visible (row-major block).
     E : array
@@ -342,7 +391,7 @@ def ising_local_information(K: float, geometry: Geometry, filters: Any, bias: An
 @checked(K=COUPLING, n_batches=BATCHES)
 def ising_block_information(K: float, geometry: Geometry, E: Any, *,
                             n_batches: int = MIN_BATCHES) -> tuple[float, float]:
-    """Exact I(V:E) in nats for 2D Ising data with no buffer, up to E's noise: the upper bound
+    """Exact I(V:E) in nats for 2D Ising data, up to E's noise: the upper bound
     of every rule's I_Λ(H:E). With the same E samples the bound holds sample by sample
     (data processing for each KL(P(·|E_n) || P(·))), not only on average.
 
@@ -355,3 +404,48 @@ def ising_block_information(K: float, geometry: Geometry, E: Any, *,
     pbar = sum(cond.probabilities(rows).sum(axis=0) for rows in cond.chunks()) / cond.n
     kl = xp.concatenate([_kl_rows(cond.probabilities(rows), pbar) for rows in cond.chunks()])
     return _batch_estimate(kl, n_batches)
+
+
+@checked(K=COUPLING, n_batches=BATCHES)
+def ising_rules_information(K: float, geometry: Geometry, filters: Any, E: Any, *,
+                            n_batches: int = MIN_BATCHES) -> tuple[np.ndarray, np.ndarray]:
+    """Exact I_Λ(H:E) in nats of many one-unit symmetric rules at once, up to E's noise:
+    :func:`ising_local_information` for each row of ``filters`` (bias 0), with P(V|E_n)
+    enumerated once for all of them (landscapes over filter space).
+
+    Parameters
+    ----------
+    filters : array_like
+        float64 (n_rules, n_v): rule r is P(h|V) = σ(2 h Σ_i filters[r, i] v_i).
+    K, geometry, E, n_batches
+        As :func:`ising_local_information`.
+
+    Returns
+    -------
+    (values, errors) : float64 (n_rules,) each, in nats.
+    """
+    filters = to_host(filters).astype(np.float64)
+    check_shape("filters", filters, (None, geometry.n_visible))
+    p_v = ising_block_conditional(K, geometry, E)  # (n, 2^n_v), buffer summed out
+    n = int(p_v.shape[0])
+    if n < MIN_BATCHES:
+        raise InputError(f"need at least {MIN_BATCHES} environment samples, got {n}")
+    n_batches = _check_batches(n_batches, n)
+    xp = array_module(p_v)
+    # P(h = +1|V) of every rule on every block state: (2^n_v, n_rules)
+    up = xp.asarray(1.0 / (1.0 + np.exp(-2.0 * spin_states(geometry.n_visible) @ filters.T)))
+    values, errors = np.empty(len(filters)), np.empty(len(filters))
+    step = max(1, _CHUNK_ELEMENTS // n)
+    for start in range(0, len(filters), step):
+        p = xp.clip(p_v @ up[:, start:start + step], 0.0, 1.0)  # (n, chunk) P(h=+1|E_n)
+        pbar = p.mean(axis=0)
+        kl = _binary_kl(p, pbar[None, :], xp) + _binary_kl(1.0 - p, 1.0 - pbar[None, :], xp)
+        means = xp.stack([b.mean(axis=0) for b in xp.array_split(kl, n_batches)])
+        values[start:start + step] = to_host(kl.mean(axis=0))
+        errors[start:start + step] = to_host(means.std(axis=0, ddof=1)) / math.sqrt(n_batches)
+    return values, errors
+
+
+def _binary_kl(p: Any, q: Any, xp: Any) -> Any:
+    """p log(p / q) elementwise with 0 log 0 = 0 (q > 0 wherever p > 0)."""
+    return xp.where(p > 0, p * xp.log(xp.where(p > 0, p, 1.0) / xp.where(q > 0, q, 1.0)), 0.0)
