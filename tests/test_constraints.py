@@ -19,6 +19,7 @@ import pytest
 import typer
 
 import gpurg.cli.main  # noqa: F401  (imports every command, and with them the library)
+import gpurg.rg.torus_exact  # noqa: F401  (a checked module no command imports)
 from gpurg.cli.main import app, main
 from gpurg.errors import InputError
 from gpurg.validation import (
@@ -283,6 +284,10 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
         (0.3, _geometry(), np.ones((1, 4)), [0.0], _spins(16, 12)[:, 0]), {}),
     "gpurg.rsmi.exact.ising_block_information": lambda: (
         (0.3, _geometry(), _spins(16, 12)[:, 0]), {}),
+    "gpurg.rsmi.exact.ising_rules_information": lambda: (
+        (0.3, _geometry(), np.ones((2, 4)), _spins(16, 12)[:, 0]), {}),
+    "gpurg.rg.block_landscape.block_landscape": lambda: (
+        (_spins(16, 8), 0.4), {"grid": 3, "fit_grid": 3, "positions": 64}),
     # import
     "gpurg.io.importers.import_configurations": lambda: (
         (_spins(2, 4),), {"model": "ising", "T": 2.0,
