@@ -277,6 +277,12 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
     "gpurg.rsmi.exact.chain_mutual_information": lambda: ((0.5,), {}),
     "gpurg.rsmi.exact.chain_rule_information": lambda: ((0.5, [[1.0, 0.0]], [0.0]), {}),
     "gpurg.rsmi.exact.chain_coarse_distribution": lambda: ((0.5, [[1.0, 0.0]], [0.0], 2), {}),
+    "gpurg.rsmi.exact.chain_block_environment": lambda: ((0.5,), {}),
+    "gpurg.rg.chain.chain_couplings": lambda: ((0.5, 1.0, 0.0), {}),
+    "gpurg.rg.chain.chain_cumulant_couplings": lambda: ((0.5, 1.0, 0.0, 2), {}),
+    "gpurg.rg.landscape.chain_point": lambda: ((0.5, 1.0, 0.0), {}),
+    "gpurg.rg.landscape.chain_landscape": lambda: ((0.5,), {"grid": 3}),
+    "gpurg.rg.landscape.chain_training_path": lambda: ((0.5,), {"pairs": 200, "epochs": 1}),
     "gpurg.rsmi.exact.sample_chain": lambda: ((0.5, 2, 5), {}),
     "gpurg.rsmi.exact.ising_block_conditional": lambda: (
         (0.3, _geometry(), np.ones((1, 12), np.int8)), {}),
