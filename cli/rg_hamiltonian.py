@@ -23,7 +23,12 @@ from gpurg.cli.common import (
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import check_output_path
 from gpurg.models.base import file_model
-from gpurg.rg.hamiltonian import DEFAULT_OPERATORS, EffectiveHamiltonian, coarse_hamiltonians
+from gpurg.rg.hamiltonian import (
+    DEFAULT_OPERATORS,
+    EffectiveHamiltonian,
+    check_operators,
+    coarse_hamiltonians,
+)
 from gpurg.rg.maps import make_map
 from gpurg.rsmi.files import load_configurations
 from gpurg.validation import Integer
@@ -61,6 +66,7 @@ def hamiltonian(
     names = tuple(op.strip() for op in operators.split(",") if op.strip())
     if not names:
         raise InputError("--operators names no operator")
+    check_operators(names)  # unknown names before any work; the fit checks L
     check_output_path(output)
     figure = figure_beside(output, figure_format)
     rg_map = make_map(rule, mode)

@@ -102,10 +102,10 @@ class EffectiveHamiltonian:
         return self.ratio(*MBODYNESS)
 
 
-@checked(L=Integer(1))
-def check_operators(operators: Sequence[str], L: int) -> tuple[str, ...]:
+@checked(L=Integer(1, optional=True))
+def check_operators(operators: Sequence[str], L: int | None = None) -> tuple[str, ...]:
     """Distinct names of :data:`gpurg.rg.operators.SHAPES` that fit an L x L torus (InputError
-    naming the first that does not)."""
+    naming the first that does not); with L None the names alone are checked."""
     return _check_operators(tuple(operators), 3, L)
 
 
