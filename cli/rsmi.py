@@ -22,6 +22,7 @@ from gpurg.cli.common import (
     write_results,
 )
 from gpurg.cli.rsmi_analysis import analyze, print_analysis
+from gpurg.cli.rsmi_landscape import landscape
 from gpurg.cli.rsmi_options import (
     BatchSizeOption,
     BlockOption,
@@ -285,3 +286,4 @@ def thermometer(
 
 app.command("analyze")(analyze)
 app.command("scan")(scan)
+app.command("landscape")(landscape)

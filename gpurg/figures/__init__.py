@@ -35,6 +35,7 @@ _EXPORTS = {
     "exponents_figure": "gpurg.figures.exponents",
     **dict.fromkeys(("filter_figure", "pixel_roles"), "gpurg.figures.filters"),
     "flow_figure": "gpurg.figures.flows",
+    "landscape_figure": "gpurg.figures.landscape",
     "hamiltonian_figure": "gpurg.figures.hamiltonian",
     **dict.fromkeys(("buffer_scan_figure", "mi_buffer_figure", "mi_hidden_figure",
                      "mi_temperature_figure", "thermometer_figure"), "gpurg.figures.information"),
