@@ -52,7 +52,8 @@ def _marks(ax: Axes, land: ChainLandscape, path_label: bool) -> None:
         ax.plot(lam[0, 0], lam[0, 1], "o", mfc="none", mec="tab:orange", ms=7,
                 label="first epoch" if path_label else None)
         ax.plot(lam[-1, 0], lam[-1, 1], "*", color="tab:orange", ms=11,
-                label="last epoch" if path_label else None)
+                label=(f"last epoch: λ = ({track.lam[-1, 0]:.2g}, {track.lam[-1, 1]:.2g}), "
+                       f"keeps {track.info_kept[-1]:.3f}") if path_label else None)
     ax.set_xlim(-m, m)
     ax.set_ylim(-m, m)
     ax.set_aspect("equal")
@@ -81,8 +82,8 @@ def landscape_figure(land: ChainLandscape, path: str | Path, *, format: str | No
         fig.colorbar(image, ax=ax, shrink=0.85, label=label.split("  ")[0])
         _marks(ax, land, k == 0)
         ax.set_title(label, fontsize=10)
-        if k == 0:
-            ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center",
+               ncol=3, fontsize=8)
     method = "exact" if land.order is None else f"cumulant expansion, order {land.order}"
     fig.suptitle(title or f"1D Ising chain, K = {land.K:g}, buffer L_B = {land.buffer}: "
                  f"I(V:E) = {land.mi_ve:.4g} nats, couplings {method}")
