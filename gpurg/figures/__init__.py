@@ -15,6 +15,7 @@ Information: :func:`mi_buffer_figure` (log-log, power-law fit), :func:`buffer_sc
 :func:`mi_temperature_figure`, :func:`thermometer_figure`.
 Flows: :func:`flow_figure` (coupling flow, fixed point, T_c); :func:`hamiltonian_figure`
 (effective couplings by operator and level, rangeness, m-bodyness).
+Landscape: :func:`landscape_figure` (the 1D chain's RSMI landscape over (λ1, λ2)).
 Scaling: :func:`collapse_figure` (Binder curves and their collapse).
 Dimers: :func:`correlation_figure` (C(r) along and across, r^-2).
 Saving: :func:`save_figure`, :func:`new_figure`, :func:`heat_map`; formats and names:
