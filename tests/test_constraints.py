@@ -253,6 +253,9 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
     "gpurg.jobs.bench.bench_rbm": lambda: (
         (_numpy(),), {"n_rbm": 1, "n_chain": 2, "n_visible": 2, "n_hidden": 2,
                       "min_seconds": 1e-3}),
+    "gpurg.jobs.dimerjob.run_dimer": lambda: (
+        (), {"L": 16, "samples": 2, "replicas": 2, "pairs": 128, "blocks": 128,
+             "device": "numpy"}),
     "gpurg.jobs.mainjob.run_ising": lambda: (
         (), {"L": 16, "samples": 2, "replicas": 8, "pairs": 256, "epochs": 1,
              "device": "numpy"}),

@@ -61,8 +61,8 @@ SAMPLES = Integer(2)
 """Snapshots per chain."""
 REPLICAS = Integer(2)
 """Independent worm chains."""
-PAIRS = Integer(1)
-"""(V, E) pairs per rule."""
+PAIRS = Integer(128)
+"""(V, E) pairs per rule (and blocks of the RBM): enough to hold a quarter out."""
 
 
 @dataclass
