@@ -152,6 +152,20 @@ def _check_ising_flow(data: dict) -> None:
         assert abs(t_c - 2.269185314) < 5 * err, (name, t_c, err)
 
 
+def _check_ising_optimal_rg(data: dict) -> None:
+    rules = data["rules"]
+    decimation, majority = rules["2x2 decimation"], rules["2x2 majority, random tie"]
+    # exact information (up to E's noise): the block spin keeps more than the corner spin
+    (d, de), (m, me) = decimation["mi"]["0"], majority["mi"]["0"]
+    assert m - d > 4 * math.hypot(de, me), (d, m)
+    # and its coarse nearest-neighbour coupling is the stronger (quick: 0.35 against 0.27)
+    kd, kde = decimation["couplings"]["nn"], decimation["couplings_err"]["nn"]
+    km, kme = majority["couplings"]["nn"], majority["couplings_err"]["nn"]
+    assert km - kd > 4 * math.hypot(kde, kme), (kd, km)
+    assert set(data["correlations"]) == {"2x2 rangeness", "2x2 |m-bodyness|",
+                                         "4x4 rangeness", "4x4 |m-bodyness|"}
+
+
 CHECKS = {name[len("_check_"):]: f for name, f in dict(globals()).items()
           if name.startswith("_check_")}
 

@@ -18,6 +18,7 @@ from gpurg.rsmi.exact import (
     ising_block_conditional,
     ising_block_information,
     ising_local_information,
+    ising_rules_information,
     sample_chain,
     spin_states,
 )
@@ -368,6 +369,14 @@ def test_largest_block_is_enumerated() -> None:
     total, _ = ising_block_information(K_C, g, E)
     value, _ = ising_local_information(K_C, g, 0.3 * np.ones((1, 16)), [0.0], E)
     assert 0 < value <= total
+    # many rules at once: 600 samples x 2^16 states are too many to hold, so P(V|E) is
+    # recomputed chunk by chunk; the same numbers as one rule at a time
+    E = np.where(np.random.default_rng(2).random((600, g.n_env)) < 0.5, 1, -1).astype(np.int8)
+    filters = np.random.default_rng(3).normal(size=(2, 16))
+    values, errors = ising_rules_information(K_C, g, filters, E)
+    for f, v, e in zip(filters, values, errors, strict=True):
+        assert (v, e) == pytest.approx(ising_local_information(K_C, g, f[None], [0.0], E),
+                                       rel=1e-12)
 
 
 @pytest.mark.gpu

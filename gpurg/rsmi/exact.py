@@ -426,18 +426,25 @@ def ising_rules_information(K: float, geometry: Geometry, filters: Any, E: Any, 
     """
     filters = to_host(filters).astype(np.float64)
     check_shape("filters", filters, (None, geometry.n_visible))
-    p_v = ising_block_conditional(K, geometry, E)  # (n, 2^n_v), buffer summed out
-    n = int(p_v.shape[0])
-    if n < MIN_BATCHES:
-        raise InputError(f"need at least {MIN_BATCHES} environment samples, got {n}")
-    n_batches = _check_batches(n_batches, n)
-    xp = array_module(p_v)
-    # P(h = +1|V) of every rule on every block state: (2^n_v, n_rules)
-    up = xp.asarray(1.0 / (1.0 + np.exp(-2.0 * spin_states(geometry.n_visible) @ filters.T)))
+    cond = _BlockConditional(K, geometry, E)
+    n_batches = _check_batches(n_batches, cond.n)
+    xp = cond.xp
+    # P(h = +1|V) of every rule on every block state: (2^n_v, n_rules);
+    # σ(2a) = (1 + tanh a) / 2: no overflow for the large filters of deterministic maps
+    up = xp.asarray(0.5 * (1.0 + np.tanh(spin_states(geometry.n_visible) @ filters.T)))
+    if cond.n * up.shape[0] <= 8 * _CHUNK_ELEMENTS:  # small blocks: P(V|E) once, all rules
+        p_v = xp.concatenate([cond.probabilities(rows) for rows in cond.chunks()])
+
+        def p_up(rules: slice) -> Any:
+            return p_v @ up[:, rules]
+    else:  # P(V|E) of all samples would not fit (4 x 4 blocks): chunk by chunk per rule set
+        def p_up(rules: slice) -> Any:
+            return xp.concatenate([cond.probabilities(rows) @ up[:, rules]
+                                   for rows in cond.chunks()])
     values, errors = np.empty(len(filters)), np.empty(len(filters))
-    step = max(1, _CHUNK_ELEMENTS // n)
+    step = max(1, _CHUNK_ELEMENTS // cond.n)
     for start in range(0, len(filters), step):
-        p = xp.clip(p_v @ up[:, start:start + step], 0.0, 1.0)  # (n, chunk) P(h=+1|E_n)
+        p = xp.clip(p_up(slice(start, start + step)), 0.0, 1.0)  # (n, chunk) P(h=+1|E_n)
         pbar = p.mean(axis=0)
         kl = _binary_kl(p, pbar[None, :], xp) + _binary_kl(1.0 - p, 1.0 - pbar[None, :], xp)
         means = xp.stack([b.mean(axis=0) for b in xp.array_split(kl, n_batches)])
