@@ -24,7 +24,6 @@ from gpurg.cli.common import (
 from gpurg.errors import InputError
 from gpurg.figures.formats import FORMATS
 from gpurg.io.hdf5 import check_output_path
-from gpurg.models.base import file_model
 from gpurg.models.ising import SIDE, TEMPERATURE
 from gpurg.models.ising_exact import T_C
 from gpurg.rg.collapse import binder_curves, collapse_nu
@@ -32,7 +31,7 @@ from gpurg.rg.flow import FLOW_BLOCKS, coupling_flow, critical_temperature
 from gpurg.rg.maps import make_map
 from gpurg.rg.mcrg import MCRG_LEVELS, mcrg
 from gpurg.rg.operators import EVEN, ODD
-from gpurg.rsmi.files import load_configurations
+from gpurg.rsmi.files import load_spin_configurations
 from gpurg.sampling import ising_configurations
 from gpurg.validation import Integer
 
@@ -67,12 +66,7 @@ def exponents(
     convergence table over levels and operators."""
     rg_map = make_map(rule, mode)
     backend = get_backend(device)
-    configs, attrs = load_configurations(source)
-    # load_configurations has checked the model's alphabet; a dimer run gives 0/1 images
-    kind = file_model(attrs)
-    if kind is not None and kind.datasets[kind.rsmi_dataset[0]][0].values != (-1, 1):
-        raise InputError(f"{source}: MCRG needs ±1 spin configurations, not {kind.name} "
-                         f"{kind.rsmi_dataset[0]}")
+    configs, attrs = load_spin_configurations(source, "MCRG")
     n_meas = int(attrs.get("n_measurements", 1)) or 1
     replicas = configs.shape[0] // n_meas
     blocks = np.tile(np.arange(replicas), n_meas) if replicas >= 8 else 16

@@ -22,7 +22,6 @@ from gpurg.cli.common import (
 )
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import check_output_path
-from gpurg.models.base import file_model
 from gpurg.rg.hamiltonian import (
     DEFAULT_OPERATORS,
     EffectiveHamiltonian,
@@ -30,7 +29,7 @@ from gpurg.rg.hamiltonian import (
     coarse_hamiltonians,
 )
 from gpurg.rg.maps import make_map
-from gpurg.rsmi.files import load_configurations
+from gpurg.rsmi.files import load_spin_configurations
 from gpurg.validation import Integer
 
 _LEVELS = Integer(1)
@@ -70,11 +69,7 @@ def hamiltonian(
     check_output_path(output)
     figure = figure_beside(output, figure_format)
     rg_map = make_map(rule, mode)
-    configs, attrs = load_configurations(source)
-    kind = file_model(attrs)
-    if kind is not None and kind.datasets[kind.rsmi_dataset[0]][0].values != (-1, 1):
-        raise InputError(f"{source}: the effective Hamiltonian needs ±1 spin configurations, "
-                         f"not {kind.name} {kind.rsmi_dataset[0]}")
+    configs, attrs = load_spin_configurations(source, "the effective Hamiltonian")
     n = configs.shape[0]
     if n < 8:
         raise InputError(f"{source}: {n} configurations; the jackknife needs at least 8")

@@ -69,6 +69,19 @@ def load_configurations(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     return data.reshape(-1, *data.shape[-2:]), run.attrs
 
 
+def load_spin_configurations(path: str | Path, purpose: str) -> tuple[np.ndarray,
+                                                                      dict[str, Any]]:
+    """:func:`load_configurations` for work that needs ±1 spins (MCRG, effective
+    Hamiltonians, exact Ising information): InputError naming ``purpose`` (e.g. "MCRG") for a
+    run whose configurations are something else (dimer images)."""
+    configs, attrs = load_configurations(path)
+    kind = file_model(attrs)
+    if kind is not None and kind.datasets[kind.rsmi_dataset[0]][0].values != (-1, 1):
+        raise InputError(f"{path}: {purpose} needs ±1 spin configurations, not {kind.name} "
+                         f"{kind.rsmi_dataset[0]}")
+    return configs, attrs
+
+
 def filter_roles(attrs: dict[str, Any]) -> str:
     """What the entries of a filter's block are, by the ``model`` attribute of its source
     (a run file's, or a filter file's): :attr:`Model.pixel_roles` of that model, "site" for
