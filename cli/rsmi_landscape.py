@@ -1,7 +1,8 @@
-"""``gpurg rsmi landscape --chain``: the 1D Ising chain's RSMI landscape over the filters
-(λ1, λ2) of one hidden unit (information kept, coarse couplings, rangeness, m-bodyness;
-exact), with a training run's path through it (registered on the ``rsmi`` group by
-cli/rsmi.py)."""
+"""``gpurg rsmi landscape``: the RSMI landscape over the filters of one hidden unit.
+``--chain``: the 1D Ising chain's (λ1, λ2) plane (information kept, coarse couplings,
+rangeness, m-bodyness; exact), with a training run's path through it; without it, 2x2 blocks
+of 2D Ising (:mod:`gpurg.cli.rsmi_block_landscape`). Registered on the ``rsmi`` group by
+cli/rsmi.py."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gpurg.cli.common import (
+    DeviceOption,
     FigureFormatOption,
     LazyProgress,
     SeedOption,
@@ -23,10 +25,12 @@ from gpurg.cli.common import (
     err_console,
     figure_beside,
 )
+from gpurg.cli.rsmi_block_landscape import run_block_landscape
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import check_output_path
+from gpurg.models.ising import SIDE
+from gpurg.rg.block_landscape import FIT_GRID, POSITIONS
 from gpurg.rg.landscape import (
-    BUFFER,
     GRID,
     MAX_LAMBDA,
     ORDER,
@@ -38,20 +42,25 @@ from gpurg.rg.landscape import (
     chain_training_path,
     write_landscape,
 )
-from gpurg.rsmi.exact import COUPLING
-from gpurg.validation import Integer
+from gpurg.validation import Integer, Real
 
+_CHAIN_ONLY = {"order", "train", "pairs", "epochs"}
+_BLOCK_ONLY = {"source", "size", "replicas", "samples", "fit_grid", "positions", "device"}
 FAR = 1000.0  # the table's saturated rules, λ = (1000, 0) and (1000, 1000)
 
 
 def landscape(
+    ctx: typer.Context,
+    source: Path | None = typer.Argument(None, help="2D: a run file of Ising configurations "
+                                         "(default: fresh samples, see --size)."),
     chain: bool = typer.Option(False, "--chain", help="The 1D Ising chain, blocks of two "
-                               "spins (the only system available for now)."),
-    coupling: float = checked_option(0.1, "--coupling", "-K", constraint=COUPLING,
-                                     help="The chain's coupling K = J/T."),
-    buffer: int = checked_option(1, "--buffer", constraint=BUFFER,
-                                 help="Buffer sites L_B between the block and each "
-                                 "environment spin (>= 0)."),
+                               "spins, exactly (without it: 2x2 blocks of 2D Ising)."),
+    coupling: float | None = checked_option(
+        None, "--coupling", "-K", constraint=Real(optional=True),
+        help="K = J/T (chain: default 0.1; 2D: the file's 1/T, or K_c for fresh samples)."),
+    buffer: int | None = checked_option(None, "--buffer", constraint=Integer(0, optional=True),
+                                        help="Buffer width L_B (chain: default 1, any >= 0; "
+                                        "2D: 0 or 1, default both)."),
     grid: int = checked_option(41, "--grid", constraint=GRID,
                                help="Grid points in each filter λ1, λ2."),
     max_lambda: float = checked_option(3.0, "--max-lambda", constraint=MAX_LAMBDA,
@@ -65,6 +74,17 @@ def landscape(
                                 help="Exact chain pairs (V, E) the training run uses."),
     epochs: int = checked_option(PATH_EPOCHS, "--epochs", constraint=Integer(1),
                                  help="Epochs of the training run (one point each)."),
+    size: int = checked_option(32, "--size", "-L", constraint=SIDE,
+                               help="2D: side of the fresh Ising samples."),
+    replicas: int = checked_option(32, "--replicas", "-R", constraint=Integer(1),
+                                   help="2D: Swendsen–Wang chains of the fresh samples."),
+    samples: int = checked_option(8, "--samples", constraint=Integer(1),
+                                  help="2D: snapshots per chain."),
+    fit_grid: int = checked_option(9, "--fit-grid", constraint=FIT_GRID,
+                                   help="2D: grid points in λ1, λ2 of the Hamiltonian fits."),
+    positions: int = checked_option(60_000, "--positions", constraint=POSITIONS,
+                                    help="2D: environment samples per buffer."),
+    device: str = DeviceOption,
     seed: int = SeedOption,
     output: Path = typer.Option(..., "--output", "-o", help="Landscape file to write (.h5); "
                                 "its figure goes beside it (land.png)."),
@@ -73,10 +93,24 @@ def landscape(
     """Map information kept, K'_2(1), rangeness and m-bodyness over the (λ1, λ2) grid, exactly;
     print them at decimation and majority; write the maps and draw them with the decimation
     and majority lines and the training path."""
-    if not chain:
-        raise InputError("rsmi landscape: only the 1D chain is available: pass --chain")
+    given = {name for name in ctx.params
+             if ctx.get_parameter_source(name).name not in ("DEFAULT", "DEFAULT_MAP")}
+    other = given & (_BLOCK_ONLY if chain else _CHAIN_ONLY)
+    if other:
+        flag = sorted(other)[0].replace("_", "-")
+        raise InputError(f"--{flag}: an option of the {'2D' if chain else '--chain'} "
+                         f"landscape only")
     check_output_path(output)
     figure = figure_beside(output, figure_format)
+    if not chain:
+        run_block_landscape(source=source, coupling=coupling, buffer=buffer, size=size,
+                            replicas=replicas, samples=samples, grid=grid,
+                            max_lambda=max_lambda, fit_grid=fit_grid, positions=positions,
+                            seed=seed, device=device, output=output, figure=figure,
+                            figure_format=figure_format)
+        return
+    coupling = 0.1 if coupling is None else coupling
+    buffer = 1 if buffer is None else buffer
     start = time.perf_counter()
     land = chain_landscape(coupling, buffer, grid, max_lambda, order)
     if train:

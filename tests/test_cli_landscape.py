@@ -50,7 +50,8 @@ def test_cumulant_landscape_without_path(tmp_path: Path) -> None:
 
 
 bad_results, test_bad_input_is_one_error_line = bad_input_tests([
-    pytest.param(["rsmi", "landscape", "-o", "x.h5"], ("--chain",), id="no-chain"),
+    pytest.param(["rsmi", "landscape", "--order", "3", "-o", "x.h5"], ("--order", "--chain"),
+                 id="chain-option-in-2d"),
     pytest.param(["rsmi", "landscape", "--chain", "--grid", "1", "-o", "x.h5"], ("--grid",),
                  id="grid"),
     pytest.param(["rsmi", "landscape", "--chain", "--max-lambda", "0", "-o", "x.h5"],

@@ -53,6 +53,7 @@ BLOCK_LANDSCAPE_FORMAT = "gpurg-block-landscape"
 GRID = Integer(3, 201)
 FIT_GRID = Integer(3, 41)
 MAX_LAMBDA = Real(0.0, 1e4, low_open=True)
+POSITIONS = Integer(16, 2**32 - 1)  # environment samples: at least the 16 error batches
 BUFFERS = (0, 1)  # what the exact conditional reaches on a 2x2 block (block + buffer <= 16)
 _ENV = 1  # the ring next to block and buffer carries all of E's information (Markov)
 
@@ -107,7 +108,7 @@ class BlockLandscape:
 
 
 @checked(K=Real(0.0, low_open=True), grid=GRID, max_lambda=MAX_LAMBDA, fit_grid=FIT_GRID,
-         positions=Integer(16, 2**32 - 1), seed=SEED)
+         positions=POSITIONS, seed=SEED)
 def block_landscape(configs: Any, K: float, *, grid: int = 41, max_lambda: float = 3.0,
                     fit_grid: int = 9, buffers: Sequence[int] = BUFFERS,
                     positions: int = 60_000, operators: Sequence[str] = DEFAULT_OPERATORS,
