@@ -17,6 +17,9 @@ from gpurg.rg.chain import (
     chain_cumulant_couplings,
 )
 from gpurg.rg.landscape import (
+    _information_gradient,
+    chain_exact_path,
+    chain_exact_start,
     chain_landscape,
     chain_pairs,
     chain_point,
@@ -246,3 +249,56 @@ def test_training_path_is_recorded_and_deterministic() -> None:
     assert one.lam.shape == (3, 2) and one.mi.shape == one.info_kept.shape == (3,)
     np.testing.assert_array_equal(one.lam, two.lam)
     assert (one.info_kept > 0.3).all()  # at K = 1 the unit reads the block from epoch 1
+
+
+def _angle_from_axis(lam: np.ndarray) -> float:
+    """Degrees between (λ1, λ2) and the nearer decimation axis."""
+    return math.degrees(math.atan2(np.abs(lam).min(), np.abs(lam).max()))
+
+
+@pytest.mark.parametrize("K, floor", [(0.1, 0.49), (1.0, 0.74)])
+def test_exact_ascent_climbs_to_decimation(K, floor) -> None:
+    path = chain_exact_path(K, 1, seed=0)
+    assert path.lam.shape == (1001, 2) and path.mi.shape == path.info_kept.shape == (1001,)
+    for k in (0, 500, 1000):
+        assert path.mi[k] == pytest.approx(chain_rule_information(K, [path.lam[k]], [0.0], 1),
+                                           rel=1e-12)
+    # Adam's steps (<= 0.1) are small against the landscape's curvature: every step climbs.
+    # Tolerance 1e-12 of I(V:E): the rounding of the MI sum (gpurg.rsmi.exact), far below
+    # the smallest climb measured (4e-12 nats of 1e-4 at K = 0.1 late in the decay)
+    assert np.diff(path.mi).min() >= -1e-12 * chain_mutual_information(K, 1)
+    # decimation at λ = 3 keeps 0.4999 (K = 0.1) and 0.7506 (K = 1); the ascent passes it
+    end = path.lam[-1]
+    assert path.info_kept[-1] > floor and np.abs(end).max() > 3.0
+    # the rule it ends at is decimation of one spin: h = that spin with P > 0.99 for every
+    # block state (σ(2 (|λ_big| - |λ_small|)))
+    assert 1.0 / (1.0 + math.exp(-2.0 * (np.abs(end).max() - np.abs(end).min()))) > 0.99
+    # and it has climbed onto the ridge: the best angle at its radius |λ| is 1.3 deg from the
+    # axis at K = 0.1 but 12 deg at K = 1 (the ridge reaches the axis only as |λ| -> ∞)
+    radius = float(np.hypot(*end))
+    theta = np.radians(np.linspace(0.0, 45.0, 451))
+    ridge = math.degrees(theta[np.argmax([chain_rule_information(
+        K, [[radius * math.cos(t), radius * math.sin(t)]], [0.0], 1) for t in theta])])
+    assert abs(_angle_from_axis(end) - ridge) < 5.0
+    if K == 0.1:
+        assert _angle_from_axis(end) < 2.0
+
+
+def test_exact_ascent_start_gradient_and_seed() -> None:
+    # the start: the exact canonical direction (majority) plus 10% jitter, unit variance
+    table = chain_block_environment(1.0, 1)
+    s = spin_states(2).astype(np.float64)
+    c_vv = s.T @ (table.sum(axis=1)[:, None] * s)
+    start = chain_exact_start(1.0, 1, seed=4)
+    assert start @ c_vv @ start == pytest.approx(1.0, rel=1e-12)
+    assert abs(start[0] - start[1]) < 0.3 * np.abs(start).max()
+    # the analytic gradient against central differences
+    lam, h = np.array([0.7, -1.3]), 1e-6
+    value, grad = _information_gradient(table, lam)
+    fd = [(chain_rule_information(1.0, [lam + h * e], [0.0], 1)
+           - chain_rule_information(1.0, [lam - h * e], [0.0], 1)) / (2 * h) for e in np.eye(2)]
+    np.testing.assert_allclose(grad, fd, rtol=1e-6)
+    one = chain_exact_path(1.0, 1, steps=50, seed=4)
+    np.testing.assert_array_equal(one.lam, chain_exact_path(1.0, 1, steps=50, seed=4).lam)
+    np.testing.assert_array_equal(one.lam[0], start)
+    assert not np.array_equal(one.lam, chain_exact_path(1.0, 1, steps=50, seed=5).lam)

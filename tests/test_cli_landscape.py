@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from gpurg.rg.landscape import chain_landscape, read_landscape
+from gpurg.rg.landscape import chain_exact_path, chain_landscape, read_landscape
 
 from .test_cli import assert_ok, bad_input_tests, describe, run_gpurg, table_rows
 
@@ -37,6 +37,11 @@ def test_chain_landscape_command(tmp_path: Path) -> None:
     assert rows["decimation"][:3] == ["2", "0", f"{want.at(2.0, 0.0)['info_kept']:.4f}"]
     assert rows["saturated dec."][:3] == ["1000", "0", "0.5856"]  # 0.585552 of I(V:E)
     assert "training path: 2 epochs" in result.stdout, describe(result)
+    ascent = chain_exact_path(0.4407, 2, seed=3)
+    np.testing.assert_array_equal(back.exact_path.lam, ascent.lam)
+    np.testing.assert_array_equal(back.exact_path.info_kept, ascent.info_kept)
+    np.testing.assert_array_equal(back.exact_path.mi, ascent.mi)
+    assert "gradient ascent on the exact I_Λ(H:E): 1000 steps" in result.stdout
 
 
 def test_cumulant_landscape_without_path(tmp_path: Path) -> None:
@@ -46,6 +51,7 @@ def test_cumulant_landscape_without_path(tmp_path: Path) -> None:
     assert (tmp_path / "land.svg").is_file()
     back = read_landscape(tmp_path / "land.h5")
     assert back.order == 3 and back.path is None and back.K == 0.1 and back.buffer == 1
+    assert back.exact_path is not None and back.exact_path.info_kept[-1] > 0.49
     assert "cumulant expansion to order 3" in result.stdout
 
 

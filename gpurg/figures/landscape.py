@@ -2,7 +2,8 @@
 four maps over the filters (λ1, λ2) of one hidden unit, information kept
 I_Λ(H:E)/I(V:E), the nearest-neighbour coarse coupling K'_2(1), rangeness K'_2(2)/K'_2(1)
 and m-bodyness K'_4/K'_2(1), with the decimation axes (λ1 = 0, λ2 = 0) and the majority
-diagonal (λ1 = λ2) marked and a training run's path drawn over each.
+diagonal (λ1 = λ2) marked, and drawn over each the path of a training run and that of
+gradient ascent on the exact I_Λ(H:E), whichever the landscape holds.
 
 Public API: :func:`landscape_figure`.
 """
@@ -54,6 +55,17 @@ def _marks(ax: Axes, land: ChainLandscape, path_label: bool) -> None:
         ax.plot(lam[-1, 0], lam[-1, 1], "*", color="tab:orange", ms=11,
                 label=(f"last epoch: λ = ({track.lam[-1, 0]:.2g}, {track.lam[-1, 1]:.2g}), "
                        f"keeps {track.info_kept[-1]:.3f}") if path_label else None)
+    ascent = land.exact_path
+    if ascent is not None and len(ascent.lam):
+        lam = np.clip(ascent.lam, -m, m)
+        ax.plot(lam[:, 0], lam[:, 1], "--", color="tab:red", lw=1.4,
+                label="gradient ascent on the exact I_Λ(H:E)" if path_label else None)
+        ax.plot(lam[0, 0], lam[0, 1], "s", mfc="none", mec="tab:red", ms=6,
+                label="its start" if path_label else None)
+        ax.plot(lam[-1, 0], lam[-1, 1], "D", color="tab:red", ms=6,
+                label=(f"its end ({len(lam) - 1} steps): λ = ({ascent.lam[-1, 0]:.2g}, "
+                       f"{ascent.lam[-1, 1]:.2g}), keeps {ascent.info_kept[-1]:.3f}")
+                if path_label else None)
     ax.set_xlim(-m, m)
     ax.set_ylim(-m, m)
     ax.set_aspect("equal")
