@@ -81,7 +81,7 @@ def test_file_round_trip_and_bad_input(tmp_path, configs, landscape) -> None:
         block_landscape(configs, K_C, buffers=(2,))
     with pytest.raises(InputError, match="L even"):
         block_landscape(configs[:, :31, :31], K_C)
-    with pytest.raises(InputError, match="not a block landscape"):
+    with pytest.raises(InputError, match="not a gpurg block landscape file"):
         (tmp_path / "x.h5").write_bytes(path.read_bytes())
         import h5py
 

@@ -62,6 +62,7 @@ __all__ = [
     "RunWriter",
     "atomic_output",
     "check_output_path",
+    "open_results",
     "read_run",
     "read_state",
     "STATE_GROUP",
@@ -765,3 +766,24 @@ def read_run(path: PathLike) -> Run:
 
 def _to_python(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+@contextlib.contextmanager
+def open_results(path: PathLike, format: str, what: str) -> Iterator[tuple[h5py.File,
+                                                                            dict[str, Any]]]:
+    """Open a results file that gpurg wrote with the root attribute ``format`` (a filter, a
+    scan, a landscape, ...) for reading: yields (the open file, its root attributes with
+    NumPy scalars as Python values). Every way the file can fail to be one (missing, not
+    HDF5, another ``format``, a dataset or attribute missing while the caller reads it) is an
+    InputError of one line naming the path and ``what`` the file should be."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        with h5py.File(path, "r") as file:
+            attrs = {k: _to_python(v) for k, v in file.attrs.items()}
+            if attrs.get("format") != format:
+                raise InputError(f"{path}: not a gpurg {what} file")
+            yield file, attrs
+    except (OSError, KeyError) as exc:
+        raise InputError(f"{path}: not a readable gpurg {what} file ({exc})") from None

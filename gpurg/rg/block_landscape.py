@@ -38,7 +38,7 @@ import numpy as np
 
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
-from gpurg.io.hdf5 import atomic_output
+from gpurg.io.hdf5 import atomic_output, open_results
 from gpurg.rg.hamiltonian import DEFAULT_OPERATORS, fit_hamiltonian
 from gpurg.rg.maps import RsmiRule
 from gpurg.rsmi.exact import ising_block_information, ising_rules_information
@@ -193,14 +193,7 @@ def write_block_landscape(path: str | Path, landscape: BlockLandscape,
 def read_block_landscape(path: str | Path) -> BlockLandscape:
     """A landscape written by :func:`write_block_landscape` (InputError if the file is not
     one)."""
-    try:
-        with h5py.File(path, "r") as f:
-            if f.attrs.get("format") != BLOCK_LANDSCAPE_FORMAT:
-                raise InputError(f"{path} is not a block landscape file (format "
-                                 f"{BLOCK_LANDSCAPE_FORMAT!r})")
-            arrays = {name: f[_NAMES.get(name, name)][()] for name in _ARRAYS}
-            attrs = {name: f.attrs[name] for name in _ATTRS}
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err}") from None
+    with open_results(path, BLOCK_LANDSCAPE_FORMAT, "block landscape") as (f, attrs):
+        arrays = {name: f[_NAMES.get(name, name)][()] for name in _ARRAYS}
     return BlockLandscape(**arrays, K=float(attrs["K"]), L=int(attrs["L"]),
                           samples=int(attrs["samples"]), positions=int(attrs["positions"]))

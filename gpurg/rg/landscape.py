@@ -49,7 +49,7 @@ import h5py
 import numpy as np
 
 from gpurg.errors import InputError
-from gpurg.io.hdf5 import atomic_output
+from gpurg.io.hdf5 import atomic_output, open_results
 from gpurg.optim import Adam
 from gpurg.rg.chain import (
     MAX_ORDER,
@@ -334,17 +334,8 @@ def write_landscape(path: str | Path, land: ChainLandscape,
 
 def read_landscape(path: str | Path) -> ChainLandscape:
     """Read a file of :func:`write_landscape`; InputError if it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        with h5py.File(path, "r") as f:
-            a = dict(f.attrs)
-            if a.get("format") != LANDSCAPE_FORMAT:
-                raise InputError(f"{path}: not a gpurg chain-landscape file")
-            d = {k: f[k][()] for k in f}
-    except OSError as exc:
-        raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
+    with open_results(path, LANDSCAPE_FORMAT, "chain-landscape") as (f, a):
+        d = {k: f[k][()] for k in f}
     track = (TrainingPath(d["path_lambda"], d["path_mi"], d["path_info_kept"])
              if "path_lambda" in d else None)
     ascent = (ExactPath(d["exact_path_lambda"], d["exact_path_mi"], d["exact_path_info_kept"])

@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 
 from gpurg.errors import InputError
-from gpurg.io.hdf5 import atomic_output, read_run
+from gpurg.io.hdf5 import atomic_output, open_results, read_run
 from gpurg.io.validate import located, read_checked
 from gpurg.models.base import file_model
 from gpurg.rsmi.analysis import FilterAnalysis, analyze_rule
@@ -147,21 +147,11 @@ class FilterFile:
 
 def read_filter(path: str | Path) -> FilterFile:
     """Read a filter written by :func:`write_filter`; InputError if it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        with h5py.File(path, "r") as f:
-            attrs = {k: (v.item() if isinstance(v, np.generic) else v)
-                     for k, v in f.attrs.items()}
-            if attrs.get("format") != FILTER_FORMAT:
-                raise InputError(f"{path}: not a gpurg filter file")
-            filters = f["filter"][()]
-            bias = f["bias"][()]
-            analysis = (FilterAnalysis.from_attributes(f["analysis"].attrs)
-                        if "analysis" in f else None)
-    except OSError as exc:
-        raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
+    with open_results(path, FILTER_FORMAT, "filter") as (f, attrs):
+        filters = f["filter"][()]
+        bias = f["bias"][()]
+        analysis = (FilterAnalysis.from_attributes(f["analysis"].attrs)
+                    if "analysis" in f else None)
     n_hidden, block, _ = filters.shape
     rule = CoarseGrainingRule(filters.reshape(n_hidden, block * block), bias)
     return FilterFile(rule, Geometry(block, attrs["buffer"], attrs["env"]), attrs, analysis)

@@ -32,7 +32,7 @@ import numpy as np
 
 from gpurg.backend import Backend
 from gpurg.errors import InputError
-from gpurg.io.hdf5 import atomic_output
+from gpurg.io.hdf5 import atomic_output, open_results
 from gpurg.rbm.conditionals import MAX_UNITS
 from gpurg.rbm.model import RBM, log_hidden_sum, unit_states
 from gpurg.rbm.training import fit_rbm
@@ -269,19 +269,9 @@ _OWN_ATTRS = ("format", "format_version", "visible_units", "hidden_units", "log_
 
 def read_block_rbm(path: str | Path) -> BlockRBM:
     """Read an RBM file written by :func:`write_block_rbm`; InputError if it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        with h5py.File(path, "r") as f:
-            attrs = {k: (v.item() if isinstance(v, np.generic) else v)
-                     for k, v in f.attrs.items()}
-            if attrs.get("format") != RBM_FORMAT:
-                raise InputError(f"{path}: not a gpurg RBM file")
-            arrays = {name: f[name][()] for name in
-                      ("weights", "visible_bias", "hidden_bias", "history")}
-    except (OSError, KeyError) as exc:
-        raise InputError(f"{path}: not a readable gpurg RBM file ({exc})") from None
+    with open_results(path, RBM_FORMAT, "RBM") as (f, attrs):
+        arrays = {name: f[name][()] for name in
+                  ("weights", "visible_bias", "hidden_bias", "history")}
     settings = {k: v for k, v in attrs.items() if k not in _OWN_ATTRS}
     return BlockRBM(arrays["weights"], arrays["visible_bias"], arrays["hidden_bias"],
                     str(attrs["visible_units"]), str(attrs["hidden_units"]),

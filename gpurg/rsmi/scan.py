@@ -46,7 +46,7 @@ import numpy as np
 
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
-from gpurg.io.hdf5 import atomic_output
+from gpurg.io.hdf5 import atomic_output, open_results
 from gpurg.rsmi.geometry import BUFFER, Geometry
 from gpurg.rsmi.pairs import file_pairs
 from gpurg.rsmi.rule import CoarseGrainingRule
@@ -230,17 +230,8 @@ def write_scan(path: str | Path, scan: BufferScan, attrs: Mapping[str, Any] | No
 def read_scan(path: str | Path) -> BufferScan:
     """Read a scan file written by :func:`write_scan` (the fits as written); InputError if
     it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        with h5py.File(path, "r") as f:
-            a = dict(f.attrs)
-            if a.get("format") != SCAN_FORMAT:
-                raise InputError(f"{path}: not a gpurg buffer-scan file")
-            data = {k: f[k][()] for k in f}
-    except OSError as exc:
-        raise InputError(f"{path}: not a readable HDF5 file ({exc})") from None
+    with open_results(path, SCAN_FORMAT, "buffer-scan") as (f, a):
+        data = {k: f[k][()] for k in f}
     used = data["used"].astype(bool)
     power = DecayFit("power", float(a["power_amplitude"]), float(a["exponent"]),
                      float(a["exponent_err"]), float(a["exponent_chi2"]),
