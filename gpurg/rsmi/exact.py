@@ -58,12 +58,6 @@ def spin_states(n: int) -> np.ndarray:
     return np.where((k >> np.arange(n)) & 1, 1, -1).astype(np.int8)
 
 
-def _entropy(p: np.ndarray, axis: Any = None) -> Any:
-    """Shannon entropy in nats, with 0 log 0 = 0."""
-    safe = np.where(p > 0, p, 1.0)
-    return -(p * np.log(safe)).sum(axis=axis)
-
-
 def _mutual_information(joint: np.ndarray) -> Any:
     """I(A:B) in nats of joint probability tables P(a, b) on the last two axes: a float for
     one (a, b) table, an array over the leading axes otherwise.
