@@ -286,6 +286,7 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
     "gpurg.rg.landscape.chain_point": lambda: ((0.5, 1.0, 0.0), {}),
     "gpurg.rg.landscape.chain_landscape": lambda: ((0.1,), {"grid": 3}),
     "gpurg.rg.landscape.chain_training_path": lambda: ((0.5,), {"pairs": 200, "epochs": 1}),
+    "gpurg.rg.landscape.chain_exact_path": lambda: ((0.5,), {"steps": 3}),
     "gpurg.rsmi.exact.sample_chain": lambda: ((0.5, 2, 5), {}),
     "gpurg.rsmi.exact.ising_block_conditional": lambda: (
         (0.3, _geometry(), np.ones((1, 12), np.int8)), {}),
