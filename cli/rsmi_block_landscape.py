@@ -81,6 +81,8 @@ def _nearest(values: np.ndarray, x: float) -> int:
 
 def _short(value: float, error: float, digits: int) -> str:
     """value(error) in the last digit's units, e.g. 0.4809(62); "—" for NaN."""
+    if value == math.inf:  # ordered coarse spins: K' = ∞
+        return "∞"
     if not math.isfinite(value):
         return "—"
     return f"{value:.{digits}f}({round(error * 10**digits)})"

@@ -88,3 +88,16 @@ def test_file_round_trip_and_bad_input(tmp_path, configs, landscape) -> None:
         with h5py.File(tmp_path / "x.h5", "a") as f:
             f.attrs["format"] = "other"
         read_block_landscape(tmp_path / "x.h5")
+
+
+def test_ordered_spins_have_infinite_couplings() -> None:
+    """Below T_c the coarse spins of every rule are ordered: the pseudo-likelihood has no
+    finite maximum, which the fit says (OrderedSpins) instead of returning its runaway
+    iterate, and the landscape records as K'_nn = ∞."""
+    from gpurg.rg.hamiltonian import OrderedSpins, fit_hamiltonian
+
+    with pytest.raises(OrderedSpins, match="ordered"):
+        fit_hamiltonian(np.ones((16, 8, 8), np.int8))
+    cold = ising_configurations(16, 1.2, replicas=8, samples=2, seed=1, device="cpu")
+    land = block_landscape(cold, 1 / 1.2, grid=3, fit_grid=3, positions=256, seed=1)
+    assert land.K2_1[2, 2] == np.inf and np.isnan(land.rangeness[2, 2])

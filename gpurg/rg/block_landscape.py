@@ -39,7 +39,7 @@ import numpy as np
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output, open_results
-from gpurg.rg.hamiltonian import DEFAULT_OPERATORS, fit_hamiltonian
+from gpurg.rg.hamiltonian import DEFAULT_OPERATORS, OrderedSpins, fit_hamiltonian
 from gpurg.rg.maps import RsmiRule
 from gpurg.rsmi.exact import ising_block_information, ising_rules_information
 from gpurg.rsmi.geometry import Geometry, extract_pairs
@@ -73,7 +73,9 @@ class BlockLandscape:
     lambdas: float64 (g,); buffers: int (k,); mi, mi_err: float64 (k, g, g) in nats;
     mi_ve, mi_ve_err: float64 (k,) in nats; fit_lambdas: float64 (f,); K2_1, K2_1_err,
     rangeness, rangeness_err, mbodyness, mbodyness_err: float64 (f, f), NaN where K'_nn is
-    zero within its error's reach (λ = 0: coarse spins of pure noise); K: J/T of the data;
+    zero within its error's reach (λ = 0: coarse spins of pure noise), K2_1 = inf (the rest
+    NaN) where the coarse spins are ordered (:class:`gpurg.rg.hamiltonian.OrderedSpins`, the
+    ordered phase); K: J/T of the data;
     L: its side; samples: configurations; positions: environment samples per buffer.
     """
 
@@ -158,11 +160,15 @@ def block_landscape(configs: Any, K: float, *, grid: int = 41, max_lambda: float
             rule = RsmiRule(CoarseGrainingRule(block_filters(fit_lambdas[i], fit_lambdas[j])
                                                [None], np.zeros(1)), 2, "sample")
             coarse = to_host(rule(configs, seed=independent_seed(seed, len(buffers) + index)))
-            ham = fit_hamiltonian(coarse, operators)
-            fits[0, i, j], fits[1, i, j] = ham.coupling("nn")
-            if 4 * fits[1, i, j] < abs(fits[0, i, j]):  # the ratios mean something
-                fits[2:4, i, j] = ham.rangeness()
-                fits[4:6, i, j] = ham.mbodyness()
+            try:
+                ham = fit_hamiltonian(coarse, operators)
+            except OrderedSpins:  # K' = ∞: left NaN, as the λ = 0 ratios are
+                fits[0, i, j] = np.inf
+            else:
+                fits[0, i, j], fits[1, i, j] = ham.coupling("nn")
+                if 4 * fits[1, i, j] < abs(fits[0, i, j]):  # the ratios mean something
+                    fits[2:4, i, j] = ham.rangeness()
+                    fits[4:6, i, j] = ham.mbodyness()
         if progress is not None:
             progress(index + 1, total)
     return BlockLandscape(lambdas, np.asarray(buffers), mi, mi_err, mi_ve, mi_ve_err,

@@ -45,6 +45,23 @@ DEFAULT_OPERATORS: tuple[str, ...] = ("nn", "nnn", "third", "knight", "plaquette
 """Pairs at distances 1, √2, 2, √5 and three 4-spin terms (unit plaquette, the diamond of
 side √2, the 1 x 2 rectangle); all span 2, so they fit an L x L torus with L >= 4."""
 
+MAX_COUPLING = 5.0
+"""Largest |K'_a| a fit may return. Ordered coarse spins (every spin agrees with its local
+field, e.g. below T_c after a few RG steps) make the pseudo-likelihood grow without bound as
+the couplings grow: no finite maximum exists and Newton's iterates run off (6-13 after 100
+steps). Physical couplings of a coarse Ising lattice near criticality are below 1 (K_c =
+0.44; K = 2 is T = 0.5), so a fit past 5 is the ordered fixed point, K' = ∞, not a value."""
+
+MIN_SURPRISE = 1e-4
+"""A fit whose mean log P(s_i | rest) per site is above -MIN_SURPRISE nats predicts every
+site all but surely: the data are separable and the fit is the same runaway (perfectly
+ordered spins reach it with moderate |K'| spread over many operators)."""
+
+
+class OrderedSpins(InputError):
+    """The coarse spins are ordered: their pseudo-likelihood has no finite maximum."""
+
+
 RANGENESS = ("nnn", "nn")
 MBODYNESS = ("plaquette", "nn")
 
@@ -149,6 +166,16 @@ def fit_hamiltonian(configs: Any, operators: Sequence[str] = DEFAULT_OPERATORS, 
     total = per_block.sum(axis=0)
     K = _fit_counts(patterns, total)
     K_jack = np.array([_fit_counts(patterns, total - per_block[b]) for b in range(n_blocks)])
+    worst = max(float(np.abs(K).max()), float(np.abs(K_jack).max()))
+    x = patterns.astype(np.float64) @ K
+    # mean log P(s_i | rest) per site: about 0 when the fit explains every site, which on
+    # ±1 data only a runaway to infinite couplings does (each pattern then has one sign)
+    per_site = float(total @ (x - np.logaddexp(x, -x)) / total.sum())
+    if not np.isfinite(worst) or worst > MAX_COUPLING or per_site > -MIN_SURPRISE:
+        raise OrderedSpins(f"the {L} x {L} spins are ordered: the pseudo-likelihood has no "
+                           f"finite maximum (|K'| reached {worst:.3g}, limit {MAX_COUPLING:g}; "
+                           f"log-pseudo-likelihood per site {per_site:.2g}); their couplings "
+                           f"are infinite (the ordered fixed point)")
     return EffectiveHamiltonian(operators, K, jackknife_spread(K_jack), K_jack, L, n, n_blocks)
 
 
@@ -181,5 +208,6 @@ def coarse_hamiltonians(configs: Any, rg_map: RGMap, levels: int = 1,
     return out
 
 
-__all__ = ["DEFAULT_OPERATORS", "EffectiveHamiltonian", "check_operators",
+__all__ = ["DEFAULT_OPERATORS", "MAX_COUPLING", "EffectiveHamiltonian", "OrderedSpins",
+           "check_operators",
            "coarse_hamiltonians", "fit_hamiltonian"]
