@@ -39,12 +39,20 @@ def run_block_landscape(*, source: Path | None, coupling: float | None, buffer: 
     start = time.perf_counter()
     if source is not None:
         configs, attrs = load_spin_configurations(source, "the 2D landscape")
+        # the exact conditional P(V|E) is that of the nearest-neighbour model in zero field
+        model = attrs.get("model", "unknown")
+        if model != "ising":
+            raise InputError(f"{source}: the exact P(V|E) needs nearest-neighbour Ising "
+                             f"configurations (model 'ising'), this file holds {model!r} ones")
+        if float(attrs.get("h", 0.0)) != 0.0:
+            raise InputError(f"{source}: field h = {float(attrs['h']):g}; the landscape's "
+                             f"exact conditional is for h = 0")
         if coupling is None:
             T = float(attrs.get("T", math.nan))
             if not (math.isfinite(T) and T > 0):
                 raise InputError(f"{source}: no temperature T in the file; pass -K (J/T of "
                                  f"its configurations)")
-            coupling = 1.0 / T
+            coupling = float(attrs.get("J", 1.0)) / T
     else:
         coupling = 1.0 / T_C if coupling is None else coupling
         with console.status(f"[bold]sampling {replicas} x {samples} Ising configurations, "

@@ -43,8 +43,10 @@ from gpurg.rg.landscape import (
     chain_training_path,
     write_landscape,
 )
+from gpurg.rsmi.exact import chain_mutual_information
 from gpurg.validation import Integer, Real
 
+MIN_INFORMATION = 1e-13  # nats: I(V:E) ~ K^(2 L_B + 2) at weak coupling
 _CHAIN_ONLY = {"order", "train", "pairs", "epochs"}
 _BLOCK_ONLY = {"source", "size", "replicas", "samples", "fit_grid", "positions", "device"}
 FAR = 1000.0  # the table's saturated rules, λ = (1000, 0) and (1000, 1000)
@@ -113,6 +115,12 @@ def landscape(
         return
     coupling = 0.1 if coupling is None else coupling
     buffer = 1 if buffer is None else buffer
+    mi_ve = chain_mutual_information(coupling, buffer=buffer)
+    if not mi_ve > MIN_INFORMATION:  # information kept is a ratio to I(V:E)
+        raise InputError(f"--coupling {coupling:g} with --buffer {buffer}: I(V:E) = "
+                         f"{mi_ve:.3g} nats, too little for shares of it to be resolved in "
+                         f"double precision; allowed: K and L_B with I(V:E) > "
+                         f"{MIN_INFORMATION:g} nats (at L_B = 1: |K| >= 0.001)")
     start = time.perf_counter()
     land = chain_landscape(coupling, buffer, grid, max_lambda, order)
     land.exact_path = chain_exact_path(coupling, buffer, seed=seed)

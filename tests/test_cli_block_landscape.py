@@ -50,6 +50,22 @@ def test_landscape_of_a_run_file(runs: Path) -> None:
                                       f"{round(want.K2_1_err[2, 1] * 1e3)})"], rows
 
 
+def test_coarse_grained_spins_are_refused(runs: Path) -> None:
+    """The exact P(V|E) is that of nearest-neighbour Ising spins at K: coarse-grained spins
+    (whose Hamiltonian is another) are refused in one line, not read at the file's 1/T."""
+    import shutil
+
+    shutil.copy(runs / "tc.h5", runs / "coarse.h5")
+    with h5py.File(runs / "coarse.h5", "a") as f:
+        f.attrs["model"] = "coarse-grained"
+        f.attrs["level"] = 1
+    result = run_gpurg(["rsmi", "landscape", "coarse.h5", "-o", "c.h5"], runs)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "'coarse-grained'" in lines[0], lines
+    assert not list(runs.glob("c.*"))
+
+
 def test_fresh_samples_at_tc_and_one_buffer(tmp_path: Path) -> None:
     result = run_gpurg(["rsmi", "landscape", *SMALL, "-L", "16", "-R", "8", "--samples", "4",
                         "--buffer", "1", "--device", "cpu", "-o", "l.h5", "--figure-format",
@@ -74,4 +90,8 @@ bad_results, test_bad_input_is_one_error_line = bad_input_tests([
                  id="fit-grid"),
     pytest.param(["rsmi", "landscape", "--positions", "3", "-o", "x.h5"], ("--positions",),
                  id="positions"),
+    pytest.param(["rsmi", "landscape", "--chain", "-K", "0", "-o", "x.h5"],
+                 ("--coupling 0", "I(V:E)"), id="chain-without-information"),
+    pytest.param(["rsmi", "landscape", "--chain", "-K", "1e-9", "-o", "x.h5"],
+                 ("--coupling 1e-09", "double precision"), id="chain-information-underflows"),
 ])
