@@ -17,12 +17,15 @@ from gpurg.errors import InputError
 from gpurg.models.ising_exact import T_C
 from gpurg.rg.block_landscape import (
     BUFFERS,
+    FIT_BLOCKS,
     BlockLandscape,
     block_landscape,
     write_block_landscape,
 )
 from gpurg.rsmi.files import load_spin_configurations
 from gpurg.sampling import ising_configurations
+
+MIN_SIZE = 8  # the coarse lattice must hold the fits' operators (span 2: L/2 >= 4)
 
 
 def run_block_landscape(*, source: Path | None, coupling: float | None, buffer: int | None,
@@ -54,6 +57,12 @@ def run_block_landscape(*, source: Path | None, coupling: float | None, buffer: 
                                  f"its configurations)")
             coupling = float(attrs.get("J", 1.0)) / T
     else:
+        if size < MIN_SIZE:
+            raise InputError(f"--size {size}: the 2D landscape needs L >= {MIN_SIZE} (a 4 x 4 "
+                             f"coarse lattice for the Hamiltonian fits)")
+        if replicas * samples < FIT_BLOCKS:
+            raise InputError(f"--replicas × --samples = {replicas * samples}: the Hamiltonian "
+                             f"fits' jackknife needs at least {FIT_BLOCKS} configurations")
         coupling = 1.0 / T_C if coupling is None else coupling
         with console.status(f"[bold]sampling {replicas} x {samples} Ising configurations, "
                             f"L = {size}, T = {1 / coupling:.4f}…"):

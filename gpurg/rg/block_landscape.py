@@ -39,7 +39,12 @@ import numpy as np
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output, open_results
-from gpurg.rg.hamiltonian import DEFAULT_OPERATORS, OrderedSpins, fit_hamiltonian
+from gpurg.rg.hamiltonian import (
+    DEFAULT_OPERATORS,
+    OrderedSpins,
+    check_operators,
+    fit_hamiltonian,
+)
 from gpurg.rg.maps import RsmiRule
 from gpurg.rsmi.exact import ising_block_information, ising_rules_information
 from gpurg.rsmi.geometry import Geometry, extract_pairs
@@ -55,6 +60,7 @@ FIT_GRID = Integer(3, 41)
 MAX_LAMBDA = Real(0.0, 1e4, low_open=True)
 POSITIONS = Integer(16, 2**32 - 1)  # environment samples: at least the 16 error batches
 BUFFERS = (0, 1)  # what the exact conditional reaches on a 2x2 block (block + buffer <= 16)
+FIT_BLOCKS = 16  # jackknife blocks of each Hamiltonian fit
 _ENV = 1  # the ring next to block and buffer carries all of E's information (Markov)
 
 
@@ -134,6 +140,18 @@ def block_landscape(configs: Any, K: float, *, grid: int = 41, max_lambda: float
             buffers):
         raise InputError(f"buffers must be distinct values from {BUFFERS} (the exact "
                          f"conditional enumerates block and buffer), got {buffers}")
+    # everything that can be refused is refused before any work
+    n, L = int(configs.shape[0]), int(configs.shape[1])
+    if n < FIT_BLOCKS:
+        raise InputError(f"{n} configurations: the jackknife of the Hamiltonian fits needs at "
+                         f"least {FIT_BLOCKS}")
+    try:
+        check_operators(operators, L // 2)
+    except InputError as err:
+        raise InputError(f"L = {L}: the coarse {L // 2} x {L // 2} lattice is too small for "
+                         f"the Hamiltonian fits ({err})") from None
+    for buffer in buffers:
+        Geometry(2, buffer, _ENV).check_fits(L, L)
     lambdas = np.linspace(-max_lambda, max_lambda, grid)
     l1, l2 = np.meshgrid(lambdas, lambdas, indexing="ij")
     filters = block_filters(l1, l2).reshape(-1, 4)
@@ -143,7 +161,6 @@ def block_landscape(configs: Any, K: float, *, grid: int = 41, max_lambda: float
     mi_ve_err = np.empty(len(buffers))
     for k, buffer in enumerate(buffers):
         geometry = Geometry(2, buffer, _ENV)
-        geometry.check_fits(configs.shape[1], configs.shape[2])
         _, E = extract_pairs(configs, geometry, positions=positions,
                              seed=independent_seed(seed, k))
         values, errors = ising_rules_information(K, geometry, filters, E)
@@ -161,7 +178,7 @@ def block_landscape(configs: Any, K: float, *, grid: int = 41, max_lambda: float
                                                [None], np.zeros(1)), 2, "sample")
             coarse = to_host(rule(configs, seed=independent_seed(seed, len(buffers) + index)))
             try:
-                ham = fit_hamiltonian(coarse, operators)
+                ham = fit_hamiltonian(coarse, operators, blocks=FIT_BLOCKS)
             except OrderedSpins:  # K' = ∞: left NaN, as the λ = 0 ratios are
                 fits[0, i, j] = np.inf
             else:
