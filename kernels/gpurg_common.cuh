@@ -28,6 +28,7 @@ struct gpurg_u32x4 {
 #define GPURG_STREAM_PAIR_POSITIONS 8u   // random (V, E) pair positions (gpurg.rsmi.geometry)
 #define GPURG_STREAM_CHAIN_SAMPLES 10u   // exact 1D Ising chains (gpurg.rsmi.exact)
 #define GPURG_STREAM_MAJORITY 11u        // majority-rule tie-breaks (gpurg.rg.maps)
+#define GPURG_STREAM_BIT_UPDATE 12u      // bit-packed Ising updates (gpurg.models.ising_bits_numpy)
 
 __device__ __forceinline__ gpurg_u32 gpurg_mulhi(gpurg_u32 a, gpurg_u32 b) {
 #ifdef __CUDA_ARCH__

@@ -126,7 +126,8 @@ def test_random_streams_are_one_distinct_table() -> None:
     # the values the existing chains were produced with (changing one changes every chain)
     assert philox.STREAMS == {"LOCAL_UPDATE": 0, "HOT_START": 1, "SW_BONDS": 2, "SW_FLIPS": 3,
                               "DIMER_WORM": 4, "DIMER_NOISE": 5, "DIMER_START": 6, "RBM": 7,
-                              "PAIR_POSITIONS": 8, "CHAIN_SAMPLES": 10, "MAJORITY": 11}
+                              "PAIR_POSITIONS": 8, "CHAIN_SAMPLES": 10, "MAJORITY": 11,
+                              "BIT_UPDATE": 12}
 
 
 # ------------------------------------------------------------------------ argument checks

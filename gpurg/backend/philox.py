@@ -50,6 +50,7 @@ STREAM_RBM = STREAMS["RBM"]
 STREAM_PAIR_POSITIONS = STREAMS["PAIR_POSITIONS"]  # random (V, E) pair positions (rsmi.geometry)
 STREAM_CHAIN_SAMPLES = STREAMS["CHAIN_SAMPLES"]  # exact 1D Ising chains (gpurg.rsmi.exact)
 STREAM_MAJORITY = STREAMS["MAJORITY"]  # majority-rule tie-breaks (gpurg.rg.maps)
+STREAM_BIT_UPDATE = STREAMS["BIT_UPDATE"]  # bit-packed Ising updates (models.ising_bits_numpy)
 
 
 def check_seed(seed: int) -> int:

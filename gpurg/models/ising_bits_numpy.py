@@ -1,0 +1,255 @@
+"""Bit-packed Ising updates with lazily drawn random bits: the reference semantics (issue 15).
+
+The bit-packed kernels (CUDA and host) reproduce this module bit for bit; it is written for
+clarity and exactness, vectorised over groups and sites, not for speed.
+
+Layout (a), "replica bits"
+--------------------------
+R replicas of an L x L torus in G = ceil(R / 32) groups of 32 lanes. The spins are uint32
+words of shape (G, L, L): bit l of word [g, y, x] is the spin of replica 32 g + l at (y, x),
+1 = up (+1), 0 = down (-1). The lanes 32 G > l >= R of the last group are unused: they stay
+0, are never updated and never reported (:func:`pack`, :func:`unpack`).
+
+Metropolis / heat-bath half-sweep (:func:`bits_halfsweep`)
+----------------------------------------------------------
+Every site with (x + y) mod 2 == color is updated, all lanes at once:
+
+1. Aligned neighbours. Neighbour n of a lane is aligned iff its bit equals the lane's spin
+   bit; the count a in 0..4 of aligned neighbours is a bit-sliced 3-bit number
+   (:func:`aligned_neighbour_count`). In the terms of
+   :func:`gpurg.models.ising_rules.flip_thresholds`, nn = s (2 a - 4), so a lane of spin s
+   and count a has class index 5 + a (s = +1) or 4 - a (s = -1) and flip threshold
+   t = thresholds[index], an integer in [0, 2^32].
+2. Sure lanes (t = 2^32, e.g. Metropolis with dE <= 0) flip; lanes with t = 0 keep their
+   spin; the other lanes "need a decision": they flip iff u < t for their own uniform
+   32-bit integer u.
+3. Each lane's u is defined bit plane by bit plane, plane k = 0 the most significant bit
+   (bit 31 - k of u). The 32 lanes of one group at one site share each plane: plane k of
+   group g at site (y, x) in half-sweep ``step`` is word (k mod 4) of the Philox4x32-10 block
+   with counter words
+
+       (y * L + x,  8 g + k // 4,  step,  STREAM_BIT_UPDATE)
+
+   and the key of the seed, and bit l of that word is bit 31 - k of lane l's u. So the eight
+   blocks b = 0..7 (8 g + b in the second word, g < 2^29) hold the 32 planes, four to a
+   block, most significant planes first. ``step`` is 2 * sweep + color as for the byte
+   kernels (:func:`gpurg.models.ising_numpy.checkerboard_halfsweep`).
+4. Bit-sliced comparison: going down from plane 0, a lane that is undecided is decided at
+   the first plane where its bit of u differs from its bit of t (flip iff u's bit is 0 and
+   t's is 1); a lane that is still undecided after plane 31 has u = t and does not flip.
+   Laziness: plane k of (g, site) is drawn only while some lane of the group that needs a
+   decision is undecided after planes 0..k-1 (a kernel draws the whole block of plane k,
+   i.e. the block b is drawn iff plane 4 b is needed). A lane's decision depends on its
+   own bits of u only, so drawing more planes never changes a result: the lazy decision is
+   exactly u < t, and the expected number of planes is about log2(deciding lanes) + 2.
+
+The acceptance probabilities are therefore exactly those of the byte kernels' integer
+thresholds (P(u < t) = t / 2^32); only the Philox words differ, so the chains are different
+realisations of the same Markov chain.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from gpurg.backend.philox import STREAM_BIT_UPDATE, philox4x32
+
+LANES = 32
+PLANES = 32
+PLANES_PER_BLOCK = 4
+_ONE = 2**32
+_ALL = np.uint32(0xFFFFFFFF)
+
+
+class HalfsweepCount(NamedTuple):
+    """What a half-sweep drew: over the (group, site) pairs it updated."""
+
+    pairs: int  # (group, site) pairs updated: G * (sites of the colour)
+    deciding: int  # pairs with at least one lane that needs a random decision
+    planes: int  # bit planes drawn, summed over pairs
+    blocks: int  # Philox blocks drawn, summed over pairs
+
+
+def lane_masks(groups: int, replicas: int | None = None) -> np.ndarray:
+    """uint32 (groups,): the bits of the lanes in use (all 32 but in the last group)."""
+    replicas = LANES * groups if replicas is None else replicas
+    if not LANES * (groups - 1) < replicas <= LANES * groups:
+        raise ValueError(f"{replicas} replicas do not fill {groups} groups of {LANES} lanes")
+    masks = np.full(groups, _ALL, dtype=np.uint32)
+    rest = replicas - LANES * (groups - 1)
+    masks[-1] = np.uint32((1 << rest) - 1)
+    return masks
+
+
+def pack(spins: np.ndarray) -> np.ndarray:
+    """Spins +-1 of shape (R, L, L) as replica-bit words, uint32 (ceil(R / 32), L, L)."""
+    spins = np.asarray(spins)
+    R = spins.shape[0]
+    G = -(-R // LANES)
+    bits = np.zeros((G * LANES,) + spins.shape[1:], dtype=np.uint32)
+    bits[:R] = spins > 0
+    bits = bits.reshape((G, LANES) + spins.shape[1:])
+    shifts = np.arange(LANES, dtype=np.uint32).reshape((1, LANES) + (1,) * (spins.ndim - 1))
+    return np.bitwise_or.reduce(bits << shifts, axis=1)
+
+
+def unpack(words: np.ndarray, replicas: int) -> np.ndarray:
+    """Replica-bit words (G, L, L) as spins +-1, int8 (replicas, L, L)."""
+    words = np.asarray(words, dtype=np.uint32)
+    lane_masks(words.shape[0], replicas)  # checks that replicas fits the groups
+    shifts = np.arange(LANES, dtype=np.uint32).reshape((1, LANES) + (1,) * (words.ndim - 1))
+    bits = (words[:, None] >> shifts) & np.uint32(1)
+    bits = bits.reshape((-1,) + words.shape[1:])[:replicas]
+    return (2 * bits.astype(np.int8) - 1).astype(np.int8)
+
+
+def aligned_neighbour_count(words: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bit-sliced count a = 4 * a2 + 2 * a1 + a0 of each lane's neighbours aligned with it.
+
+    ``words`` is (G, L, L) uint32 (periodic in both lattice axes); returns the three bit
+    planes (a0, a1, a2), each uint32 (G, L, L): bit l of a_i[g, y, x] is bit i of the count
+    of lane l at (y, x).
+    """
+    n0, n1, n2, n3 = (~(words ^ np.roll(words, shift, axis)) for shift, axis in
+                      ((1, 1), (-1, 1), (1, 2), (-1, 2)))
+    s01, c01 = n0 ^ n1, n0 & n1
+    s23, c23 = n2 ^ n3, n2 & n3
+    a0 = s01 ^ s23
+    c0123 = s01 & s23  # excludes c01 and c23: at most one carry of weight 2 besides c01 & c23
+    a1 = c01 ^ c23 ^ c0123
+    a2 = c01 & c23
+    return a0, a1, a2
+
+
+def _count_equals(a0: np.ndarray, a1: np.ndarray, a2: np.ndarray, a: int) -> np.ndarray:
+    """Lanes whose bit-sliced count equals a (0..4)."""
+    out = a0 if a & 1 else ~a0
+    out = out & (a1 if a & 2 else ~a1)
+    return out & (a2 if a & 4 else ~a2)
+
+
+def decide(need: np.ndarray, class_masks: np.ndarray, class_thresholds, draw_block,
+           lazy: bool = True) -> tuple[np.ndarray, HalfsweepCount]:
+    """The bit-sliced comparison u < t for the lanes that need a decision.
+
+    Parameters
+    ----------
+    need : numpy.ndarray
+        uint32 (N,): per (group, site) pair, the lanes that need a decision.
+    class_masks : numpy.ndarray
+        uint32 (C, N): the lanes of each threshold class (disjoint, their union ``need``).
+    class_thresholds : sequence of int
+        The C thresholds, each in (0, 2^32).
+    draw_block : callable
+        draw_block(b, idx) -> uint32 (len(idx), 4): Philox block b (planes 4 b .. 4 b + 3)
+        of the pairs idx.
+    lazy : bool
+        Draw plane k only for pairs with an undecided lane (True) or all 32 planes of every
+        pair (False). The decisions are the same.
+
+    Returns
+    -------
+    flip : numpy.ndarray
+        uint32 (N,): the lanes that flip.
+    count : HalfsweepCount
+        Pairs, deciding pairs, planes and blocks drawn.
+    """
+    N = need.size
+    thresholds = np.array([int(t) for t in class_thresholds], dtype=np.uint64)
+    if thresholds.size and not (thresholds.min() > 0 and thresholds.max() < _ONE):
+        raise ValueError("thresholds of random classes must lie in (0, 2^32)")
+    flip = np.zeros(N, dtype=np.uint32)
+    undecided = need.astype(np.uint32).copy()
+    block = np.zeros((N, PLANES_PER_BLOCK), dtype=np.uint32)
+    active = np.arange(N)
+    planes = blocks = 0
+    for k in range(PLANES):
+        if lazy:
+            active = active[undecided[active] != 0]
+        if active.size == 0:
+            break
+        if k % PLANES_PER_BLOCK == 0:
+            block[active] = draw_block(k // PLANES_PER_BLOCK, active)
+            blocks += active.size
+        planes += active.size
+        u_k = block[active, k % PLANES_PER_BLOCK]
+        t_bit = ((thresholds >> np.uint64(PLANES - 1 - k)) & np.uint64(1)).astype(bool)
+        t_k = np.bitwise_or.reduce(class_masks[t_bit][:, active], axis=0) if t_bit.any() \
+            else np.zeros(active.size, dtype=np.uint32)
+        und = undecided[active]
+        flip[active] |= und & t_k & ~u_k
+        undecided[active] = und & ~(t_k ^ u_k)
+    count = HalfsweepCount(N, int(np.count_nonzero(need)), planes, blocks)
+    return flip, count
+
+
+def _block_drawer(site: np.ndarray, group: np.ndarray, step: int, key: tuple[int, int]):
+    """draw_block for the pairs (group[i], site[i]) of one half-sweep (module docstring)."""
+    def draw_block(b: int, idx: np.ndarray) -> np.ndarray:
+        counter = (site[idx], group[idx].astype(np.uint64) * 8 + b, step, STREAM_BIT_UPDATE)
+        return philox4x32(counter, key)
+    return draw_block
+
+
+def bits_halfsweep(words: np.ndarray, thresholds: np.ndarray, color: int, step: int,
+                   key: tuple[int, int], replicas: int | None = None,
+                   lazy: bool = True) -> HalfsweepCount:
+    """Update every site with (x + y) mod 2 == color of every lane, in place.
+
+    Parameters
+    ----------
+    words : numpy.ndarray
+        uint32 (G, L, L), replica bits (module docstring); modified in place.
+    thresholds : numpy.ndarray
+        The (10,) flip thresholds of :func:`gpurg.models.ising_rules.flip_thresholds`.
+    color : int
+        0 or 1.
+    step : int
+        2 * sweep + color.
+    key : (int, int)
+        Philox key from the seed.
+    replicas : int, optional
+        Lanes in use (default all 32 G); the others are never updated.
+    lazy : bool
+        False draws all 32 planes (for tests: the result is the same).
+
+    Returns
+    -------
+    HalfsweepCount
+        What was drawn.
+    """
+    G, L, _ = words.shape
+    thresholds = [int(t) for t in np.asarray(thresholds)]
+    yy, xx = np.nonzero((np.add.outer(np.arange(L), np.arange(L)) & 1) == color)
+    a0, a1, a2 = (a[:, yy, xx].reshape(-1) for a in aligned_neighbour_count(words))
+    spin = words[:, yy, xx].reshape(-1)
+    lanes = np.repeat(lane_masks(G, replicas), yy.size)
+    sure = np.zeros_like(spin)
+    masks, class_thresholds = [], []
+    for up in (False, True):
+        s_mask = (spin if up else ~spin) & lanes
+        for a in range(5):
+            t = thresholds[5 + a if up else 4 - a]
+            m = s_mask & _count_equals(a0, a1, a2, a)
+            if t >= _ONE:
+                sure |= m
+            elif t > 0:
+                masks.append(m)
+                class_thresholds.append(t)
+    class_masks = (np.array(masks, dtype=np.uint32) if masks
+                   else np.zeros((0, spin.size), dtype=np.uint32))
+    need = np.bitwise_or.reduce(class_masks, axis=0) if masks else np.zeros_like(spin)
+    site = np.tile((yy * L + xx).astype(np.uint64), G)
+    group = np.repeat(np.arange(G, dtype=np.uint64), yy.size)
+    flip, count = decide(need, class_masks, class_thresholds,
+                         _block_drawer(site, group, step, key), lazy=lazy)
+    words[:, yy, xx] ^= (sure | flip).reshape(G, yy.size)
+    return count
+
+
+def bits_sweep(words: np.ndarray, thresholds: np.ndarray, sweep: int, key: tuple[int, int],
+               replicas: int | None = None) -> list[HalfsweepCount]:
+    """One sweep: colours 0 then 1, steps 2 * sweep and 2 * sweep + 1."""
+    return [bits_halfsweep(words, thresholds, c, 2 * sweep + c, key, replicas) for c in (0, 1)]
