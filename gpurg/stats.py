@@ -32,6 +32,7 @@ from gpurg.errors import InputError
 from gpurg.validation import Integer, Real, checked
 
 __all__ = [
+    "pooled_chi_square",
     "BINNING_CONFIDENCE",
     "DEFAULT_TIME_BLOCKS",
     "MIN_BINS",
@@ -455,6 +456,32 @@ def jackknife_labels(n: int, blocks: int | np.ndarray, groups: np.ndarray | None
     if labels.max() < 1:
         raise InputError("jackknife needs at least 2 blocks")
     return labels, int(labels.max()) + 1
+
+
+def pooled_chi_square(counts: np.ndarray, expected: np.ndarray,
+                      min_expected: float = 5.0) -> tuple[float, int]:
+    """Pearson's chi-square of observed ``counts`` against ``expected`` counts (float arrays
+    of one shape, e.g. over the 2^16 states of a 4x4 torus), the rarest states pooled so that
+    every bin expects at least ``min_expected`` (states sorted by expectation, consecutive
+    ones merged; the remainder joins the last bin). Returns (statistic, degrees of freedom =
+    bins - 1)."""
+    counts, expected = np.ravel(counts), np.ravel(expected)
+    order = np.argsort(expected)
+    bins_e, bins_c, acc_e, acc_c = [], [], 0.0, 0.0
+    for e, c in zip(expected[order], counts[order], strict=True):
+        acc_e += e
+        acc_c += c
+        if acc_e >= min_expected:
+            bins_e.append(acc_e)
+            bins_c.append(acc_c)
+            acc_e, acc_c = 0.0, 0.0
+    if not bins_e:
+        raise InputError(f"the expected counts total {acc_e:g}, below one bin's "
+                         f"{min_expected:g}")
+    bins_e[-1] += acc_e
+    bins_c[-1] += acc_c
+    e, c = np.array(bins_e), np.array(bins_c)
+    return float(((c - e) ** 2 / e).sum()), len(e) - 1
 
 
 def jackknife_spread(leave_one_out: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from gpurg.models.ising_exact import (
 )
 from gpurg.models.ising_numpy import hot_start
 from gpurg.models.ising_rules import flip_thresholds
+from gpurg.stats import pooled_chi_square
 
 KEY = (0x1234, 0xABCD)
 
@@ -117,24 +118,6 @@ def test_decide_at_threshold_edges() -> None:
     assert count.planes < 32 * N
 
 
-def _pooled_chi2(counts: np.ndarray, expected: np.ndarray, min_expected: float = 5.0):
-    """Chi-square of counts against expectations, pooling the rarest states so that every
-    bin expects at least ``min_expected`` (as in test_ising_statistics)."""
-    order = np.argsort(expected)
-    bins_e, bins_c, acc_e, acc_c = [], [], 0.0, 0
-    for e, c in zip(expected[order], counts[order], strict=True):
-        acc_e += e
-        acc_c += c
-        if acc_e >= min_expected:
-            bins_e.append(acc_e)
-            bins_c.append(acc_c)
-            acc_e, acc_c = 0.0, 0
-    bins_e[-1] += acc_e
-    bins_c[-1] += acc_c
-    bins_e, bins_c = np.array(bins_e), np.array(bins_c)
-    return float(((bins_c - bins_e) ** 2 / bins_e).sum()), len(bins_e) - 1
-
-
 def _states_after(R, T, J, h, algorithm, sweeps, seed):
     thresholds = flip_thresholds(algorithm, T, J, h)
     key = (seed, 77)
@@ -150,7 +133,7 @@ def test_stationary_distribution_is_boltzmann(algorithm, T, J, h) -> None:
     """The 2^16 states of 100,000 independent 4x4 chains after 60 sweeps against the exact
     Boltzmann weights (pooled chi-square, p > 1e-4)."""
     counts = _states_after(100_000, T, J, h, algorithm, 60, seed=5)
-    stat, dof = _pooled_chi2(counts, boltzmann_probabilities(4, T, J, h) * counts.sum())
+    stat, dof = pooled_chi_square(counts, boltzmann_probabilities(4, T, J, h) * counts.sum())
     p = chi2.sf(stat, dof)
     assert p > 1e-4, f"chi2 = {stat:.1f} for {dof} dof (p = {p:.2g})"
 
@@ -158,7 +141,7 @@ def test_stationary_distribution_is_boltzmann(algorithm, T, J, h) -> None:
 def test_chi2_detects_a_wrong_temperature() -> None:
     """The test has power: chains at T = 2.6 fail against the weights at 2.75."""
     counts = _states_after(100_000, 2.6, 1.0, 0.0, "metropolis", 60, seed=5)
-    stat, dof = _pooled_chi2(counts, boltzmann_probabilities(4, 2.75) * counts.sum())
+    stat, dof = pooled_chi_square(counts, boltzmann_probabilities(4, 2.75) * counts.sum())
     assert chi2.sf(stat, dof) < 1e-6
 
 

@@ -16,7 +16,7 @@ from gpurg.models.ising_exact import (
     state_index,
 )
 from gpurg.models.ising_rules import ALGORITHMS
-from gpurg.stats import summarize_ising
+from gpurg.stats import pooled_chi_square, summarize_ising
 
 SIGMAS = 5.0  # every comparison: |estimate - exact| < 5 standard errors
 
@@ -90,26 +90,6 @@ def test_swendsen_wang_energy_and_specific_heat_at_tc_L16(cpu_kernels) -> None:
     _assert_matches_exact(obs, model, {"e": u, "c": c}, ("e", "c"))
 
 
-def _pooled_chi2(counts: np.ndarray, expected: np.ndarray, min_expected: float = 5.0):
-    """Chi-square of counts against expectations, pooling the rarest states so that every
-    bin expects at least ``min_expected`` (sorted by expectation, consecutive states)."""
-    order = np.argsort(expected)
-    e_sorted, c_sorted = expected[order], counts[order]
-    bins_e, bins_c, acc_e, acc_c = [], [], 0.0, 0
-    for e, c in zip(e_sorted, c_sorted, strict=True):
-        acc_e += e
-        acc_c += c
-        if acc_e >= min_expected:
-            bins_e.append(acc_e)
-            bins_c.append(acc_c)
-            acc_e, acc_c = 0.0, 0
-    bins_e[-1] += acc_e
-    bins_c[-1] += acc_c
-    bins_e, bins_c = np.array(bins_e), np.array(bins_c)
-    stat = ((bins_c - bins_e) ** 2 / bins_e).sum()
-    return stat, len(bins_e) - 1
-
-
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_stationary_distribution_is_boltzmann(cpu_kernels, algorithm) -> None:
     """Detailed balance, checked whole: the states of 200,000 independent 4x4 chains against
@@ -120,7 +100,7 @@ def test_stationary_distribution_is_boltzmann(cpu_kernels, algorithm) -> None:
     sampler.sweep(60)
     counts = np.bincount(state_index(sampler.get_state()), minlength=2**16)
     expected = boltzmann_probabilities(4, T, J, h) * counts.sum()
-    stat, dof = _pooled_chi2(counts, expected)
+    stat, dof = pooled_chi_square(counts, expected)
     p = chi2.sf(stat, dof)
     assert p > 1e-4, f"chi2 = {stat:.1f} for {dof} dof (p = {p:.2g})"
 
@@ -130,5 +110,5 @@ def test_chi2_detects_a_wrong_temperature(cpu_kernels) -> None:
     sampler = IsingSampler(IsingModel(4, 2.6), replicas=200_000, seed=31, device=cpu_kernels)
     sampler.sweep(60)
     counts = np.bincount(state_index(sampler.get_state()), minlength=2**16)
-    stat, dof = _pooled_chi2(counts, boltzmann_probabilities(4, 2.75) * counts.sum())
+    stat, dof = pooled_chi_square(counts, boltzmann_probabilities(4, 2.75) * counts.sum())
     assert chi2.sf(stat, dof) < 1e-6
