@@ -21,6 +21,7 @@ from gpurg.cli.common import (
     parse_list,
     write_results,
 )
+from gpurg.cli.rg_options import ModeOption, RuleOption
 from gpurg.errors import InputError
 from gpurg.figures.formats import FORMATS
 from gpurg.io.hdf5 import check_output_path
@@ -37,15 +38,11 @@ from gpurg.validation import Integer
 
 app = typer.Typer(help="RG flows and critical exponents.", no_args_is_help=True)
 
-RuleOption = typer.Option("majority", "--rule", help="majority[:b], decimation[:b] or "
-                          "rsmi:FILTER.h5.")
 _FLOW_BLOCKS = 16  # jackknife blocks of rg flow, given enough samples
 _OPERATORS = Integer(1, len(EVEN), optional=True)  # even operators used by exponents
 # what the commands pass on to the Ising sampler, which checks the rest (L even, <= 65536)
 _COUNT = Integer(1)
 _FLOW_LEVELS = Integer(2, text="an integer >= 2 (T_c compares levels 1 and 2)")
-ModeOption = typer.Option("max", "--mode", help="How an rsmi rule sets a coarse spin: max "
-                          "(the most probable H) or sample (drawn from P(H|V)).")
 
 
 @app.command()

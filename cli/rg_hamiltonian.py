@@ -20,6 +20,7 @@ from gpurg.cli.common import (
     figure_beside,
     write_results,
 )
+from gpurg.cli.rg_options import ModeOption, RuleOption
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import check_output_path
 from gpurg.rg.hamiltonian import (
@@ -43,10 +44,8 @@ def _ratio_cells(h: EffectiveHamiltonian, ok: bool, method: str) -> tuple[float,
 def hamiltonian(
     source: Path = typer.Argument(..., help="A run file of ±1 spin configurations (e.g. Ising "
                                   "at T_c)."),
-    rule: str = typer.Option("majority", "--rule", help="majority[:b], decimation[:b] or "
-                             "rsmi:FILTER.h5 (as in rg exponents)."),
-    mode: str = typer.Option("max", "--mode", help="How an rsmi rule sets a coarse spin: max "
-                             "(the most probable H) or sample (drawn from P(H|V))."),
+    rule: str = RuleOption,
+    mode: str = ModeOption,
     operators: str = typer.Option(",".join(DEFAULT_OPERATORS), "--operators",
                                   help="Comma-separated operators of the fit (names of "
                                   "gpurg.rg.operators.SHAPES; each must fit the coarsest "

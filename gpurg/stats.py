@@ -458,6 +458,7 @@ def jackknife_labels(n: int, blocks: int | np.ndarray, groups: np.ndarray | None
     return labels, int(labels.max()) + 1
 
 
+@checked(min_expected=Real(0.0, low_open=True))
 def pooled_chi_square(counts: np.ndarray, expected: np.ndarray,
                       min_expected: float = 5.0) -> tuple[float, int]:
     """Pearson's chi-square of observed ``counts`` against ``expected`` counts (float arrays

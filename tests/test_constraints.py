@@ -294,6 +294,8 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
         (0.3, _geometry(), np.ones((1, 4)), [0.0], _spins(16, 12)[:, 0]), {}),
     "gpurg.rsmi.exact.ising_block_information": lambda: (
         (0.3, _geometry(), _spins(16, 12)[:, 0]), {}),
+    "gpurg.stats.pooled_chi_square": lambda: ((np.array([5.0, 6.0]), np.array([5.5, 5.5])),
+                                              {}),
     "gpurg.rsmi.exact.ising_rules_information": lambda: (
         (0.3, _geometry(), np.ones((2, 4)), _spins(16, 12)[:, 0]), {}),
     "gpurg.rg.block_landscape.block_landscape": lambda: (
