@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 from rich.table import Table
@@ -27,6 +29,7 @@ from gpurg.jobs.mainjob import (
     SAMPLES,
     SIZE,
     JobResult,
+    Stage,
     run_ising,
     write_job,
 )
@@ -53,15 +56,24 @@ def ising(
 ) -> None:
     """2D Ising at T_c: learn the RSMI filter, then ν and y_h by Monte Carlo RG with the
     RSMI rule and with majority rule, beside the exact values."""
-    check_output_path(output)
-    figure_beside(output, figure_format)
-    with console.status("") as status:
-        result = run_ising(L=size, samples=samples, replicas=replicas, level=level,
-                           seed=seed, device=device,
-                           stage=lambda name: status.update(f"[bold]{name}…"))
+    result = _run_staged(output, figure_format, lambda stage: run_ising(
+        L=size, samples=samples, replicas=replicas, level=level, seed=seed, device=device,
+        stage=stage))
     console.print(report_table(result))
     paths = write_job(output, result, figure_format=figure_format)
     err_console.print(f"wrote {paths[0]} and {paths[1]}")
+
+
+T = TypeVar("T")
+
+
+def _run_staged(output: Path, figure_format: str, job: Callable[[Stage], T]) -> T:
+    """Check the output and figure paths before any work, then run ``job(stage)`` with each
+    stage's name shown on a status line: the part both main jobs share."""
+    check_output_path(output)
+    figure_beside(output, figure_format)
+    with console.status("") as status:
+        return job(lambda name: status.update(f"[bold]{name}…"))
 
 
 def report_table(result: JobResult) -> Table:
@@ -102,12 +114,9 @@ def dimer(
 ) -> None:
     """Noisy dimers at T = ∞: RSMI rules with 1, 2 and 4 units (what their filters read),
     a CD-trained RBM on the same blocks, and the decay of I(H:E) with the buffer."""
-    check_output_path(output)
-    figure_beside(output, figure_format)
-    with console.status("") as status:
-        result = run_dimer(L=size, samples=samples, replicas=replicas, pairs=pairs,
-                           seed=seed, device=device,
-                           stage=lambda name: status.update(f"[bold]{name}…"))
+    result = _run_staged(output, figure_format, lambda stage: run_dimer(
+        L=size, samples=samples, replicas=replicas, pairs=pairs, seed=seed, device=device,
+        stage=stage))
     console.print(dimer_table(result))
     s = result.scan
     console.print(f"I(H:E) against the buffer L_B = {', '.join(map(str, s.buffer))} pixels "
