@@ -112,8 +112,15 @@ def aligned_neighbour_count(words: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     planes (a0, a1, a2), each uint32 (G, L, L): bit l of a_i[g, y, x] is bit i of the count
     of lane l at (y, x).
     """
-    n0, n1, n2, n3 = (~(words ^ np.roll(words, shift, axis)) for shift, axis in
-                      ((1, 1), (-1, 1), (1, 2), (-1, 2)))
+    return aligned_count(words, *(np.roll(words, shift, axis) for shift, axis in
+                                  ((1, 1), (-1, 1), (1, 2), (-1, 2))))
+
+
+def aligned_count(centre: np.ndarray, n0: np.ndarray, n1: np.ndarray, n2: np.ndarray,
+                  n3: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bit-sliced count (a0, a1, a2) of the neighbour words n0..n3 whose lane agrees with
+    the lane of ``centre`` (uint32 arrays of one shape; lane by lane, 0..4)."""
+    n0, n1, n2, n3 = (~(centre ^ n) for n in (n0, n1, n2, n3))
     s01, c01 = n0 ^ n1, n0 & n1
     s23, c23 = n2 ^ n3, n2 & n3
     a0 = s01 ^ s23
@@ -128,6 +135,48 @@ def _count_equals(a0: np.ndarray, a1: np.ndarray, a2: np.ndarray, a: int) -> np.
     out = a0 if a & 1 else ~a0
     out = out & (a1 if a & 2 else ~a1)
     return out & (a2 if a & 4 else ~a2)
+
+
+def classify(spin: np.ndarray, count: tuple[np.ndarray, np.ndarray, np.ndarray],
+             lanes: np.ndarray, thresholds) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Sort the lanes of words into threshold classes (module docstring, step 1-2).
+
+    Parameters
+    ----------
+    spin : numpy.ndarray
+        uint32 (N,): the words' spins.
+    count : (a0, a1, a2)
+        uint32 (N,) each: the bit-sliced aligned-neighbour counts (:func:`aligned_count`).
+    lanes : numpy.ndarray
+        uint32 (N,): the lanes in use.
+    thresholds : sequence of int
+        The 10 flip thresholds of :func:`gpurg.models.ising_rules.flip_thresholds`.
+
+    Returns
+    -------
+    sure : numpy.ndarray
+        uint32 (N,): lanes that flip without a random number (t = 2^32).
+    class_masks : numpy.ndarray
+        uint32 (C, N): the lanes of each random class (0 < t < 2^32), for :func:`decide`.
+    class_thresholds : list of int
+        The C thresholds.
+    """
+    thresholds = [int(t) for t in np.asarray(thresholds)]
+    sure = np.zeros_like(spin)
+    masks, class_thresholds = [], []
+    for up in (False, True):
+        s_mask = (spin if up else ~spin) & lanes
+        for a in range(5):
+            t = thresholds[5 + a if up else 4 - a]
+            m = s_mask & _count_equals(*count, a)
+            if t >= _ONE:
+                sure |= m
+            elif t > 0:
+                masks.append(m)
+                class_thresholds.append(t)
+    class_masks = (np.array(masks, dtype=np.uint32) if masks
+                   else np.zeros((0, spin.size), dtype=np.uint32))
+    return sure, class_masks, class_thresholds
 
 
 def decide(need: np.ndarray, class_masks: np.ndarray, class_thresholds, draw_block,
@@ -221,26 +270,12 @@ def bits_halfsweep(words: np.ndarray, thresholds: np.ndarray, color: int, step: 
         What was drawn.
     """
     G, L, _ = words.shape
-    thresholds = [int(t) for t in np.asarray(thresholds)]
     yy, xx = np.nonzero((np.add.outer(np.arange(L), np.arange(L)) & 1) == color)
     a0, a1, a2 = (a[:, yy, xx].reshape(-1) for a in aligned_neighbour_count(words))
     spin = words[:, yy, xx].reshape(-1)
     lanes = np.repeat(lane_masks(G, replicas), yy.size)
-    sure = np.zeros_like(spin)
-    masks, class_thresholds = [], []
-    for up in (False, True):
-        s_mask = (spin if up else ~spin) & lanes
-        for a in range(5):
-            t = thresholds[5 + a if up else 4 - a]
-            m = s_mask & _count_equals(a0, a1, a2, a)
-            if t >= _ONE:
-                sure |= m
-            elif t > 0:
-                masks.append(m)
-                class_thresholds.append(t)
-    class_masks = (np.array(masks, dtype=np.uint32) if masks
-                   else np.zeros((0, spin.size), dtype=np.uint32))
-    need = np.bitwise_or.reduce(class_masks, axis=0) if masks else np.zeros_like(spin)
+    sure, class_masks, class_thresholds = classify(spin, (a0, a1, a2), lanes, thresholds)
+    need = np.bitwise_or.reduce(class_masks, axis=0)
     site = np.tile((yy * L + xx).astype(np.uint64), G)
     group = np.repeat(np.arange(G, dtype=np.uint64), yy.size)
     flip, count = decide(need, class_masks, class_thresholds,
