@@ -5,63 +5,181 @@
 // (root, r, sweep, SW_FLIPS). Bonds: site i draws block (i, r, sweep, SW_BONDS); word 0 decides
 // the bond to +x, word 1 the bond to +y. gpurg/models/ising_numpy.py makes the same draws.
 //
-// Each thread handles SW_SITES consecutive sites of one replica (L is even, so L * L is a
-// multiple of 4): their Philox blocks are computed in lockstep. Launch with at least
-// R * L * L / SW_SITES threads. R * L * L < 2^31 (checked on the host): 32-bit indices.
+// Three kernels, one thread per tile of SW_TILE x SW_TILE sites of one replica (the last tile
+// of a row or column is narrower when SW_TILE does not divide L):
+//   sw_local  lays the bonds of its tile and labels the clusters the bonds inside the tile
+//             make, by flood fill on a 64-bit mask (bit ly * 8 + lx per site): no memory but
+//             registers. Each site's label byte is its tile-local cluster's smallest site (as
+//             ly * 8 + lx: the order of tile-local indices is that of the site indices), whose
+//             parent is set to itself; the bonds that leave the tile (or wrap around the
+//             torus) are kept as one word per tile.
+//   sw_union  unites, with the lock-free union-find, the local clusters joined by those bonds:
+//             about a quarter of the bonds, on a forest of local roots only.
+//   sw_flip   follows each local cluster's root to its global root once, tosses that root's
+//             coin (every tile touching a cluster draws the same Philox block), and flips.
+// Why 8 x 8 per thread: a row of a tile is 8 consecutive bytes (one 64-bit load or store when
+// L % 8 == 0), so a warp reads 256 consecutive bytes of a lattice row per instruction; the
+// whole tile's bonds fit one 64-bit word each way, so the labelling indexes no array (nothing
+// spills to local memory); and only 16 of the 128 bonds per tile cross into the global pass.
+// No thread waits on another (no shared memory, no __syncthreads): the kernels also run on
+// the host, through host/cuda_host.h. Launch with at least R * T * T threads, T = ceil(L / 8).
+// R * L * L < 2^31 (checked on the host): 32-bit indices.
 #include "gpurg_common.cuh"
 
-#define SW_SITES 4
+#define SW_TILE 8
 
-// Coordinates of the first site of thread tid: replica base offset, site index, row, column.
-struct SwSites {
-    gpurg_u32 base;
-    int i, y, x;
+// The tile of thread tid: replica offset base = r * L * L, origin (x0, y0), width w, height h.
+struct SwTile {
+    gpurg_u32 base, id;
+    int r, x0, y0, w, h;
 };
 
-__device__ __forceinline__ bool sw_sites(SwSites& s, int L, int R) {
-    const gpurg_u32 N = (gpurg_u32)(L * L);
-    const gpurg_u32 first = SW_SITES * (blockIdx.x * blockDim.x + threadIdx.x);
-    if (first >= (gpurg_u32)R * N) return false;
-    s.i = (int)(first % N);
-    s.base = first - s.i;
-    s.y = s.i / L;
-    s.x = s.i - s.y * L;
+__device__ __forceinline__ bool sw_tile(SwTile& t, int L, int R) {
+    const gpurg_u32 T = (gpurg_u32)((L + SW_TILE - 1) / SW_TILE);
+    const gpurg_u32 id = blockIdx.x * blockDim.x + threadIdx.x;
+    if (id >= (gpurg_u32)R * T * T) return false;
+    t.id = id;
+    t.r = (int)(id / (T * T));
+    const gpurg_u32 k = id - (gpurg_u32)t.r * T * T;
+    const gpurg_u32 ty = k / T;
+    t.x0 = (int)(k - ty * T) * SW_TILE;
+    t.y0 = (int)ty * SW_TILE;
+    t.w = L - t.x0 < SW_TILE ? L - t.x0 : SW_TILE;
+    t.h = L - t.y0 < SW_TILE ? L - t.y0 : SW_TILE;
+    t.base = (gpurg_u32)t.r * (gpurg_u32)(L * L);
     return true;
 }
 
-// Lay bonds (bits 0: +x, 1: +y) between satisfied neighbours with probability thr / 2^32,
-// and make every site its own root.
-extern "C" __global__ void sw_bonds(const signed char* __restrict__ spins,
-                                    unsigned char* __restrict__ bonds, int* __restrict__ parent,
-                                    int L, int R, int coupling_sign, gpurg_u64 thr, gpurg_u32 step,
-                                    gpurg_u32 seed_lo, gpurg_u32 seed_hi) {
-    SwSites s;
-    if (!sw_sites(s, L, R)) return;
-    gpurg_u32x4 rnd[SW_SITES];
+__device__ __forceinline__ int sw_ctz64(gpurg_u64 v) {
+#ifdef __CUDA_ARCH__
+    return __ffsll((long long)v) - 1;
+#else
+    return __builtin_ctzll(v);
+#endif
+}
+
+// 8 bytes at p, which is 8-byte aligned (a plain load on the GPU; memcpy on the host)
+__device__ __forceinline__ gpurg_u64 sw_load8(const void* p) {
+#ifdef __CUDA_ARCH__
+    return *(const gpurg_u64*)p;
+#else
+    gpurg_u64 v;
+    __builtin_memcpy(&v, p, 8);
+    return v;
+#endif
+}
+
+__device__ __forceinline__ void sw_store8(void* p, gpurg_u64 v) {
+#ifdef __CUDA_ARCH__
+    *(gpurg_u64*)p = v;
+#else
+    __builtin_memcpy(p, &v, 8);
+#endif
+}
+
+// Whole 8-byte rows go through one aligned 64-bit access; others byte by byte.
+__device__ __forceinline__ bool sw_whole_row(const void* p, int w) {
+    return w == SW_TILE && ((unsigned long long)p & 7u) == 0;
+}
+
+// bit j of m -> bit 0 of byte j
+__device__ __forceinline__ gpurg_u64 sw_spread8(gpurg_u32 m) {
+    gpurg_u64 v = m;
+    v = (v | (v << 28)) & 0x0000000F0000000FULL;
+    v = (v | (v << 14)) & 0x0003000300030003ULL;
+    return (v | (v << 7)) & 0x0101010101010101ULL;
+}
+
+// Bit lx (lx < w) set where spin row[lx] is -1 (bit 1 of the byte: +1 is 0x01, -1 is 0xFF).
+__device__ __forceinline__ gpurg_u32 sw_down_bits(const signed char* row, int w) {
+    if (sw_whole_row(row, w))
+        return (gpurg_u32)((((sw_load8(row) >> 1) & 0x0101010101010101ULL) *
+                            0x0102040810204080ULL) >> 56);
+    gpurg_u32 m = 0;
+    for (int lx = 0; lx < w; ++lx) m |= (gpurg_u32)(((unsigned char)row[lx] >> 1) & 1) << lx;
+    return m;
+}
+
+// Lay the tile's bonds (between satisfied neighbours, with probability thr / 2^32) and label
+// its local clusters: labels (one byte per site, the local cluster's smallest site as
+// ly * 8 + lx), parent[root] = root for each local root, and cross[tile] = the bonds leaving
+// the tile: bit ly for the +x bond of (x0 + w - 1, y0 + ly), bit 8 + lx for the +y bond of
+// (x0 + lx, y0 + h - 1).
+extern "C" __global__ void sw_local(const signed char* __restrict__ spins,
+                                    unsigned char* __restrict__ labels,
+                                    gpurg_u32* __restrict__ cross, int* __restrict__ parent,
+                                    int L, int R, int coupling_sign, gpurg_u64 thr,
+                                    gpurg_u32 step, gpurg_u32 seed_lo, gpurg_u32 seed_hi) {
+    SwTile t;
+    if (!sw_tile(t, L, R)) return;
+    const signed char* sp = spins + t.base;
+    const gpurg_u32 wmask = (1u << t.w) - 1;
+    const gpurg_u32 opposed = coupling_sign > 0 ? 0u : 0xFFFFFFFFu;  // bond if spins differ
+    const int xh = t.x0 + t.w == L ? 0 : t.x0 + t.w;                 // column right of the tile
+    // spins of the current row, with the spin right of the tile as bit w
+    const signed char* row = sp + t.y0 * L;
+    gpurg_u32 a = sw_down_bits(row + t.x0, t.w) | (gpurg_u32)(((unsigned char)row[xh] >> 1) & 1)
+                                                      << t.w;
+    gpurg_u64 H = 0, V = 0;  // bonds inside the tile: bit l joins l to l + 1, resp. l + 8
+    gpurg_u32 out = 0;
+    for (int ly = 0; ly < t.h; ++ly) {
+        const int y = t.y0 + ly;
+        const int yn = y + 1 == L ? 0 : y + 1;
+        gpurg_u32x4 rnd[SW_TILE];
 #pragma unroll
-    for (int j = 0; j < SW_SITES; ++j) {
-        rnd[j].x = (gpurg_u32)(s.i + j);
-        rnd[j].y = s.base / (gpurg_u32)(L * L);
-        rnd[j].z = step;
-        rnd[j].w = GPURG_STREAM_SW_BONDS;
+        for (int lx = 0; lx < SW_TILE; ++lx) {
+            rnd[lx].x = (gpurg_u32)(y * L + t.x0 + lx);
+            rnd[lx].y = (gpurg_u32)t.r;
+            rnd[lx].z = step;
+            rnd[lx].w = GPURG_STREAM_SW_BONDS;
+        }
+        gpurg_philox_lanes<SW_TILE>(rnd, seed_lo, seed_hi);
+        gpurg_u32 hit_x = 0, hit_y = 0;
+#pragma unroll
+        for (int lx = 0; lx < SW_TILE; ++lx) {
+            hit_x |= (gpurg_u32)((gpurg_u64)rnd[lx].x < thr) << lx;
+            hit_y |= (gpurg_u32)((gpurg_u64)rnd[lx].y < thr) << lx;
+        }
+        const signed char* next = sp + yn * L;
+        const gpurg_u32 b = sw_down_bits(next + t.x0, t.w) |
+                            (gpurg_u32)(((unsigned char)next[xh] >> 1) & 1) << t.w;
+        const gpurg_u32 bx = ~(a ^ (a >> 1) ^ opposed) & hit_x & wmask;
+        const gpurg_u32 by = ~(a ^ b ^ opposed) & hit_y & wmask;
+        H |= (gpurg_u64)(bx & (wmask >> 1)) << (8 * ly);
+        out |= ((bx >> (t.w - 1)) & 1u) << ly;
+        if (ly + 1 < t.h)
+            V |= (gpurg_u64)by << (8 * ly);
+        else
+            out |= by << 8;
+        a = b;
     }
-    gpurg_philox_lanes<SW_SITES>(rnd, seed_lo, seed_hi);
-    const signed char* sp = spins + s.base;
-    int y = s.y, x = s.x;
+    cross[t.id] = out;
+
+    // Flood fill each local cluster from its smallest unlabelled site, which is its root.
+    // The label planes P[k] hold bit k of every site's label.
+    gpurg_u64 todo = 0, P[6] = {0, 0, 0, 0, 0, 0};
+    for (int ly = 0; ly < t.h; ++ly) todo |= (gpurg_u64)wmask << (8 * ly);
+    int* p = parent + t.base;
+    while (todo) {
+        const int l = sw_ctz64(todo);
+        gpurg_u64 S = (gpurg_u64)1 << l, N;
+        while ((N = S | ((S & H) << 1) | ((S >> 1) & H) | ((S & V) << 8) | ((S >> 8) & V)) != S)
+            S = N;
+        todo &= ~S;
 #pragma unroll
-    for (int j = 0; j < SW_SITES; ++j) {
-        const int i = y * L + x;
-        const int si = sp[i] * coupling_sign;
-        const int sx = sp[y * L + (x == L - 1 ? 0 : x + 1)];
-        const int sy = sp[(y == L - 1 ? 0 : y + 1) * L + x];
-        unsigned char b = 0;
-        if (si * sx > 0 && (gpurg_u64)rnd[j].x < thr) b |= 1;
-        if (si * sy > 0 && (gpurg_u64)rnd[j].y < thr) b |= 2;
-        bonds[s.base + i] = b;
-        parent[s.base + i] = i;
-        if (++x == L) {
-            x = 0;
-            ++y;
+        for (int k = 0; k < 6; ++k) P[k] |= S & (0 - (gpurg_u64)((l >> k) & 1));
+        const int root = (t.y0 + (l >> 3)) * L + t.x0 + (l & 7);
+        p[root] = root;
+    }
+    for (int ly = 0; ly < t.h; ++ly) {
+        gpurg_u64 lab = 0;
+#pragma unroll
+        for (int k = 0; k < 6; ++k) lab |= sw_spread8((gpurg_u32)(P[k] >> (8 * ly)) & 0xFF) << k;
+        unsigned char* dst = labels + t.base + (t.y0 + ly) * L + t.x0;
+        if (sw_whole_row(dst, t.w)) {
+            sw_store8(dst, lab);
+        } else {
+            for (int lx = 0; lx < t.w; ++lx) dst[lx] = (unsigned char)(lab >> (8 * lx));
         }
     }
 }
@@ -105,54 +223,77 @@ __device__ __forceinline__ void sw_unite(int* p, int a, int b) {
     }
 }
 
-// Merge the clusters joined by the bonds.
-extern "C" __global__ void sw_union(const unsigned char* __restrict__ bonds, int* parent, int L,
+// Site index of the local root labelled l in the tile at (x0, y0).
+__device__ __forceinline__ int sw_local_root(int l, int x0, int y0, int L) {
+    return (y0 + (l >> 3)) * L + x0 + (l & 7);
+}
+
+// Merge the local clusters joined by the bonds that leave a tile.
+extern "C" __global__ void sw_union(const unsigned char* __restrict__ labels,
+                                    const gpurg_u32* __restrict__ cross, int* parent, int L,
                                     int R) {
-    SwSites s;
-    if (!sw_sites(s, L, R)) return;
-    int* p = parent + s.base;
-    int y = s.y, x = s.x;
-    for (int j = 0; j < SW_SITES; ++j) {
-        const int i = y * L + x;
-        const unsigned char b = bonds[s.base + i];
-        if (b & 1) sw_unite(p, i, y * L + (x == L - 1 ? 0 : x + 1));
-        if (b & 2) sw_unite(p, i, (y == L - 1 ? 0 : y + 1) * L + x);
-        if (++x == L) {
-            x = 0;
-            ++y;
-        }
+    SwTile t;
+    if (!sw_tile(t, L, R)) return;
+    gpurg_u32 c = cross[t.id];
+    if (c == 0) return;
+    const unsigned char* lb = labels + t.base;
+    int* p = parent + t.base;
+    const int xa = t.x0 + t.w - 1, xb = xa + 1 == L ? 0 : xa + 1;  // +x: tile (xb, y0)
+    for (gpurg_u32 m = c & 0xFFu; m; m &= m - 1) {
+        const int y = t.y0 + sw_ctz64(m);
+        sw_unite(p, sw_local_root(lb[y * L + xa], t.x0, t.y0, L),
+                 sw_local_root(lb[y * L + xb], xb, t.y0, L));
+    }
+    const int ya = t.y0 + t.h - 1, yb = ya + 1 == L ? 0 : ya + 1;  // +y: tile (x0, yb)
+    for (gpurg_u32 m = c >> 8; m; m &= m - 1) {
+        const int x = t.x0 + sw_ctz64(m);
+        sw_unite(p, sw_local_root(lb[ya * L + x], t.x0, t.y0, L),
+                 sw_local_root(lb[yb * L + x], t.x0, yb, L));
     }
 }
 
-// Toss each cluster's coin: a root (a site that is its own parent) draws its Philox block;
-// other sites draw nothing. coins may be the bonds array, which the unions no longer need.
-extern "C" __global__ void sw_coins(const int* __restrict__ parent,
-                                    unsigned char* __restrict__ coins, int L, int R,
-                                    gpurg_u32 step, gpurg_u32 seed_lo, gpurg_u32 seed_hi) {
-    SwSites s;
-    if (!sw_sites(s, L, R)) return;
-#pragma unroll
-    for (int j = 0; j < SW_SITES; ++j) {
-        const int i = s.i + j;
-        if (parent[s.base + i] != i) continue;
-        gpurg_u32x4 ctr;
-        ctr.x = (gpurg_u32)i;
-        ctr.y = s.base / (gpurg_u32)(L * L);
-        ctr.z = step;
-        ctr.w = GPURG_STREAM_SW_FLIPS;
-        coins[s.base + i] = (unsigned char)(gpurg_philox(ctr, seed_lo, seed_hi).x & 1u);
-    }
-}
-
-// Flip every site whose cluster's coin came up 1.
+// Flip every site whose cluster's coin comes up 1: each local cluster finds its root and
+// draws the root's coin once per tile.
 extern "C" __global__ void sw_flip(signed char* __restrict__ spins,
-                                   const int* __restrict__ parent,
-                                   const unsigned char* __restrict__ coins, int L, int R) {
-    SwSites s;
-    if (!sw_sites(s, L, R)) return;
-#pragma unroll
-    for (int j = 0; j < SW_SITES; ++j) {
-        const gpurg_u32 k = s.base + s.i + j;
-        if (coins[s.base + sw_root(parent + s.base, s.i + j)]) spins[k] = (signed char)(-spins[k]);
+                                   const unsigned char* __restrict__ labels,
+                                   const int* __restrict__ parent, int L, int R, gpurg_u32 step,
+                                   gpurg_u32 seed_lo, gpurg_u32 seed_hi) {
+    SwTile t;
+    if (!sw_tile(t, L, R)) return;
+    const int* p = parent + t.base;
+    gpurg_u64 known = 0, heads = 0;  // by local label: coin drawn, coin came up 1
+    for (int ly = 0; ly < t.h; ++ly) {
+        const gpurg_u32 at = (gpurg_u32)((t.y0 + ly) * L + t.x0);
+        const unsigned char* lb = labels + t.base + at;
+        signed char* sp = spins + t.base + at;
+        const bool whole = sw_whole_row(lb, t.w) && sw_whole_row(sp, t.w);
+        gpurg_u64 lab = 0;
+        if (whole) {
+            lab = sw_load8(lb);
+        } else {
+            for (int lx = 0; lx < t.w; ++lx) lab |= (gpurg_u64)lb[lx] << (8 * lx);
+        }
+        gpurg_u32 flips = 0;
+        for (int lx = 0; lx < t.w; ++lx) {
+            const int l = (int)(lab >> (8 * lx)) & 63;
+            if (!((known >> l) & 1)) {
+                gpurg_u32x4 ctr;
+                ctr.x = (gpurg_u32)sw_root(p, sw_local_root(l, t.x0, t.y0, L));
+                ctr.y = (gpurg_u32)t.r;
+                ctr.z = step;
+                ctr.w = GPURG_STREAM_SW_FLIPS;
+                known |= (gpurg_u64)1 << l;
+                heads |= (gpurg_u64)(gpurg_philox(ctr, seed_lo, seed_hi).x & 1u) << l;
+            }
+            flips |= (gpurg_u32)((heads >> l) & 1) << lx;
+        }
+        if (!flips) continue;
+        const gpurg_u64 x = sw_spread8(flips) * 0xFEu;  // 0x01 <-> 0xFF: s -> -s
+        if (whole) {
+            sw_store8(sp, sw_load8(sp) ^ x);
+        } else {
+            for (int lx = 0; lx < t.w; ++lx)
+                sp[lx] = (signed char)(sp[lx] ^ (signed char)(x >> (8 * lx)));
+        }
     }
 }

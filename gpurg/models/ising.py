@@ -44,7 +44,7 @@ OBSERVABLES = ("e", "m", "abs_m", "m2", "m4")
 # (groups of 8 columns, rows) per thread of the ising_checkerboard_<S>x<ROWS> kernels: the one
 # list, from which the kernels are instantiated (kernels/ising.cu has no list of its own)
 CHECKERBOARD_TILES = ((1, 2), (2, 2), (4, 2), (1, 4), (2, 4), (4, 4))
-SW_SITES = 4  # sites per thread in the Swendsen-Wang kernels (kernels/ising_cluster.cu)
+SW_TILE = 8  # Swendsen-Wang: each thread labels SW_TILE x SW_TILE sites (ising_cluster.cu)
 
 _LOCAL = KernelFamily(
     "ising.cu",
@@ -67,19 +67,20 @@ _LOCAL = KernelFamily(
 _CLUSTER = KernelFamily(
     "ising_cluster.cu",
     {
-        "sw_bonds": ("const signed char*", "unsigned char*", "int*", "int", "int", "int",
-                     "gpurg_u64", "gpurg_u32", "gpurg_u32", "gpurg_u32"),
-        "sw_union": ("const unsigned char*", "int*", "int", "int"),
-        "sw_coins": ("const int*", "unsigned char*", "int", "int", "gpurg_u32", "gpurg_u32",
-                     "gpurg_u32"),
-        "sw_flip": ("signed char*", "const int*", "const unsigned char*", "int", "int"),
+        "sw_local": ("const signed char*", "unsigned char*", "gpurg_u32*", "int*", "int", "int",
+                     "int", "gpurg_u64", "gpurg_u32", "gpurg_u32", "gpurg_u32"),
+        "sw_union": ("const unsigned char*", "const gpurg_u32*", "int*", "int", "int"),
+        "sw_flip": ("signed char*", "const unsigned char*", "const int*", "int", "int",
+                    "gpurg_u32", "gpurg_u32", "gpurg_u32"),
     },
-    # spins, bonds (later the coins) and cluster parents: one element per site of R lattices
+    # spins, local labels and cluster parents: one element per site of R lattices; the bonds
+    # that leave a tile: one word per tile of SW_TILE x SW_TILE sites (narrower at the edges)
     sizes={
-        "sw_bonds": lambda s, b, p, L, R, *_: (R * L * L,) * 3 + (None,) * 7,
-        "sw_union": lambda b, p, L, R: (R * L * L,) * 2 + (None,) * 2,
-        "sw_coins": lambda p, c, L, R, *_: (R * L * L,) * 2 + (None,) * 5,
-        "sw_flip": lambda s, p, c, L, R: (R * L * L,) * 3 + (None,) * 2,
+        "sw_local": lambda s, b, c, p, L, R, *_: (
+            R * L * L, R * L * L, R * (-(-L // SW_TILE)) ** 2, R * L * L, *(None,) * 7),
+        "sw_union": lambda b, c, p, L, R: (
+            R * L * L, R * (-(-L // SW_TILE)) ** 2, R * L * L, None, None),
+        "sw_flip": lambda s, b, p, L, R, *_: (R * L * L,) * 3 + (None,) * 5,
     },
 )
 
@@ -216,7 +217,10 @@ class HeatBath(_Checkerboard):
 
 class SwendsenWang(IsingUpdate):
     """Swendsen–Wang clusters (h = 0): bonds between aligned neighbours with probability
-    1 - exp(-2|J|/T), clusters by union-find, each flipped by the coin of its smallest site."""
+    1 - exp(-2|J|/T), clusters by union-find, each flipped by the coin of its smallest site.
+
+    The kernels label the clusters inside tiles of SW_TILE x SW_TILE sites first, one thread
+    per tile, and unite only across the bonds that leave a tile (kernels/ising_cluster.cu)."""
 
     name: ClassVar[str] = "swendsen-wang"
 
@@ -226,8 +230,10 @@ class SwendsenWang(IsingUpdate):
         self._bond_threshold = bond_threshold(m.T, m.J)
         if backend.uses_kernels:  # work arrays of the cluster kernels
             shape = (sampler.replicas, m.L, m.L)
-            self._bonds = backend.xp.empty(shape, dtype=np.uint8)
+            self._labels = backend.xp.empty(shape, dtype=np.uint8)
             self._parent = backend.xp.empty(shape, dtype=np.int32)
+            tiles = -(-m.L // SW_TILE)
+            self._cross = backend.xp.empty((sampler.replicas, tiles, tiles), dtype=np.uint32)
 
     @classmethod
     def check(cls, model: IsingModel) -> None:
@@ -241,13 +247,13 @@ class SwendsenWang(IsingUpdate):
             ising_numpy.swendsen_wang_sweep(sampler.spins, self._bond_threshold, sign, done, key)
             return
         L, R = sampler.model.L, sampler.replicas
-        n = R * L * L // SW_SITES
-        _CLUSTER.launch(backend, "sw_bonds", n, sampler.spins, self._bonds, self._parent, L, R,
-                        sign, self._bond_threshold, done, *key)
-        _CLUSTER.launch(backend, "sw_union", n, self._bonds, self._parent, L, R)
-        # the bonds have served once the clusters are joined: their bytes take the coins
-        _CLUSTER.launch(backend, "sw_coins", n, self._parent, self._bonds, L, R, done, *key)
-        _CLUSTER.launch(backend, "sw_flip", n, sampler.spins, self._parent, self._bonds, L, R)
+        n = self._cross.size  # one thread per tile
+        # label the clusters inside each tile, unite them across tiles, flip
+        _CLUSTER.launch(backend, "sw_local", n, sampler.spins, self._labels, self._cross,
+                        self._parent, L, R, sign, self._bond_threshold, done, *key)
+        _CLUSTER.launch(backend, "sw_union", n, self._labels, self._cross, self._parent, L, R)
+        _CLUSTER.launch(backend, "sw_flip", n, sampler.spins, self._labels, self._parent, L, R,
+                        done, *key)
 
 
 # the update algorithms by their name (the run file's "algorithm" attribute)
