@@ -82,29 +82,42 @@ __device__ __forceinline__ bool sw_whole_row(const void* p, int w) {
     return w == SW_TILE && ((unsigned long long)p & 7u) == 0;
 }
 
-// bit j of m -> bit 0 of byte j
+// bit j of the byte m -> bit 0 of byte j (per nibble, the products' bits cannot collide)
 __device__ __forceinline__ gpurg_u64 sw_spread8(gpurg_u32 m) {
-    gpurg_u64 v = m;
-    v = (v | (v << 28)) & 0x0000000F0000000FULL;
-    v = (v | (v << 14)) & 0x0003000300030003ULL;
-    return (v | (v << 7)) & 0x0101010101010101ULL;
+    const gpurg_u32 lo = ((m & 15u) * 0x00204081u) & 0x01010101u;
+    const gpurg_u32 hi = ((m >> 4) * 0x00204081u) & 0x01010101u;
+    return (gpurg_u64)hi << 32 | lo;
+}
+
+// bit b of byte j of v -> bit j
+__device__ __forceinline__ gpurg_u32 sw_gather8(gpurg_u64 v, int b) {
+    return (gpurg_u32)((((v >> b) & 0x0101010101010101ULL) * 0x0102040810204080ULL) >> 56);
 }
 
 // Bit lx (lx < w) set where spin row[lx] is -1 (bit 1 of the byte: +1 is 0x01, -1 is 0xFF).
 __device__ __forceinline__ gpurg_u32 sw_down_bits(const signed char* row, int w) {
-    if (sw_whole_row(row, w))
-        return (gpurg_u32)((((sw_load8(row) >> 1) & 0x0101010101010101ULL) *
-                            0x0102040810204080ULL) >> 56);
+    if (sw_whole_row(row, w)) return sw_gather8(sw_load8(row), 1);
     gpurg_u32 m = 0;
     for (int lx = 0; lx < w; ++lx) m |= (gpurg_u32)(((unsigned char)row[lx] >> 1) & 1) << lx;
     return m;
 }
 
+// Site index of the local root labelled l in the tile at (x0, y0).
+__device__ __forceinline__ int sw_local_root(int l, int x0, int y0, int L) {
+    return (y0 + (l >> 3)) * L + x0 + (l & 7);
+}
+
 // Lay the tile's bonds (between satisfied neighbours, with probability thr / 2^32) and label
-// its local clusters: labels (one byte per site, the local cluster's smallest site as
-// ly * 8 + lx), parent[root] = root for each local root, and cross[tile] = the bonds leaving
-// the tile: bit ly for the +x bond of (x0 + w - 1, y0 + ly), bit 8 + lx for the +y bond of
-// (x0 + lx, y0 + h - 1).
+// its local clusters. labels: one byte per site, SW_LABEL bits the local cluster's smallest
+// site as ly * 8 + lx, SW_ROOT set on that site, SW_OPEN set on it when the cluster touches
+// the tile's border: column 0 or row 0, which bonds from other tiles may reach, or a site whose
+// bond leaves the tile. Only open roots enter the union-find (parent[root] = root); the other
+// local clusters are whole clusters already, and their parents are not written.
+// cross[tile]: the bonds leaving the tile, bit ly for the +x bond of (x0 + w - 1, y0 + ly),
+// bit 8 + lx for the +y bond of (x0 + lx, y0 + h - 1).
+#define SW_LABEL 63
+#define SW_ROOT 6
+#define SW_OPEN 7
 extern "C" __global__ void sw_local(const signed char* __restrict__ spins,
                                     unsigned char* __restrict__ labels,
                                     gpurg_u32* __restrict__ cross, int* __restrict__ parent,
@@ -121,6 +134,7 @@ extern "C" __global__ void sw_local(const signed char* __restrict__ spins,
     gpurg_u32 a = sw_down_bits(row + t.x0, t.w) | (gpurg_u32)(((unsigned char)row[xh] >> 1) & 1)
                                                       << t.w;
     gpurg_u64 H = 0, V = 0;  // bonds inside the tile: bit l joins l to l + 1, resp. l + 8
+    gpurg_u64 valid = 0, border = 0x01010101010101FFULL;  // the tile's sites; see SW_OPEN
     gpurg_u32 out = 0;
     for (int ly = 0; ly < t.h; ++ly) {
         const int y = t.y0 + ly;
@@ -145,22 +159,38 @@ extern "C" __global__ void sw_local(const signed char* __restrict__ spins,
                             (gpurg_u32)(((unsigned char)next[xh] >> 1) & 1) << t.w;
         const gpurg_u32 bx = ~(a ^ (a >> 1) ^ opposed) & hit_x & wmask;
         const gpurg_u32 by = ~(a ^ b ^ opposed) & hit_y & wmask;
+        valid |= (gpurg_u64)wmask << (8 * ly);
         H |= (gpurg_u64)(bx & (wmask >> 1)) << (8 * ly);
+        border |= (gpurg_u64)(bx & ~(wmask >> 1)) << (8 * ly);
         out |= ((bx >> (t.w - 1)) & 1u) << ly;
-        if (ly + 1 < t.h)
+        if (ly + 1 < t.h) {
             V |= (gpurg_u64)by << (8 * ly);
-        else
+        } else {
+            border |= (gpurg_u64)by << (8 * ly);
             out |= by << 8;
+        }
         a = b;
     }
     cross[t.id] = out;
 
-    // Flood fill each local cluster from its smallest unlabelled site, which is its root.
-    // The label planes P[k] hold bit k of every site's label.
-    gpurg_u64 todo = 0, P[6] = {0, 0, 0, 0, 0, 0};
-    for (int ly = 0; ly < t.h; ++ly) todo |= (gpurg_u64)wmask << (8 * ly);
+    // Label planes: P[k] holds bit k of every site's label byte. Sites without bonds inside
+    // the tile are their own clusters, labelled all at once: bit k of a site's index is bit k
+    // of the constant IDX[k]. The others flood-fill each cluster from its smallest unlabelled
+    // site, which is its root.
+    const gpurg_u64 IDX[6] = {0xAAAAAAAAAAAAAAAAULL, 0xCCCCCCCCCCCCCCCCULL, 0xF0F0F0F0F0F0F0F0ULL,
+                              0xFF00FF00FF00FF00ULL, 0xFFFF0000FFFF0000ULL, 0xFFFFFFFF00000000ULL};
+    const gpurg_u64 single = valid & ~(H | (H << 1) | V | (V << 8));
+    gpurg_u64 P[8];
+#pragma unroll
+    for (int k = 0; k < 6; ++k) P[k] = single & IDX[k];
+    P[SW_ROOT] = single;
+    P[SW_OPEN] = single & border;
     int* p = parent + t.base;
-    while (todo) {
+    for (gpurg_u64 m = P[SW_OPEN]; m; m &= m - 1) {
+        const int root = sw_local_root(sw_ctz64(m), t.x0, t.y0, L);
+        p[root] = root;
+    }
+    for (gpurg_u64 todo = valid & ~single; todo;) {
         const int l = sw_ctz64(todo);
         gpurg_u64 S = (gpurg_u64)1 << l, N;
         while ((N = S | ((S & H) << 1) | ((S >> 1) & H) | ((S & V) << 8) | ((S >> 8) & V)) != S)
@@ -168,13 +198,17 @@ extern "C" __global__ void sw_local(const signed char* __restrict__ spins,
         todo &= ~S;
 #pragma unroll
         for (int k = 0; k < 6; ++k) P[k] |= S & (0 - (gpurg_u64)((l >> k) & 1));
-        const int root = (t.y0 + (l >> 3)) * L + t.x0 + (l & 7);
-        p[root] = root;
+        P[SW_ROOT] |= (gpurg_u64)1 << l;
+        if (S & border) {
+            P[SW_OPEN] |= (gpurg_u64)1 << l;
+            const int root = sw_local_root(l, t.x0, t.y0, L);
+            p[root] = root;
+        }
     }
     for (int ly = 0; ly < t.h; ++ly) {
         gpurg_u64 lab = 0;
 #pragma unroll
-        for (int k = 0; k < 6; ++k) lab |= sw_spread8((gpurg_u32)(P[k] >> (8 * ly)) & 0xFF) << k;
+        for (int k = 0; k < 8; ++k) lab |= sw_spread8((gpurg_u32)(P[k] >> (8 * ly)) & 0xFF) << k;
         unsigned char* dst = labels + t.base + (t.y0 + ly) * L + t.x0;
         if (sw_whole_row(dst, t.w)) {
             sw_store8(dst, lab);
@@ -223,11 +257,6 @@ __device__ __forceinline__ void sw_unite(int* p, int a, int b) {
     }
 }
 
-// Site index of the local root labelled l in the tile at (x0, y0).
-__device__ __forceinline__ int sw_local_root(int l, int x0, int y0, int L) {
-    return (y0 + (l >> 3)) * L + x0 + (l & 7);
-}
-
 // Merge the local clusters joined by the bonds that leave a tile.
 extern "C" __global__ void sw_union(const unsigned char* __restrict__ labels,
                                     const gpurg_u32* __restrict__ cross, int* parent, int L,
@@ -241,55 +270,65 @@ extern "C" __global__ void sw_union(const unsigned char* __restrict__ labels,
     const int xa = t.x0 + t.w - 1, xb = xa + 1 == L ? 0 : xa + 1;  // +x: tile (xb, y0)
     for (gpurg_u32 m = c & 0xFFu; m; m &= m - 1) {
         const int y = t.y0 + sw_ctz64(m);
-        sw_unite(p, sw_local_root(lb[y * L + xa], t.x0, t.y0, L),
-                 sw_local_root(lb[y * L + xb], xb, t.y0, L));
+        sw_unite(p, sw_local_root(lb[y * L + xa] & SW_LABEL, t.x0, t.y0, L),
+                 sw_local_root(lb[y * L + xb] & SW_LABEL, xb, t.y0, L));
     }
     const int ya = t.y0 + t.h - 1, yb = ya + 1 == L ? 0 : ya + 1;  // +y: tile (x0, yb)
     for (gpurg_u32 m = c >> 8; m; m &= m - 1) {
         const int x = t.x0 + sw_ctz64(m);
-        sw_unite(p, sw_local_root(lb[ya * L + x], t.x0, t.y0, L),
-                 sw_local_root(lb[yb * L + x], t.x0, yb, L));
+        sw_unite(p, sw_local_root(lb[ya * L + x] & SW_LABEL, t.x0, t.y0, L),
+                 sw_local_root(lb[yb * L + x] & SW_LABEL, t.x0, yb, L));
     }
 }
 
-// Flip every site whose cluster's coin comes up 1: each local cluster finds its root and
-// draws the root's coin once per tile.
+// Flip every site whose cluster's coin comes up 1: each local root finds its global root (the
+// open ones follow their parents) and draws that root's coin, then every site looks up its
+// local root's coin.
 extern "C" __global__ void sw_flip(signed char* __restrict__ spins,
                                    const unsigned char* __restrict__ labels,
                                    const int* __restrict__ parent, int L, int R, gpurg_u32 step,
                                    gpurg_u32 seed_lo, gpurg_u32 seed_hi) {
     SwTile t;
     if (!sw_tile(t, L, R)) return;
-    const int* p = parent + t.base;
-    gpurg_u64 known = 0, heads = 0;  // by local label: coin drawn, coin came up 1
-    for (int ly = 0; ly < t.h; ++ly) {
-        const gpurg_u32 at = (gpurg_u32)((t.y0 + ly) * L + t.x0);
-        const unsigned char* lb = labels + t.base + at;
-        signed char* sp = spins + t.base + at;
-        const bool whole = sw_whole_row(lb, t.w) && sw_whole_row(sp, t.w);
-        gpurg_u64 lab = 0;
-        if (whole) {
-            lab = sw_load8(lb);
+    gpurg_u64 lab[SW_TILE], roots = 0, open = 0;
+#pragma unroll
+    for (int ly = 0; ly < SW_TILE; ++ly) {
+        lab[ly] = 0;
+        if (ly >= t.h) continue;
+        const unsigned char* lb = labels + t.base + (t.y0 + ly) * L + t.x0;
+        if (sw_whole_row(lb, t.w)) {
+            lab[ly] = sw_load8(lb);
         } else {
-            for (int lx = 0; lx < t.w; ++lx) lab |= (gpurg_u64)lb[lx] << (8 * lx);
+            for (int lx = 0; lx < t.w; ++lx) lab[ly] |= (gpurg_u64)lb[lx] << (8 * lx);
         }
+        roots |= (gpurg_u64)sw_gather8(lab[ly], SW_ROOT) << (8 * ly);
+        open |= (gpurg_u64)sw_gather8(lab[ly], SW_OPEN) << (8 * ly);
+    }
+    const int* p = parent + t.base;
+    gpurg_u64 heads = 0;  // bit l: the coin of the cluster of local root l came up 1
+    for (gpurg_u64 m = roots; m; m &= m - 1) {
+        const int l = sw_ctz64(m);
+        const int root = sw_local_root(l, t.x0, t.y0, L);
+        gpurg_u32x4 ctr;
+        ctr.x = (gpurg_u32)((open >> l) & 1 ? sw_root(p, root) : root);
+        ctr.y = (gpurg_u32)t.r;
+        ctr.z = step;
+        ctr.w = GPURG_STREAM_SW_FLIPS;
+        heads |= (gpurg_u64)(gpurg_philox(ctr, seed_lo, seed_hi).x & 1u) << l;
+    }
+    const gpurg_u32 wmask = (1u << t.w) - 1;
+#pragma unroll
+    for (int ly = 0; ly < SW_TILE; ++ly) {
+        if (ly >= t.h) continue;
         gpurg_u32 flips = 0;
-        for (int lx = 0; lx < t.w; ++lx) {
-            const int l = (int)(lab >> (8 * lx)) & 63;
-            if (!((known >> l) & 1)) {
-                gpurg_u32x4 ctr;
-                ctr.x = (gpurg_u32)sw_root(p, sw_local_root(l, t.x0, t.y0, L));
-                ctr.y = (gpurg_u32)t.r;
-                ctr.z = step;
-                ctr.w = GPURG_STREAM_SW_FLIPS;
-                known |= (gpurg_u64)1 << l;
-                heads |= (gpurg_u64)(gpurg_philox(ctr, seed_lo, seed_hi).x & 1u) << l;
-            }
-            flips |= (gpurg_u32)((heads >> l) & 1) << lx;
-        }
+#pragma unroll
+        for (int lx = 0; lx < SW_TILE; ++lx)
+            flips |= (gpurg_u32)((heads >> ((lab[ly] >> (8 * lx)) & SW_LABEL)) & 1) << lx;
+        flips &= wmask;
         if (!flips) continue;
+        signed char* sp = spins + t.base + (t.y0 + ly) * L + t.x0;
         const gpurg_u64 x = sw_spread8(flips) * 0xFEu;  // 0x01 <-> 0xFF: s -> -s
-        if (whole) {
+        if (sw_whole_row(sp, t.w)) {
             sw_store8(sp, sw_load8(sp) ^ x);
         } else {
             for (int lx = 0; lx < t.w; ++lx)

@@ -70,9 +70,11 @@ def _components(L: int, edges: list[tuple[int, int]]) -> np.ndarray:
                                            (36, T_C, 1.0), (64, 1.8, 1.0)])
 def test_local_labels_and_crossing_bonds(cpu_kernels, L, T, J) -> None:
     """sw_local: each site's label is the smallest site of its cluster under the bonds inside
-    its tile (as ly * 8 + lx), every such root is its own parent, and the word of each tile
-    holds exactly the bonds that leave it; sw_union then roots every local root at the
-    smallest site of its whole cluster."""
+    its tile (as ly * 8 + lx), flagged on that root, and flagged open there when the cluster
+    touches the tile's column 0, row 0 or a bond that leaves the tile; exactly the open roots
+    are their own parents, and the word of each tile holds exactly the bonds that leave it.
+    sw_union then roots every open root at the smallest site of its whole cluster, and the
+    closed local clusters are whole clusters."""
     R, step, sign = 3, 5, (1 if J > 0 else -1)
     key = seed_to_key(42)
     thr = bond_threshold(T, J)
@@ -88,18 +90,27 @@ def test_local_labels_and_crossing_bonds(cpu_kernels, L, T, J) -> None:
     tile = (y // SW_TILE) * tiles + x // SW_TILE
     site = y * L + x
     right, down = np.roll(site, -1, 1), np.roll(site, -1, 0)
-    local = []
+    local, opened = [], []
     for r in range(R):
         inside_x = bx[r] & (tile == np.roll(tile, -1, 1)) & (x + 1 < L)
         inside_y = by[r] & (tile == np.roll(tile, -1, 0)) & (y + 1 < L)
         local.append(_components(L, [*zip(site[inside_x], right[inside_x], strict=True),
                                      *zip(site[inside_y], down[inside_y], strict=True)]))
-        got = ((y // SW_TILE) * SW_TILE + labels[r] // SW_TILE) * L + (
-            (x // SW_TILE) * SW_TILE + labels[r] % SW_TILE)
+        label = labels[r] & 63
+        got = ((y // SW_TILE) * SW_TILE + label // SW_TILE) * L + (
+            (x // SW_TILE) * SW_TILE + label % SW_TILE)
         assert np.array_equal(got.ravel(), local[r])
-        # the local roots, and only they, are their own parents (the rest is not written)
-        assert np.array_equal(np.flatnonzero(parent[r] >= 0), np.unique(local[r]))
-        assert np.array_equal(parent[r].ravel()[np.unique(local[r])], np.unique(local[r]))
+        is_root = local[r] == site.ravel()
+        assert np.array_equal((labels[r].ravel() >> 6) & 1, is_root)
+        border = ((x % SW_TILE == 0) | (y % SW_TILE == 0) | (bx[r] & ~inside_x)
+                  | (by[r] & ~inside_y)).ravel()
+        touches = np.zeros(L * L, dtype=bool)
+        np.logical_or.at(touches, local[r], border)
+        opened.append(np.flatnonzero(is_root & touches[site.ravel()]))
+        assert np.array_equal(np.flatnonzero(labels[r].ravel() >> 7), opened[r])
+        # the open roots, and only they, are their own parents (the rest is not written)
+        assert np.array_equal(np.flatnonzero(parent[r] >= 0), opened[r])
+        assert np.array_equal(parent[r].ravel()[opened[r]], opened[r])
         want = np.zeros(tiles * tiles, dtype=np.uint32)
         for mask, bit in ((bx[r] & ~inside_x, y % SW_TILE), (by[r] & ~inside_y,
                                                                8 + x % SW_TILE)):
@@ -111,10 +122,11 @@ def test_local_labels_and_crossing_bonds(cpu_kernels, L, T, J) -> None:
         whole = _components(L, [*zip(site[bx[r]], right[bx[r]], strict=True),
                                 *zip(site[by[r]], down[by[r]], strict=True)])
         p = parent[r].ravel()
-        roots = np.unique(local[r])
-        assert np.array_equal(np.flatnonzero(p >= 0), roots)  # the forest of local roots
-        top = roots
-        for _ in range(roots.size):  # follow every local root to the top of its tree
+        assert np.array_equal(np.flatnonzero(p >= 0), opened[r])  # the forest of open roots
+        top = opened[r]
+        for _ in range(top.size):  # follow every open root to the top of its tree
             top = p[top]
-        assert np.array_equal(top, whole[roots])
+        assert np.array_equal(top, whole[opened[r]])
         assert np.array_equal(p[top], top)
+        closed = np.setdiff1d(np.unique(local[r]), opened[r])
+        assert np.array_equal(whole[closed], closed)
