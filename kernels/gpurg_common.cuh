@@ -30,6 +30,13 @@ struct gpurg_u32x4 {
 #define GPURG_STREAM_MAJORITY 11u        // majority-rule tie-breaks (gpurg.rg.maps)
 #define GPURG_STREAM_BIT_UPDATE 12u      // bit-packed Ising updates (gpurg.models.ising_bits_numpy)
 
+// Unroll the next loop: "#pragma unroll" for NVRTC and nvcc; host compilers ignore it, so
+// host/cuda_host.h defines this as GCC's own pragma (a loop over the 4 words of a Philox
+// block, say, must unroll for the word index to be a constant).
+#ifndef GPURG_UNROLL
+#define GPURG_UNROLL _Pragma("unroll")
+#endif
+
 __device__ __forceinline__ gpurg_u32 gpurg_mulhi(gpurg_u32 a, gpurg_u32 b) {
 #ifdef __CUDA_ARCH__
     return __umulhi(a, b);
@@ -58,21 +65,18 @@ __device__ __forceinline__ gpurg_u32x4 gpurg_philox(gpurg_u32x4 c, gpurg_u32 k0,
     return c;
 }
 
-// N Philox blocks computed in lockstep: the same numbers as N calls of gpurg_philox, written so
-// that a host compiler can put the lanes in SIMD registers (on a GPU it is plain unrolled code).
+// N Philox blocks computed in lockstep, counters and results in place as four arrays of
+// words (x[i], y[i], z[i], w[i]: block i): the same numbers as N calls of gpurg_philox,
+// written so that a host compiler can put the blocks in SIMD registers (on a GPU it is plain
+// unrolled code).
 template <int N>
-__device__ __forceinline__ void gpurg_philox_lanes(gpurg_u32x4* c, gpurg_u32 k0, gpurg_u32 k1) {
-    gpurg_u32 x[N], y[N], z[N], w[N];
-#pragma unroll
-    for (int i = 0; i < N; ++i) {
-        x[i] = c[i].x;
-        y[i] = c[i].y;
-        z[i] = c[i].z;
-        w[i] = c[i].w;
-    }
+__device__ __forceinline__ void gpurg_philox_soa(gpurg_u32* x, gpurg_u32* y, gpurg_u32* z,
+                                                 gpurg_u32* w, gpurg_u32 k0, gpurg_u32 k1) {
 #ifdef GPURG_HOST_SIMD_PHILOX
-    // Host builds with AVX2 (host/cuda_host.h): 4 blocks per vector, the same arithmetic.
-    if (N % 4 == 0) {
+    // Host builds with AVX2 (host/cuda_host.h): 8 or 4 blocks per vector, the same arithmetic.
+    if (N % 8 == 0) {
+        for (int i = 0; i < N; i += 8) gpurg_host_philox_x8(x + i, y + i, z + i, w + i, k0, k1);
+    } else if (N % 4 == 0) {
         for (int i = 0; i < N; i += 4) gpurg_host_philox_x4(x + i, y + i, z + i, w + i, k0, k1);
     } else
 #endif
@@ -92,6 +96,20 @@ __device__ __forceinline__ void gpurg_philox_lanes(gpurg_u32x4* c, gpurg_u32 k0,
         k0 += 0x9E3779B9u;
         k1 += 0xBB67AE85u;
     }
+}
+
+// The same for N counters given as blocks c[i], replaced by their results.
+template <int N>
+__device__ __forceinline__ void gpurg_philox_lanes(gpurg_u32x4* c, gpurg_u32 k0, gpurg_u32 k1) {
+    gpurg_u32 x[N], y[N], z[N], w[N];
+#pragma unroll
+    for (int i = 0; i < N; ++i) {
+        x[i] = c[i].x;
+        y[i] = c[i].y;
+        z[i] = c[i].z;
+        w[i] = c[i].w;
+    }
+    gpurg_philox_soa<N>(x, y, z, w, k0, k1);
 #pragma unroll
     for (int i = 0; i < N; ++i) {
         c[i].x = x[i];

@@ -14,126 +14,214 @@
 #define GPURG_BITS_BLOCKS 8  // 32 planes
 
 // The flip thresholds of one launch (gpurg.models.ising_rules.flip_thresholds: index
-// 5 * (s > 0) + (nn + 4) / 2, values in [0, 2^32]), sorted into classes once per thread. With
-// h = 0 the thresholds of (s = +1, a) and (s = -1, a) agree for every aligned count a, and the
-// classes are the five counts, which halves the work of every plane.
+// 5 * (s > 0) + (nn + 4) / 2, values in [0, 2^32]) as two short lists of classes, made once
+// per thread: the classes that decide at random (0 < t < 2^32) and those that always flip
+// (t = 2^32); the others never flip. A class is the lanes with a given aligned-neighbour count
+// a (0..4) and spin; with h = 0 the thresholds of (s = +1, a) and (s = -1, a) agree for every
+// a and a class takes both spins, so Metropolis at h = 0 has two random classes (a = 3, 4)
+// and every bit plane costs a few operations per class.
+#define GPURG_BITS_CLASSES 10
+
+// A class as masks, each 0 or ~0: its count a = (a2 a1 a0), and its spin: s = -1 only
+// (flip_spin = ~0), s = +1 only (0), or either (any_spin = ~0).
+struct gpurg_bits_class {
+    gpurg_u32 a0, a1, a2, flip_spin, any_spin;
+};
+
+__device__ __forceinline__ gpurg_bits_class gpurg_bits_class_of(int a, int spin) {
+    gpurg_bits_class c;
+    c.a0 = 0u - (gpurg_u32)(a & 1);
+    c.a1 = 0u - (gpurg_u32)((a >> 1) & 1);
+    c.a2 = 0u - (gpurg_u32)((a >> 2) & 1);
+    c.flip_spin = spin < 0 ? ~0u : 0u;
+    c.any_spin = spin == 0 ? ~0u : 0u;
+    return c;
+}
+
+// The words W are gpurg_u32 (32 lanes) or, on the host, gpurg_u64: two 32-lane words side
+// by side (low half first), each with its own random numbers, so that a 64-bit operation does
+// the work of two without changing any decision.
+
+// A mask of 0 or ~0 (gpurg_u32) widened to W.
+template <class W>
+__device__ __forceinline__ W gpurg_bits_widen(gpurg_u32 mask) {
+    return (W)(long long)(int)mask;
+}
+
+// The lanes of class c among lanes, given the bit-sliced count (a0, a1, a2) and spins.
+template <class W>
+__device__ __forceinline__ W gpurg_bits_class_mask(const gpurg_bits_class& c, W cen, W a0,
+                                                   W a1, W a2, W lanes) {
+    const W ne = (a0 ^ gpurg_bits_widen<W>(c.a0)) | (a1 ^ gpurg_bits_widen<W>(c.a1)) |
+                 (a2 ^ gpurg_bits_widen<W>(c.a2));
+    const W spin = (cen ^ gpurg_bits_widen<W>(c.flip_spin)) | gpurg_bits_widen<W>(c.any_spin);
+    return ~ne & spin & lanes;
+}
+
+// The sure classes are listed, or, when the classes that never flip are fewer (Metropolis),
+// those: the sure lanes are then the rest, lanes & ~need & ~never.
 struct gpurg_bits_rule {
-    gpurg_u32 t[10];     // thresholds of the random classes, < 2^32
-    unsigned random;     // bit c: class c decides at random (0 < t < 2^32)
-    unsigned sure;       // bit c: class c always flips (t = 2^32)
-    int symmetric;       // classes are c = a = 0..4 (h = 0); else c = 5 * (s > 0) + ...
+    int n_random, n_other, other_is_never;
+    gpurg_u32 t[GPURG_BITS_CLASSES];                   // thresholds of the random classes
+    gpurg_bits_class random[GPURG_BITS_CLASSES];      // the random classes
+    gpurg_bits_class other[GPURG_BITS_CLASSES];       // the sure classes, or the never ones
 };
 
 __device__ __forceinline__ gpurg_bits_rule gpurg_bits_rule_from(const gpurg_u64* thr) {
+    int symmetric = 1;
+    for (int a = 0; a < 5; ++a) symmetric &= thr[5 + a] == thr[4 - a];
     gpurg_bits_rule rule;
-    rule.symmetric = 1;
-    for (int a = 0; a < 5; ++a) rule.symmetric &= thr[5 + a] == thr[4 - a];
-    rule.random = 0;
-    rule.sure = 0;
+    gpurg_bits_class sure[GPURG_BITS_CLASSES], never[GPURG_BITS_CLASSES];
+    int n_sure = 0, n_never = 0;
+    rule.n_random = 0;
     for (int c = 0; c < 10; ++c) {
-        // class c: symmetric -> aligned count c (c < 5); else table index c
-        const gpurg_u64 t = rule.symmetric ? (c < 5 ? thr[5 + c] : 0) : thr[c];
-        rule.t[c] = (gpurg_u32)t;
-        rule.random |= (unsigned)(t > 0 && t < (1ull << 32)) << c;
-        rule.sure |= (unsigned)(t >= (1ull << 32)) << c;
+        if (symmetric && c >= 5) break;
+        // symmetric: class c is count a = c, both spins; else table index c (s = -1: 4 - a)
+        const gpurg_u64 t = symmetric ? thr[5 + c] : thr[c];
+        const gpurg_bits_class cls = symmetric ? gpurg_bits_class_of(c, 0)
+                                               : (c < 5 ? gpurg_bits_class_of(4 - c, -1)
+                                                        : gpurg_bits_class_of(c - 5, 1));
+        if (t >= (1ull << 32)) {
+            sure[n_sure++] = cls;
+        } else if (t > 0) {
+            rule.t[rule.n_random] = (gpurg_u32)t;
+            rule.random[rule.n_random++] = cls;
+        } else {
+            never[n_never++] = cls;
+        }
     }
+    rule.other_is_never = n_never < n_sure;
+    rule.n_other = rule.other_is_never ? n_never : n_sure;
+    for (int i = 0; i < rule.n_other; ++i) rule.other[i] = rule.other_is_never ? never[i] : sure[i];
     return rule;
 }
 
-// One word's lanes sorted into classes: m[c] the lanes of random class c, sure the lanes that
-// flip without a random number, need the lanes that need one.
+// One word's lanes sorted into classes: m[i] the lanes of random class i (NR >= n_random
+// slots, the slots past n_random empty), sure the lanes that flip without a random number,
+// need the lanes that need one.
+template <class W, int NR>
 struct gpurg_bits_site {
-    gpurg_u32 m[10];
-    gpurg_u32 sure, need;
+    W m[NR];
+    W sure, need;
 };
 
 // cen: the word's spins; n0..n3: its four neighbours' words (same lanes); lanes: the lanes in
 // use (the others neither flip nor need numbers).
-__device__ __forceinline__ gpurg_bits_site gpurg_bits_classify(const gpurg_bits_rule& rule,
-                                                              gpurg_u32 cen, gpurg_u32 n0,
-                                                              gpurg_u32 n1, gpurg_u32 n2,
-                                                              gpurg_u32 n3, gpurg_u32 lanes) {
+template <class W, int NR>
+__device__ __forceinline__ gpurg_bits_site<W, NR> gpurg_bits_classify(
+    const gpurg_bits_rule& rule, W cen, W n0, W n1, W n2, W n3, W lanes) {
     // a = bit-sliced count (a2 a1 a0) of the neighbours aligned with each lane, 0..4
     n0 = ~(n0 ^ cen);
     n1 = ~(n1 ^ cen);
     n2 = ~(n2 ^ cen);
     n3 = ~(n3 ^ cen);
-    const gpurg_u32 s01 = n0 ^ n1, c01 = n0 & n1, s23 = n2 ^ n3, c23 = n2 & n3;
-    const gpurg_u32 a0 = s01 ^ s23;
-    const gpurg_u32 a1 = c01 ^ c23 ^ (s01 & s23);
-    const gpurg_u32 a2 = c01 & c23;  // a = 4: then a1 = a0 = 0
-    gpurg_u32 eq[5];
-    eq[0] = ~a2 & ~a1 & ~a0 & lanes;
-    eq[1] = ~a2 & ~a1 & a0 & lanes;
-    eq[2] = ~a2 & a1 & ~a0 & lanes;
-    eq[3] = ~a2 & a1 & a0 & lanes;
-    eq[4] = a2 & lanes;
-    gpurg_bits_site s;
-    s.sure = 0;
+    const W s01 = n0 ^ n1, c01 = n0 & n1, s23 = n2 ^ n3, c23 = n2 & n3;
+    const W a0 = s01 ^ s23;
+    const W a1 = c01 ^ c23 ^ (s01 & s23);
+    const W a2 = c01 & c23;  // a = 4: then a1 = a0 = 0
+    gpurg_bits_site<W, NR> s;
     s.need = 0;
-#pragma unroll
-    for (int c = 0; c < 10; ++c) {
-        gpurg_u32 m;
-        if (rule.symmetric) {
-            m = c < 5 ? eq[c] : 0;
-        } else {
-            m = c < 5 ? ~cen & eq[4 - c] : cen & eq[c - 5];  // 4 - a for s = -1, 5 + a for +1
-        }
-        s.m[c] = (rule.random >> c) & 1 ? m : 0;
-        s.need |= s.m[c];
-        s.sure |= (rule.sure >> c) & 1 ? m : 0;
+GPURG_UNROLL
+    for (int i = 0; i < NR; ++i) {
+        s.m[i] = i < rule.n_random ? gpurg_bits_class_mask(rule.random[i], cen, a0, a1, a2, lanes)
+                                   : (W)0;
+        s.need |= s.m[i];
     }
+    W other = 0;
+    for (int i = 0; i < rule.n_other; ++i)  // the same for every thread: no divergence
+        other |= gpurg_bits_class_mask(rule.other[i], cen, a0, a1, a2, lanes);
+    s.sure = rule.other_is_never ? lanes & ~s.need & ~other : other;
     return s;
 }
 
-// Lanes of the word whose threshold has bit 31 - k set (plane k of t).
-__device__ __forceinline__ gpurg_u32 gpurg_bits_threshold_plane(const gpurg_bits_rule& rule,
-                                                               const gpurg_bits_site& s, int k) {
-    gpurg_u32 plane = 0;
-#pragma unroll
-    for (int c = 0; c < 10; ++c) {
-        if ((rule.random >> c) & 1)  // the same for every thread: no divergence
-            plane |= s.m[c] & (gpurg_u32)(-(int)((rule.t[c] >> (31 - k)) & 1u));
-    }
-    return plane;
-}
-
-// The lanes of NS words that flip. ctr(i, b) gives the Philox counter of block b (planes
-// 4 b .. 4 b + 3, most significant first) of word i. Block b of all NS words is drawn as soon
-// as one of them has a lane undecided after plane 4 b - 1: the NumPy twin draws it for just
-// the words that need it, but a lane's decision depends on its own bits of u only, so the
-// extra blocks change nothing, and drawing NS blocks together keeps SIMD lanes (host) and
-// independent Philox chains (GPU) busy.
-template <int NS, class Counter>
+// The lanes of NS words that flip. ctr(i, h, b) gives the Philox counter of block b (planes
+// 4 b .. 4 b + 3, most significant first) of half h of word i (h = 0 for 32-bit words). Block b
+// of all NS words is drawn as soon as one of them has a lane undecided after plane 4 b - 1:
+// the NumPy twin draws it for just the words that need it, but a lane's decision depends on
+// its own bits of u only, so the extra blocks change nothing, and drawing them together keeps
+// SIMD lanes (host) and independent Philox chains (GPU) busy.
+template <int NS, class W, int NR, class Counter>
 __device__ __forceinline__ void gpurg_bits_decide(const gpurg_bits_rule& rule,
-                                                  const gpurg_bits_site* s, gpurg_u32* flip,
+                                                  const gpurg_bits_site<W, NR>* s, W* flip,
                                                   Counter ctr, gpurg_u32 k0, gpurg_u32 k1) {
-    gpurg_u32 undecided[NS];
-    gpurg_u32 any = 0;
-#pragma unroll
+    constexpr int H = sizeof(W) / sizeof(gpurg_u32);
+    W undecided[NS];
+    W any = 0;
+GPURG_UNROLL
     for (int i = 0; i < NS; ++i) {
         undecided[i] = s[i].need;
         flip[i] = s[i].sure;
         any |= undecided[i];
     }
     for (int b = 0; b < GPURG_BITS_BLOCKS && any; ++b) {
-        gpurg_u32x4 rnd[NS];
-#pragma unroll
-        for (int i = 0; i < NS; ++i) rnd[i] = ctr(i, b);
-        gpurg_philox_lanes<NS>(rnd, k0, k1);
-        any = 0;
-#pragma unroll
+        // words p of the blocks, block i * H + h in place i * H + h: the H halves of word
+        // i's plane 4 b + p lie side by side, low half first
+        gpurg_u32 rnd[GPURG_BITS_PLANES_PER_BLOCK][NS * H];
+GPURG_UNROLL
         for (int i = 0; i < NS; ++i) {
-#pragma unroll
-            for (int p = 0; p < GPURG_BITS_PLANES_PER_BLOCK; ++p) {
-                const gpurg_u32 t = gpurg_bits_threshold_plane(rule, s[i], 4 * b + p);
-                const gpurg_u32 u = gpurg_word(rnd[i], p);
+GPURG_UNROLL
+            for (int h = 0; h < H; ++h) {
+                const gpurg_u32x4 c = ctr(i, h, b);
+                rnd[0][i * H + h] = c.x;
+                rnd[1][i * H + h] = c.y;
+                rnd[2][i * H + h] = c.z;
+                rnd[3][i * H + h] = c.w;
+            }
+        }
+        gpurg_philox_soa<NS * H>(rnd[0], rnd[1], rnd[2], rnd[3], k0, k1);
+GPURG_UNROLL
+        for (int p = 0; p < GPURG_BITS_PLANES_PER_BLOCK; ++p) {
+            // plane 4 b + p (bit 31 - 4 b - p) of each random class's threshold, 0 or ~0
+            const int k = 4 * b + p;
+            W bits[NR];
+GPURG_UNROLL
+            for (int c = 0; c < NR; ++c)
+                bits[c] = c < rule.n_random ? gpurg_bits_widen<W>((gpurg_u32)((int)(rule.t[c] << k) >> 31))
+                                            : (W)0;
+GPURG_UNROLL
+            for (int i = 0; i < NS; ++i) {
+                W t = 0;
+GPURG_UNROLL
+                for (int c = 0; c < NR; ++c) t |= s[i].m[c] & bits[c];
+                W u = 0;
+GPURG_UNROLL
+                for (int h = 0; h < H; ++h) u |= (W)rnd[p][i * H + h] << (32 * h);
                 flip[i] |= undecided[i] & t & ~u;  // first differing plane: u's 0, t's 1
                 undecided[i] &= ~(t ^ u);
             }
-            any |= undecided[i];
         }
+        any = 0;
+GPURG_UNROLL
+        for (int i = 0; i < NS; ++i) any |= undecided[i];
     }
+}
+
+// Sort NS words into classes and decide them: flip[i] the lanes of word i that flip, given
+// its spins cen[i] and its neighbours' words nb[j][i] (j = 0..3). The classes' slots are a
+// constant of the compiled code (2: Metropolis at h = 0; 5: heat-bath at h = 0; 10: any rule),
+// picked from the rule, so that no bit plane loops over empty ones.
+template <int NS, int NR, class W, class Counter>
+__device__ __forceinline__ void gpurg_bits_update_nr(const gpurg_bits_rule& rule, const W* cen,
+                                                     const W (*nb)[NS], W lanes, W* flip,
+                                                     Counter ctr, gpurg_u32 k0, gpurg_u32 k1) {
+    gpurg_bits_site<W, NR> s[NS];
+GPURG_UNROLL
+    for (int i = 0; i < NS; ++i)
+        s[i] = gpurg_bits_classify<W, NR>(rule, cen[i], nb[0][i], nb[1][i], nb[2][i], nb[3][i],
+                                          lanes);
+    gpurg_bits_decide<NS, W, NR>(rule, s, flip, ctr, k0, k1);
+}
+
+template <int NS, class W, class Counter>
+__device__ __forceinline__ void gpurg_bits_update(const gpurg_bits_rule& rule, const W* cen,
+                                                  const W (*nb)[NS], W lanes, W* flip,
+                                                  Counter ctr, gpurg_u32 k0, gpurg_u32 k1) {
+    if (rule.n_random <= 2)  // the same for every thread: no divergence
+        gpurg_bits_update_nr<NS, 2>(rule, cen, nb, lanes, flip, ctr, k0, k1);
+    else if (rule.n_random <= 5)
+        gpurg_bits_update_nr<NS, 5>(rule, cen, nb, lanes, flip, ctr, k0, k1);
+    else
+        gpurg_bits_update_nr<NS, GPURG_BITS_CLASSES>(rule, cen, nb, lanes, flip, ctr, k0, k1);
 }
 
 #endif

@@ -14,7 +14,7 @@ from gpurg.backend import hostcc, kernels, philox
 from gpurg.backend.device import Backend
 from gpurg.backend.kernels import KernelFamily
 from gpurg.backend.sources import kernel_dir, kernel_files
-from gpurg.models import dimer, ising
+from gpurg.models import dimer, ising, ising_bits
 from gpurg.rbm import conditionals
 from gpurg.rg import maps
 
@@ -26,6 +26,7 @@ FAMILIES = {
     "ising_cluster": ising._CLUSTER,
     "dimer": dimer._WORMS,
     "rbm": conditionals._KERNELS,
+    "ising_bits": ising_bits._KERNELS,
 }
 RNG_PARAMS = ("const gpurg_u32*", "gpurg_u32*", "int", "gpurg_u32", "gpurg_u32")
 
@@ -201,8 +202,25 @@ def test_arrays_smaller_than_the_launch_are_refused(cpu_kernels, monkeypatch, pa
 def test_every_kernel_declares_the_sizes_it_touches() -> None:
     for family in FAMILIES.values():
         assert set(family.sizes) == set(family.signatures), family.source
-    with pytest.raises(ValueError, match="sizes given for undeclared kernels"):
+    with pytest.raises(ValueError, match="sizes or blockwise given for undeclared kernels"):
         KernelFamily("rng.cu", {"philox_blocks": RNG_PARAMS}, sizes={"nope": len})
+    with pytest.raises(ValueError, match="sizes or blockwise given for undeclared kernels"):
+        KernelFamily("rng.cu", {"philox_blocks": RNG_PARAMS}, blockwise=("nope",))
+
+
+def test_blockwise_kernels_launch_only_by_blocks(cpu_kernels) -> None:
+    """A kernel whose threads wait for each other runs by blocks (one thread each on the
+    host), and the other kind refuses launch_blocks, so neither is launched the wrong way."""
+    family = KernelFamily("rng.cu", {"philox_blocks": RNG_PARAMS}, blockwise=("philox_blocks",))
+    with pytest.raises(ValueError, match="is blockwise: launch it with launch_blocks"):
+        family.launch(cpu_kernels, "philox_blocks", 8, *_args())
+    with pytest.raises(ValueError, match="is not blockwise"):
+        philox._RNG.launch_blocks(cpu_kernels, "philox_blocks", 8, *_args())
+    ctr, out, n, k0, k1 = _args(ctr=np.arange(32, dtype=np.uint32).reshape(8, 4))
+    family.launch_blocks(cpu_kernels, "philox_blocks", n, ctr, out, n, k0, k1)
+    expected = np.zeros_like(out)
+    philox._RNG.launch(cpu_kernels, "philox_blocks", n, ctr, expected, n, k0, k1)
+    assert (out == expected).all()
 
 
 # --------------------------------------------------------------------------- GPU handles

@@ -140,13 +140,15 @@ def _entry_point(name: str, params: Sequence[str], parallel_threads: int) -> str
 
 def wrapper_source(source: str, kernels: Sequence[tuple[str, Sequence[str]]],
                    parallel_threads: int = 4096, defines: Sequence[str] = (),
-                   instantiations: Sequence[str] = ()) -> str:
+                   instantiations: Sequence[str] = (), blockwise: Sequence[str] = ()) -> str:
     """C++ translation unit that includes ``source`` and exports one entry per kernel; grids
-    of at least ``parallel_threads`` threads run on all cores; ``defines`` are macros set
-    before the source, ``instantiations`` lines placed after it."""
+    of at least ``parallel_threads`` threads run on all cores (two blocks, for the
+    ``blockwise`` kernels, which launch one-thread blocks that each do a block's work);
+    ``defines`` are macros set before the source, ``instantiations`` lines placed after it."""
     parts = [*(f"#define {name} 1" for name in defines), '#include "host/cuda_host.h"',
              f'#include "{source}"', *instantiations, ""]
-    parts += [_entry_point(name, params, parallel_threads) for name, params in kernels]
+    parts += [_entry_point(name, params, 2 if name in blockwise else parallel_threads)
+              for name, params in kernels]
     return "\n".join(parts)
 
 
@@ -154,7 +156,8 @@ def wrapper_source(source: str, kernels: Sequence[tuple[str, Sequence[str]]],
 def load_library(source: str, kernels: tuple[tuple[str, tuple[str, ...]], ...],
                  parallel_threads: int = 4096, defines: tuple[str, ...] = (),
                  instantiations: tuple[str, ...] = (),
-                 cflags: tuple[str, ...] | None = None) -> ctypes.CDLL:
+                 cflags: tuple[str, ...] | None = None,
+                 blockwise: tuple[str, ...] = ()) -> ctypes.CDLL:
     """Compile (or fetch from the cache) the host build of one kernel source file.
 
     Parameters
@@ -171,11 +174,14 @@ def load_library(source: str, kernels: tuple[tuple[str, tuple[str, ...]], ...],
         Source lines placed after the source (see :class:`gpurg.backend.KernelFamily`).
     cflags : tuple of str or None
         Extra compiler flags after the defaults; None reads :func:`host_cflags`.
+    blockwise : tuple of str
+        Kernels launched one block per thread (see :func:`wrapper_source`).
     """
     compiler, why = find_compiler()
     if compiler is None:
         raise HostCompileError(why)
-    wrapper = wrapper_source(source, kernels, parallel_threads, defines, instantiations)
+    wrapper = wrapper_source(source, kernels, parallel_threads, defines, instantiations,
+                             blockwise)
     flags = _FLAGS + (host_cflags() if cflags is None else tuple(cflags))
     digest = hashlib.sha256()
     # -march=native code is only valid on this processor model (a shared home folder may

@@ -67,6 +67,11 @@ class KernelFamily:
         Source lines appended after the file in both builds (NVRTC and host), e.g.
         ``"ISING_CHECKERBOARD(2, 2)"``: the one list of a source's macro or template
         instantiations lives beside the Python code that picks among them.
+    blockwise : tuple of str
+        Kernels whose threads wait for each other within a block (``__syncthreads``):
+        launched by :meth:`launch_blocks`, with :data:`BLOCK` threads per block on a GPU and
+        one thread per block on the host (which does the whole block's work in order, see
+        kernels/host/cuda_host.h), the blocks spread over the cores.
     sizes : mapping of kernel name to a function of the launch arguments
         ``sizes[name](*args)`` gives, for each argument, the number of elements the kernel
         reads or writes through it (None for scalars): every launch checks that each array
@@ -76,7 +81,7 @@ class KernelFamily:
 
     def __init__(self, source: str, signatures: Mapping[str, tuple[str, ...]], *,
                  long_threads: bool = False, host_defines: tuple[str, ...] = (),
-                 instantiations: tuple[str, ...] = (),
+                 instantiations: tuple[str, ...] = (), blockwise: tuple[str, ...] = (),
                  sizes: Mapping[str, Callable[..., Sequence[int | None]]] | None = None
                  ) -> None:
         self.source = source
@@ -90,10 +95,12 @@ class KernelFamily:
         self.long_threads = long_threads
         self.host_defines = tuple(host_defines)
         self.instantiations = tuple(instantiations)
+        self.blockwise = tuple(blockwise)
         self.sizes = dict(sizes or {})
-        undeclared = sorted(set(self.sizes) - set(self.signatures))
+        undeclared = sorted((set(self.sizes) | set(self.blockwise)) - set(self.signatures))
         if undeclared:
-            raise ValueError(f"{source}: sizes given for undeclared kernels {undeclared}")
+            raise ValueError(f"{source}: sizes or blockwise given for undeclared kernels "
+                             f"{undeclared}")
         self._host_functions: dict[str, Any] = {}
         self._gpu_functions: dict[tuple[int, str], Any] = {}
 
@@ -108,6 +115,26 @@ class KernelFamily:
         Raises TypeError or ValueError, naming the kernel and the argument, when an argument
         does not fit the declared C type (a bug in the caller, not bad user input).
         """
+        if name in self.blockwise:
+            raise ValueError(f"kernel {name} is blockwise: launch it with launch_blocks")
+        params = self._checked(backend, name, args)
+        if backend.name == "gpu":
+            block = LONG_THREAD_BLOCK if self.long_threads else BLOCK
+            self._launch_gpu(name, params, max(1, -(-int(n_threads) // block)), block, args)
+        else:
+            block = 1 if self.long_threads else BLOCK
+            self._launch_host(name, params, max(1, -(-int(n_threads) // block)), block, args)
+
+    def launch_blocks(self, backend: Backend, name: str, n_blocks: int, *args: Any) -> None:
+        """Run blockwise kernel ``name`` on ``n_blocks`` blocks (see ``blockwise``)."""
+        if name not in self.blockwise:
+            raise ValueError(f"kernel {name} is not blockwise: launch it with launch")
+        params = self._checked(backend, name, args)
+        launch = self._launch_gpu if backend.name == "gpu" else self._launch_host
+        launch(name, params, max(1, int(n_blocks)), BLOCK if backend.name == "gpu" else 1, args)
+
+    def _checked(self, backend: Backend, name: str, args: tuple) -> tuple[str, ...]:
+        """The kernel's parameter types, after checking ``args`` against them."""
         params = self.signatures.get(name)
         if params is None:
             raise ValueError(f"{self.source} declares no kernel {name!r}")
@@ -116,14 +143,12 @@ class KernelFamily:
         check_args(name, params, args, backend.xp.ndarray)
         if name in self.sizes:
             check_sizes(name, params, args, self.sizes[name](*args))
-        if backend.name == "gpu":
-            block = LONG_THREAD_BLOCK if self.long_threads else BLOCK
-            grid = max(1, -(-int(n_threads) // block))
-            fn = self._gpu_function(name)
-            fn((grid,), (block,), tuple(_gpu_arg(p, a) for p, a in zip(params, args, strict=True)))
-        else:
-            block = 1 if self.long_threads else BLOCK
-            self._launch_host(name, params, max(1, -(-int(n_threads) // block)), block, args)
+        return params
+
+    def _launch_gpu(self, name: str, params: tuple[str, ...], grid: int, block: int,
+                    args: tuple) -> None:
+        fn = self._gpu_function(name)
+        fn((grid,), (block,), tuple(_gpu_arg(p, a) for p, a in zip(params, args, strict=True)))
 
     def _gpu_function(self, name: str) -> Any:
         # CuPy returns a new kernel object from every get_function call: keep one per device
@@ -141,7 +166,7 @@ class KernelFamily:
             lib = hostcc.load_library(self.source, tuple(sorted(
                 (k, tuple(v)) for k, v in self.signatures.items())),
                 2 if self.long_threads else 4096, self.host_defines, self.instantiations,
-                hostcc.host_cflags())
+                hostcc.host_cflags(), self.blockwise)
             fn = self._host_functions[name] = getattr(lib, f"gpurg_host_{name}")
         holders = [_host_arg(p, a) for p, a in zip(params, args, strict=True)]
         argv = (ctypes.c_void_p * len(holders))(*map(ctypes.addressof, holders))

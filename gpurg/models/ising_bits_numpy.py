@@ -7,8 +7,9 @@ Layout (a), "replica bits"
 --------------------------
 R replicas of an L x L torus in G = ceil(R / 32) groups of 32 lanes. The spins are uint32
 words of shape (G, L, L): bit l of word [g, y, x] is the spin of replica 32 g + l at (y, x),
-1 = up (+1), 0 = down (-1). The lanes 32 G > l >= R of the last group are unused: they stay
-0, are never updated and never reported (:func:`pack`, :func:`unpack`).
+1 = up (+1), 0 = down (-1). The lanes of replicas R and beyond (in the last group, and in
+whole groups of padding that a kernel may want, see :mod:`gpurg.models.ising_bits`) are
+unused: they stay 0, are never updated and never reported (:func:`pack`, :func:`unpack`).
 
 Metropolis / heat-bath half-sweep (:func:`bits_halfsweep`)
 ----------------------------------------------------------
@@ -73,14 +74,13 @@ class HalfsweepCount(NamedTuple):
 
 
 def lane_masks(groups: int, replicas: int | None = None) -> np.ndarray:
-    """uint32 (groups,): the bits of the lanes in use (all 32 but in the last group)."""
+    """uint32 (groups,): the bits of the lanes of replicas 0 .. replicas - 1 (all 32 but in
+    the group of the last replica; groups past it, padding, have none)."""
     replicas = LANES * groups if replicas is None else replicas
-    if not LANES * (groups - 1) < replicas <= LANES * groups:
-        raise ValueError(f"{replicas} replicas do not fill {groups} groups of {LANES} lanes")
-    masks = np.full(groups, _ALL, dtype=np.uint32)
-    rest = replicas - LANES * (groups - 1)
-    masks[-1] = np.uint32((1 << rest) - 1)
-    return masks
+    if not 0 < replicas <= LANES * groups:
+        raise ValueError(f"{replicas} replicas do not fit {groups} groups of {LANES} lanes")
+    lanes = np.clip(replicas - LANES * np.arange(groups), 0, LANES).astype(np.uint64)
+    return ((np.uint64(1) << lanes) - np.uint64(1)).astype(np.uint32)
 
 
 def pack(spins: np.ndarray) -> np.ndarray:

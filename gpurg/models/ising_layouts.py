@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gpurg.backend import Backend
+from gpurg.backend.device import array_module
+from gpurg.validation import to_host
 
 
 class SpinLayout(ABC):
@@ -64,3 +66,12 @@ class SpinLayout(ABC):
     @abstractmethod
     def spin_sums(self, state: Any) -> tuple[np.ndarray, np.ndarray]:
         """Host int64 arrays (R,): sum over bonds of s_i s_j (2 L^2 bonds) and sum of s_i."""
+
+
+def spin_sums(spins: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Host int64 arrays (R,) of int8 ±1 spins (R, L, L) (NumPy or CuPy): the sum over the
+    2 L^2 bonds of the torus of s_i s_j, and the sum of s_i."""
+    xp = array_module(spins)
+    bonds = spins * (xp.roll(spins, -1, axis=-1) + xp.roll(spins, -1, axis=-2))  # in [-2, 2]
+    return (to_host(bonds.sum(axis=(-2, -1), dtype=np.int64)),
+            to_host(spins.sum(axis=(-2, -1), dtype=np.int64)))

@@ -1,8 +1,10 @@
 // Runs CUDA kernel sources on the CPU: the CUDA keywords become plain C++, the built-in
 // index variables become thread-local globals, and gpurg_host::launch walks the grid.
 // Blocks run in parallel (OpenMP) and the threads of a block one after another, which is
-// faithful for kernels whose threads do not wait on each other (no __syncthreads, no
-// shared memory); the gpurg kernels are written that way.
+// faithful for kernels whose threads do not wait on each other (no shared memory); the gpurg
+// kernels are written that way. Kernels whose blocks do wait (__syncthreads) are launched with
+// one-thread blocks on the host (KernelFamily's blockwise kernels), whose lone thread does the
+// whole block's work in order, so that __syncthreads has nothing to wait for.
 #ifndef GPURG_CUDA_HOST_H
 #define GPURG_CUDA_HOST_H
 
@@ -14,6 +16,8 @@
 #define __forceinline__ inline __attribute__((always_inline))
 #define __restrict__ __restrict
 #define __launch_bounds__(...)
+#define __syncthreads() ((void)0)
+#define GPURG_UNROLL _Pragma("GCC unroll 16")
 
 struct dim3 {
     unsigned int x, y, z;
@@ -43,6 +47,7 @@ inline unsigned int atomicAdd(unsigned int* p, unsigned int v) {
     return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
 }
 inline int atomicExch(int* p, int v) { return __atomic_exchange_n(p, v, __ATOMIC_RELAXED); }
+inline int __popc(unsigned int x) { return __builtin_popcount(x); }
 
 #ifdef __AVX2__
 #include <immintrin.h>
@@ -77,6 +82,34 @@ inline void gpurg_host_philox_x4(unsigned int* x, unsigned int* y, unsigned int*
     store(y, Y);
     store(z, Z);
     store(w, W);
+}
+// The same on 8 blocks, one 32-bit lane each: vpmuludq multiplies the even 32-bit lanes, so
+// the odd lanes' products are formed from a shifted copy and the halves blended back; fewer
+// operations per block than widening to 64-bit lanes as gpurg_host_philox_x4 does.
+inline void gpurg_host_philox_x8(unsigned int* x, unsigned int* y, unsigned int* z,
+                                 unsigned int* w, unsigned int k0, unsigned int k1) {
+    __m256i X = _mm256_loadu_si256((const __m256i*)x), Y = _mm256_loadu_si256((const __m256i*)y);
+    __m256i Z = _mm256_loadu_si256((const __m256i*)z), W = _mm256_loadu_si256((const __m256i*)w);
+    const __m256i m0 = _mm256_set1_epi32((int)0xD2511F53u);
+    const __m256i m1 = _mm256_set1_epi32((int)0xCD9E8D57u);
+    for (int round = 0; round < 10; ++round) {
+        const __m256i e0 = _mm256_mul_epu32(X, m0);  // 64-bit products of the even lanes
+        const __m256i o0 = _mm256_mul_epu32(_mm256_srli_epi64(X, 32), m0);  // odd lanes
+        const __m256i e1 = _mm256_mul_epu32(Z, m1);
+        const __m256i o1 = _mm256_mul_epu32(_mm256_srli_epi64(Z, 32), m1);
+        const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
+        const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
+        X = _mm256_xor_si256(_mm256_xor_si256(hi1, Y), _mm256_set1_epi32((int)k0));
+        Z = _mm256_xor_si256(_mm256_xor_si256(hi0, W), _mm256_set1_epi32((int)k1));
+        Y = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);  // low halves
+        W = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    _mm256_storeu_si256((__m256i*)x, X);
+    _mm256_storeu_si256((__m256i*)y, Y);
+    _mm256_storeu_si256((__m256i*)z, Z);
+    _mm256_storeu_si256((__m256i*)w, W);
 }
 #endif
 

@@ -1,0 +1,154 @@
+"""The ``replica-bits`` spin layout: replicas as the bits of words (issue 15).
+
+Groups of 32 replicas share a word per site (:mod:`gpurg.models.ising_bits_numpy` has the
+semantics); in memory two groups share a uint64 word (low half group 2 q, high half group
+2 q + 1: lane l of word [q, y, x] is replica 64 q + l), so that one 64-bit operation does the
+work of two, or, for R <= 32, the one group is a uint32 word. The sweeps run
+kernels/ising_bits.cu on the ``cpu`` and ``gpu`` backends and the NumPy twin on ``numpy``,
+with the same chain bit for bit. A bit plane of random numbers serves the 32 lanes of a group
+at once and is drawn only while a lane is undecided: about 6 planes (1.5 Philox blocks) per
+group and site at T_c, against one 32-bit word per spin in the byte layout.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gpurg.backend import Backend, KernelFamily
+from gpurg.backend.device import array_module
+from gpurg.models.ising_bits_numpy import LANES, bits_sweep
+from gpurg.models.ising_layouts import SpinLayout, spin_sums
+
+# (sites per thread, word bits) of the ising_bits_halfsweep_<NS>_<BITS> and
+# ising_bits_sweeps_<NS>_<BITS> kernels: 2 sites on a GPU, where registers bound occupancy; 4
+# on the host, whose 4 or 8 Philox blocks fill AVX2 registers
+BITS_VARIANTS = ((2, 32), (4, 32), (2, 64), (4, 64))
+# Below this many words per half-sweep a GPU launch costs more than the work it launches, and
+# ising_bits_sweeps_<NS>_<BITS> runs many sweeps in one launch (a block per word and site).
+GPU_SWEEPS_PER_LAUNCH_BELOW = 2**19
+SWEEPS_PER_LAUNCH = 64  # at most: a launch still returns often enough for Ctrl-C
+
+
+def _params(bits: int, tail: tuple[str, ...]) -> tuple[str, ...]:
+    return (f"gpurg_u{bits}*", "const gpurg_u64*", "int", "int", "int", *tail)
+
+
+_KERNELS = KernelFamily(
+    "ising_bits.cu",
+    {
+        **{f"ising_bits_halfsweep_{n}_{b}": _params(b, ("int", "gpurg_u32", "gpurg_u32",
+                                                        "gpurg_u32"))
+           for n, b in BITS_VARIANTS},
+        **{f"ising_bits_sweeps_{n}_{b}": _params(b, ("gpurg_u32", "int", "gpurg_u32",
+                                                     "gpurg_u32"))
+           for n, b in BITS_VARIANTS},
+        **{f"ising_bits_counts_{b}": (f"const gpurg_u{b}*", "int", "int", "int*")
+           for b in (32, 64)},
+    },
+    instantiations=tuple(f"ISING_BITS({n}, {b})" for n, b in BITS_VARIANTS),
+    blockwise=tuple(f"ising_bits_sweeps_{n}_{b}" for n, b in BITS_VARIANTS),
+    # elements each launch touches: Q L^2 words, the 10 thresholds; 2 BITS counts per row
+    sizes={
+        **{f"ising_bits_{kind}_{n}_{b}": lambda w, t, L, Q, *_: (Q * L * L, 10, *[None] * 7)
+           for n, b in BITS_VARIANTS for kind in ("halfsweep", "sweeps")},
+        **{f"ising_bits_counts_{b}": (lambda w, L, Q, out, b=b: (Q * L * L, None, None,
+                                                                 2 * b * Q * L))
+           for b in (32, 64)},
+    },
+)
+
+
+class ReplicaBits(SpinLayout):
+    """Replicas as the bits of words (module docstring). State: uint64 (ceil(R / 64), L, L),
+    or uint32 (1, L, L) for R <= 32."""
+
+    name: ClassVar[str] = "replica-bits"
+
+    def __init__(self, L: int, R: int, backend: Backend) -> None:
+        super().__init__(L, R, backend)
+        self.bits = 64 if R > LANES else LANES
+        self.dtype = np.dtype(np.uint64 if self.bits == 64 else np.uint32)
+        self.words = -(-R // self.bits)  # Q: words per site
+        if self.words * L * L >= 2**31:  # the kernels index words with 32-bit integers
+            raise ValueError(f"{R} replicas of L = {L} exceed 2^31 words")
+        self.n_sites = 2 if backend.name == "gpu" else 4
+
+    @classmethod
+    def lane_fill(cls, R: int) -> float:
+        """The share of the lanes of ceil(R / 32) groups that hold a replica."""
+        return R / (LANES * -(-R // LANES))
+
+    def _shifts(self, xp: Any) -> Any:
+        return xp.arange(self.bits, dtype=self.dtype).reshape(1, self.bits, 1, 1)
+
+    def pack(self, spins: Any) -> Any:
+        """int8 ±1 (R, L, L) as words (Q, L, L); lanes past R are 0."""
+        xp = array_module(spins)
+        bits = xp.zeros((self.words * self.bits, self.L, self.L), dtype=self.dtype)
+        bits[:self.R] = spins > 0
+        bits = bits.reshape(self.words, self.bits, self.L, self.L)
+        return (bits << self._shifts(xp)).sum(axis=1, dtype=self.dtype)  # disjoint: sum = or
+
+    def unpack(self, state: Any) -> Any:
+        xp = array_module(state)
+        bits = ((state[:, None] >> self._shifts(xp)) & self.dtype.type(1)).astype(np.int8)
+        return (2 * bits.reshape(-1, self.L, self.L)[:self.R] - 1).astype(np.int8)
+
+    def sweeps(self, state: Any, thresholds: Any, first: int, n: int,
+               key: tuple[int, int]) -> None:
+        backend = self.backend
+        if not backend.uses_kernels:
+            self._numpy_sweeps(state, np.asarray(thresholds), first, n, key)
+            return
+        kind = f"{self.n_sites}_{self.bits}"
+        common = (state, thresholds, self.L, self.words, self.R)
+        if self._sweeps_per_launch(backend.name == "gpu"):
+            done = 0
+            while done < n:
+                m = min(SWEEPS_PER_LAUNCH, n - done)
+                _KERNELS.launch_blocks(backend, f"ising_bits_sweeps_{kind}", self.words,
+                                       *common, 2 * (first + done), 2 * m, *key)
+                done += m
+            return
+        threads = self.words * self.L * -(-(self.L // 2) // self.n_sites)
+        for sweep in range(first, first + n):
+            for color in (0, 1):
+                _KERNELS.launch(backend, f"ising_bits_halfsweep_{kind}", threads, *common,
+                                color, 2 * sweep + color, *key)
+
+    def _numpy_sweeps(self, state: np.ndarray, thresholds: np.ndarray, first: int, n: int,
+                      key: tuple[int, int]) -> None:
+        """The NumPy twin on the groups (uint32 (G, L, L)) that the words hold."""
+        if self.bits == 64:
+            low, high = np.uint64(0xFFFFFFFF), np.uint64(32)
+            groups = np.stack([state & low, state >> high], axis=1).astype(np.uint32)
+            groups = groups.reshape(2 * self.words, self.L, self.L)
+        else:
+            groups = state
+        for sweep in range(first, first + n):
+            bits_sweep(groups, thresholds, sweep, key, replicas=self.R)
+        if self.bits == 64:
+            pairs = groups.reshape(self.words, 2, self.L, self.L).astype(np.uint64)
+            state[...] = pairs[:, 0] | (pairs[:, 1] << np.uint64(32))
+
+    def _sweeps_per_launch(self, gpu: bool) -> bool:
+        """Many sweeps per launch (a block per word) or one launch per half-sweep: the former
+        when the blocks fill the machine (host: a block per core) or, on a GPU, when a
+        half-sweep is too short to pay for its launch."""
+        if gpu:
+            return self.words * self.L * self.L // 2 < GPU_SWEEPS_PER_LAUNCH_BELOW
+        return self.words >= (os.cpu_count() or 1)
+
+    def spin_sums(self, state: Any) -> tuple[np.ndarray, np.ndarray]:
+        backend, L, Q = self.backend, self.L, self.words
+        if not backend.uses_kernels:
+            return spin_sums(self.unpack(state))
+        counts = backend.xp.empty((Q, L, 2, self.bits), dtype=np.int32)
+        _KERNELS.launch(backend, f"ising_bits_counts_{self.bits}", Q * L, state, L, Q, counts)
+        sums = backend.asnumpy(counts.sum(axis=1, dtype=np.int64))  # (Q, 2, bits)
+        up, aligned = sums[:, 0].reshape(-1)[:self.R], sums[:, 1].reshape(-1)[:self.R]
+        n_sites = L * L
+        return 2 * aligned - 2 * n_sites, 2 * up - n_sites
