@@ -197,7 +197,8 @@ extern "C" __global__ void sw_local(const signed char* __restrict__ spins,
             S = N;
         todo &= ~S;
 #pragma unroll
-        for (int k = 0; k < 6; ++k) P[k] |= S & (0 - (gpurg_u64)((l >> k) & 1));
+        for (int k = 0; k < 6; ++k)
+            if ((l >> k) & 1) P[k] |= S;
         P[SW_ROOT] |= (gpurg_u64)1 << l;
         if (S & border) {
             P[SW_OPEN] |= (gpurg_u64)1 << l;
