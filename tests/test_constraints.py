@@ -19,6 +19,7 @@ import pytest
 import typer
 
 import gpurg.cli.main  # noqa: F401  (imports every command, and with them the library)
+import gpurg.models.ising_rows  # noqa: F401  (not yet imported by the samplers)
 import gpurg.rg.torus_exact  # noqa: F401  (a checked module no command imports)
 from gpurg.cli.main import app, main
 from gpurg.errors import InputError
@@ -267,6 +268,12 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
         {"device": "numpy", "worms_per_sweep": 1}),
     "gpurg.models.dimer.DimerImages.__init__": lambda: (
         (_bare("gpurg.models.dimer", "DimerImages"),), {}),
+    "gpurg.models.ising_rows.RowBits.__init__": lambda: (
+        (_bare("gpurg.models.ising_rows", "RowBits"), 64, 1, _numpy()), {}),
+    "gpurg.models.ising_rows_numpy.rows_halfsweep": lambda: (
+        (np.zeros((1, 2, 64, 1), np.uint32), np.zeros(10, np.uint64), 0, 0, (0, 0)), {}),
+    "gpurg.models.ising_rows_numpy.rows_sweep": lambda: (
+        (np.zeros((1, 2, 64, 1), np.uint32), np.zeros(10, np.uint64), 0, (0, 0)), {}),
     "gpurg.sampling.sample": lambda: ((_ising_sampler(),), {"sweeps": 1}),
     "gpurg.sampling.sample_ising": lambda: ((_model("ising"),), {"sweeps": 1,
                                                                   "device": "numpy"}),
