@@ -10,13 +10,14 @@
 //   sw_local  lays the bonds of its tile and labels the clusters the bonds inside the tile
 //             make, by flood fill on a 64-bit mask (bit ly * 8 + lx per site): no memory but
 //             registers. Each site's label byte is its tile-local cluster's smallest site (as
-//             ly * 8 + lx: the order of tile-local indices is that of the site indices), whose
-//             parent is set to itself; the bonds that leave the tile (or wrap around the
-//             torus) are kept as one word per tile.
-//   sw_union  unites, with the lock-free union-find, the local clusters joined by those bonds:
-//             about a quarter of the bonds, on a forest of local roots only.
-//   sw_flip   follows each local cluster's root to its global root once, tosses that root's
-//             coin (every tile touching a cluster draws the same Philox block), and flips.
+//             ly * 8 + lx: the order of tile-local indices is that of the site indices);
+//             the roots of clusters that touch the tile's border (SW_OPEN) become their own
+//             parents; the bonds that leave the tile (or wrap around the torus) are kept as
+//             one word per tile.
+//   sw_union  unites, with the lock-free union-find, the local clusters joined by those bonds
+//             (16 of the 128 bond slots of a tile), on a forest of open local roots only.
+//   sw_flip   follows each open local root to its global root once, tosses that root's coin
+//             (every tile touching a cluster draws the same Philox block), and flips.
 // Why 8 x 8 per thread: a row of a tile is 8 consecutive bytes (one 64-bit load or store when
 // L % 8 == 0), so a warp reads 256 consecutive bytes of a lattice row per instruction; the
 // whole tile's bonds fit one 64-bit word each way, so the labelling indexes no array (nothing
