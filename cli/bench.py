@@ -27,6 +27,7 @@ from gpurg.jobs.bench import (
     bench_rsmi,
     check_grid,
 )
+from gpurg.models.ising import LAYOUTS
 from gpurg.models.ising_rules import ALGORITHMS
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
@@ -68,19 +69,23 @@ def ising(
                                      help="Comma-separated L (default: per backend)."),
     replicas: str = typer.Option(",".join(map(str, DEFAULT_REPLICAS)), "--replicas",
                                  help="Comma-separated replica counts R."),
+    layouts: str = typer.Option(",".join(LAYOUTS), "--layouts",
+                                help="Comma-separated spin layouts (each where the algorithm "
+                                "and L allow it), or auto: the sampler's own choice."),
     seconds: float = _SECONDS,
     as_json: bool = _JSON,
 ) -> None:
-    """Spin updates per ns for each algorithm, backend, L and R (Ising at T_c)."""
+    """Spin updates per ns for each algorithm, layout, backend, L and R (Ising at T_c)."""
     algos = _names(algorithms, ALGORITHMS, "algorithm")
+    layout_list = _names(layouts, ("auto", *LAYOUTS), "layout")
     size_list, replica_list = _grid(sizes, replicas)
     results: list[BenchResult] = []
     for backend in _backends(device):
         results += bench_grid(backend, algos, size_list, replica_list, min_seconds=seconds,
-                              on_result=_report)
+                              on_result=_report, layouts=layout_list)
     _print_results(results, as_json, "Ising spin updates per ns (T = T_c)",
-                   ("algorithm", "updates/ns"),
-                   lambda r: (r.algorithm, f"{r.updates_per_ns:.3f}"))
+                   ("algorithm (layout)", "updates/ns"),
+                   lambda r: (f"{r.algorithm} ({r.layout})", f"{r.updates_per_ns:.3f}"))
 
 
 @app.command("dimer")
@@ -176,7 +181,8 @@ def _report_dimer(r: DimerBenchResult) -> None:
 
 
 def _report(r: BenchResult) -> None:
-    err_console.print(f"{r.backend:5s} {r.algorithm:13s} L={r.L:<6d} R={r.replicas:<5d} "
+    err_console.print(f"{r.backend:5s} {r.algorithm:13s} {r.layout:12s} L={r.L:<6d} "
+                      f"R={r.replicas:<5d} "
                       f"{r.updates_per_ns:9.3f} updates/ns", highlight=False)
 
 

@@ -46,7 +46,7 @@ _ROWS = (
 _RESUME_ATTRIBUTES = {"size": "L", "temperature": "T", "coupling": "J", "field": "h",
                       "replicas": "replicas", "sweeps": "sweeps", "thermalize": "thermalize",
                       "every": "every", "algorithm": "algorithm", "start": "start",
-                      "seed": "seed", "configs": "store_configs"}
+                      "seed": "seed", "configs": "store_configs", "layout": "layout"}
 
 
 @app.command()
@@ -70,6 +70,10 @@ def sample(
         "swendsen-wang", "--algorithm", help="metropolis, heatbath or swendsen-wang."
     ),
     start: str = typer.Option("hot", "--start", help="hot (random) or cold (all +1)."),
+    layout: str = typer.Option(
+        "auto", "--layout", help="How the spins are held: auto (the fastest exact layout for "
+        "the request), bits (bit-packed: replica-bits or row-bits), bytes, replica-bits or "
+        "row-bits. The same Markov chain in each, with different random numbers."),
     device: str = DeviceOption,
     seed: int = SeedOption,
     checkpoint: float = CheckpointOption,
@@ -92,7 +96,7 @@ def sample(
             run = sample_ising(model, replicas=replicas, algorithm=algorithm, start=start,
                                seed=seed, sweeps=sweeps, thermalize=thermalize, every=every,
                                device=device, output=output, store_configs=configs,
-                               progress=update, checkpoint=checkpoint)
+                               progress=update, checkpoint=checkpoint, layout=layout)
         else:
             run = resume_run(resume, device=device, expect=expect, progress=update,
                              checkpoint=checkpoint)
@@ -104,7 +108,7 @@ def summary_table(run: SampleRun) -> Table:
     """Rich table of an Ising run's observables: value ± error and τ_int (in measurements)."""
     model = run.model
     title = (f"Ising L={model.L} T={model.T:g} J={model.J:g} h={model.h:g} · "
-             f"{run.attrs['algorithm']} · "
+             f"{run.attrs['algorithm']} ({run.attrs.get('layout', 'bytes')}) · "
              f"{run.observables['e'].shape[1]} replicas × {run.n_measurements} measurements · "
              f"{run.backend.name} ({run.backend.device_name}) · {run.seconds:.2f} s")
     exact = exact_reference(model.L, model.T, model.J, model.h)

@@ -190,20 +190,21 @@ def sample_ising(
     store_configs: bool = True,
     progress: Progress | None = None,
     checkpoint: float | None = CHECKPOINT_SECONDS,
+    layout: str = "auto",
 ) -> SampleRun:
     """:func:`sample` of a new :class:`~gpurg.models.ising.IsingSampler`.
 
     Parameters
     ----------
     model : IsingModel
-    replicas, algorithm, start, seed, device
+    replicas, algorithm, start, seed, device, layout
         As for :class:`~gpurg.models.ising.IsingSampler`.
     sweeps, thermalize, every, output, store_configs, progress, checkpoint
         As for :func:`sample`.
     """
     check_schedule(sweeps, thermalize, every)  # before the sampler's set-up
     sampler = IsingSampler(model, replicas=replicas, algorithm=algorithm, start=start,
-                           seed=seed, device=device)
+                           seed=seed, device=device, layout=layout)
     return sample(sampler, sweeps=sweeps, thermalize=thermalize, every=every, output=output,
                   store_configs=store_configs, progress=progress, checkpoint=checkpoint)
 

@@ -61,13 +61,21 @@ def test_chain_is_a_function_of_the_seed(cpu_kernels, algorithm) -> None:
     assert len({row.tobytes() for row in s}) == 4
 
 
-def test_replica_does_not_depend_on_replica_count(cpu_kernels) -> None:
-    model = IsingModel(8, 2.27)
-    few = IsingSampler(model, replicas=2, seed=3, device=cpu_kernels)
-    many = IsingSampler(model, replicas=9, seed=3, device=cpu_kernels)
-    few.sweep(5)
-    many.sweep(5)
-    assert np.array_equal(few.get_state(), many.get_state()[:2])
+@pytest.mark.parametrize("layout, L, counts", [("bytes", 8, (2, 9)),
+                                                ("replica-bits", 8, (2, 33, 70)),
+                                                ("row-bits", 64, (1, 3))])
+def test_replica_does_not_depend_on_replica_count(cpu_kernels, layout, L, counts) -> None:
+    """In a given layout, replica r's chain is the same whatever the number of replicas (in
+    "replica-bits" whether its word is full or not, 32- or 64-bit); the automatic choice of
+    layout depends on R, so a fixed layout is what makes runs of different R comparable."""
+    model = IsingModel(L, 2.27)
+    states = []
+    for R in counts:
+        sampler = IsingSampler(model, replicas=R, seed=3, device=cpu_kernels, layout=layout)
+        sampler.sweep(5)
+        states.append(sampler.get_state())
+    for state in states[1:]:
+        assert np.array_equal(states[0], state[:counts[0]])
 
 
 def test_state_roundtrip_continues_the_chain(cpu_kernels, numpy_backend) -> None:

@@ -25,11 +25,14 @@ SIGMAS = 5.0  # every comparison: |estimate - exact| < 5 standard errors
 CASES = [(4, T_C, 1.0, 0.0), (6, T_C, 1.0, 0.0), (6, 1.8, 1.0, 0.0), (4, 3.5, 1.0, 0.0),
          (4, 2.0, -1.0, 0.3), (4, 2.5, 1.0, 0.1), (6, 3.0, -1.0, 0.5)]
 KEYS = ("e", "m", "abs_m", "m2", "m4", "binder", "c", "chi")
+# every algorithm in every layout it runs in (the bit-packed layouts only do local updates)
+LAYOUTS = [(a, layout) for a in ALGORITHMS
+           for layout in (("bytes",) if a == "swendsen-wang" else ("bytes", "bits"))]
 
 
-def _sample(model, algorithm, device, replicas, sweeps, thermalize, seed):
+def _sample(model, algorithm, device, replicas, sweeps, thermalize, seed, layout="auto"):
     sampler = IsingSampler(model, replicas=replicas, algorithm=algorithm, seed=seed,
-                           device=device)
+                           device=device, layout=layout)
     rows = list(sampler.run(sweeps, thermalize=thermalize))
     return {k: np.array([r[k] for r in rows]) for k in OBSERVABLES}
 
@@ -47,24 +50,26 @@ def _cases(algorithm):
     return [c for c in CASES if not (algorithm == "swendsen-wang" and c[3] != 0)]
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_kernels_match_exact_small_tori(cpu_kernels, algorithm) -> None:
+@pytest.mark.parametrize("algorithm, layout", LAYOUTS)
+def test_kernels_match_exact_small_tori(cpu_kernels, algorithm, layout) -> None:
     """Every observable, <m> included, within 5 sigma of the exact 4x4 / 6x6 value (density
     of states, any J and h). <m> at h != 0 for J > 0 and J < 0 catches a wrong sign of m
     (measured as -m: -195 sigma in the J < 0 case, while the former keys all passed) and of
     the field in the updates (h -> -h: m at -194 sigma, e only at +5.3 sigma)."""
     for i, (L, T, J, h) in enumerate(_cases(algorithm)):
         model = IsingModel(L, T, J, h)
-        obs = _sample(model, algorithm, cpu_kernels, 512, 400, 200, seed=100 + i)
+        obs = _sample(model, algorithm, cpu_kernels, 512, 400, 200, seed=100 + i,
+                      layout=layout)
         _assert_matches_exact(obs, model, exact_observables(L, T, J, h), KEYS)
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_numpy_path_matches_exact_small_tori(numpy_backend, algorithm) -> None:
+@pytest.mark.parametrize("algorithm, layout", LAYOUTS)
+def test_numpy_path_matches_exact_small_tori(numpy_backend, algorithm, layout) -> None:
     cases = _cases(algorithm)
     for i, (L, T, J, h) in enumerate(cases[::2] + [c for c in cases[1::2] if c[3] != 0]):
         model = IsingModel(L, T, J, h)
-        obs = _sample(model, algorithm, numpy_backend, 128, 200, 100, seed=200 + i)
+        obs = _sample(model, algorithm, numpy_backend, 128, 200, 100, seed=200 + i,
+                      layout=layout)
         _assert_matches_exact(obs, model, exact_observables(L, T, J, h),
                               ("e", "m", "abs_m", "m2", "m4", "binder"))
 
@@ -90,13 +95,13 @@ def test_swendsen_wang_energy_and_specific_heat_at_tc_L16(cpu_kernels) -> None:
     _assert_matches_exact(obs, model, {"e": u, "c": c}, ("e", "c"))
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_stationary_distribution_is_boltzmann(cpu_kernels, algorithm) -> None:
+@pytest.mark.parametrize("algorithm, layout", LAYOUTS)
+def test_stationary_distribution_is_boltzmann(cpu_kernels, algorithm, layout) -> None:
     """Detailed balance, checked whole: the states of 200,000 independent 4x4 chains against
     the exact Boltzmann weights of all 2^16 states (pooled chi-square, p > 1e-4)."""
     T, J, h = 2.6, 1.0, (0.0 if algorithm == "swendsen-wang" else 0.15)
     sampler = IsingSampler(IsingModel(4, T, J, h), replicas=200_000, algorithm=algorithm,
-                           seed=31, device=cpu_kernels)
+                           seed=31, device=cpu_kernels, layout=layout)
     sampler.sweep(60)
     counts = np.bincount(state_index(sampler.get_state()), minlength=2**16)
     expected = boltzmann_probabilities(4, T, J, h) * counts.sum()

@@ -15,8 +15,9 @@ from typing import TypeVar
 import numpy as np
 
 from gpurg.backend import Backend
+from gpurg.errors import InputError
 from gpurg.models.dimer import DimerModel, DimerSampler
-from gpurg.models.ising import IsingModel, IsingSampler
+from gpurg.models.ising import LAYOUTS, IsingModel, IsingSampler, choose_layout
 from gpurg.models.ising_exact import T_C
 from gpurg.validation import SEED, Integer, Real, checked
 
@@ -27,6 +28,7 @@ DEFAULT_SIZES = {"gpu": (64, 256, 1024, 4096, 16384), "cpu": (64, 256, 1024, 409
 DEFAULT_REPLICAS = (1, 16, 256)
 MAX_SPINS = {"gpu": 2**30, "cpu": 2**24, "numpy": 2**20}
 Result = TypeVar("Result")
+V = TypeVar("V")
 
 # the rules of the benchmarks' parameters, shared with ``gpurg bench``
 SIZE = Integer(4, multiple=2)
@@ -61,6 +63,7 @@ class BenchResult:
     replicas: int
     sweeps: int
     seconds: float
+    layout: str = "bytes"
 
     @property
     def updates_per_ns(self) -> float:
@@ -78,14 +81,16 @@ def bench_ising(
     replicas: int,
     *,
     min_seconds: float = 0.5,
+    layout: str = "auto",
 ) -> BenchResult:
-    """Time sweeps at T_c (hot start, after warm-up) until at least ``min_seconds`` have run."""
+    """Time sweeps at T_c (hot start, after warm-up) until at least ``min_seconds`` have run,
+    in the spin layout ``layout`` (see :func:`gpurg.models.ising.choose_layout`)."""
     sampler = IsingSampler(IsingModel(L, T_C), replicas=replicas, algorithm=algorithm,
-                           seed=1, device=backend)
+                           seed=1, device=backend, layout=layout)
     sampler.sweep(2)  # compiles and loads the kernels, and leaves the ordered start behind
     sweeps, seconds = _timed_sweeps(sampler, backend, min_seconds)
     return BenchResult(backend.name, backend.device_name, algorithm, L, replicas, sweeps,
-                       seconds)
+                       seconds, sampler.layout.name)
 
 
 def _timed_sweeps(sampler: IsingSampler | DimerSampler, backend: Backend,
@@ -104,11 +109,11 @@ def _timed_sweeps(sampler: IsingSampler | DimerSampler, backend: Backend,
     return sweeps, seconds
 
 
-def _grid(bench: Callable[[str, int, int], Result], variants: Iterable[str],
+def _grid(bench: Callable[[V, int, int], Result | None], variants: Iterable[V],
           sizes: Iterable[int], replicas: Iterable[int], cap: int,
           on_result: Callable[[Result], None] | None) -> list[Result]:
     """``bench(variant, L, R)`` for every combination whose R L^2 fits ``cap`` (the smallest R
-    always runs)."""
+    always runs); a bench that returns None does not apply to that point."""
     replicas = tuple(replicas)
     results = []
     for variant in variants:
@@ -116,9 +121,12 @@ def _grid(bench: Callable[[str, int, int], Result], variants: Iterable[str],
             for R in replicas:
                 if R * L * L > cap and R > min(replicas):
                     continue
-                results.append(bench(variant, L, R))
+                result = bench(variant, L, R)
+                if result is None:
+                    continue
+                results.append(result)
                 if on_result is not None:
-                    on_result(results[-1])
+                    on_result(result)
     return results
 
 
@@ -131,13 +139,24 @@ def bench_grid(
     *,
     min_seconds: float = 0.5,
     on_result: Callable[[BenchResult], None] | None = None,
+    layouts: Iterable[str] = tuple(LAYOUTS),
 ) -> list[BenchResult]:
-    """Benchmark every (algorithm, L, R) that fits the backend's work cap."""
+    """Benchmark every (algorithm, layout, L, R) that fits the backend's work cap, in every
+    layout of ``layouts`` that the algorithm and L allow."""
     sizes = DEFAULT_SIZES[backend.name] if sizes is None else tuple(sizes)
     replicas = tuple(replicas)
     check_grid(sizes, replicas)
-    return _grid(lambda a, L, R: bench_ising(backend, a, L, R, min_seconds=min_seconds),
-                 algorithms, sizes, replicas, MAX_SPINS[backend.name], on_result)
+
+    def bench(variant: tuple[str, str], L: int, R: int) -> BenchResult | None:
+        algorithm, layout = variant
+        try:
+            choose_layout(L, R, algorithm, layout)
+        except InputError:  # e.g. Swendsen-Wang in bits, row-bits at L = 100
+            return None
+        return bench_ising(backend, algorithm, L, R, min_seconds=min_seconds, layout=layout)
+
+    variants = [(a, layout) for a in algorithms for layout in layouts]
+    return _grid(bench, variants, sizes, replicas, MAX_SPINS[backend.name], on_result)
 
 
 # Dimer benchmarks: the sizes and replica counts of the issue (the GPU target is quoted at

@@ -15,11 +15,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gpurg.backend import Backend, KernelFamily
-from gpurg.backend.device import array_module
 from gpurg.backend.fastdiv import magic
 from gpurg.errors import InputError
 from gpurg.models import ising_numpy
 from gpurg.models.base import MAX_SWEEPS, REPLICAS, Model, Sampler, check_schedule, register
+from gpurg.models.ising_bits import ReplicaBits
+from gpurg.models.ising_layouts import SpinLayout, spin_sums
+from gpurg.models.ising_rows import RowBits
 from gpurg.models.ising_rules import ALGORITHMS, bond_threshold, flip_thresholds
 from gpurg.stats import Estimate, summarize_ising
 from gpurg.validation import (
@@ -30,13 +32,12 @@ from gpurg.validation import (
     Integer,
     Real,
     checked,
-    to_host,
 )
 
 __all__ = [
-    "ALGORITHMS", "MAX_SWEEPS", "OBSERVABLES", "STARTS", "UPDATES", "HeatBath", "IsingModel",
-    "IsingSampler", "IsingUpdate", "Metropolis", "SwendsenWang", "check_schedule",
-    "checkerboard_tile", "spin_observables",
+    "ALGORITHMS", "LAYOUTS", "MAX_SWEEPS", "OBSERVABLES", "STARTS", "UPDATES", "Bytes",
+    "HeatBath", "IsingModel", "IsingSampler", "IsingUpdate", "Metropolis", "SwendsenWang",
+    "check_schedule", "checkerboard_tile", "choose_layout", "spin_observables",
 ]
 
 STARTS = ("hot", "cold")
@@ -151,6 +152,75 @@ class IsingModel(Model):
         return summarize_ising(dict(observables), self.n_sites, self.T)
 
 
+class Bytes(SpinLayout):
+    """One int8 per spin, (R, L, L): the layout of kernels/ising.cu. The state is the spins
+    themselves."""
+
+    name: ClassVar[str] = "bytes"
+
+    def pack(self, spins: Any) -> Any:
+        return spins
+
+    def unpack(self, state: Any) -> Any:
+        return state
+
+    def sweeps(self, state: Any, thresholds: Any, first: int, n: int,
+               key: tuple[int, int]) -> None:
+        backend, L, R = self.backend, self.L, self.R
+        gpu = backend.name == "gpu"
+        for sweep in range(first, first + n):
+            for color in (0, 1):
+                step = 2 * sweep + color
+                if not backend.uses_kernels:
+                    ising_numpy.checkerboard_halfsweep(state, thresholds, color, step, key)
+                    continue
+                seg, rows = checkerboard_tile(L, gpu)
+                segments = -(-((L + 7) // 8) // seg)
+                _LOCAL.launch(backend, f"ising_checkerboard_{seg}x{rows}",
+                              R * (L // rows) * segments, state, thresholds, L, R, color, step,
+                              *key, *magic(segments), *magic(L // rows))
+
+    def spin_sums(self, state: Any) -> tuple[np.ndarray, np.ndarray]:
+        return spin_sums(state)
+
+
+# The spin layouts by name (the run file's "layout" attribute), and the requests that pick one
+LAYOUTS: dict[str, type[SpinLayout]] = {u.name: u for u in (Bytes, ReplicaBits, RowBits)}
+LAYOUT_REQUESTS = ("auto", "bits", *LAYOUTS)
+# the replica words must be this full for them to beat one lattice per word (row-bits)
+_MIN_LANE_FILL = 0.75
+# below this many replicas a part-filled replica word loses to the byte kernels
+_MIN_BIT_REPLICAS = 8
+
+
+def choose_layout(L: int, R: int, algorithm: str, request: str = "auto") -> str:
+    """The spin layout of a sampler: a function of (L, R, algorithm, request) only, never of
+    the backend, so that a seed gives the same chain on every backend.
+
+    ``"auto"`` takes the bit-packed layouts for Metropolis and heat-bath (``"bits"``) unless
+    few replicas would leave most lanes of a replica word empty and the row layout does not
+    apply (L a multiple of 64), and bytes for Swendsen–Wang; ``"bits"`` takes the row layout
+    when the replica words would be less than 3/4 full and it applies, else the replica
+    layout. InputError when the request does not suit the algorithm or L.
+    """
+    if request not in LAYOUT_REQUESTS:
+        raise InputError(f"layout must be one of {', '.join(LAYOUT_REQUESTS)}, got {request!r}")
+    bits_ok = algorithm in ("metropolis", "heatbath")
+    if request not in ("auto", "bytes") and not bits_ok:
+        raise InputError(f"layout {request} needs algorithm metropolis or heatbath, got "
+                         f"{algorithm}")
+    if request == "row-bits" and not RowBits.applies(L, R):
+        raise InputError(f"layout row-bits needs L a multiple of 64, got L = {L}")
+    if request in LAYOUTS:
+        return request
+    if not bits_ok:
+        return "bytes"
+    rows = RowBits.applies(L, R) and ReplicaBits.lane_fill(R) < _MIN_LANE_FILL
+    if request == "auto" and not rows and R < _MIN_BIT_REPLICAS:
+        return "bytes"
+    return "row-bits" if rows else "replica-bits"
+
+
 class IsingUpdate(ABC):
     """An update algorithm of :class:`IsingSampler`: one sweep of every replica at a time.
 
@@ -170,37 +240,24 @@ class IsingUpdate(ABC):
         return
 
     @abstractmethod
-    def sweep(self, sampler: IsingSampler) -> None:
-        """One sweep of every replica of ``sampler``."""
+    def sweeps(self, sampler: IsingSampler, n: int) -> None:
+        """``n`` sweeps of every replica of ``sampler``, numbered from ``sampler.sweeps_done``."""
 
 
 class _Checkerboard(IsingUpdate):
     """A local rule applied to the two colours of the checkerboard in turn: a flip is
-    accepted when a Philox word falls below the rule's integer threshold for the site's
-    local field (:func:`~gpurg.models.ising_rules.flip_thresholds`)."""
+    accepted when a uniform 32-bit integer falls below the rule's threshold for the site's
+    local field (:func:`~gpurg.models.ising_rules.flip_thresholds`). The sampler's layout
+    runs the sweeps."""
 
     def __init__(self, sampler: IsingSampler) -> None:
         super().__init__(sampler)
         m = sampler.model
         self._thresholds = sampler.backend.xp.asarray(flip_thresholds(self.name, m.T, m.J, m.h))
 
-    def sweep(self, sampler: IsingSampler) -> None:
-        for color in (0, 1):
-            self._halfsweep(sampler, color)
-
-    def _halfsweep(self, sampler: IsingSampler, color: int) -> None:
-        step = 2 * sampler.sweeps_done + color
-        backend = sampler.backend
-        if not backend.uses_kernels:
-            ising_numpy.checkerboard_halfsweep(sampler.spins, self._thresholds, color, step,
-                                               sampler.key)
-            return
-        L, R = sampler.model.L, sampler.replicas
-        seg, rows = checkerboard_tile(L, backend.name == "gpu")
-        segments = -(-((L + 7) // 8) // seg)
-        _LOCAL.launch(backend, f"ising_checkerboard_{seg}x{rows}",
-                      R * (L // rows) * segments, sampler.spins, self._thresholds, L, R, color,
-                      step, *sampler.key, *magic(segments), *magic(L // rows))
+    def sweeps(self, sampler: IsingSampler, n: int) -> None:
+        sampler.layout.sweeps(sampler.state, self._thresholds, sampler.sweeps_done, n,
+                              sampler.key)
 
 
 class Metropolis(_Checkerboard):
@@ -240,9 +297,13 @@ class SwendsenWang(IsingUpdate):
         if model.h != 0:
             raise InputError(f"swendsen-wang needs field h = 0, got h = {model.h}")
 
-    def sweep(self, sampler: IsingSampler) -> None:
+    def sweeps(self, sampler: IsingSampler, n: int) -> None:
+        for sweep in range(sampler.sweeps_done, sampler.sweeps_done + n):
+            self._sweep(sampler, sweep)
+
+    def _sweep(self, sampler: IsingSampler, done: int) -> None:
         sign = 1 if sampler.model.J > 0 else -1
-        done, key, backend = sampler.sweeps_done, sampler.key, sampler.backend
+        key, backend = sampler.key, sampler.backend
         if not backend.uses_kernels:
             ising_numpy.swendsen_wang_sweep(sampler.spins, self._bond_threshold, sign, done, key)
             return
@@ -277,13 +338,22 @@ class IsingSampler(Sampler):
     start : {"hot", "cold"}
         Random spins, or all spins +1.
     seed : int
-        In [0, 2^64); with the parameters it fixes the chain on every backend.
+        In [0, 2^64); with the parameters and the layout it fixes the chain on every
+        backend.
     device : {"auto", "cpu", "gpu", "numpy"} or Backend
+    layout : {"auto", "bits", "bytes", "replica-bits", "row-bits"}
+        How the spins are held and swept (:data:`LAYOUTS`), chosen by :func:`choose_layout`:
+        the same Markov chain in each, realised by different random numbers.
 
     Attributes
     ----------
     spins : array
-        int8, shape (R, L, L), values +1/-1, on the backend's device.
+        int8, shape (R, L, L), values +1/-1, on the backend's device (with a bit-packed
+        layout, unpacked from :attr:`state` when read).
+    layout : SpinLayout
+        The layout's object; ``layout.name`` is its name.
+    state : array
+        The spins as the layout holds them.
     update : IsingUpdate
         The algorithm's object.
     sweeps_done : int
@@ -297,14 +367,22 @@ class IsingSampler(Sampler):
     model: IsingModel
 
     @checked(replicas=REPLICAS, algorithm=Choice(tuple(UPDATES)), start=Choice(STARTS),
-             seed=SEED)
+             seed=SEED, layout=Choice(LAYOUT_REQUESTS))
     def __init__(self, model: IsingModel, *, replicas: int = 1, algorithm: str = "metropolis",
-                 start: str = "hot", seed: int = 0, device: str | Backend = "auto") -> None:
+                 start: str = "hot", seed: int = 0, device: str | Backend = "auto",
+                 layout: str = "auto") -> None:
         UPDATES[algorithm].check(model)  # before the backend is set up
+        name = choose_layout(model.L, replicas, algorithm, layout)
         super().__init__(model, replicas=replicas, start=start, seed=seed, device=device)
         self.algorithm = algorithm
+        self.layout = LAYOUTS[name](model.L, replicas, self.backend)
         self.update = UPDATES[algorithm](self)
-        self.spins = self._initial_spins()
+        self.state = self.layout.pack(self._initial_spins())
+
+    @property
+    def spins(self) -> Any:
+        """int8 (R, L, L) on the device: the state itself in the byte layout, else a copy."""
+        return self.layout.unpack(self.state)
 
     # ----------------------------------------------------------------------------- state
     def _initial_spins(self) -> Any:
@@ -331,26 +409,26 @@ class IsingSampler(Sampler):
             raise InputError(f"state must have shape {expected}, got {spins.shape}")
         if not np.all(np.abs(spins) == 1):
             raise InputError("state must hold only +1 and -1")
-        self.spins = self.backend.xp.asarray(spins.astype(np.int8))
+        self.state = self.layout.pack(self.backend.xp.asarray(spins.astype(np.int8)))
         if sweeps_done is not None:
             self.sweeps_done = int(sweeps_done)
 
     def attrs(self) -> dict[str, Any]:
-        return {"algorithm": self.algorithm}
+        return {"algorithm": self.algorithm, "layout": self.layout.name}
 
     @classmethod
     def options_from_attrs(cls, attrs: Mapping[str, Any], state: Mapping[str, Any]
                            ) -> dict[str, Any]:
-        return {"algorithm": attrs["algorithm"]}
+        """The algorithm and the layout (files from before the bit-packed layouts: bytes)."""
+        return {"algorithm": attrs["algorithm"], "layout": attrs.get("layout", "bytes")}
 
     # ---------------------------------------------------------------------------- updates
     def sweep(self, n: int = 1) -> None:
         """Advance every replica by ``n`` sweeps."""
         if self.sweeps_done + n > MAX_SWEEPS:
             raise InputError(f"a chain is limited to {MAX_SWEEPS} sweeps")
-        for _ in range(n):
-            self.update.sweep(self)
-            self.sweeps_done += 1
+        self.update.sweeps(self, n)
+        self.sweeps_done += n
 
     # ------------------------------------------------------------------------ observables
     def measure(self) -> dict[str, np.ndarray]:
@@ -362,17 +440,20 @@ class IsingSampler(Sampler):
             float64 arrays of shape (R,): "e" energy per site (H / N), "m" magnetisation per
             site, "abs_m" |m|, "m2" m^2, "m4" m^4.
         """
-        return self.model.measure(self.spins)
+        m = self.model
+        return observables_from_sums(*self.layout.spin_sums(self.state), m.n_sites, m.J, m.h)
 
 
 def spin_observables(spins: Any, J: float = 1.0, h: float = 0.0) -> dict[str, np.ndarray]:
     """Ising observables of spins int8 (R, L, L) (NumPy or CuPy): host float64 arrays (R,),
     "e" energy per site (-J sum_<ij> s_i s_j - h sum_i s_i) / N, "m", "abs_m", "m2", "m4"."""
-    xp = array_module(spins)
-    n_sites = spins.shape[-1] * spins.shape[-2]
-    bonds = spins * (xp.roll(spins, -1, axis=-1) + xp.roll(spins, -1, axis=-2))  # in [-2, 2]
-    bond_sum = to_host(bonds.sum(axis=(-2, -1), dtype=np.int64))
-    mag = to_host(spins.sum(axis=(-2, -1), dtype=np.int64))
+    return observables_from_sums(*spin_sums(spins), spins.shape[-1] * spins.shape[-2], J, h)
+
+
+def observables_from_sums(bond_sum: np.ndarray, mag: np.ndarray, n_sites: int, J: float,
+                          h: float) -> dict[str, np.ndarray]:
+    """:func:`spin_observables` from int64 (R,) sums over the 2 N bonds of s_i s_j and over
+    the N sites of s_i."""
     m = mag / n_sites
     e = (-J * bond_sum - h * mag) / n_sites
     return {"e": e, "m": m, "abs_m": np.abs(m), "m2": m**2, "m4": m**4}
