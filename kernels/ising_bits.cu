@@ -72,7 +72,7 @@ __device__ __forceinline__ void ising_bits_run(W* __restrict__ words, const gpur
 // at least Q * L * ceil(L / 2 / NS) threads.
 template <int NS, class W>
 __device__ __forceinline__ void ising_bits_halfsweep(W* __restrict__ words,
-                                                     const gpurg_u64* __restrict__ thr, int L,
+                                                     const gpurg_u32* __restrict__ table, int L,
                                                      int Q, int R, int color, gpurg_u32 step,
                                                      gpurg_u32 k0, gpurg_u32 k1) {
     const gpurg_u32 runs = (gpurg_u32)((L / 2 + NS - 1) / NS);
@@ -80,7 +80,7 @@ __device__ __forceinline__ void ising_bits_halfsweep(W* __restrict__ words,
     if (tid >= (gpurg_u32)Q * L * runs) return;
     const gpurg_u32 qy = tid / runs;
     const int q = (int)(qy / L);
-    const gpurg_bits_rule rule = gpurg_bits_rule_from(thr);
+    const gpurg_bits_rule rule{table};
     ising_bits_run<NS, W>(words, rule, L, q, ising_bits_lanes<W>(R, q), (int)(qy % L),
                           (int)(tid % runs) * NS, color, step, k0, k1);
 }
@@ -92,13 +92,13 @@ __device__ __forceinline__ void ising_bits_halfsweep(W* __restrict__ words,
 // the block's single thread takes every run and __syncthreads is empty).
 template <int NS, class W>
 __device__ __forceinline__ void ising_bits_sweeps(W* __restrict__ words,
-                                                  const gpurg_u64* __restrict__ thr, int L,
+                                                  const gpurg_u32* __restrict__ table, int L,
                                                   int Q, int R, gpurg_u32 first_step,
                                                   int half_steps, gpurg_u32 k0, gpurg_u32 k1) {
     const int q = (int)blockIdx.x;
     if (q >= Q) return;  // the same for the whole block
     const int runs = (L / 2 + NS - 1) / NS;
-    const gpurg_bits_rule rule = gpurg_bits_rule_from(thr);
+    const gpurg_bits_rule rule{table};
     const W lanes = ising_bits_lanes<W>(R, q);
     for (int h = 0; h < half_steps; ++h) {
         const gpurg_u32 step = first_step + (gpurg_u32)h;
@@ -154,14 +154,14 @@ __device__ __forceinline__ void ising_bits_counts(const W* __restrict__ words, i
 // The kernels of NS sites per thread and BITS-bit words (32 or 64)
 #define ISING_BITS(NS, BITS)                                                                  \
     extern "C" __global__ void __launch_bounds__(256) ising_bits_halfsweep_##NS##_##BITS(    \
-        gpurg_u##BITS* __restrict__ words, const gpurg_u64* __restrict__ thr, int L, int Q,   \
+        gpurg_u##BITS* __restrict__ words, const gpurg_u32* __restrict__ table, int L, int Q,   \
         int R, int color, gpurg_u32 step, gpurg_u32 k0, gpurg_u32 k1) {                      \
-        ising_bits_halfsweep<NS, gpurg_u##BITS>(words, thr, L, Q, R, color, step, k0, k1);    \
+        ising_bits_halfsweep<NS, gpurg_u##BITS>(words, table, L, Q, R, color, step, k0, k1);    \
     }                                                                                         \
     extern "C" __global__ void __launch_bounds__(256) ising_bits_sweeps_##NS##_##BITS(       \
-        gpurg_u##BITS* __restrict__ words, const gpurg_u64* __restrict__ thr, int L, int Q,   \
+        gpurg_u##BITS* __restrict__ words, const gpurg_u32* __restrict__ table, int L, int Q,   \
         int R, gpurg_u32 first_step, int half_steps, gpurg_u32 k0, gpurg_u32 k1) {           \
-        ising_bits_sweeps<NS, gpurg_u##BITS>(words, thr, L, Q, R, first_step, half_steps, k0, \
+        ising_bits_sweeps<NS, gpurg_u##BITS>(words, table, L, Q, R, first_step, half_steps, k0, \
                                              k1);                                             \
     }
 // Instantiated from the Python side (BITS_VARIANTS in gpurg/models/ising_bits.py).

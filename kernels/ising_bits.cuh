@@ -13,30 +13,31 @@
 #define GPURG_BITS_PLANES_PER_BLOCK 4
 #define GPURG_BITS_BLOCKS 8  // 32 planes
 
-// The flip thresholds of one launch (gpurg.models.ising_rules.flip_thresholds: index
-// 5 * (s > 0) + (nn + 4) / 2, values in [0, 2^32]) as two short lists of classes, made once
-// per thread: the classes that decide at random (0 < t < 2^32) and those that always flip
-// (t = 2^32); the others never flip. A class is the lanes with a given aligned-neighbour count
-// a (0..4) and spin; with h = 0 the thresholds of (s = +1, a) and (s = -1, a) agree for every
-// a and a class takes both spins, so Metropolis at h = 0 has two random classes (a = 3, 4)
-// and every bit plane costs a few operations per class.
+// The flip rule as the classes of lanes it treats alike, compacted on the host
+// (gpurg.models.ising_bits_numpy.rule_table, from the thresholds of
+// gpurg.models.ising_rules.flip_thresholds) and read by every thread from this table of
+// uint32: [0] n_random, [1] n_other, [2] other_is_never, [3 + i] the threshold of random class
+// i (0 < t < 2^32), [13 + 5 i + j] mask j of random class i, [63 + 5 i + j] mask j of "other"
+// class i. A class is the lanes with aligned-neighbour count a = (a2 a1 a0) and a spin; its
+// masks (each 0 or ~0) are a0, a1, a2, flip_spin (~0: s = -1 only, 0: s = +1 only) and
+// any_spin (~0: either spin). The "other" classes are those that always flip (t = 2^32), or
+// the fewer ones that never flip (t = 0; other_is_never), the sure lanes then being the rest.
+// With h = 0 a class takes both spins, so Metropolis at h = 0 has two random classes (a = 3,
+// 4) and every bit plane costs a few operations per class. Building the classes on the host
+// keeps each thread from building (and a GPU from spilling) them.
 #define GPURG_BITS_CLASSES 10
+#define GPURG_BITS_RULE_WORDS 113
 
-// A class as masks, each 0 or ~0: its count a = (a2 a1 a0), and its spin: s = -1 only
-// (flip_spin = ~0), s = +1 only (0), or either (any_spin = ~0).
-struct gpurg_bits_class {
-    gpurg_u32 a0, a1, a2, flip_spin, any_spin;
+struct gpurg_bits_rule {
+    const gpurg_u32* __restrict__ p;
+
+    __device__ __forceinline__ int n_random() const { return (int)p[0]; }
+    __device__ __forceinline__ int n_other() const { return (int)p[1]; }
+    __device__ __forceinline__ bool other_is_never() const { return p[2] != 0u; }
+    __device__ __forceinline__ gpurg_u32 t(int i) const { return p[3 + i]; }
+    __device__ __forceinline__ const gpurg_u32* random(int i) const { return p + 13 + 5 * i; }
+    __device__ __forceinline__ const gpurg_u32* other(int i) const { return p + 63 + 5 * i; }
 };
-
-__device__ __forceinline__ gpurg_bits_class gpurg_bits_class_of(int a, int spin) {
-    gpurg_bits_class c;
-    c.a0 = 0u - (gpurg_u32)(a & 1);
-    c.a1 = 0u - (gpurg_u32)((a >> 1) & 1);
-    c.a2 = 0u - (gpurg_u32)((a >> 2) & 1);
-    c.flip_spin = spin < 0 ? ~0u : 0u;
-    c.any_spin = spin == 0 ? ~0u : 0u;
-    return c;
-}
 
 // The words W are gpurg_u32 (32 lanes) or, on the host, gpurg_u64: two 32-lane words side
 // by side (low half first), each with its own random numbers, so that a 64-bit operation does
@@ -48,52 +49,15 @@ __device__ __forceinline__ W gpurg_bits_widen(gpurg_u32 mask) {
     return (W)(long long)(int)mask;
 }
 
-// The lanes of class c among lanes, given the bit-sliced count (a0, a1, a2) and spins.
+// The lanes of class c (its 5 masks) among lanes, given the bit-sliced count (a0, a1, a2) and
+// the spins.
 template <class W>
-__device__ __forceinline__ W gpurg_bits_class_mask(const gpurg_bits_class& c, W cen, W a0,
-                                                   W a1, W a2, W lanes) {
-    const W ne = (a0 ^ gpurg_bits_widen<W>(c.a0)) | (a1 ^ gpurg_bits_widen<W>(c.a1)) |
-                 (a2 ^ gpurg_bits_widen<W>(c.a2));
-    const W spin = (cen ^ gpurg_bits_widen<W>(c.flip_spin)) | gpurg_bits_widen<W>(c.any_spin);
+__device__ __forceinline__ W gpurg_bits_class_mask(const gpurg_u32* c, W cen, W a0, W a1, W a2,
+                                                   W lanes) {
+    const W ne = (a0 ^ gpurg_bits_widen<W>(c[0])) | (a1 ^ gpurg_bits_widen<W>(c[1])) |
+                 (a2 ^ gpurg_bits_widen<W>(c[2]));
+    const W spin = (cen ^ gpurg_bits_widen<W>(c[3])) | gpurg_bits_widen<W>(c[4]);
     return ~ne & spin & lanes;
-}
-
-// The sure classes are listed, or, when the classes that never flip are fewer (Metropolis),
-// those: the sure lanes are then the rest, lanes & ~need & ~never.
-struct gpurg_bits_rule {
-    int n_random, n_other, other_is_never;
-    gpurg_u32 t[GPURG_BITS_CLASSES];                   // thresholds of the random classes
-    gpurg_bits_class random[GPURG_BITS_CLASSES];      // the random classes
-    gpurg_bits_class other[GPURG_BITS_CLASSES];       // the sure classes, or the never ones
-};
-
-__device__ __forceinline__ gpurg_bits_rule gpurg_bits_rule_from(const gpurg_u64* thr) {
-    int symmetric = 1;
-    for (int a = 0; a < 5; ++a) symmetric &= thr[5 + a] == thr[4 - a];
-    gpurg_bits_rule rule;
-    gpurg_bits_class sure[GPURG_BITS_CLASSES], never[GPURG_BITS_CLASSES];
-    int n_sure = 0, n_never = 0;
-    rule.n_random = 0;
-    for (int c = 0; c < 10; ++c) {
-        if (symmetric && c >= 5) break;
-        // symmetric: class c is count a = c, both spins; else table index c (s = -1: 4 - a)
-        const gpurg_u64 t = symmetric ? thr[5 + c] : thr[c];
-        const gpurg_bits_class cls = symmetric ? gpurg_bits_class_of(c, 0)
-                                               : (c < 5 ? gpurg_bits_class_of(4 - c, -1)
-                                                        : gpurg_bits_class_of(c - 5, 1));
-        if (t >= (1ull << 32)) {
-            sure[n_sure++] = cls;
-        } else if (t > 0) {
-            rule.t[rule.n_random] = (gpurg_u32)t;
-            rule.random[rule.n_random++] = cls;
-        } else {
-            never[n_never++] = cls;
-        }
-    }
-    rule.other_is_never = n_never < n_sure;
-    rule.n_other = rule.other_is_never ? n_never : n_sure;
-    for (int i = 0; i < rule.n_other; ++i) rule.other[i] = rule.other_is_never ? never[i] : sure[i];
-    return rule;
 }
 
 // One word's lanes sorted into classes: m[i] the lanes of random class i (NR >= n_random
@@ -121,16 +85,18 @@ __device__ __forceinline__ gpurg_bits_site<W, NR> gpurg_bits_classify(
     const W a2 = c01 & c23;  // a = 4: then a1 = a0 = 0
     gpurg_bits_site<W, NR> s;
     s.need = 0;
+    const int n_random = rule.n_random();
 GPURG_UNROLL
     for (int i = 0; i < NR; ++i) {
-        s.m[i] = i < rule.n_random ? gpurg_bits_class_mask(rule.random[i], cen, a0, a1, a2, lanes)
-                                   : (W)0;
+        s.m[i] = i < n_random ? gpurg_bits_class_mask(rule.random(i), cen, a0, a1, a2, lanes)
+                              : (W)0;
         s.need |= s.m[i];
     }
     W other = 0;
-    for (int i = 0; i < rule.n_other; ++i)  // the same for every thread: no divergence
-        other |= gpurg_bits_class_mask(rule.other[i], cen, a0, a1, a2, lanes);
-    s.sure = rule.other_is_never ? lanes & ~s.need & ~other : other;
+    const int n_other = rule.n_other();
+    for (int i = 0; i < n_other; ++i)  // the same for every thread: no divergence
+        other |= gpurg_bits_class_mask(rule.other(i), cen, a0, a1, a2, lanes);
+    s.sure = rule.other_is_never() ? lanes & ~s.need & ~other : other;
     return s;
 }
 
@@ -175,9 +141,8 @@ GPURG_UNROLL
             const int k = 4 * b + p;
             W bits[NR];
 GPURG_UNROLL
-            for (int c = 0; c < NR; ++c)
-                bits[c] = c < rule.n_random ? gpurg_bits_widen<W>((gpurg_u32)((int)(rule.t[c] << k) >> 31))
-                                            : (W)0;
+            for (int c = 0; c < NR; ++c)  // t(c) = 0 past n_random
+                bits[c] = gpurg_bits_widen<W>((gpurg_u32)((int)(rule.t(c) << k) >> 31));
 GPURG_UNROLL
             for (int i = 0; i < NS; ++i) {
                 W t = 0;
@@ -216,9 +181,10 @@ template <int NS, class W, class Counter>
 __device__ __forceinline__ void gpurg_bits_update(const gpurg_bits_rule& rule, const W* cen,
                                                   const W (*nb)[NS], W lanes, W* flip,
                                                   Counter ctr, gpurg_u32 k0, gpurg_u32 k1) {
-    if (rule.n_random <= 2)  // the same for every thread: no divergence
+    const int n_random = rule.n_random();
+    if (n_random <= 2)  // the same for every thread: no divergence
         gpurg_bits_update_nr<NS, 2>(rule, cen, nb, lanes, flip, ctr, k0, k1);
-    else if (rule.n_random <= 5)
+    else if (n_random <= 5)
         gpurg_bits_update_nr<NS, 5>(rule, cen, nb, lanes, flip, ctr, k0, k1);
     else
         gpurg_bits_update_nr<NS, GPURG_BITS_CLASSES>(rule, cen, nb, lanes, flip, ctr, k0, k1);

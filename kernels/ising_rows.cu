@@ -57,7 +57,7 @@ __device__ __forceinline__ void ising_rows_sides(const W* __restrict__ orow, int
 // other colour's words, which a thread only reads, do not change during the pass.
 template <int NS, class W>
 __device__ __forceinline__ void ising_rows_update(gpurg_u32* __restrict__ state,
-                                                  const gpurg_u64* __restrict__ thr, int L,
+                                                  const gpurg_u32* __restrict__ table, int L,
                                                   int R, int color, gpurg_u32 step,
                                                   gpurg_u32 seed_lo, gpurg_u32 seed_hi,
                                                   gpurg_u32 w_mul, int w_shift,
@@ -95,7 +95,7 @@ __device__ __forceinline__ void ising_rows_update(gpurg_u32* __restrict__ state,
         ctr.site[i] = (gpurg_u32)y * (gpurg_u32)W32 + (gpurg_u32)(H * w);
         ctr.r8[i] = 8u * r;
     }
-    const gpurg_bits_rule rule = gpurg_bits_rule_from(thr);
+    const gpurg_bits_rule rule{table};
     gpurg_bits_update<NS, W>(rule, cen, nb, ~(W)0, flip, ctr, seed_lo, seed_hi);
     GPURG_UNROLL
     for (int i = 0; i < NS; ++i)
@@ -110,10 +110,10 @@ __device__ __forceinline__ void ising_rows_update(gpurg_u32* __restrict__ state,
 // appends ISING_ROWS_HALFSWEEP(NS, BITS) lines.
 #define ISING_ROWS_HALFSWEEP(NS, BITS)                                                      \
     extern "C" __global__ void __launch_bounds__(256) ising_rows_halfsweep_##NS##_##BITS(   \
-        gpurg_u32* __restrict__ state, const gpurg_u64* __restrict__ thr, int L, int R,     \
+        gpurg_u32* __restrict__ state, const gpurg_u32* __restrict__ table, int L, int R,     \
         int color, gpurg_u32 step, gpurg_u32 seed_lo, gpurg_u32 seed_hi, gpurg_u32 w_mul,   \
         int w_shift, gpurg_u32 l_mul, int l_shift) {                                        \
-        ising_rows_update<NS, ising_rows_word##BITS>(state, thr, L, R, color, step, seed_lo, \
+        ising_rows_update<NS, ising_rows_word##BITS>(state, table, L, R, color, step, seed_lo, \
                                                      seed_hi, w_mul, w_shift, l_mul,        \
                                                      l_shift);                              \
     }

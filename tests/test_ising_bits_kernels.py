@@ -22,7 +22,24 @@ CASES = [  # L, R, algorithm, T, J, h: Metropolis at h = 0 has 2 random classes,
     (10, 77, "heatbath", 2.5, 1.0, 0.2),
     (12, 130, "metropolis", 1.5, 1.0, 0.0),
     (6, 32, "heatbath", 3.0, -1.0, -0.4),
+    (8, 40, "heatbath", 0.15, 1.0, 0.3),  # thresholds of 0 and 2^32: sure and never classes
+    (6, 70, "metropolis", 0.9, 1.0, 2.5),  # a field beyond 2|J|: some classes never flip
 ]
+
+
+def test_rule_table_lists_the_classes_compactly() -> None:
+    """Metropolis at h = 0: two random classes (a = 3, 4, either spin) and the sure lanes as
+    the rest; heat-bath at h = 0: five; a field splits the spins (ten); a threshold of 2^32
+    or 0 sorts a class out of the random ones."""
+    from gpurg.models.ising_bits_numpy import rule_table
+    table = rule_table(flip_thresholds("metropolis", T_C, 1.0, 0.0))
+    assert list(table[:3]) == [2, 0, 1]
+    assert list(table[13:18]) == [2**32 - 1, 2**32 - 1, 0, 0, 2**32 - 1]  # a = 3, any spin
+    assert list(table[18:23]) == [0, 0, 2**32 - 1, 0, 2**32 - 1]  # a = 4
+    assert list(rule_table(flip_thresholds("heatbath", T_C, 1.0, 0.0))[:3]) == [5, 0, 0]
+    assert rule_table(flip_thresholds("heatbath", 2.0, 1.0, 0.1))[0] == 10
+    low = rule_table(flip_thresholds("heatbath", 0.15, 1.0, 0.3))
+    assert low[0] + low[1] <= 10 and low[0] < 10
 
 
 def _chain(device: str, L, R, algorithm, T, J, h, seed, per_launch: bool | None = None):
@@ -31,9 +48,9 @@ def _chain(device: str, L, R, algorithm, T, J, h, seed, per_launch: bool | None 
     if per_launch is not None:
         layout._sweeps_per_launch = lambda gpu: per_launch
     state = layout.pack(hot_start(L, R, (seed, 3)))
-    thresholds = backend.xp.asarray(flip_thresholds(algorithm, T, J, h))
-    layout.sweeps(state, thresholds, 0, 2, (seed, 3))
-    layout.sweeps(state, thresholds, 2, 3, (seed, 3))  # sweeps continue where they stopped
+    rule = layout.rule(flip_thresholds(algorithm, T, J, h))
+    layout.sweeps(state, rule, 0, 2, (seed, 3))
+    layout.sweeps(state, rule, 2, 3, (seed, 3))  # sweeps continue where they stopped
     return layout.unpack(state), layout.spin_sums(state), state
 
 

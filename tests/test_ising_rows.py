@@ -137,7 +137,7 @@ def _chains(backend, algorithm, T, J, h, R, L, seed, sweeps=4, first=3):
     layout = RowBits(L, R, get_backend(backend))
     state = layout.pack(_random_spins(R, L, seed))
     key = (seed, 0x5EED)
-    layout.sweeps(state, flip_thresholds(algorithm, T, J, h), first, sweeps, key)
+    layout.sweeps(state, layout.rule(flip_thresholds(algorithm, T, J, h)), first, sweeps, key)
     return state
 
 
@@ -210,7 +210,8 @@ def test_launches_past_the_state_are_refused(cpu_kernels) -> None:
     layout = RowBits(128, 1, cpu_kernels)
     small = pack_rows(_random_spins(1, 64, 0))
     with pytest.raises(ValueError, match="touches 512 elements, the array holds 128"):
-        layout.sweeps(small, flip_thresholds("metropolis", T_C, 1.0, 0.0), 0, 1, KEY)
+        rule = layout.rule(flip_thresholds("metropolis", T_C, 1.0, 0.0))
+        layout.sweeps(small, rule, 0, 1, KEY)
     with pytest.raises(ValueError, match="touches 512 elements"):
         layout.spin_sums(small)
 
@@ -244,7 +245,7 @@ def test_gpu_kernels_equal_cpu_kernels(cpu_kernels, R, L) -> None:
         layout = RowBits(L, R, backend)
         state = layout.pack(backend.xp.asarray(spins))
         assert np.array_equal(backend.asnumpy(layout.unpack(state)), spins)
-        layout.sweeps(state, backend.xp.asarray(thresholds), 0, 5, KEY)
+        layout.sweeps(state, layout.rule(thresholds), 0, 5, KEY)
         states.append(backend.asnumpy(state))
         sums.append(layout.spin_sums(state))
     assert np.array_equal(*states)
@@ -258,7 +259,7 @@ def _mean_energy(algorithm, T, J, R, sweeps, thermalize, seed, start):
     L = 64
     layout = RowBits(L, R, get_backend("cpu"))
     state = layout.pack(start)
-    thresholds = flip_thresholds(algorithm, T, J, 0.0)
+    thresholds = layout.rule(flip_thresholds(algorithm, T, J, 0.0))
     key = (seed, 0xE)
     layout.sweeps(state, thresholds, 0, thermalize, key)
     total = np.zeros(R)

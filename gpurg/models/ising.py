@@ -164,7 +164,7 @@ class Bytes(SpinLayout):
     def unpack(self, state: Any) -> Any:
         return state
 
-    def sweeps(self, state: Any, thresholds: Any, first: int, n: int,
+    def sweeps(self, state: Any, rule: Any, first: int, n: int,
                key: tuple[int, int]) -> None:
         backend, L, R = self.backend, self.L, self.R
         gpu = backend.name == "gpu"
@@ -172,12 +172,12 @@ class Bytes(SpinLayout):
             for color in (0, 1):
                 step = 2 * sweep + color
                 if not backend.uses_kernels:
-                    ising_numpy.checkerboard_halfsweep(state, thresholds, color, step, key)
+                    ising_numpy.checkerboard_halfsweep(state, rule, color, step, key)
                     continue
                 seg, rows = checkerboard_tile(L, gpu)
                 segments = -(-((L + 7) // 8) // seg)
                 _LOCAL.launch(backend, f"ising_checkerboard_{seg}x{rows}",
-                              R * (L // rows) * segments, state, thresholds, L, R, color, step,
+                              R * (L // rows) * segments, state, rule, L, R, color, step,
                               *key, *magic(segments), *magic(L // rows))
 
     def spin_sums(self, state: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -253,11 +253,10 @@ class _Checkerboard(IsingUpdate):
     def __init__(self, sampler: IsingSampler) -> None:
         super().__init__(sampler)
         m = sampler.model
-        self._thresholds = sampler.backend.xp.asarray(flip_thresholds(self.name, m.T, m.J, m.h))
+        self._rule = sampler.layout.rule(flip_thresholds(self.name, m.T, m.J, m.h))
 
     def sweeps(self, sampler: IsingSampler, n: int) -> None:
-        sampler.layout.sweeps(sampler.state, self._thresholds, sampler.sweeps_done, n,
-                              sampler.key)
+        sampler.layout.sweeps(sampler.state, self._rule, sampler.sweeps_done, n, sampler.key)
 
 
 class Metropolis(_Checkerboard):

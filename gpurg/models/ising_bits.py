@@ -19,8 +19,8 @@ import numpy as np
 
 from gpurg.backend import Backend, KernelFamily
 from gpurg.backend.device import array_module
-from gpurg.models.ising_bits_numpy import LANES, bits_sweep
-from gpurg.models.ising_layouts import SpinLayout, spin_sums
+from gpurg.models.ising_bits_numpy import LANES, RULE_WORDS, bits_sweep
+from gpurg.models.ising_layouts import PackedBits, spin_sums
 
 # (sites per thread, word bits) of the ising_bits_halfsweep_<NS>_<BITS> and
 # ising_bits_sweeps_<NS>_<BITS> kernels: 2 sites on a GPU, where registers bound occupancy; 4
@@ -33,7 +33,7 @@ SWEEPS_PER_LAUNCH = 64  # at most: a launch still returns often enough for Ctrl-
 
 
 def _params(bits: int, tail: tuple[str, ...]) -> tuple[str, ...]:
-    return (f"gpurg_u{bits}*", "const gpurg_u64*", "int", "int", "int", *tail)
+    return (f"gpurg_u{bits}*", "const gpurg_u32*", "int", "int", "int", *tail)
 
 
 _KERNELS = KernelFamily(
@@ -50,9 +50,10 @@ _KERNELS = KernelFamily(
     },
     instantiations=tuple(f"ISING_BITS({n}, {b})" for n, b in BITS_VARIANTS),
     blockwise=tuple(f"ising_bits_sweeps_{n}_{b}" for n, b in BITS_VARIANTS),
-    # elements each launch touches: Q L^2 words, the 10 thresholds; 2 BITS counts per row
+    # elements each launch touches: Q L^2 words, the rule table; 2 BITS counts per row
     sizes={
-        **{f"ising_bits_{kind}_{n}_{b}": lambda w, t, L, Q, *_: (Q * L * L, 10, *[None] * 7)
+        **{f"ising_bits_{kind}_{n}_{b}": lambda w, t, L, Q, *_: (Q * L * L, RULE_WORDS,
+                                                                 *[None] * 7)
            for n, b in BITS_VARIANTS for kind in ("halfsweep", "sweeps")},
         **{f"ising_bits_counts_{b}": (lambda w, L, Q, out, b=b: (Q * L * L, None, None,
                                                                  2 * b * Q * L))
@@ -61,7 +62,7 @@ _KERNELS = KernelFamily(
 )
 
 
-class ReplicaBits(SpinLayout):
+class ReplicaBits(PackedBits):
     """Replicas as the bits of words (module docstring). State: uint64 (ceil(R / 64), L, L),
     or uint32 (1, L, L) for R <= 32."""
 
@@ -97,14 +98,14 @@ class ReplicaBits(SpinLayout):
         bits = ((state[:, None] >> self._shifts(xp)) & self.dtype.type(1)).astype(np.int8)
         return (2 * bits.reshape(-1, self.L, self.L)[:self.R] - 1).astype(np.int8)
 
-    def sweeps(self, state: Any, thresholds: Any, first: int, n: int,
+    def sweeps(self, state: Any, rule: Any, first: int, n: int,
                key: tuple[int, int]) -> None:
         backend = self.backend
         if not backend.uses_kernels:
-            self._numpy_sweeps(state, np.asarray(thresholds), first, n, key)
+            self._numpy_sweeps(state, rule, first, n, key)
             return
         kind = f"{self.n_sites}_{self.bits}"
-        common = (state, thresholds, self.L, self.words, self.R)
+        common = (state, rule, self.L, self.words, self.R)
         if self._sweeps_per_launch(backend.name == "gpu"):
             done = 0
             while done < n:

@@ -179,6 +179,43 @@ def classify(spin: np.ndarray, count: tuple[np.ndarray, np.ndarray, np.ndarray],
     return sure, class_masks, class_thresholds
 
 
+RULE_WORDS = 113  # GPURG_BITS_RULE_WORDS of kernels/ising_bits.cuh
+
+
+def rule_table(thresholds) -> np.ndarray:
+    """The classes of :func:`classify`, compacted for the kernels: uint32 (113,).
+
+    The layout is documented in kernels/ising_bits.cuh (gpurg_bits_rule). With h = 0 the
+    thresholds of (s = +1, a) and (s = -1, a) agree for every a, and the classes are the five
+    counts a, either spin; else the ten (s, a). The random classes (0 < t < 2^32) are listed
+    with their thresholds; of the sure (t = 2^32) and the never (t = 0) classes the shorter
+    list is given, and the kernels take the sure lanes as the rest when it is the never one.
+    The lanes of each class, and so every decision, are those of :func:`classify`.
+    """
+    t = [int(x) for x in np.asarray(thresholds)]
+    if len(t) != 10:
+        raise ValueError(f"expected the 10 flip thresholds, got {len(t)}")
+    symmetric = all(t[5 + a] == t[4 - a] for a in range(5))
+    # (threshold, a, spin: 0 either, -1, +1), in the kernels' order of the table indices
+    classes = ([(t[5 + a], a, 0) for a in range(5)] if symmetric else
+               [(t[c], 4 - c, -1) for c in range(5)] + [(t[5 + a], a, 1) for a in range(5)])
+    random = [c for c in classes if 0 < c[0] < _ONE]
+    sure = [c for c in classes if c[0] >= _ONE]
+    never = [c for c in classes if c[0] == 0]
+    other_is_never = len(never) < len(sure)
+    other = never if other_is_never else sure
+    table = np.zeros(RULE_WORDS, dtype=np.uint32)
+    table[:3] = len(random), len(other), other_is_never
+    full = 0xFFFFFFFF
+    for base, listed in ((13, random), (63, other)):
+        for i, (_, a, spin) in enumerate(listed):
+            table[base + 5 * i: base + 5 * i + 5] = [
+                full * (a & 1), full * ((a >> 1) & 1), full * ((a >> 2) & 1),
+                full * (spin < 0), full * (spin == 0)]
+    table[3:3 + len(random)] = [c[0] for c in random]
+    return table
+
+
 def decide(need: np.ndarray, class_masks: np.ndarray, class_thresholds, draw_block,
            lazy: bool = True) -> tuple[np.ndarray, HalfsweepCount]:
     """The bit-sliced comparison u < t for the lanes that need a decision.

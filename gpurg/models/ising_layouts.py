@@ -19,6 +19,7 @@ import numpy as np
 
 from gpurg.backend import Backend
 from gpurg.backend.device import array_module
+from gpurg.models.ising_bits_numpy import rule_table
 from gpurg.validation import to_host
 
 
@@ -53,19 +54,34 @@ class SpinLayout(ABC):
     def unpack(self, state: Any) -> Any:
         """The state as int8 ±1 spins (R, L, L), on the backend's device."""
 
+    def rule(self, thresholds: np.ndarray) -> Any:
+        """The flip rule as :meth:`sweeps` takes it, made once per sampler from the (10,)
+        uint64 thresholds of :func:`gpurg.models.ising_rules.flip_thresholds`. Default: the
+        thresholds on the backend's device."""
+        return self.backend.xp.asarray(thresholds)
+
     @abstractmethod
-    def sweeps(self, state: Any, thresholds: Any, first: int, n: int,
+    def sweeps(self, state: Any, rule: Any, first: int, n: int,
                key: tuple[int, int]) -> None:
         """Sweeps ``first`` .. ``first + n - 1`` of every replica, in place.
 
         Each sweep updates colour 0 then colour 1 ((x + y) mod 2), half-sweep ``step`` =
-        2 * sweep + colour keying its random numbers; ``thresholds`` are the (10,) uint64 flip
-        thresholds of :func:`gpurg.models.ising_rules.flip_thresholds` on the device.
+        2 * sweep + colour keying its random numbers; ``rule`` comes from :meth:`rule`.
         """
 
     @abstractmethod
     def spin_sums(self, state: Any) -> tuple[np.ndarray, np.ndarray]:
         """Host int64 arrays (R,): sum over bonds of s_i s_j (2 L^2 bonds) and sum of s_i."""
+
+
+class PackedBits(SpinLayout):
+    """A bit-packed layout: its kernels take the rule as the class table of
+    :func:`gpurg.models.ising_bits_numpy.rule_table`, its NumPy twin the thresholds."""
+
+    def rule(self, thresholds: np.ndarray) -> Any:
+        if not self.backend.uses_kernels:
+            return np.asarray(thresholds)
+        return self.backend.xp.asarray(rule_table(thresholds))
 
 
 def spin_sums(spins: Any) -> tuple[np.ndarray, np.ndarray]:

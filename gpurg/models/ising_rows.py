@@ -16,8 +16,8 @@ from gpurg.backend import Backend, KernelFamily
 from gpurg.backend.fastdiv import magic
 from gpurg.errors import InputError
 from gpurg.models.base import REPLICAS
-from gpurg.models.ising_bits_numpy import LANES
-from gpurg.models.ising_layouts import SpinLayout, spin_sums
+from gpurg.models.ising_bits_numpy import LANES, RULE_WORDS
+from gpurg.models.ising_layouts import PackedBits, spin_sums
 from gpurg.models.ising_rows_numpy import (
     SITES_PER_WORD_PAIR,
     pack_rows,
@@ -44,21 +44,21 @@ def rows_variant(L: int, gpu: bool) -> tuple[int, int]:
     return 4, (64 if (L // SITES_PER_WORD_PAIR) % 2 == 0 else 32)
 
 
-def _halfsweep_sizes(state, thr, L, R, *_):
-    return (2 * R * L * (L // SITES_PER_WORD_PAIR), 10, *[None] * 10)
+def _halfsweep_sizes(state, table, L, R, *_):
+    return (2 * R * L * (L // SITES_PER_WORD_PAIR), RULE_WORDS, *[None] * 10)
 
 
 _ROWS = KernelFamily(
     "ising_rows.cu",
     {
-        **{f"ising_rows_halfsweep_{n}_{b}": ("gpurg_u32*", "const gpurg_u64*", "int", "int",
+        **{f"ising_rows_halfsweep_{n}_{b}": ("gpurg_u32*", "const gpurg_u32*", "int", "int",
                                              "int", "gpurg_u32", "gpurg_u32", "gpurg_u32",
                                              "gpurg_u32", "int", "gpurg_u32", "int")
            for n, b in ROWS_VARIANTS},
         "ising_rows_spin_sums": ("const gpurg_u32*", "int*", "int*", "int", "int"),
     },
     instantiations=tuple(f"ISING_ROWS_HALFSWEEP({n}, {b})" for n, b in ROWS_VARIANTS),
-    # elements each launch touches: the words of R lattices, the 10 thresholds, a sum per row
+    # elements each launch touches: the words of R lattices, the rule table, a sum per row
     sizes={
         **{f"ising_rows_halfsweep_{n}_{b}": _halfsweep_sizes for n, b in ROWS_VARIANTS},
         "ising_rows_spin_sums": lambda state, bonds, mag, L, R: (
@@ -67,7 +67,7 @@ _ROWS = KernelFamily(
 )
 
 
-class RowBits(SpinLayout):
+class RowBits(PackedBits):
     """R lattices with the sites of one colour of one row packed 32 to a uint32 word.
 
     Parameters
@@ -100,13 +100,13 @@ class RowBits(SpinLayout):
     def unpack(self, state: Any) -> Any:
         return unpack_rows(state)
 
-    def sweeps(self, state: Any, thresholds: Any, first: int, n: int,
+    def sweeps(self, state: Any, rule: Any, first: int, n: int,
                key: tuple[int, int]) -> None:
         backend = self.backend
         if not backend.uses_kernels:
             for sweep in range(first, first + n):
                 for color in (0, 1):
-                    rows_halfsweep(state, thresholds, color, 2 * sweep + color, key)
+                    rows_halfsweep(state, rule, color, 2 * sweep + color, key)
             return
         L, R = self.L, self.R
         ns, bits = rows_variant(L, backend.name == "gpu")
@@ -116,7 +116,7 @@ class RowBits(SpinLayout):
         division = (*magic(words), *magic(L))
         for sweep in range(first, first + n):
             for color in (0, 1):
-                _ROWS.launch(backend, name, threads, state, thresholds, L, R, color,
+                _ROWS.launch(backend, name, threads, state, rule, L, R, color,
                              2 * sweep + color, *key, *division)
 
     def spin_sums(self, state: Any) -> tuple[np.ndarray, np.ndarray]:
