@@ -110,19 +110,34 @@ __device__ __forceinline__ void ising_bits_sweeps(W* __restrict__ words,
 }
 
 // Add the lanes of w to a bit-sliced counter c[0..B) (plane i holds bit i of every lane's
-// count); the carry rarely travels far.
+// count), branch-free.
 template <int B, class W>
 __device__ __forceinline__ void ising_bits_count(W* c, W w) {
-    for (int i = 0; i < B && w; ++i) {
+    GPURG_UNROLL
+    for (int i = 0; i < B; ++i) {
         const W carry = c[i] & w;
         c[i] ^= w;
         w = carry;
     }
 }
 
+// Add a B-plane counter s (counts of weight 1) into the big counter c[0..18).
+template <int B, class W>
+__device__ __forceinline__ void ising_bits_flush(W* c, const W* s) {
+    for (int k = 0; k < B; ++k) {
+        W w = s[k];
+        for (int i = k; i < 18 && w; ++i) {  // the carry rarely travels far
+            const W carry = c[i] & w;
+            c[i] ^= w;
+            w = carry;
+        }
+    }
+}
+
 // Per (word, row): for each lane, the number of +1 spins in the row and the number of the
 // row's right and down bonds whose two spins agree: out[((q L + y) 2 + k) BITS + l], k = 0, 1.
-// The host sums the rows: magnetisation 2 up - N, bond sum 2 aligned - 2 N.
+// The host sums the rows: magnetisation 2 up - N, bond sum 2 aligned - 2 N. Counts go to
+// 4-plane counters (up to 15 words, 7 for the two bonds), flushed into 18-plane ones.
 template <class W>
 __device__ __forceinline__ void ising_bits_counts(const W* __restrict__ words, int L, int Q,
                                                   int* __restrict__ out) {
@@ -132,18 +147,24 @@ __device__ __forceinline__ void ising_bits_counts(const W* __restrict__ words, i
     const int y = (int)(tid % L);
     const W* row = words + (gpurg_u64)tid * L;  // tid = q L + y
     const W* dn = words + ((gpurg_u64)(tid - y) + (y == L - 1 ? 0 : y + 1)) * L;
-    W up[17] = {0}, aligned[18] = {0};  // counts up to L <= 2^16 and 2 L <= 2^17
-    for (int x = 0; x < L; ++x) {
-        const W w = row[x];
-        ising_bits_count<17>(up, w);
-        ising_bits_count<18>(aligned, (W)~(w ^ row[x == L - 1 ? 0 : x + 1]));
-        ising_bits_count<18>(aligned, (W)~(w ^ dn[x]));
+    W up[18] = {0}, aligned[18] = {0};  // counts up to L <= 2^16 and 2 L <= 2^17
+    for (int x0 = 0; x0 < L; x0 += 7) {
+        W su[4] = {0}, sa[4] = {0};
+        const int x1 = x0 + 7 < L ? x0 + 7 : L;
+        for (int x = x0; x < x1; ++x) {
+            const W w = row[x];
+            ising_bits_count<4>(su, w);
+            ising_bits_count<4>(sa, (W)~(w ^ row[x == L - 1 ? 0 : x + 1]));
+            ising_bits_count<4>(sa, (W)~(w ^ dn[x]));
+        }
+        ising_bits_flush<4>(up, su);
+        ising_bits_flush<4>(aligned, sa);
     }
     int* o = out + (gpurg_u64)tid * 2 * BITS;
     for (int l = 0; l < BITS; ++l) {
         int nu = 0, na = 0;
         for (int i = 0; i < 18; ++i) {
-            nu |= (int)(i < 17 ? (up[i] >> l) & 1u : 0u) << i;
+            nu |= (int)((up[i] >> l) & 1u) << i;
             na |= (int)((aligned[i] >> l) & 1u) << i;
         }
         o[l] = nu;

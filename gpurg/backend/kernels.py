@@ -67,6 +67,11 @@ class KernelFamily:
         Source lines appended after the file in both builds (NVRTC and host), e.g.
         ``"ISING_CHECKERBOARD(2, 2)"``: the one list of a source's macro or template
         instantiations lives beside the Python code that picks among them.
+    host_parallel_threads : int
+        Grids of at least this many threads are spread over the host's cores (smaller ones
+        run on one core, where waking the thread team would cost more than their work).
+        Families whose threads each do much work (a row, several bit-packed words) set it
+        low. Ignored with ``long_threads``, whose grids always spread.
     blockwise : tuple of str
         Kernels whose threads wait for each other within a block (``__syncthreads``):
         launched by :meth:`launch_blocks`, with :data:`BLOCK` threads per block on a GPU and
@@ -82,6 +87,7 @@ class KernelFamily:
     def __init__(self, source: str, signatures: Mapping[str, tuple[str, ...]], *,
                  long_threads: bool = False, host_defines: tuple[str, ...] = (),
                  instantiations: tuple[str, ...] = (), blockwise: tuple[str, ...] = (),
+                 host_parallel_threads: int = 4096,
                  sizes: Mapping[str, Callable[..., Sequence[int | None]]] | None = None
                  ) -> None:
         self.source = source
@@ -96,6 +102,7 @@ class KernelFamily:
         self.host_defines = tuple(host_defines)
         self.instantiations = tuple(instantiations)
         self.blockwise = tuple(blockwise)
+        self.host_parallel_threads = int(host_parallel_threads)
         self.sizes = dict(sizes or {})
         undeclared = sorted((set(self.sizes) | set(self.blockwise)) - set(self.signatures))
         if undeclared:
@@ -165,7 +172,8 @@ class KernelFamily:
         if fn is None:  # small lattices launch often: look the entry point up once
             lib = hostcc.load_library(self.source, tuple(sorted(
                 (k, tuple(v)) for k, v in self.signatures.items())),
-                2 if self.long_threads else 4096, self.host_defines, self.instantiations,
+                2 if self.long_threads else self.host_parallel_threads, self.host_defines,
+                self.instantiations,
                 hostcc.host_cflags(), self.blockwise)
             fn = self._host_functions[name] = getattr(lib, f"gpurg_host_{name}")
         holders = [_host_arg(p, a) for p, a in zip(params, args, strict=True)]

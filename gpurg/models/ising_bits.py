@@ -50,6 +50,8 @@ _KERNELS = KernelFamily(
     },
     instantiations=tuple(f"ISING_BITS({n}, {b})" for n, b in BITS_VARIANTS),
     blockwise=tuple(f"ising_bits_sweeps_{n}_{b}" for n, b in BITS_VARIANTS),
+    # a thread's few words take a microsecond or more: 512 threads are worth both cores
+    host_parallel_threads=512,
     # elements each launch touches: Q L^2 words, the rule table; 2 BITS counts per row
     sizes={
         **{f"ising_bits_{kind}_{n}_{b}": lambda w, t, L, Q, *_: (Q * L * L, RULE_WORDS,
@@ -82,21 +84,26 @@ class ReplicaBits(PackedBits):
         """The share of the lanes of ceil(R / 32) groups that hold a replica."""
         return R / (LANES * -(-R // LANES))
 
-    def _shifts(self, xp: Any) -> Any:
-        return xp.arange(self.bits, dtype=self.dtype).reshape(1, self.bits, 1, 1)
-
     def pack(self, spins: Any) -> Any:
-        """int8 ±1 (R, L, L) as words (Q, L, L); lanes past R are 0."""
+        """int8 ±1 (R, L, L) as words (Q, L, L); lanes past R are 0. One pass per lane (at
+        most 64), each over the replicas of that lane, so that no array larger than the
+        words is made."""
         xp = array_module(spins)
-        bits = xp.zeros((self.words * self.bits, self.L, self.L), dtype=self.dtype)
-        bits[:self.R] = spins > 0
-        bits = bits.reshape(self.words, self.bits, self.L, self.L)
-        return (bits << self._shifts(xp)).sum(axis=1, dtype=self.dtype)  # disjoint: sum = or
+        state = xp.zeros((self.words, self.L, self.L), dtype=self.dtype)
+        for lane in range(min(self.bits, self.R)):
+            up = spins[lane::self.bits] > 0  # replicas bits q + lane: words q = 0, 1, ...
+            state[:up.shape[0]] |= up.astype(self.dtype) << self.dtype.type(lane)
+        return state
 
     def unpack(self, state: Any) -> Any:
         xp = array_module(state)
-        bits = ((state[:, None] >> self._shifts(xp)) & self.dtype.type(1)).astype(np.int8)
-        return (2 * bits.reshape(-1, self.L, self.L)[:self.R] - 1).astype(np.int8)
+        spins = xp.empty((self.R, self.L, self.L), dtype=np.int8)
+        one = self.dtype.type(1)
+        for lane in range(min(self.bits, self.R)):
+            n = len(range(lane, self.R, self.bits))
+            bits = ((state[:n] >> self.dtype.type(lane)) & one).astype(np.int8)
+            spins[lane::self.bits] = 2 * bits - 1
+        return spins
 
     def sweeps(self, state: Any, rule: Any, first: int, n: int,
                key: tuple[int, int]) -> None:

@@ -58,6 +58,8 @@ _ROWS = KernelFamily(
         "ising_rows_spin_sums": ("const gpurg_u32*", "int*", "int*", "int", "int"),
     },
     instantiations=tuple(f"ISING_ROWS_HALFSWEEP({n}, {b})" for n, b in ROWS_VARIANTS),
+    # a thread's few words take a microsecond or more: 512 threads are worth both cores
+    host_parallel_threads=512,
     # elements each launch touches: the words of R lattices, the rule table, a sum per row
     sizes={
         **{f"ising_rows_halfsweep_{n}_{b}": _halfsweep_sizes for n, b in ROWS_VARIANTS},
