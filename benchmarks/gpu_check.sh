@@ -16,10 +16,14 @@ gpurg info | tee "$out/info.txt"
 gpurg selftest --device gpu | tee "$out/selftest.txt"
 python3 -m pytest -q -m gpu tests/test_gpu.py tests/test_gpu_dimer.py tests/test_dimer_encodings.py \
     tests/test_rbm_sampling.py tests/test_rsmi_geometry.py tests/test_rsmi_exact.py \
+    tests/test_ising_rows.py \
     -p no:cacheprovider 2>&1 | tee "$out/pytest_gpu.txt"
 python3 benchmarks/gpu_variants.py | tee "$out/variants.txt"
-gpurg bench ising --device gpu --seconds 0.3 --json > "$out/bench_gpu.json"
-gpurg bench ising --device cpu --sizes 256,1024 --replicas 1,16 --seconds 0.3 --json \
+# every layout (bytes, replica-bits, row-bits) of every algorithm; R = 4096 for the many-replica
+# target (L >= 256), L = 64 with R = 256 for the small-lattice one
+gpurg bench ising --device gpu --replicas 1,16,256,4096 --seconds 0.3 --json \
+    > "$out/bench_gpu.json"
+gpurg bench ising --device cpu --sizes 256,1024 --replicas 1,16,64 --seconds 0.3 --json \
     > "$out/bench_cpu.json"
 gpurg bench dimer --device gpu --seconds 0.3 --json > "$out/bench_dimer_gpu.json"
 gpurg bench rbm --device gpu --seconds 0.3 --json > "$out/bench_rbm_gpu.json"
@@ -30,8 +34,8 @@ python3 - "$out" <<'PY'
 import json, sys
 for name in ("bench_gpu.json", "bench_cpu.json"):
     for r in json.load(open(f"{sys.argv[1]}/{name}")):
-        print(f"{r['backend']:4s} {r['algorithm']:13s} L={r['L']:<6d} R={r['replicas']:<4d} "
-              f"{r['updates_per_ns']:10.2f} updates/ns")
+        print(f"{r['backend']:4s} {r['algorithm']:13s} {r.get('layout', 'bytes'):12s} "
+              f"L={r['L']:<6d} R={r['replicas']:<4d} {r['updates_per_ns']:10.2f} updates/ns")
 for name in ("bench_dimer_gpu.json", "bench_dimer_cpu.json"):
     for r in json.load(open(f"{sys.argv[1]}/{name}")):
         print(f"{r['backend']:4s} {r['model']:11s} L={r['L']:<6d} R={r['replicas']:<6d} "

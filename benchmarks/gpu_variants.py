@@ -1,7 +1,10 @@
-"""Launch variants of the checkerboard kernel on a GPU, timed with CUDA events.
+"""Launch variants of the checkerboard kernels on a GPU, timed with CUDA events.
 
-Prints spin updates per ns at L = 16384 for each thread segment (1 or 4 groups of 8 columns)
-and block size, beside the device-to-device copy rate of the same array (the memory ceiling).
+Prints spin updates per ns at L = 16384 for each thread segment of the byte kernel (1 or 4
+groups of 8 columns) and block size, beside the device-to-device copy rate of the same array
+(the memory ceiling); then the bit-packed kernels' variants (sites or words per thread, word
+width, block size; many sweeps per launch or one launch per half-sweep), from which the
+defaults in gpurg/models/ising_bits.py and ising_rows.py are to be chosen.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def main(profile: bool = False) -> None:
         segments = -(-(L // 8) // seg)
         for color in colors:
             ising._LOCAL.launch(gpu, f"ising_checkerboard_{seg}x{rows}", (L // rows) * segments,
-                                spins, sampler.update._thresholds, L, 1, color, 0, *sampler.key,
+                                spins, sampler.update._rule, L, 1, color, 0, *sampler.key,
                                 *magic(segments), *magic(L // rows))
 
     if profile:  # one launch of the GPU's default tile, for ncu
@@ -58,6 +61,41 @@ def main(profile: bool = False) -> None:
             ms = time_ms(lambda tile=tile: sweep(tile))
             print(f"tile {tile[0]} groups x {tile[1]} rows, block {block:3d}: "
                   f"{L * L / ms / 1e6:8.1f} updates/ns ({ms:.3f} ms per sweep)")
+    kernels.BLOCK = 256
+    bit_variants(gpu)
+
+
+def bit_variants(gpu) -> None:
+    """The bit-packed layouts' kernel variants, Metropolis at T_c."""
+    from gpurg.models import ising_rows
+
+    def rate(L: int, R: int, layout: str, sweeps: int, **tweak) -> float:
+        sampler = IsingSampler(IsingModel(L, T_C), replicas=R, seed=1, device=gpu,
+                               layout=layout)
+        for name, value in tweak.items():
+            setattr(sampler.layout, name, value)
+        ms = time_ms(lambda: sampler.sweep(sweeps), repeats=5)
+        return R * L * L * sweeps / ms / 1e6
+
+    for L, R, sweeps in ((16384, 64, 2), (1024, 4096, 4), (256, 4096, 20), (64, 256, 200)):
+        for n_sites in (2, 4):
+            for block in (128, 256):
+                kernels.BLOCK = block
+                for per_launch in (False, True):
+                    r = rate(L, R, "replica-bits", sweeps, n_sites=n_sites,
+                             _sweeps_per_launch=lambda gpu, p=per_launch: p)
+                    print(f"replica-bits L={L:<5d} R={R:<4d} {n_sites} sites x 64 bits, block "
+                          f"{block}, {'many sweeps' if per_launch else 'half-sweep'} per "
+                          f"launch: {r:8.1f} updates/ns")
+    kernels.BLOCK = 256
+    default = ising_rows.rows_variant
+    for variant in ((2, 32), (4, 32), (4, 64)):
+        ising_rows.rows_variant = lambda L, gpu, v=variant: v
+        for block in (128, 256):
+            kernels.BLOCK = block
+            print(f"row-bits L=16384 R=1 {variant[0]} words x {variant[1]} bits, block {block}: "
+                  f"{rate(16384, 1, 'row-bits', 4):8.1f} updates/ns")
+    ising_rows.rows_variant = default
     kernels.BLOCK = 256
 
 

@@ -38,29 +38,52 @@ def test_philox_on_gpu_equals_numpy(gpu, lanes) -> None:
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("layout", ["auto", "bytes"])
 @pytest.mark.parametrize(("L", "T", "replicas"), [(6, T_C, 64), (34, 1.5, 8), (256, T_C, 4),
                                                   (1000, 4.0, 2), (1024, T_C, 2)])
-def test_gpu_chain_equals_numpy(gpu, algorithm, L, T, replicas) -> None:
+def test_gpu_chain_equals_numpy(gpu, algorithm, layout, L, T, replicas) -> None:
+    """auto: replica-bits at (6, 64) and (34, 8), row-bits at (256, 4) and (1024, 2), bytes
+    at (1000, 2) and for Swendsen-Wang."""
     h = 0.0 if algorithm == "swendsen-wang" else 0.05
     model = IsingModel(L, T, 1.0, h)
     states = []
     for device in (gpu, "numpy"):
         sampler = IsingSampler(model, replicas=replicas, algorithm=algorithm, seed=77,
-                               device=device)
+                               device=device, layout=layout)
         sampler.sweep(5)
         states.append(sampler.get_state())
     assert np.array_equal(*states)
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_gpu_chain_equals_cpu_kernels_large(gpu, algorithm) -> None:
+@pytest.mark.parametrize("layout", ["auto", "bytes"])
+def test_gpu_chain_equals_cpu_kernels_large(gpu, algorithm, layout) -> None:
     model = IsingModel(2048, T_C)
     states = []
     for device in (gpu, "cpu"):
-        sampler = IsingSampler(model, replicas=2, algorithm=algorithm, seed=5, device=device)
+        sampler = IsingSampler(model, replicas=2, algorithm=algorithm, seed=5, device=device,
+                               layout=layout)
         sampler.sweep(4)
         states.append(sampler.get_state())
     assert np.array_equal(*states)
+
+
+@pytest.mark.parametrize(("L", "replicas"), [(64, 256), (36, 70), (512, 96)])
+def test_gpu_replica_bits_equal_cpu_kernels(gpu, L, replicas) -> None:
+    """Replica-bits on the GPU (2 sites of 64-bit words per thread; many sweeps per launch
+    for small lattices, a launch per half-sweep for large) against the host's 4-site kernels,
+    with a measurement between the launches."""
+    model = IsingModel(L, T_C, 1.0, 0.0)
+    states, sums = [], []
+    for device in (gpu, "cpu"):
+        sampler = IsingSampler(model, replicas=replicas, algorithm="heatbath", seed=12,
+                               device=device, layout="replica-bits")
+        sampler.sweep(70)
+        sums.append(sampler.measure())
+        sampler.sweep(3)
+        states.append(sampler.get_state())
+    assert np.array_equal(*states)
+    assert all(np.array_equal(sums[0][k], sums[1][k]) for k in sums[0])
 
 
 def test_gpu_swendsen_wang_many_sweeps_low_temperature(gpu) -> None:
