@@ -46,7 +46,7 @@ _ROWS = (
 _RESUME_ATTRIBUTES = {"size": "L", "temperature": "T", "coupling": "J", "field": "h",
                       "replicas": "replicas", "sweeps": "sweeps", "thermalize": "thermalize",
                       "every": "every", "algorithm": "algorithm", "start": "start",
-                      "seed": "seed", "configs": "store_configs", "layout": "layout"}
+                      "seed": "seed", "configs": "store_configs", "layout": "spin_layout"}
 
 
 @app.command()
@@ -108,7 +108,7 @@ def summary_table(run: SampleRun) -> Table:
     """Rich table of an Ising run's observables: value ± error and τ_int (in measurements)."""
     model = run.model
     title = (f"Ising L={model.L} T={model.T:g} J={model.J:g} h={model.h:g} · "
-             f"{run.attrs['algorithm']} ({run.attrs.get('layout', 'bytes')}) · "
+             f"{run.attrs['algorithm']} ({run.attrs.get('spin_layout', 'bytes')}) · "
              f"{run.observables['e'].shape[1]} replicas × {run.n_measurements} measurements · "
              f"{run.backend.name} ({run.backend.device_name}) · {run.seconds:.2f} s")
     exact = exact_reference(model.L, model.T, model.J, model.h)

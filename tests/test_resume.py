@@ -65,8 +65,10 @@ def sigterm_at(sweep: int) -> Callable[[int, int], None]:
 def sample(kind: str, output: Path, **kwargs: Any) -> None:
     if kind == "dimer":
         sample_dimer(DimerModel(4, 2.0), output=output, **DIMER, **kwargs)
-    else:
-        sample_ising(IsingModel(8, 2.4), algorithm=kind, output=output, **ISING, **kwargs)
+    else:  # "algorithm" or "algorithm/layout"
+        algorithm, _, layout = kind.partition("/")
+        sample_ising(IsingModel(8, 2.4), algorithm=algorithm, output=output,
+                     layout=layout or "auto", **ISING, **kwargs)
 
 
 def assert_same_run(a: Path, b: Path) -> None:
@@ -90,7 +92,8 @@ def assert_same_run(a: Path, b: Path) -> None:
 
 
 # ------------------------------------------------------------------------------- library
-@pytest.mark.parametrize("kind", ["metropolis", "heatbath", "swendsen-wang", "dimer"])
+@pytest.mark.parametrize("kind", ["metropolis", "heatbath", "swendsen-wang", "dimer",
+                                  "heatbath/replica-bits"])
 def test_sigterm_then_resume_is_bit_identical(kind: str, tmp_path: Path,
                                               sentinel_sigterm: Callable[..., None]) -> None:
     full, part = tmp_path / "full.h5", tmp_path / "part.h5"
@@ -102,6 +105,8 @@ def test_sigterm_then_resume_is_bit_identical(kind: str, tmp_path: Path,
     assert signal.getsignal(signal.SIGTERM) is sentinel_sigterm, "handler not restored"
     run = read_run(part)
     assert not run.attrs["complete"] and run.attrs["n_measurements"] == 2
+    if "/" in kind:  # the layout is the file's, and resuming keeps it
+        assert run.attrs["spin_layout"] == kind.partition("/")[2]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["full.h5", "part.h5"]
 
     # interrupted again while resuming: the new measurements are kept too

@@ -184,7 +184,8 @@ class Bytes(SpinLayout):
         return spin_sums(state)
 
 
-# The spin layouts by name (the run file's "layout" attribute), and the requests that pick one
+# The spin layouts by name (the run file's "spin_layout" attribute; "layout" is an imported
+# file's axis order), and the requests that pick one
 LAYOUTS: dict[str, type[SpinLayout]] = {u.name: u for u in (Bytes, ReplicaBits, RowBits)}
 LAYOUT_REQUESTS = ("auto", "bits", *LAYOUTS)
 # the replica words must be this full for them to beat one lattice per word (row-bits)
@@ -413,13 +414,13 @@ class IsingSampler(Sampler):
             self.sweeps_done = int(sweeps_done)
 
     def attrs(self) -> dict[str, Any]:
-        return {"algorithm": self.algorithm, "layout": self.layout.name}
+        return {"algorithm": self.algorithm, "spin_layout": self.layout.name}
 
     @classmethod
     def options_from_attrs(cls, attrs: Mapping[str, Any], state: Mapping[str, Any]
                            ) -> dict[str, Any]:
         """The algorithm and the layout (files from before the bit-packed layouts: bytes)."""
-        return {"algorithm": attrs["algorithm"], "layout": attrs.get("layout", "bytes")}
+        return {"algorithm": attrs["algorithm"], "layout": attrs.get("spin_layout", "bytes")}
 
     # ---------------------------------------------------------------------------- updates
     def sweep(self, n: int = 1) -> None:
