@@ -16,7 +16,7 @@ from gpurg.backend import Backend, get_backend
 from gpurg.backend.philox import philox_blocks
 from gpurg.models.dimer import DimerModel, DimerSampler
 from gpurg.models.dimer_exact import exact_reference as dimer_reference
-from gpurg.models.ising import IsingModel, IsingSampler
+from gpurg.models.ising import IsingModel, IsingSampler, layouts_for
 from gpurg.models.ising_exact import T_C, energy_and_specific_heat
 from gpurg.models.ising_rules import ALGORITHMS
 
@@ -65,22 +65,26 @@ def check_philox(backend: Backend) -> Check:
 
 
 def check_identical_chain(backend: Backend, algorithm: str) -> Check:
-    """Chains on ``backend`` equal the NumPy reference spin for spin, on several lattices."""
+    """Chains on ``backend`` equal the NumPy reference spin for spin, on several lattices, in
+    every spin layout the algorithm and L allow."""
     reference = get_backend("numpy")
-    mismatches = []
+    mismatches, layouts = [], set()
     for L, J, h in ((6, 1.0, 0.2), (16, -1.0, 0.0), (40, 1.0, -0.1), (64, 1.0, 0.0)):
         if algorithm == "swendsen-wang":
             h = 0.0
         model = IsingModel(L, 2.4, J, h)
-        states = []
-        for b in (backend, reference):
-            sampler = IsingSampler(model, replicas=3, algorithm=algorithm, seed=2024, device=b)
-            sampler.sweep(7)
-            states.append(sampler.get_state())
-        if not np.array_equal(*states):
-            mismatches.append(f"L={L}")
-    detail = "L = 6, 16, 40, 64, 7 sweeps × 3 replicas" if not mismatches else (
-        "differs at " + ", ".join(mismatches))
+        for layout in layouts_for(L, 3, algorithm):
+            layouts.add(layout)
+            states = []
+            for b in (backend, reference):
+                sampler = IsingSampler(model, replicas=3, algorithm=algorithm, seed=2024,
+                                       device=b, layout=layout)
+                sampler.sweep(7)
+                states.append(sampler.get_state())
+            if not np.array_equal(*states):
+                mismatches.append(f"L={L} ({layout})")
+    detail = (f"L = 6, 16, 40, 64, 7 sweeps × 3 replicas, {', '.join(sorted(layouts))}"
+              if not mismatches else "differs at " + ", ".join(mismatches))
     return Check(f"{algorithm}: identical to NumPy path", not mismatches, detail)
 
 

@@ -37,7 +37,7 @@ from gpurg.validation import (
 __all__ = [
     "ALGORITHMS", "LAYOUTS", "MAX_SWEEPS", "OBSERVABLES", "STARTS", "UPDATES", "Bytes",
     "HeatBath", "IsingModel", "IsingSampler", "IsingUpdate", "Metropolis", "SwendsenWang",
-    "check_schedule", "checkerboard_tile", "choose_layout", "spin_observables",
+    "check_schedule", "checkerboard_tile", "choose_layout", "layouts_for", "spin_observables",
 ]
 
 STARTS = ("hot", "cold")
@@ -220,6 +220,18 @@ def choose_layout(L: int, R: int, algorithm: str, request: str = "auto") -> str:
     if request == "auto" and not rows and R < _MIN_BIT_REPLICAS:
         return "bytes"
     return "row-bits" if rows else "replica-bits"
+
+
+def layouts_for(L: int, R: int, algorithm: str) -> tuple[str, ...]:
+    """The layouts of :data:`LAYOUTS` that can run ``algorithm`` on R replicas of side L."""
+    found = []
+    for name in LAYOUTS:
+        try:
+            choose_layout(L, R, algorithm, name)
+        except InputError:  # bits for Swendsen-Wang; row-bits at L % 64 != 0
+            continue
+        found.append(name)
+    return tuple(found)
 
 
 class IsingUpdate(ABC):
