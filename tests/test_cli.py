@@ -249,6 +249,11 @@ BAD_INPUT = [
     pytest.param(sample_args(BAD, algorithm="swendsen-wang", field=0.5),
                  ("swendsen-wang", "0.5"), id="swendsen-wang-with-field"),
     pytest.param(sample_args(BAD, start="lukewarm"), ("lukewarm",), id="unknown-start"),
+    pytest.param(sample_args(BAD, layout="bit"), ("layout", "bit"), id="unknown-layout"),
+    pytest.param(sample_args(BAD, algorithm="swendsen-wang", layout="bits"),
+                 ("bits", "swendsen-wang"), id="swendsen-wang-in-bits"),
+    pytest.param(sample_args(BAD, layout="row-bits"), ("row-bits", "L = 8"),
+                 id="row-bits-L-not-multiple-of-64"),
     pytest.param(sample_args(BAD, device="tpu"), ("tpu",), id="unknown-device"),
     pytest.param(sample_args(BAD, o="nodir/run.h5"), ("nodir",), id="missing-directory"),
     pytest.param(sample_args(BAD, o="run.txt"), ("run.txt",), id="wrong-suffix"),
@@ -258,6 +263,9 @@ BAD_INPUT = [
     pytest.param(["bench", "ising", "--device", "cpu", "--sizes", "a,b", "--replicas", "1",
                   "--seconds", "0.05", "--algorithms", "metropolis"],
                  ("--sizes", "a,b"), id="bench-bad-sizes"),
+    pytest.param(["bench", "ising", "--device", "cpu", "--sizes", "8", "--replicas", "1",
+                  "--seconds", "0.05", "--layouts", "bytes,nibbles"],
+                 ("layout", "nibbles"), id="bench-unknown-layout"),
 ]
 
 
