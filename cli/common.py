@@ -26,6 +26,7 @@ from gpurg.errors import InputError
 from gpurg.figures.formats import FIGURE_FORMAT, FORMATS, figure_path
 from gpurg.io.hdf5 import check_output_path
 from gpurg.models.base import REPLICAS
+from gpurg.parallel import WORKERS, Engine
 from gpurg.sampling import CHECKPOINT, CHECKPOINT_SECONDS, EVERY, SWEEPS
 from gpurg.stats import Estimate
 from gpurg.validation import SEED, Constraint
@@ -111,6 +112,19 @@ ReplicasOption = checked_option(16, "--replicas", "-R", constraint=REPLICAS,
 SweepsOption = checked_option(1000, "--sweeps", constraint=SWEEPS,
                               help="Sampling sweeps after thermalization.")
 EveryOption = checked_option(1, "--every", constraint=EVERY, help="Measure every k sweeps.")
+# where a grid's points run (gpurg.parallel): every grid-shaped command takes both
+WorkersOption = checked_option(
+    None, "--workers", constraint=WORKERS,
+    help="Worker processes of the embedded Dask cluster (default: one per core, or per GPU "
+    "with dask-cuda); 0 runs the points in this process.")
+SchedulerOption = typer.Option(
+    None, "--scheduler", help="Address of an existing Dask scheduler (tcp://host:8786) to run "
+    "the points on, instead of an embedded cluster.")
+
+
+def engine_from(workers: int | None, scheduler: str | None) -> Engine:
+    """The :class:`gpurg.parallel.Engine` of the --workers and --scheduler options."""
+    return Engine(workers=workers, scheduler=scheduler)
 
 
 def thermalize_option(default: int) -> object:

@@ -20,6 +20,7 @@ import typer
 
 import gpurg.cli.main  # noqa: F401  (imports every command, and with them the library)
 import gpurg.models.ising_rows  # noqa: F401  (not yet imported by the samplers)
+import gpurg.parallel  # noqa: F401  (imported by the CLI only where a grid runs)
 import gpurg.rg.torus_exact  # noqa: F401  (a checked module no command imports)
 from gpurg.cli.main import app, main
 from gpurg.errors import InputError
@@ -274,6 +275,7 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
         (np.zeros((1, 2, 64, 1), np.uint32), np.zeros(10, np.uint64), 0, 0, (0, 0)), {}),
     "gpurg.models.ising_rows_numpy.rows_sweep": lambda: (
         (np.zeros((1, 2, 64, 1), np.uint32), np.zeros(10, np.uint64), 0, (0, 0)), {}),
+    "gpurg.parallel.point_seed": lambda: ((7,), {"L": 16, "T": 2.2}),
     "gpurg.sampling.sample": lambda: ((_ising_sampler(),), {"sweeps": 1}),
     "gpurg.sampling.sample_ising": lambda: ((_model("ising"),), {"sweeps": 1,
                                                                   "device": "numpy"}),

@@ -15,7 +15,7 @@ LAYERS = (
     ("gpurg.backend",),
     ("gpurg.models",),
     ("gpurg.io",),
-    ("gpurg.sampling", "gpurg.signals"),
+    ("gpurg.sampling", "gpurg.signals", "gpurg.parallel"),
     ("gpurg.rbm", "gpurg.optim"),
     ("gpurg.rsmi",),
     ("gpurg.rg",),
