@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -21,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from gpurg.backend import DEVICES
+from gpurg.backend import DEVICES, get_backend
 from gpurg.errors import InputError
 from gpurg.figures.formats import FIGURE_FORMAT, FORMATS, figure_path
 from gpurg.io.hdf5 import check_output_path
@@ -114,9 +117,10 @@ SweepsOption = checked_option(1000, "--sweeps", constraint=SWEEPS,
 EveryOption = checked_option(1, "--every", constraint=EVERY, help="Measure every k sweeps.")
 # where a grid's points run (gpurg.parallel): every grid-shaped command takes both
 WorkersOption = checked_option(
-    None, "--workers", constraint=WORKERS,
+    None, "--workers", constraint=replace(WORKERS, optional=True),  # None: not given
     help="Worker processes of the embedded Dask cluster (default: one per core, or per GPU "
-    "with dask-cuda); 0 runs the points in this process.")
+    "with dask-cuda, unless the description says otherwise); 0 runs the points in this "
+    "process.")
 SchedulerOption = typer.Option(
     None, "--scheduler", help="Address of an existing Dask scheduler (tcp://host:8786) to run "
     "the points on, instead of an embedded cluster.")
@@ -125,6 +129,26 @@ SchedulerOption = typer.Option(
 def engine_from(workers: int | None, scheduler: str | None) -> Engine:
     """The :class:`gpurg.parallel.Engine` of the --workers and --scheduler options."""
     return Engine(workers=workers, scheduler=scheduler)
+
+
+def grid_engine(workers: int | None, scheduler: str | None, points: int,
+                device: object = "auto") -> Engine:
+    """The engine of a grid-shaped command (rg flow, rg collapse, rsmi thermometer, rsmi
+    scan, rsmi train --seeds): the options' when either is given; without them, this process
+    when the grid has one point, the machine one core, or the points run on a GPU (worker
+    processes sharing one GPU gain nothing; with dask-cuda and several GPUs, one worker per
+    GPU), else an embedded cluster of one worker per core. The results are the same on every
+    engine; only the time differs (an embedded cluster takes about 2 s to start)."""
+    if workers is not None or scheduler is not None:
+        return engine_from(workers, scheduler)
+    if points <= 1 or (os.cpu_count() or 1) <= 1:
+        return Engine(workers=0)
+    backend = get_backend(device)
+    if backend.name == "gpu":
+        several = backend.xp.cuda.runtime.getDeviceCount() > 1
+        return Engine() if several and importlib.util.find_spec("dask_cuda") else Engine(
+            workers=0)
+    return Engine()
 
 
 def thermalize_option(default: int) -> object:

@@ -13,11 +13,14 @@ from gpurg.backend.philox import independent_seed
 from gpurg.cli.common import (
     DeviceOption,
     FigureFormatOption,
+    SchedulerOption,
     SeedOption,
+    WorkersOption,
     checked_option,
     console,
     err_console,
     figure_beside,
+    grid_engine,
     parse_list,
     write_results,
 )
@@ -172,9 +175,16 @@ def collapse(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the Binder curves "
                                        "and the collapse (.h5) and their figure beside it."),
     figure_format: str = FigureFormatOption,
+    workers: int | None = WorkersOption,
+    scheduler: str | None = SchedulerOption,
 ) -> None:
     """ν and T_c from the finite-size collapse of the Binder cumulant (for comparison with
-    the RG estimates)."""
+    the RG estimates).
+
+    Each (L, T) is a task on Dask (--workers, --scheduler); without either, an embedded
+    cluster of one worker per core, or this process when the points run on one GPU. The
+    numbers are the same on every engine (each point's seed is a function of the seed and
+    its place in the grid)."""
     size_list = parse_list(sizes, "--sizes", SIDE)
     temps = parse_list(temperatures, "--temperatures", TEMPERATURE)
     if len(size_list) < 2 or len(temps) < 3:
@@ -182,9 +192,10 @@ def collapse(
     if output is not None:
         check_output_path(output)
         figure = figure_beside(output, figure_format)
-    with console.status("[bold]sampling…"):
+    engine = grid_engine(workers, scheduler, len(size_list) * len(temps), device)
+    with console.status(f"[bold]sampling ({engine.describe()})…"):
         curves = binder_curves(size_list, temps, replicas=replicas, sweeps=sweeps, seed=seed,
-                               device=device)
+                               device=device, engine=engine)
     result = collapse_nu(curves, seed=seed)
     console.print(f"finite-size collapse of U(T, L), L = {sizes}: ν = {result.nu:.3f} ± "
                   f"{result.nu_err:.3f}, T_c = {result.t_c:.4f} ± {result.t_c_err:.4f} "

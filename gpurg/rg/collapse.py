@@ -9,7 +9,7 @@ parametric bootstrap of the Binder values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,7 @@ from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.models.ising import IsingModel
 from gpurg.models.ising_exact import T_C
+from gpurg.parallel import Engine, run_tasks
 from gpurg.sampling import sample_ising
 from gpurg.validation import SEED, Integer, Real, checked
 
@@ -40,21 +41,49 @@ class Collapse:
 @checked(seed=SEED)  # replicas, sweeps, thermalize: sample_ising's rules, checked there
 def binder_curves(sizes: Sequence[int], temperatures: Sequence[float], *, replicas: int = 32,
                   sweeps: int = 200, thermalize: int = 100, seed: int = 0,
-                  device: str | Backend = "auto") -> dict[int, tuple]:
-    """Binder cumulants with errors from Swendsen–Wang runs: L -> (T, U, U_err), float64."""
+                  device: str | Backend = "auto", engine: Engine | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> dict[int, tuple]:
+    """Binder cumulants with errors from Swendsen–Wang runs: L -> (T, U, U_err), float64.
+
+    Each (L, T) is one task of the grid (:func:`gpurg.parallel.run_tasks`), run on ``engine``
+    (None: in this process, one after another); its seed is ``independent_seed(seed, i, j)``
+    of the indices of L in ``sizes`` and T in ``temperatures``, so the curves are the same
+    wherever and in whatever order the tasks run. A worker resolves ``device`` itself.
+    ``progress(done, total)`` after each finished (L, T).
+    """
     # every model first: a bad L or T is refused before the first run, not minutes into them
-    models = [[IsingModel(L, T) for T in temperatures] for L in sizes]
+    for L in sizes:
+        for T in temperatures:
+            IsingModel(L, T)
+    name = device.name if isinstance(device, Backend) else device
+    points = [(int(L), float(T), replicas, sweeps, thermalize, independent_seed(seed, i, j),
+               name) for i, L in enumerate(sizes) for j, T in enumerate(temperatures)]
+    done = 0
+
+    def finished(_: int, __: object) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, len(points))
+
+    binder = run_tasks(Engine(workers=0) if engine is None else engine, _binder_point, points,
+                       on_result=finished, names=[f"binder-L{p[0]}-T{p[1]}" for p in points])
     curves = {}
-    for i, (L, row) in enumerate(zip(sizes, models, strict=True)):
-        values, errors = [], []
-        for j, model in enumerate(row):
-            run = sample_ising(model, replicas=replicas, algorithm="swendsen-wang",
-                               seed=independent_seed(seed, i, j), sweeps=sweeps,
-                               thermalize=thermalize, device=device, store_configs=False)
-            values.append(run.summary["binder"].value)
-            errors.append(run.summary["binder"].error)
-        curves[int(L)] = (np.asarray(temperatures, float), np.array(values), np.array(errors))
+    n_t = len(temperatures)
+    for i, L in enumerate(sizes):
+        row = binder[i * n_t:(i + 1) * n_t]
+        curves[int(L)] = (np.asarray(temperatures, float), np.array([v for v, _ in row]),
+                          np.array([e for _, e in row]))
     return curves
+
+
+def _binder_point(point: tuple) -> tuple[float, float]:
+    """One task of :func:`binder_curves`: the Binder cumulant and its error at one (L, T)."""
+    L, T, replicas, sweeps, thermalize, seed, device = point
+    run = sample_ising(IsingModel(L, T), replicas=replicas, algorithm="swendsen-wang",
+                       seed=seed, sweeps=sweeps, thermalize=thermalize, device=device,
+                       store_configs=False)
+    return run.summary["binder"].value, run.summary["binder"].error
 
 
 @checked(nu=Real(0.0, low_open=True), t_c=Real())
