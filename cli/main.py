@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from gpurg.cli import bench, dimer, importer, info, ising, rbm, rg, rsmi, run
+from gpurg.cli import bench, dimer, importer, info, ising, rbm, rg, rsmi, run, sweep
 from gpurg.cli.common import print_error
 from gpurg.errors import InputError, Terminated
 
@@ -30,6 +30,7 @@ app.add_typer(rbm.app, name="rbm")
 app.add_typer(run.app, name="run")
 app.add_typer(rg.app, name="rg")
 app.add_typer(bench.app, name="bench")
+app.add_typer(sweep.app, name="sweep")
 app.command("info")(info.info)
 app.command("selftest")(info.selftest)
 app.command("import")(importer.import_)

@@ -135,6 +135,7 @@ def _client(engine: Engine) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if engine.scheduler is not None:
+        _check_reachable(engine.scheduler)
         try:
             client = Client(engine.scheduler, timeout="20s")
         except OSError as err:
@@ -149,6 +150,27 @@ def _client(engine: Engine) -> Iterator[Any]:
         env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
     with cluster, Client(cluster) as client:
         yield client
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """A TCP scheduler address that refuses connections (nothing listens there) fails at once,
+    not after the Client's 20 s of retries; other addresses are left to the Client."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+    except ValueError as err:
+        raise InputError(f"bad Dask scheduler address {address!r}: {err}") from None
+    if host is None or port is None:
+        raise InputError(f"bad Dask scheduler address {address!r}: expected tcp://host:port")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as err:
+        raise InputError(f"no Dask scheduler answers at {address}: {err}") from None
 
 
 def _cuda_cluster(workers: int | None) -> Any:

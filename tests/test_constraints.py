@@ -276,6 +276,13 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
     "gpurg.models.ising_rows_numpy.rows_sweep": lambda: (
         (np.zeros((1, 2, 64, 1), np.uint32), np.zeros(10, np.uint64), 0, (0, 0)), {}),
     "gpurg.parallel.point_seed": lambda: ((7,), {"L": 16, "T": 2.2}),
+    "gpurg.jobs.sweep.ising_grid": lambda: (([4], [2.0]), {}),
+    "gpurg.jobs.sweep.dimer_grid": lambda: (([4], [2.0]), {}),
+    "gpurg.jobs.sweep.run_sweep": lambda: (
+        ("ising", [{"L": 4, "T": 2.0, "J": 1.0, "h": 0.0, "seed_index": 0}],
+         Path(tempfile.mkdtemp()) / "sweep.h5"),
+        {"sweeps": 1, "device": "numpy",
+         "engine": importlib.import_module("gpurg.parallel").Engine(workers=0)}),
     "gpurg.sampling.sample": lambda: ((_ising_sampler(),), {"sweeps": 1}),
     "gpurg.sampling.sample_ising": lambda: ((_model("ising"),), {"sweeps": 1,
                                                                   "device": "numpy"}),
@@ -418,7 +425,8 @@ def test_cli_options_refuse_bad_values(argv: list[str], option: str, text: str,
 TABLED_MODULES = ("gpurg.rg.flow", "gpurg.rg.mcrg", "gpurg.rg.collapse", "gpurg.rg.operators",
                   "gpurg.rg.hamiltonian", "gpurg.rg.torus_exact",
                   "gpurg.stats", "gpurg.models.ising_exact", "gpurg.models.dimer_exact",
-                  "gpurg.jobs.mainjob", "gpurg.jobs.bench", "gpurg.jobs.selftest")
+                  "gpurg.jobs.mainjob", "gpurg.jobs.bench", "gpurg.jobs.selftest",
+                  "gpurg.jobs.sweep")
 # public functions of those modules that take numbers without a table, and why
 UNTABLED = {
     # a valid call runs the whole statistical check (seconds); sigmas is set by run_selftest
