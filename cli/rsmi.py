@@ -14,11 +14,14 @@ from gpurg.cli.common import (
     DeviceOption,
     FigureFormatOption,
     LazyProgress,
+    SchedulerOption,
     SeedOption,
+    WorkersOption,
     checked_option,
     console,
     err_console,
     figure_beside,
+    grid_engine,
     write_results,
 )
 from gpurg.cli.rsmi_analysis import analyze, print_analysis
@@ -222,9 +225,16 @@ def thermometer(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the calibration "
                                        "(.h5) and its figure beside it (MI against β)."),
     figure_format: str = FigureFormatOption,
+    workers: int | None = WorkersOption,
+    scheduler: str | None = SchedulerOption,
 ) -> None:
     """Calibrate MI(β) of a fixed filter on Ising samples near β_c, fit a line, and read the
-    effective β of another sample from its MI."""
+    effective β of another sample from its MI.
+
+    Each β is a task on Dask (--workers, --scheduler); without either, an embedded cluster
+    of one worker per core, or this process when the points run on one GPU. The numbers are
+    the same on every engine (each β's seed is a function of the seed and its place among
+    the sorted β)."""
     try:
         beta_list = [float(b) for b in betas.split(",")]
     except ValueError:
@@ -246,7 +256,8 @@ def thermometer(
         thermo = calibrate_thermometer(
             flt.rule, flt.geometry, size, beta_list, replicas=replicas, sweeps=sweeps,
             pairs=pairs, epochs=epochs, seed=seed, device=backend,
-            progress=lambda done, total: bar.update(task, completed=done))
+            progress=lambda done, total: bar.update(task, completed=done),
+            engine=grid_engine(workers, scheduler, len(beta_list), backend))
     table = Table(title=(f"MI thermometer · L={size} · MI = {thermo.intercept:.4f} + "
                          f"{thermo.slope:.4f} β (χ² = {thermo.chi2:.1f}, "
                          f"{len(thermo.betas) - 2} dof)"), title_justify="left")

@@ -17,6 +17,11 @@ import pytest
 
 from gpurg.parallel import Engine
 from gpurg.rg.collapse import binder_curves
+from gpurg.rsmi.files import write_filter
+from gpurg.rsmi.geometry import Geometry
+from gpurg.rsmi.rule import CoarseGrainingRule
+from gpurg.rsmi.thermometer import calibrate_thermometer
+from gpurg.rsmi.training import TrainResult
 
 from .test_cli import assert_ok, bad_input_tests, run_gpurg
 
@@ -73,7 +78,40 @@ def test_collapse_cli_workers(tmp_path: Path) -> None:
     assert _collapse_line(0, tmp_path) == _collapse_line(2, tmp_path)
 
 
+# ------------------------------------------------------------------------- rsmi thermometer
+RULE = CoarseGrainingRule(np.array([[0.9, 0.5, 0.7, 0.6]]), np.zeros(1))
+
+
+def _thermometer(engine: Engine | None):
+    return calibrate_thermometer(RULE, Geometry(2, 0, 1), 6, [0.40, 0.44, 0.48], replicas=2,
+                                 sweeps=20, thermalize=5, pairs=300, epochs=1, seed=3,
+                                 device="numpy", engine=engine)
+
+
+def test_thermometer_same_on_every_engine(two_workers: Engine) -> None:
+    here = _thermometer(IN_PROCESS)
+    _same(vars(here), vars(_thermometer(two_workers)))
+    _same(vars(here), vars(_thermometer(None)))
+
+
+def _thermometer_table(workers: int, tmp_path: Path) -> str:
+    result = TrainResult(RULE, 0.4, 0.01, np.zeros(3), np.zeros(2))
+    write_filter(tmp_path / "filter.h5", result, Geometry(2, 0, 1), {})
+    result = run_gpurg(["rsmi", "thermometer", "--filter", "filter.h5", "-L", 6, "--betas",
+                        "0.40,0.44,0.48", "--replicas", 2, "--sweeps", 20, "--pairs", 300,
+                        "--epochs", 1, "--seed", 3, "--device", "numpy", "--workers", workers],
+                       tmp_path)
+    assert_ok(result)
+    return result.stdout
+
+
+def test_thermometer_cli_workers(tmp_path: Path) -> None:
+    assert _thermometer_table(0, tmp_path) == _thermometer_table(2, tmp_path)
+
+
 BAD_WORKERS = [
     pytest.param(["rg", "collapse", "--workers", -1], ("--workers", "-1"), id="collapse"),
+    pytest.param(["rsmi", "thermometer", "--filter", "absent.h5", "--workers", -1],
+                 ("--workers", "-1"), id="thermometer"),
 ]
 bad_results, test_bad_workers_is_one_error_line = bad_input_tests(BAD_WORKERS)

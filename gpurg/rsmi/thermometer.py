@@ -16,6 +16,7 @@ import numpy as np
 from gpurg.backend import Backend, get_backend
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
+from gpurg.parallel import Engine, run_tasks
 from gpurg.rsmi.geometry import Geometry, extract_pairs
 from gpurg.rsmi.rule import CoarseGrainingRule
 from gpurg.rsmi.training import train_rule
@@ -86,27 +87,45 @@ def calibrate_thermometer(rule: CoarseGrainingRule, geometry: Geometry, L: int,
                           betas: Sequence[float], *, replicas: int = 64, sweeps: int = 200,
                           thermalize: int = 100, pairs: int = 100_000, epochs: int = 10,
                           seed: int = 0, device: str | Backend = "auto",
-                          progress: Callable[[int, int], None] | None = None) -> Thermometer:
+                          progress: Callable[[int, int], None] | None = None,
+                          engine: Engine | None = None) -> Thermometer:
     """Sample the 2D Ising model (Swendsen–Wang, J = 1) at each β and measure the rule's MI.
 
     ``sweeps`` sampling sweeps per β keep a configuration every 10 sweeps; ``progress(done,
-    total)`` after each β.
+    total)`` after each β. Each β is a task (:func:`gpurg.parallel.run_tasks`) on ``engine``
+    (None: in this process, one after another): its samples are drawn with
+    ``independent_seed(seed, i)``, i the place of β among the sorted ``betas``, and its MI
+    estimate with ``seed``, so the thermometer is the same wherever and in whatever order the
+    tasks run; a worker resolves ``device`` itself.
     """
     betas = np.asarray(sorted(float(b) for b in betas))
     if len(betas) < 2 or not (betas > 0).all():
         raise InputError(f"the thermometer needs at least 2 positive β, got {list(betas)}")
-    backend = get_backend(device)
-    values, errors = [], []
-    for i, beta in enumerate(betas):
-        configs = ising_configurations(L, 1.0 / beta, replicas=replicas, thermalize=thermalize,
-                                       samples=max(1, sweeps // 10), every=10,
-                                       seed=independent_seed(seed, i), device=backend)
-        mi, err = rule_information(configs, rule, geometry, pairs=pairs, epochs=epochs,
-                                   seed=seed)
-        values.append(mi)
-        errors.append(err)
+    backend = get_backend(device)  # an unusable device is refused here, before any task
+    points = [(rule, geometry, L, float(beta), replicas, sweeps, thermalize, pairs, epochs,
+               independent_seed(seed, i), seed, backend.name) for i, beta in enumerate(betas)]
+    done = 0
+
+    def finished(_: int, __: object) -> None:
+        nonlocal done
+        done += 1
         if progress is not None:
-            progress(i + 1, len(betas))
-    mi, mi_err = np.array(values), np.array(errors)
+            progress(done, len(points))
+
+    results = run_tasks(Engine(workers=0) if engine is None else engine, _thermometer_point,
+                        points, on_result=finished,
+                        names=[f"thermometer-beta{b:g}" for b in betas])
+    mi = np.array([v for v, _ in results])
+    mi_err = np.array([e for _, e in results])
     coef, cov, chi2 = fit_line(betas, mi, mi_err)
     return Thermometer(betas, mi, mi_err, float(coef[0]), float(coef[1]), cov, chi2)
+
+
+def _thermometer_point(point: tuple) -> tuple[float, float]:
+    """One task of :func:`calibrate_thermometer`: the rule's MI and its error at one β."""
+    (rule, geometry, L, beta, replicas, sweeps, thermalize, pairs, epochs, sample_seed, seed,
+     device) = point
+    configs = ising_configurations(L, 1.0 / beta, replicas=replicas, thermalize=thermalize,
+                                   samples=max(1, sweeps // 10), every=10, seed=sample_seed,
+                                   device=get_backend(device))
+    return rule_information(configs, rule, geometry, pairs=pairs, epochs=epochs, seed=seed)
