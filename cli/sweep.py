@@ -28,6 +28,7 @@ from gpurg.cli.common import (
     console,
     engine_from,
     err_console,
+    grid_engine,
     parse_list,
     thermalize_option,
 )
@@ -52,7 +53,7 @@ OutputOption = typer.Option(..., "--output", "-o", help="HDF5 file of the sweep:
 def _run(kind: str, points: list[dict], output: Path, workers: int | None,
          scheduler: str | None, **kwargs: object) -> SweepResult:
     """Run the sweep with a progress bar over points; notes for the runs' warnings."""
-    engine = engine_from(workers, scheduler)
+    engine = grid_engine(workers, scheduler, len(points), kwargs["device"])
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("points"), TimeElapsedColumn(), TimeRemainingColumn())
     with (LazyProgress(*columns, console=err_console) as bar,
@@ -61,7 +62,8 @@ def _run(kind: str, points: list[dict], output: Path, workers: int | None,
         task = bar.add_task(f"{kind} sweep", total=len(points))
 
         def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            if done:  # the bar appears with the first point: bad input shows only its error
+                bar.update(task, completed=done, total=total)
 
         try:
             result = run_sweep(kind, points, output, engine=engine, progress=progress,

@@ -143,13 +143,34 @@ def _client(engine: Engine) -> Iterator[Any]:
         with client:
             yield client
         return
-    cluster = _cuda_cluster(engine.workers) or LocalCluster(
-        n_workers=engine.workers or (os.cpu_count() or 1), threads_per_worker=1,
-        processes=True, dashboard_address=None,
-        # each worker's kernels use one core: the workers share the machine's cores
-        env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
+    with _children_ignore_sigint():
+        cluster = _cuda_cluster(engine.workers) or LocalCluster(
+            n_workers=engine.workers or (os.cpu_count() or 1), threads_per_worker=1,
+            processes=True, dashboard_address=None,
+            # each worker's kernels use one core: the workers share the machine's cores
+            env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
     with cluster, Client(cluster) as client:
         yield client
+
+
+@contextmanager
+def _children_ignore_sigint() -> Iterator[None]:
+    """SIGINT ignored while the embedded cluster's processes start, so that they (and the
+    workers their nannies restart later) inherit the ignoring: a Ctrl-C at the terminal, sent
+    to the whole process group, then interrupts this process alone, which cancels the tasks
+    and closes the cluster, instead of killing the workers mid-import with tracebacks of
+    their own. A Ctrl-C during those seconds of start-up is lost."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:

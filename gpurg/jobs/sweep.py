@@ -360,7 +360,6 @@ def run_sweep(kind: str, points: Sequence[Mapping[str, Any]], output: str | os.P
     done = [_shard_is_done(path, t, store_configs) for path, t in zip(paths, tasks, strict=True)]
     todo = [i for i, d in enumerate(done) if not d]
     reused = list(done)
-    shards.mkdir(exist_ok=True)
     count = sum(done)
     if progress is not None:
         progress(count, len(points))
@@ -369,6 +368,7 @@ def run_sweep(kind: str, points: Sequence[Mapping[str, Any]], output: str | os.P
         def on_result(j: int, data: bytes) -> None:
             nonlocal count
             i = todo[j]
+            shards.mkdir(exist_ok=True)  # at the first result: bad input leaves no folder
             with signals.atomic(), atomic_output(paths[i]) as tmp:
                 tmp.write_bytes(data)
             done[i] = True
