@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gpurg.backend import get_backend
+from gpurg.backend import Backend, get_backend
 from gpurg.cli.common import (
     DeviceOption,
     FigureFormatOption,
@@ -40,6 +40,7 @@ from gpurg.io.hdf5 import RunWriter, check_output_path
 from gpurg.models.base import REPLICAS
 from gpurg.models.ising import SIDE, spin_observables
 from gpurg.rsmi.coarse import MODES, coarse_grain
+from gpurg.rsmi.ensemble import ENSEMBLE, FilterEnsemble, train_ensemble, write_ensemble
 from gpurg.rsmi.estimators import (
     HYPER_PARAMETERS,
     LEARNING_RATE,
@@ -48,7 +49,7 @@ from gpurg.rsmi.estimators import (
 )
 from gpurg.rsmi.files import filter_roles, load_configurations, read_filter, write_filter
 from gpurg.rsmi.geometry import BUFFER, Geometry
-from gpurg.rsmi.pairs import file_pairs
+from gpurg.rsmi.pairs import file_layout, file_pairs
 from gpurg.rsmi.thermometer import calibrate_thermometer, rule_information
 from gpurg.rsmi.training import RESTARTS, TrainResult, check_pairs, train_rule
 from gpurg.validation import Choice, Integer
@@ -86,14 +87,86 @@ def train(
     output: Path = typer.Option(..., "--output", "-o", help="Filter file to write (.h5); its "
                                 "figure goes beside it (filter.png)."),
     figure_format: str = FigureFormatOption,
+    seeds: int = checked_option(1, "--seeds", constraint=ENSEMBLE,
+                                help="Training seeds of a filter ensemble: --seed, --seed + "
+                                "1, ...; the file holds the best and the ensemble's spread."),
+    workers: int | None = WorkersOption,
+    scheduler: str | None = SchedulerOption,
 ) -> None:
-    """Learn P_Λ(H|V) maximising I(H:E); print the MI ± error and the filters; draw them."""
+    """Learn P_Λ(H|V) maximising I(H:E); print the MI ± error and the filters; draw them.
+
+    With --seeds N > 1, a filter ensemble: member k is the rule `rsmi train --seed S+k`
+    learns (its pairs and training seeded with S + k), one task each on Dask (--workers,
+    --scheduler; without either, an embedded cluster of one worker per core, or this process
+    when the members train on one GPU; the same filters on every engine). The table adds
+    each member's MI and distance from the mean filter (canonical signs and order); the file
+    holds the best member's rule and the whole ensemble (group ensemble)."""
     geometry = Geometry(block, buffer, env)
     check_output_path(output)
     figure = figure_beside(output, figure_format)
     check_pairs(pairs)  # before the file is read: the library's limit, not a copy of it
     backend = get_backend(device)
     configs, attrs = load_configurations(source)
+    ensemble = None
+    if seeds > 1:
+        symmetric = file_layout(attrs)[1]
+        engine = grid_engine(workers, scheduler, seeds, backend)
+        with LazyProgress(TextColumn(f"[bold]RSMI ensemble ({engine.describe()})"),
+                          BarColumn(), TextColumn("{task.completed}/{task.total} seeds"),
+                          TimeElapsedColumn(), console=err_console) as bar:
+            task = bar.add_task("train", total=seeds)
+            ensemble = train_ensemble(
+                configs, attrs, geometry, seeds=seeds, n_hidden=hidden, pairs=pairs,
+                seed=seed, device=backend, engine=engine,
+                progress=lambda done, total: bar.update(task, completed=done),
+                estimator=estimator, epochs=epochs, batch_size=batch_size,
+                learning_rate=learning_rate, restarts=restarts, weight_decay=weight_decay,
+                width=width)
+        result = ensemble.results[ensemble.best]
+    else:
+        result, symmetric = _train_one(configs, attrs, geometry, backend, hidden=hidden,
+                                       estimator=estimator, epochs=epochs, pairs=pairs,
+                                       restarts=restarts, batch_size=batch_size,
+                                       learning_rate=learning_rate, weight_decay=weight_decay,
+                                       width=width, seed=seed)
+    settings = {"source": str(Path(source).resolve()), "model": str(attrs.get("model", "")),
+                "seed": np.uint64(seed), "pairs": pairs, "epochs": epochs,
+                "restarts": restarts, "weight_decay": weight_decay, "width": width,
+                "symmetric": symmetric}
+    for key in ("L", "T", "J", "h", "V"):
+        if key in attrs:
+            settings[f"source_{key}"] = attrs[key]
+    if result.notes:
+        settings["notes"] = " ".join(result.notes)
+    if ensemble is not None:
+        settings.update({"seed": ensemble.seeds[ensemble.best], "ensemble_first_seed":
+                         np.uint64(seed), "ensemble_seeds": seeds})
+    path = write_filter(output, result, geometry, settings)
+    if ensemble is not None:
+        write_ensemble(path, ensemble)
+    from gpurg.figures import filter_figure  # matplotlib loads only to draw
+
+    rule = result.rule.canonical()  # as the file holds it
+    filter_figure(rule.filters.reshape(rule.n_hidden, geometry.block, geometry.block), figure,
+                  roles=filter_roles(attrs), mi=result.mi, mi_err=result.mi_err,
+                  title=f"RSMI filters of {Path(source).name}: block {geometry.block}, buffer "
+                  f"{geometry.buffer}, env {geometry.env}, {result.estimator}")
+    console.print(filter_table(result, geometry))
+    if ensemble is not None:
+        console.print(ensemble_table(ensemble))
+    analysis = read_filter(path).analysis
+    if analysis is not None:
+        print_analysis(analysis, f"what the filter reads ({path.name})")
+    for note in result.notes:
+        err_console.print(f"note: {note}", style="yellow", highlight=False)
+    err_console.print(f"wrote {path} and {figure}")
+
+
+def _train_one(configs: np.ndarray, attrs: dict, geometry: Geometry, backend: Backend, *,
+               hidden: int, estimator: str, epochs: int, pairs: int, restarts: int,
+               batch_size: int, learning_rate: float, weight_decay: float, width: int,
+               seed: int) -> tuple[TrainResult, bool]:
+    """One filter, trained in this process with a bar over its epochs (rsmi train)."""
     V, E, symmetric = file_pairs(backend.xp.asarray(configs), attrs, geometry,
                                  positions=pairs, seed=seed)
     columns = (TextColumn("[bold]RSMI"), BarColumn(), TextColumn("{task.completed}/{task.total}"
@@ -108,30 +181,23 @@ def train(
                             epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                             restarts=restarts, weight_decay=weight_decay, width=width, seed=seed,
                             progress=progress)
-    settings = {"source": str(Path(source).resolve()), "model": str(attrs.get("model", "")),
-                "seed": np.uint64(seed), "pairs": pairs, "epochs": epochs,
-                "restarts": restarts, "weight_decay": weight_decay, "width": width,
-                "symmetric": symmetric}
-    for key in ("L", "T", "J", "h", "V"):
-        if key in attrs:
-            settings[f"source_{key}"] = attrs[key]
-    if result.notes:
-        settings["notes"] = " ".join(result.notes)
-    path = write_filter(output, result, geometry, settings)
-    from gpurg.figures import filter_figure  # matplotlib loads only to draw
+    return result, symmetric
 
-    rule = result.rule.canonical()  # as the file holds it
-    filter_figure(rule.filters.reshape(rule.n_hidden, geometry.block, geometry.block), figure,
-                  roles=filter_roles(attrs), mi=result.mi, mi_err=result.mi_err,
-                  title=f"RSMI filters of {Path(source).name}: block {geometry.block}, buffer "
-                  f"{geometry.buffer}, env {geometry.env}, {result.estimator}")
-    console.print(filter_table(result, geometry))
-    analysis = read_filter(path).analysis
-    if analysis is not None:
-        print_analysis(analysis, f"what the filter reads ({path.name})")
-    for note in result.notes:
-        err_console.print(f"note: {note}", style="yellow", highlight=False)
-    err_console.print(f"wrote {path} and {figure}")
+
+def ensemble_table(ensemble: FilterEnsemble) -> Table:
+    """Each member's seed, MI ± error and distance from the mean filter (canonical signs and
+    order), under the MI's mean ± standard deviation and the filters' relative spread."""
+    table = Table(title=(f"filter ensemble · {len(ensemble.seeds)} seeds · I(H:E) = "
+                         f"{ensemble.mi_mean:.4f} ± {ensemble.mi_std:.4f} nats (mean ± std) · "
+                         f"filter spread {ensemble.spread:.4f} (rms distance / |mean|)"),
+                  title_justify="left")
+    for col in ("seed", "I(H:E) [nats]", "distance from mean", ""):
+        table.add_column(col, justify="right")
+    for k, (s, mi, err, d) in enumerate(zip(ensemble.seeds, ensemble.mi, ensemble.mi_err,
+                                            ensemble.distance, strict=True)):
+        table.add_row(str(s), f"{mi:.4f} ± {err:.4f}", f"{d:.4f}",
+                      "best (in the file)" if k == ensemble.best else "")
+    return table
 
 
 def filter_table(result: TrainResult, geometry: Geometry) -> Table:

@@ -179,6 +179,8 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
     "gpurg.rsmi.training.train_rule": lambda: (_pairs(4), {"epochs": 1, "restarts": 1,
                                                             "width": 2}),
     "gpurg.rsmi.training.fit": lambda: ((_estimator(), *_pairs(4)), {}),
+    "gpurg.rsmi.ensemble.train_ensemble": lambda: ((_spins(4, 6), {}, _geometry()), {
+        "seeds": 1, "pairs": 128, "epochs": 1, "restarts": 1}),
     "gpurg.rsmi.rbm_estimator.train_rule_rbm": lambda: (_pairs(2), {
         "rbm_hidden": 2, "rbm_options": {"epochs": 1}, "epochs": 1, "device": "numpy"}),
     "gpurg.rsmi.rbm_estimator.rule_information": lambda: ((

@@ -17,11 +17,14 @@ import pytest
 
 from gpurg.parallel import Engine
 from gpurg.rg.collapse import binder_curves
+from gpurg.rsmi.ensemble import train_ensemble
 from gpurg.rsmi.files import write_filter
 from gpurg.rsmi.geometry import Geometry
+from gpurg.rsmi.pairs import file_pairs
 from gpurg.rsmi.rule import CoarseGrainingRule
 from gpurg.rsmi.thermometer import calibrate_thermometer
-from gpurg.rsmi.training import TrainResult
+from gpurg.rsmi.training import TrainResult, train_rule
+from gpurg.sampling import ising_configurations
 
 from .test_cli import assert_ok, bad_input_tests, run_gpurg
 
@@ -109,9 +112,68 @@ def test_thermometer_cli_workers(tmp_path: Path) -> None:
     assert _thermometer_table(0, tmp_path) == _thermometer_table(2, tmp_path)
 
 
+# --------------------------------------------------------------------- rsmi train --seeds
+@pytest.fixture(scope="module")
+def spins() -> np.ndarray:
+    return ising_configurations(6, 2.3, replicas=4, samples=4, seed=1, device="numpy")
+
+
+def _ensemble(spins: np.ndarray, engine: Engine | None):
+    return train_ensemble(spins, {"model": "ising"}, Geometry(2, 0, 1), seeds=3, pairs=256,
+                          seed=7, engine=engine, epochs=1, restarts=1)
+
+
+def test_ensemble_same_on_every_engine(spins: np.ndarray, two_workers: Engine) -> None:
+    here = _ensemble(spins, IN_PROCESS)
+    there = _ensemble(spins, two_workers)
+    for name in ("seeds", "mi", "mi_err", "filters", "bias", "distance"):
+        _same(getattr(here, name), getattr(there, name))
+    _same(here.spread, there.spread)
+    _same(here.filters, _ensemble(spins, None).filters)
+
+
+def test_ensemble_member_is_the_single_run_of_its_seed(spins: np.ndarray) -> None:
+    """Member k is what rsmi train --seed 7+k learns: pairs and training seeded with 7 + k."""
+    ensemble = _ensemble(spins, IN_PROCESS)
+    np.testing.assert_array_equal(ensemble.seeds, [7, 8, 9])
+    V, E, symmetric = file_pairs(spins, {"model": "ising"}, Geometry(2, 0, 1), positions=256,
+                                 seed=8)
+    alone = train_rule(V, E, 1, symmetric=symmetric, seed=8, epochs=1, restarts=1)
+    _same(ensemble.results[1].rule.filters, alone.rule.filters)
+    _same(ensemble.mi[1], alone.mi)
+    assert ensemble.distance.shape == (3,) and (ensemble.distance >= 0).all()
+
+
+def _train(seeds: int, workers: int, directory: Path) -> str:
+    result = run_gpurg(["rsmi", "train", "ising.h5", "--block", 2, "--env", 1, "--epochs", 1,
+                        "--pairs", 256, "--restarts", 1, "--seed", 7, "--seeds", seeds,
+                        "--device", "numpy", "--workers", workers, "-o", f"f{workers}.h5"],
+                       directory)
+    assert_ok(result)
+    return result.stdout.replace(f"f{workers}.h5", "f.h5")
+
+
+def test_train_seeds_cli_workers(spins: np.ndarray, tmp_path: Path) -> None:
+    import h5py
+
+    assert_ok(run_gpurg(["ising", "sample", "-L", 6, "-R", 4, "--sweeps", 20, "--every", 5,
+                         "--thermalize", 10, "--device", "numpy", "-o", "ising.h5"], tmp_path))
+    out = _train(3, 0, tmp_path)
+    assert out == _train(3, 2, tmp_path)
+    assert "filter ensemble · 3 seeds" in " ".join(out.split())
+    with h5py.File(tmp_path / "f0.h5") as f:
+        assert f["ensemble/filters"].shape == (3, 1, 4)
+        np.testing.assert_array_equal(f["ensemble/seeds"][()], [7, 8, 9])
+        assert f.attrs["seed"] == f["ensemble/seeds"][f["ensemble"].attrs["best"]]
+
+
 BAD_WORKERS = [
     pytest.param(["rg", "collapse", "--workers", -1], ("--workers", "-1"), id="collapse"),
     pytest.param(["rsmi", "thermometer", "--filter", "absent.h5", "--workers", -1],
                  ("--workers", "-1"), id="thermometer"),
+    pytest.param(["rsmi", "train", "absent.h5", "-o", "f.h5", "--workers", -1],
+                 ("--workers", "-1"), id="train"),
+    pytest.param(["rsmi", "train", "absent.h5", "-o", "f.h5", "--seeds", 0],
+                 ("--seeds", "0"), id="train-seeds"),
 ]
 bad_results, test_bad_workers_is_one_error_line = bad_input_tests(BAD_WORKERS)
