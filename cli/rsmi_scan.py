@@ -16,11 +16,14 @@ from gpurg.cli.common import (
     DeviceOption,
     FigureFormatOption,
     LazyProgress,
+    SchedulerOption,
     SeedOption,
+    WorkersOption,
     checked_option,
     console,
     err_console,
     figure_beside,
+    grid_engine,
     parse_list,
 )
 from gpurg.cli.rsmi_options import (
@@ -59,17 +62,26 @@ def scan(
     output: Path = typer.Option(..., "--output", "-o", help="Scan file to write (.h5); its "
                                 "figure goes beside it (scan.png)."),
     figure_format: str = FigureFormatOption,
+    workers: int | None = WorkersOption,
+    scheduler: str | None = SchedulerOption,
 ) -> None:
     """Learn a rule at each buffer width L_B; print I(H:E) ± error against L_B and the fits
-    MI ∝ L_B^-υ and MI ∝ exp(-L_B/ξ) (points with MI < 2σ left out); write and draw them."""
+    MI ∝ L_B^-υ and MI ∝ exp(-L_B/ξ) (points with MI < 2σ left out); write and draw them.
+
+    Each buffer is a task on Dask (--workers, --scheduler); without either, an embedded
+    cluster of one worker per core, or this process when the points run on one GPU. The
+    numbers are the same on every engine (each buffer's pairs are drawn with a seed of the
+    seed and L_B, and its training uses the seed)."""
     values = parse_list(buffers, "--buffers", BUFFER)
     check_output_path(output)
     figure = figure_beside(output, figure_format)
     check_pairs(pairs)  # before the file is read
     backend = get_backend(device)
     configs, attrs = load_configurations(source)
+    engine = grid_engine(workers, scheduler, len(values), backend)
+    unit = "epochs" if engine.in_process else f"buffers ({engine.describe()})"
     columns = (TextColumn("[bold]RSMI scan"), BarColumn(), TextColumn(
-        "{task.completed}/{task.total} epochs"), TextColumn("MI {task.fields[mi]}"),
+        f"{{task.completed}}/{{task.total}} {unit}"), TextColumn("MI {task.fields[mi]}"),
         TimeElapsedColumn())
     with LazyProgress(*columns, console=err_console) as bar:
         task = bar.add_task("scan", total=None, mi="…")
@@ -80,7 +92,7 @@ def scan(
         result = scan_buffers(backend.xp.asarray(configs), attrs, block=block, env=env,
                               buffers=values, n_hidden=hidden, pairs=pairs, seed=seed,
                               progress=progress, estimator=estimator, epochs=epochs,
-                              restarts=restarts, batch_size=batch_size)
+                              restarts=restarts, batch_size=batch_size, engine=engine)
     settings = {"source": str(Path(source).resolve()), "model": str(attrs.get("model", "")),
                 "seed": np.uint64(seed), "pairs": pairs, "epochs": epochs,
                 "restarts": restarts, "estimator": estimator, "batch_size": batch_size}

@@ -22,6 +22,7 @@ from gpurg.rsmi.files import write_filter
 from gpurg.rsmi.geometry import Geometry
 from gpurg.rsmi.pairs import file_pairs
 from gpurg.rsmi.rule import CoarseGrainingRule
+from gpurg.rsmi.scan import scan_buffers
 from gpurg.rsmi.thermometer import calibrate_thermometer
 from gpurg.rsmi.training import TrainResult, train_rule
 from gpurg.sampling import ising_configurations
@@ -167,6 +168,36 @@ def test_train_seeds_cli_workers(spins: np.ndarray, tmp_path: Path) -> None:
         assert f.attrs["seed"] == f["ensemble/seeds"][f["ensemble"].attrs["best"]]
 
 
+# ------------------------------------------------------------------------------- rsmi scan
+def _scan(spins: np.ndarray, engine: Engine | None):
+    return scan_buffers(spins, {"model": "ising"}, block=2, env=1, buffers=(0, 1), pairs=256,
+                        seed=4, engine=engine, epochs=1, restarts=1)
+
+
+def test_scan_same_on_every_engine(spins: np.ndarray, two_workers: Engine) -> None:
+    here = _scan(spins, IN_PROCESS)
+    there = _scan(spins, two_workers)
+    for name in ("buffer", "mi", "mi_err", "used"):
+        _same(getattr(here, name), getattr(there, name))
+    _same(vars(here.power), vars(there.power))
+    _same([r.filters for r in here.rules], [r.filters for r in there.rules])
+    _same(here.mi, _scan(spins, None).mi)
+
+
+def test_scan_cli_workers(tmp_path: Path) -> None:
+    assert_ok(run_gpurg(["ising", "sample", "-L", 6, "-R", 4, "--sweeps", 20, "--every", 5,
+                         "--thermalize", 10, "--device", "numpy", "-o", "ising.h5"], tmp_path))
+    outputs = []
+    for workers in (0, 2):
+        result = run_gpurg(["rsmi", "scan", "ising.h5", "--buffers", "0,1", "--block", 2,
+                            "--env", 1, "--epochs", 1, "--pairs", 256, "--restarts", 1,
+                            "--device", "numpy", "--workers", workers, "-o", "scan.h5"],
+                           tmp_path)
+        assert_ok(result)
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+
+
 BAD_WORKERS = [
     pytest.param(["rg", "collapse", "--workers", -1], ("--workers", "-1"), id="collapse"),
     pytest.param(["rsmi", "thermometer", "--filter", "absent.h5", "--workers", -1],
@@ -175,5 +206,7 @@ BAD_WORKERS = [
                  ("--workers", "-1"), id="train"),
     pytest.param(["rsmi", "train", "absent.h5", "-o", "f.h5", "--seeds", 0],
                  ("--seeds", "0"), id="train-seeds"),
+    pytest.param(["rsmi", "scan", "absent.h5", "-o", "s.h5", "--workers", -1],
+                 ("--workers", "-1"), id="scan"),
 ]
 bad_results, test_bad_workers_is_one_error_line = bad_input_tests(BAD_WORKERS)

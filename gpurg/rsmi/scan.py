@@ -44,9 +44,11 @@ from typing import Any
 import h5py
 import numpy as np
 
+from gpurg.backend import array_module, get_backend
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output, open_results
+from gpurg.parallel import Engine, run_tasks
 from gpurg.rsmi.geometry import BUFFER, Geometry
 from gpurg.rsmi.pairs import file_pairs
 from gpurg.rsmi.rule import CoarseGrainingRule
@@ -139,7 +141,7 @@ def fit_decay(buffer: np.ndarray, mi: np.ndarray, mi_err: np.ndarray
 def scan_buffers(configs: Any, attrs: Mapping[str, Any], *, block: int, env: int,
                  buffers: Sequence[int], n_hidden: int = 1, pairs: int = 200_000,
                  seed: int = 0, progress: Progress | None = None,
-                 **training: Any) -> BufferScan:
+                 engine: Engine | None = None, **training: Any) -> BufferScan:
     """Learn a rule at each buffer width and fit the decay of its I(H:E).
 
     Parameters
@@ -162,7 +164,13 @@ def scan_buffers(configs: Any, attrs: Mapping[str, Any], *, block: int, env: int
     seed : int
         Fixes the draws and the training at every buffer.
     progress : callable, optional
-        ``progress(epochs done, epochs of the whole scan, MI of the epoch)``.
+        In this process, ``progress(epochs done, epochs of the whole scan, MI of the
+        epoch)``; on a cluster, ``progress(buffers done, buffers, MI of the buffer done)``.
+    engine : Engine, optional
+        Where the buffers' tasks run (:func:`gpurg.parallel.run_tasks`; None: in this
+        process, one after another). Each buffer is a pure function of L_B and ``seed``
+        (the seeds above), so the scan is the same on every engine; a worker gets the
+        configurations on the host and moves them to the device they live on here.
     **training
         Passed to :func:`gpurg.rsmi.training.train_rule` (epochs, restarts, estimator, ...).
 
@@ -180,23 +188,43 @@ def scan_buffers(configs: Any, attrs: Mapping[str, Any], *, block: int, env: int
     geometries = [Geometry(block, b, env) for b in values]
     for g in geometries:  # all before any training
         g.check_fits(*configs.shape[-2:])
-    results: list[TrainResult] = []
+    engine = Engine(workers=0) if engine is None else engine
+    gpu = array_module(configs).__name__ == "cupy"
+    host = configs if engine.in_process else (configs.get() if gpu else np.asarray(configs))
+    points = []
     for i, g in enumerate(geometries):
-        V, E, symmetric = file_pairs(configs, attrs, g, positions=pairs,
-                                     seed=independent_seed(seed, g.buffer))
         report = None
-        if progress is not None:
+        if progress is not None and engine.in_process:  # per epoch: callbacks stay here
             def report(done: int, total: int, mi: float, i: int = i) -> None:
                 progress(i * total + done, len(geometries) * total, mi)
-        settings = {"symmetric": symmetric, **training}  # the caller's word wins
-        results.append(train_rule(V, E, n_hidden, seed=seed, progress=report, **settings))
-        del V, E
+        points.append((host, dict(attrs), g, n_hidden, pairs, independent_seed(seed, g.buffer),
+                       seed, "gpu" if gpu else "numpy", training, report))
+    done = 0
+
+    def finished(_: int, result: TrainResult) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None and not engine.in_process:
+            progress(done, len(points), result.mi)
+
+    results: list[TrainResult] = run_tasks(engine, _buffer_point, points, on_result=finished,
+                                           names=[f"scan-buffer{b}" for b in values])
     buffer = np.asarray(values, dtype=np.int64)
     mi = np.array([r.mi for r in results], dtype=np.float64)
     mi_err = np.array([r.mi_err for r in results], dtype=np.float64)
     used, power, expo, better = fit_decay(buffer, mi, mi_err)
     return BufferScan(buffer, mi, mi_err, used, power, expo, better, int(block), int(env),
                       int(n_hidden), [r.rule for r in results])
+
+
+def _buffer_point(point: tuple) -> TrainResult:
+    """One task of :func:`scan_buffers`: the rule learned at one buffer width."""
+    configs, attrs, geometry, n_hidden, pairs, pair_seed, seed, device, training, report = point
+    xp = get_backend(device).xp
+    V, E, symmetric = file_pairs(xp.asarray(configs), attrs, geometry, positions=pairs,
+                                 seed=pair_seed)
+    settings = {"symmetric": symmetric, **training}  # the caller's word wins
+    return train_rule(V, E, n_hidden, seed=seed, progress=report, **settings)
 
 
 def write_scan(path: str | Path, scan: BufferScan, attrs: Mapping[str, Any] | None = None
