@@ -70,9 +70,11 @@ def _run(kind: str, points: list[dict], output: Path, workers: int | None,
                                **kwargs)
         finally:
             bar.stop()
-    notes = list(dict.fromkeys(str(w.message) for w in caught))
-    if notes:  # one line of a kind: short series warn at many points
-        more = f" (and {len(notes) - 1} notes like it)" if len(notes) > 1 else ""
+    # the runs' statistical notes (not Dask's), one line: short series warn at many points
+    notes = list(dict.fromkeys(str(w.message) for w in caught
+                               if issubclass(w.category, RuntimeWarning)))
+    if notes:
+        more = f" (and {len(notes) - 1} more like it)" if len(notes) > 1 else ""
         err_console.print(f"note: {notes[0]}{more}", style="yellow", highlight=False)
     return result
 
