@@ -31,9 +31,10 @@ from gpurg.jobs.sweep import (
     run_sweep,
     shard_folder,
 )
+from gpurg.models.dimer import DimerModel
 from gpurg.models.ising import IsingModel
 from gpurg.parallel import Engine, point_seed
-from gpurg.sampling import sample_ising
+from gpurg.sampling import sample_dimer, sample_ising
 
 from .test_cli import assert_ok, bad_input_tests, hidden_files, run_gpurg
 
@@ -150,6 +151,27 @@ def _datasets(f: h5py.File) -> list[tuple[str, h5py.Dataset]]:
 def test_workers_give_the_same_file(in_process: Path, on_workers: Path) -> None:
     assert_same_sweep(in_process, on_workers)
     assert not shard_folder(on_workers).exists()
+
+
+def test_a_dimer_sweep_is_each_point_run_alone(tmp_path: Path) -> None:
+    """Dimer points (T = inf and 2, calibrated worms, noisy images) in this process: each
+    group's datasets are sample_dimer's with the point's seed."""
+    grid = dimer_grid([4], [float("inf"), 2.0])
+    run = {"replicas": 2, "sweeps": 6, "thermalize": 2, "every": 2, "device": "numpy",
+           "noise": "correlated"}
+    result = run_sweep("dimer", grid, tmp_path / "d.h5", seed=5, engine=Engine(workers=0),
+                       **run)
+    assert [p.name for p in result.points] == ["L4_Tinf_V-1.0_s0", "L4_T2.0_V-1.0_s0"]
+    swept = groups(tmp_path / "d.h5")
+    for p in grid:
+        alone = tmp_path / f"{point_name(p)}.h5"
+        sample_dimer(DimerModel(p["L"], p["T"], p["V"]), seed=point_seed(5, **p), output=alone,
+                     **run)
+        with h5py.File(alone, "r") as f:
+            single = {key: item[()] for key, item in _datasets(f)}
+        assert single.keys() == swept[point_name(p)].keys() and "images" in single
+        for key in single:
+            assert np.array_equal(single[key], swept[point_name(p)][key]), key
 
 
 # ------------------------------------------------------- killed workers, interrupted sweeps
