@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from gpurg.backend import get_backend
-from gpurg.backend.philox import independent_seed
 from gpurg.cli.common import (
     DeviceOption,
     FigureFormatOption,
@@ -31,12 +30,11 @@ from gpurg.io.hdf5 import check_output_path
 from gpurg.models.ising import SIDE, TEMPERATURE
 from gpurg.models.ising_exact import T_C
 from gpurg.rg.collapse import binder_curves, collapse_nu
-from gpurg.rg.flow import FLOW_BLOCKS, coupling_flow, critical_temperature
+from gpurg.rg.flow import FLOW_BLOCKS, critical_temperature, sampled_coupling_flow
 from gpurg.rg.maps import make_map
 from gpurg.rg.mcrg import MCRG_LEVELS, mcrg
 from gpurg.rg.operators import EVEN, ODD
 from gpurg.rsmi.files import load_spin_configurations
-from gpurg.sampling import ising_configurations
 from gpurg.validation import Integer
 
 app = typer.Typer(help="RG flows and critical exponents.", no_args_is_help=True)
@@ -108,9 +106,16 @@ def flow(
                                 "(.png, .svg, .pdf: its format), or a .h5 file of the couplings "
                                 "with the figure beside it."),
     figure_format: str = FigureFormatOption,
+    workers: int | None = WorkersOption,
+    scheduler: str | None = SchedulerOption,
 ) -> None:
     """Coupling flow: sample Ising at each starting T, coarse-grain, fit the couplings by
-    pseudo-likelihood at every level, locate T_c at the unstable fixed point, draw the flow."""
+    pseudo-likelihood at every level, locate T_c at the unstable fixed point, draw the flow.
+
+    Each starting T is a task on Dask (--workers, --scheduler); without either, an embedded
+    cluster of one worker per core, or this process when the points run on one GPU. The
+    numbers are the same on every engine (each T's seeds are functions of the seed and its
+    place among the sorted temperatures)."""
     suffix = output.suffix.lower().lstrip(".")
     if suffix in FORMATS:  # -o names the figure itself: its suffix is the format
         given = ctx.get_parameter_source("figure_format").name != "DEFAULT"
@@ -133,13 +138,11 @@ def flow(
         raise InputError(f"--replicas × --samples must be >= {FLOW_BLOCKS.low} (one sample "
                          f"per jackknife block), got {replicas} × {samples} = {n_samples}")
     backend = get_backend(device)
-    with console.status("[bold]sampling and fitting…"):
-        configs = {T: backend.asnumpy(ising_configurations(
-            size, T, replicas=replicas, samples=samples, seed=independent_seed(seed, i),
-            device=backend))
-            for i, T in enumerate(temps)}
-        result = coupling_flow(configs, rg_map, levels, seed=seed,
-                               blocks=min(_FLOW_BLOCKS, n_samples))
+    engine = grid_engine(workers, scheduler, len(set(temps)), backend)
+    with console.status(f"[bold]sampling and fitting ({engine.describe()})…"):
+        result = sampled_coupling_flow(size, temps, rg_map, levels, replicas=replicas,
+                                       samples=samples, seed=seed, device=backend,
+                                       blocks=min(_FLOW_BLOCKS, n_samples), engine=engine)
     tc, tc_err = critical_temperature(result)
     table = Table(title=f"coupling flow · {rule} · L={size}", title_justify="left")
     table.add_column("T", justify="right")

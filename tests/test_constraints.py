@@ -233,6 +233,9 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
         ({2.0: _spins(16, 8), 3.0: _spins(16, 8)},
          importlib.import_module("gpurg.rg.maps").MajorityRule(2), 1), {}),
     "gpurg.rg.flow.critical_temperature": lambda: ((_flow(),), {}),
+    "gpurg.rg.flow.sampled_coupling_flow": lambda: (
+        (8, [2.0, 3.0], importlib.import_module("gpurg.rg.maps").MajorityRule(2), 1), {
+            "replicas": 4, "samples": 2, "blocks": 8, "device": "numpy"}),
     "gpurg.rg.hamiltonian.fit_hamiltonian": lambda: ((_spins(16, 4),), {}),
     "gpurg.rg.hamiltonian.check_operators": lambda: ((("nn",), 4), {}),
     "gpurg.rg.hamiltonian.coarse_hamiltonians": lambda: (

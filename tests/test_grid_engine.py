@@ -15,8 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gpurg.backend.philox import independent_seed
 from gpurg.parallel import Engine
 from gpurg.rg.collapse import binder_curves
+from gpurg.rg.flow import coupling_flow, sampled_coupling_flow
+from gpurg.rg.maps import make_map
 from gpurg.rsmi.ensemble import train_ensemble
 from gpurg.rsmi.files import write_filter
 from gpurg.rsmi.geometry import Geometry
@@ -27,7 +30,7 @@ from gpurg.rsmi.thermometer import calibrate_thermometer
 from gpurg.rsmi.training import TrainResult, train_rule
 from gpurg.sampling import ising_configurations
 
-from .test_cli import assert_ok, bad_input_tests, run_gpurg
+from .test_cli import assert_ok, bad_input_tests, describe, run_forked, run_gpurg
 
 IN_PROCESS = Engine(workers=0)
 
@@ -61,6 +64,62 @@ def _same(a: object, b: object) -> None:
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b), strict=True)
 
 
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with ising.h5 (L = 6, 16 configurations) and filter.h5 (a 2x2 rule)."""
+    directory = tmp_path_factory.mktemp("grid")
+    assert_ok(run_gpurg(["ising", "sample", "-L", 6, "-R", 4, "--sweeps", 20, "--every", 5,
+                         "--thermalize", 10, "--device", "numpy", "-o", "ising.h5"],
+                        directory))
+    write_filter(directory / "filter.h5", TrainResult(RULE, 0.4, 0.01, np.zeros(3),
+                                                      np.zeros(2)), Geometry(2, 0, 1), {})
+    return directory
+
+
+# Each command's CLI case: its arguments, the engine options compared with --workers 0, and
+# its output file. --workers 2 starts an embedded cluster in the command, as a user's would;
+# --scheduler uses the module's cluster (no start-up).
+CLI_CASES = {
+    "collapse": (["rg", "collapse", "--sizes", "4,6", "--temperatures", "2.1,2.27,2.4",
+                  "--replicas", 4, "--sweeps", 10, "--seed", 5, "--device", "numpy"],
+                 ["--workers", 2], None),
+    "thermometer": (["rsmi", "thermometer", "--filter", "filter.h5", "-L", 6, "--betas",
+                     "0.40,0.44,0.48", "--replicas", 2, "--sweeps", 20, "--pairs", 300,
+                     "--epochs", 1, "--seed", 3, "--device", "numpy"], "scheduler", None),
+    "train": (["rsmi", "train", "ising.h5", "--block", 2, "--env", 1, "--epochs", 1, "--pairs",
+               256, "--restarts", 1, "--seed", 7, "--seeds", 3, "--device", "numpy"],
+              "scheduler", "ensemble.h5"),
+    "scan": (["rsmi", "scan", "ising.h5", "--buffers", "0,1", "--block", 2, "--env", 1,
+              "--epochs", 1, "--pairs", 256, "--restarts", 1, "--device", "numpy"],
+             "scheduler", "scan.h5"),
+    "flow": (["rg", "flow", "-L", 12, "--temperatures", "2.0,2.3,2.6", "--replicas", 4,
+              "--samples", 2, "--seed", 3, "--device", "numpy"], "scheduler", "flow.h5"),
+}
+
+
+@pytest.fixture(scope="module")
+def cli_runs(inputs: Path, two_workers: Engine, tmp_path_factory: pytest.TempPathFactory
+             ) -> dict[str, list]:
+    """Every CLI case run with --workers 0 and with its engine options, as forked children
+    of one interpreter (no second of imports each): name -> [in process, on the engine]."""
+    cases = []
+    for args, engine, output in CLI_CASES.values():
+        if engine == "scheduler":
+            engine = ["--scheduler", two_workers.scheduler]
+        for option in (["--workers", 0], engine):
+            cases.append(([*args, *option, *(["-o", output] if output else [])], inputs))
+    results = run_forked(cases, tmp_path_factory.mktemp("logs"))
+    return {name: results[2 * i:2 * i + 2] for i, name in enumerate(CLI_CASES)}
+
+
+def _cli_same(runs: list) -> str:
+    """Both runs succeeded and printed the same; returns the output."""
+    for result in runs:
+        assert_ok(result)
+    assert runs[0].stdout == runs[1].stdout, describe(runs[1])
+    return runs[0].stdout
+
+
 # ------------------------------------------------------------------------------ rg collapse
 @pytest.mark.filterwarnings("ignore:a series of")  # short runs on purpose
 def test_binder_curves_same_on_every_engine(two_workers: Engine) -> None:
@@ -70,16 +129,8 @@ def test_binder_curves_same_on_every_engine(two_workers: Engine) -> None:
     _same(here, binder_curves([4, 6], [2.1, 2.27, 2.4], **kwargs))  # the default: in process
 
 
-def _collapse_line(workers: int, tmp_path: Path) -> str:
-    result = run_gpurg(["rg", "collapse", "--sizes", "4,6", "--temperatures", "2.1,2.27,2.4",
-                        "--replicas", 4, "--sweeps", 10, "--seed", 5, "--device", "numpy",
-                        "--workers", workers], tmp_path)
-    assert_ok(result)
-    return " ".join(result.stdout.split())
-
-
-def test_collapse_cli_workers(tmp_path: Path) -> None:
-    assert _collapse_line(0, tmp_path) == _collapse_line(2, tmp_path)
+def test_collapse_cli_workers(cli_runs: dict) -> None:
+    _cli_same(cli_runs["collapse"])
 
 
 # ------------------------------------------------------------------------- rsmi thermometer
@@ -98,19 +149,8 @@ def test_thermometer_same_on_every_engine(two_workers: Engine) -> None:
     _same(vars(here), vars(_thermometer(None)))
 
 
-def _thermometer_table(workers: int, tmp_path: Path) -> str:
-    result = TrainResult(RULE, 0.4, 0.01, np.zeros(3), np.zeros(2))
-    write_filter(tmp_path / "filter.h5", result, Geometry(2, 0, 1), {})
-    result = run_gpurg(["rsmi", "thermometer", "--filter", "filter.h5", "-L", 6, "--betas",
-                        "0.40,0.44,0.48", "--replicas", 2, "--sweeps", 20, "--pairs", 300,
-                        "--epochs", 1, "--seed", 3, "--device", "numpy", "--workers", workers],
-                       tmp_path)
-    assert_ok(result)
-    return result.stdout
-
-
-def test_thermometer_cli_workers(tmp_path: Path) -> None:
-    assert _thermometer_table(0, tmp_path) == _thermometer_table(2, tmp_path)
+def test_thermometer_cli_workers(cli_runs: dict) -> None:
+    _cli_same(cli_runs["thermometer"])
 
 
 # --------------------------------------------------------------------- rsmi train --seeds
@@ -145,24 +185,12 @@ def test_ensemble_member_is_the_single_run_of_its_seed(spins: np.ndarray) -> Non
     assert ensemble.distance.shape == (3,) and (ensemble.distance >= 0).all()
 
 
-def _train(seeds: int, workers: int, directory: Path) -> str:
-    result = run_gpurg(["rsmi", "train", "ising.h5", "--block", 2, "--env", 1, "--epochs", 1,
-                        "--pairs", 256, "--restarts", 1, "--seed", 7, "--seeds", seeds,
-                        "--device", "numpy", "--workers", workers, "-o", f"f{workers}.h5"],
-                       directory)
-    assert_ok(result)
-    return result.stdout.replace(f"f{workers}.h5", "f.h5")
-
-
-def test_train_seeds_cli_workers(spins: np.ndarray, tmp_path: Path) -> None:
+def test_train_seeds_cli_workers(cli_runs: dict, inputs: Path) -> None:
     import h5py
 
-    assert_ok(run_gpurg(["ising", "sample", "-L", 6, "-R", 4, "--sweeps", 20, "--every", 5,
-                         "--thermalize", 10, "--device", "numpy", "-o", "ising.h5"], tmp_path))
-    out = _train(3, 0, tmp_path)
-    assert out == _train(3, 2, tmp_path)
+    out = _cli_same(cli_runs["train"])
     assert "filter ensemble · 3 seeds" in " ".join(out.split())
-    with h5py.File(tmp_path / "f0.h5") as f:
+    with h5py.File(inputs / "ensemble.h5") as f:
         assert f["ensemble/filters"].shape == (3, 1, 4)
         np.testing.assert_array_equal(f["ensemble/seeds"][()], [7, 8, 9])
         assert f.attrs["seed"] == f["ensemble/seeds"][f["ensemble"].attrs["best"]]
@@ -184,18 +212,35 @@ def test_scan_same_on_every_engine(spins: np.ndarray, two_workers: Engine) -> No
     _same(here.mi, _scan(spins, None).mi)
 
 
-def test_scan_cli_workers(tmp_path: Path) -> None:
-    assert_ok(run_gpurg(["ising", "sample", "-L", 6, "-R", 4, "--sweeps", 20, "--every", 5,
-                         "--thermalize", 10, "--device", "numpy", "-o", "ising.h5"], tmp_path))
-    outputs = []
-    for workers in (0, 2):
-        result = run_gpurg(["rsmi", "scan", "ising.h5", "--buffers", "0,1", "--block", 2,
-                            "--env", 1, "--epochs", 1, "--pairs", 256, "--restarts", 1,
-                            "--device", "numpy", "--workers", workers, "-o", "scan.h5"],
-                           tmp_path)
-        assert_ok(result)
-        outputs.append(result.stdout)
-    assert outputs[0] == outputs[1]
+def test_scan_cli_workers(cli_runs: dict) -> None:
+    _cli_same(cli_runs["scan"])
+
+
+# --------------------------------------------------------------------------------- rg flow
+def _flow(engine: Engine | None):
+    return sampled_coupling_flow(12, [2.0, 2.3, 2.6], make_map("majority", "sample"), 2,
+                                 replicas=4, samples=2, blocks=8, seed=3, device="numpy",
+                                 engine=engine)
+
+
+def test_flow_same_on_every_engine(two_workers: Engine) -> None:
+    here = _flow(IN_PROCESS)
+    _same(vars(here), vars(_flow(two_workers)))
+    _same(vars(here), vars(_flow(None)))
+
+
+def test_flow_is_coupling_flow_of_the_samples() -> None:
+    """The seeds of rg flow as they always were: the i-th sorted T sampled and coarse-grained
+    with independent_seed(seed, i)."""
+    configs = {T: ising_configurations(12, T, replicas=4, samples=2, device="numpy",
+                                       seed=independent_seed(3, i))
+               for i, T in enumerate([2.0, 2.3, 2.6])}
+    alone = coupling_flow(configs, make_map("majority", "sample"), 2, blocks=8, seed=3)
+    _same(vars(_flow(IN_PROCESS)), vars(alone))
+
+
+def test_flow_cli_workers(cli_runs: dict) -> None:
+    _cli_same(cli_runs["flow"])
 
 
 BAD_WORKERS = [
@@ -208,5 +253,6 @@ BAD_WORKERS = [
                  ("--seeds", "0"), id="train-seeds"),
     pytest.param(["rsmi", "scan", "absent.h5", "-o", "s.h5", "--workers", -1],
                  ("--workers", "-1"), id="scan"),
+    pytest.param(["rg", "flow", "--workers", -1], ("--workers", "-1"), id="flow"),
 ]
 bad_results, test_bad_workers_is_one_error_line = bad_input_tests(BAD_WORKERS)

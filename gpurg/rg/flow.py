@@ -15,7 +15,8 @@ starting temperature whose nearest-neighbour coupling neither grows nor shrinks 
 fixed point, i.e. the estimate of T_c (:func:`critical_temperature`).
 
 Public API: :func:`pseudo_likelihood_couplings`, :func:`local_fields`, :class:`CouplingFlow`,
-:func:`coupling_flow`, :func:`critical_temperature` (drawn by
+:func:`coupling_flow`, :func:`sampled_coupling_flow` (Ising samples at each starting T, one
+task each on a :class:`gpurg.parallel.Engine`), :func:`critical_temperature` (drawn by
 :func:`gpurg.figures.flow_figure`),
 :func:`decimate_chain_coupling`, :func:`majority_rule`, :func:`decimate`.
 """
@@ -28,8 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gpurg.backend import Backend, get_backend
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
+from gpurg.parallel import Engine, run_tasks
 from gpurg.rg.operators import SHAPES, span
 from gpurg.stats import jackknife_labels, jackknife_spread
 from gpurg.validation import SEED, Integer, checked, to_host
@@ -307,27 +310,87 @@ def coupling_flow(configs_by_T: Mapping[float, np.ndarray],
     temperatures = np.array(sorted(float(t) for t in configs_by_T), np.float64)
     first = np.asarray(configs_by_T[next(iter(configs_by_T))])
     operators = _check_operators(operators, first.ndim)
-    Ks, jacks, sizes = [], [], None
+    fits = []
     for i, T in enumerate(temperatures):
         configs = _check_configs(_lookup(configs_by_T, T))
         if configs.shape[0] != first.shape[0]:
             raise InputError("every temperature needs the same number of samples")
-        per_level_K, per_level_jack, level_sizes = [], [], []
-        for level in range(levels + 1):
-            if level:
-                configs = _check_configs(rg_map(configs, seed=independent_seed(seed, i),
-                                                        level=level - 1))
-            level_sizes.append(configs.shape[1])
-            patterns, counts = _pattern_counts(configs, operators)
-            K, K_jack = _fit_with_jackknife(patterns, counts, blocks, None)
-            per_level_K.append(K)
-            per_level_jack.append(K_jack)
-        Ks.append(per_level_K)
-        jacks.append(per_level_jack)
-        sizes = level_sizes
-    K_jack = np.array(jacks)
-    return CouplingFlow(temperatures, operators, np.array(Ks), jackknife_spread(
-        np.moveaxis(K_jack, 2, 0)), K_jack, np.array(sizes))
+        fits.append(_flow_levels(configs, rg_map, levels, operators, blocks,
+                                 independent_seed(seed, i)))
+    return _assemble(temperatures, operators, fits)
+
+
+def _flow_levels(configs: np.ndarray, rg_map: Callable[..., np.ndarray], levels: int,
+                 operators: tuple[str, ...], blocks: int, map_seed: int) -> tuple:
+    """One starting temperature of the flow: (K per level, jackknife K per level, L per
+    level), the map drawing its ties with ``map_seed``."""
+    per_level_K, per_level_jack, level_sizes = [], [], []
+    for level in range(levels + 1):
+        if level:
+            configs = _check_configs(rg_map(configs, seed=map_seed, level=level - 1))
+        level_sizes.append(configs.shape[1])
+        patterns, counts = _pattern_counts(configs, operators)
+        K, K_jack = _fit_with_jackknife(patterns, counts, blocks, None)
+        per_level_K.append(K)
+        per_level_jack.append(K_jack)
+    return per_level_K, per_level_jack, level_sizes
+
+
+def _assemble(temperatures: np.ndarray, operators: tuple[str, ...], fits: list) -> CouplingFlow:
+    K_jack = np.array([jack for _, jack, _ in fits])
+    return CouplingFlow(temperatures, operators, np.array([K for K, _, _ in fits]),
+                        jackknife_spread(np.moveaxis(K_jack, 2, 0)), K_jack,
+                        np.array(fits[-1][2]))
+
+
+@checked(size=Integer(1), levels=Integer(0), replicas=Integer(1), samples=Integer(1),
+         blocks=FLOW_BLOCKS, seed=SEED)
+def sampled_coupling_flow(size: int, temperatures: Sequence[float],
+                          rg_map: Callable[..., np.ndarray], levels: int,
+                          operators: Sequence[str] = OPERATORS_2D, *, replicas: int = 64,
+                          samples: int = 16, blocks: int = 16, seed: int = 0,
+                          device: str | Backend = "auto", engine: Engine | None = None
+                          ) -> CouplingFlow:
+    """The coupling flow of ``gpurg rg flow``: at each starting temperature, ``samples``
+    snapshots of ``replicas`` Swendsen–Wang chains of the size x size Ising model
+    (:func:`gpurg.sampling.ising_configurations`), then :func:`coupling_flow`'s levels.
+
+    Each temperature is a task (:func:`gpurg.parallel.run_tasks`) on ``engine`` (None: in
+    this process, one after another), a worker resolving ``device`` itself and sending back
+    the couplings only. With the temperatures sorted, the i-th distinct one is sampled with
+    ``independent_seed(seed, k)`` (k its last place in the sorted list, repeats included) and
+    coarse-grained with ``independent_seed(seed, i)``: the flow is the one
+    :func:`coupling_flow` gives on those samples, on every engine.
+    """
+    ordered = sorted(float(t) for t in temperatures)
+    if not ordered:
+        raise InputError("temperatures is empty")
+    last = {T: k for k, T in enumerate(ordered)}  # a repeated T: sampled once
+    distinct = np.array(sorted(last), np.float64)
+    operators = _check_operators(operators, 3)
+    if replicas * samples < blocks:
+        raise InputError(f"replicas x samples must be >= blocks, got {replicas} x {samples} "
+                         f"< {blocks}")
+    name = device.name if isinstance(device, Backend) else device
+    points = [(size, float(T), replicas, samples, independent_seed(seed, last[T]), name,
+               rg_map, levels, operators, blocks, independent_seed(seed, i))
+              for i, T in enumerate(distinct)]
+    fits = run_tasks(Engine(workers=0) if engine is None else engine, _flow_point, points,
+                     names=[f"flow-T{T:g}" for T in distinct])
+    return _assemble(distinct, operators, fits)
+
+
+def _flow_point(point: tuple) -> tuple:
+    """One task of :func:`sampled_coupling_flow`: sample at one T, coarse-grain, fit."""
+    size, T, replicas, samples, sample_seed, device, rg_map, levels, operators, blocks, \
+        map_seed = point
+    from gpurg.sampling import ising_configurations  # the sampler loads in the task
+
+    backend = get_backend(device)
+    configs = backend.asnumpy(ising_configurations(size, T, replicas=replicas,
+                                                   samples=samples, seed=sample_seed,
+                                                   device=backend))
+    return _flow_levels(_check_configs(configs), rg_map, levels, operators, blocks, map_seed)
 
 
 def _lookup(mapping: Mapping[float, np.ndarray], T: float) -> np.ndarray:
