@@ -90,13 +90,16 @@ def point_seed(seed: int, **params: Any) -> int:
 
 def run_tasks(engine: Engine | None, fn: Callable[[P], R], points: Sequence[P], *,
               on_result: Callable[[int, R], None] | None = None,
-              names: Sequence[str] | None = None) -> list[R]:
+              names: Sequence[str] | None = None, keep: bool = True) -> list[R]:
     """``[fn(p) for p in points]``, run on ``engine`` (None: the default :class:`Engine`).
 
     ``on_result(i, result)`` is called in this process as each task finishes, in the order
     they finish. ``fn`` and the points must be picklable for a cluster (``fn`` a module-level
     function). ``names`` (one per point) become the tasks' keys in Dask's dashboard. Errors
     raised by a task are raised here; KeyboardInterrupt cancels the tasks not yet done.
+    With ``keep=False`` each result is dropped once ``on_result`` has handled it (the list
+    returned holds None), here and on the worker that held it: for large results (a sweep's
+    HDF5 files) that ``on_result`` stores, which would otherwise all stay in memory.
     """
     engine = Engine() if engine is None else engine
     results: list[Any] = [None] * len(points)
@@ -105,6 +108,8 @@ def run_tasks(engine: Engine | None, fn: Callable[[P], R], points: Sequence[P], 
             results[i] = fn(point)
             if on_result is not None:
                 on_result(i, results[i])
+            if not keep:
+                results[i] = None
         return results
     from distributed import as_completed  # imported here: Dask's import takes a second
 
@@ -119,6 +124,9 @@ def run_tasks(engine: Engine | None, fn: Callable[[P], R], points: Sequence[P], 
                 results[i] = future.result()
                 if on_result is not None:
                     on_result(i, results[i])
+                if not keep:
+                    results[i] = None
+                    future.release()
         finally:
             client.cancel([f for f in futures if not f.done()])
     return results

@@ -378,7 +378,7 @@ def run_sweep(kind: str, points: Sequence[Mapping[str, Any]], output: str | os.P
 
         if todo:
             run_tasks(engine, task, [tasks[i] for i in todo], on_result=on_result,
-                      names=[names[i] for i in todo])
+                      names=[names[i] for i in todo], keep=False)
         results = [PointResult(n, p, t.seed, _summary(kind, path), r)
                    for n, p, t, path, r in zip(names, points, tasks, paths, reused, strict=True)]
         with signals.atomic():
