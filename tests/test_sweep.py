@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,14 @@ from gpurg.models.ising import IsingModel
 from gpurg.parallel import Engine, point_seed
 from gpurg.sampling import sample_dimer, sample_ising
 
-from .test_cli import assert_ok, bad_input_tests, hidden_files, run_gpurg
+from .test_cli import (
+    ENV,
+    assert_ok,
+    bad_input_tests,
+    gpurg_cmd,
+    hidden_files,
+    run_gpurg,
+)
 
 pytestmark = [
     pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups"),
@@ -262,6 +272,35 @@ def test_a_shard_of_other_parameters_is_run_again(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------ CLI
+def test_cli_interrupted_sweep_exits_130_and_resumes(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) once the first point's shard is written: exit 130, the shard kept, no
+    file; the same command again runs the rest and writes the file."""
+    args = [*CLI_SWEEP[:CLI_SWEEP.index("--sweeps")], "--sweeps", "4000", "--every", "1000",
+            "--thermalize", "0", "--algorithm", "metropolis", "--device", "cpu", "-L", "16",
+            "--workers", "0", "-o", "sweep.h5"]
+    process = subprocess.Popen(gpurg_cmd(args), cwd=tmp_path, env=ENV, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    shards = shard_folder(tmp_path / "sweep.h5")
+
+    def finished() -> list[str]:  # not the hidden temporary file of a shard being written
+        return [p.name for p in shards.glob("*.h5") if not p.name.startswith(".")]
+
+    deadline = time.monotonic() + 60
+    while not (shards.is_dir() and finished()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert "Traceback" not in out + err, err
+    done = finished()
+    assert 1 <= len(done) < 4 and not (tmp_path / "sweep.h5").exists()
+    assert hidden_files(shards) == []
+    result = run_gpurg(args, tmp_path)
+    assert_ok(result)
+    assert f"({len(done)} from shards)" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.h5"]
+
+
 CLI_SWEEP = ["sweep", "ising", "-L", "8", "-T", "2.2,2.6", "--seeds", "2", "--replicas", "2",
              "--sweeps", "12", "--thermalize", "4", "--every", "2", "--algorithm",
              "metropolis", "--seed", "9", "--device", "cpu"]
