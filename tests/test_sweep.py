@@ -107,6 +107,8 @@ def test_grid_order_names_and_seeds() -> None:
         ising_grid([8], [2.2, 2.2])
     with pytest.raises(InputError, match="coupling J must be non-zero"):
         ising_grid([8], [2.2], J=[0])
+    with pytest.raises(InputError, match="must have the keys L, T, J, h, seed_index"):
+        run_sweep("ising", [{"L": 8, "T": 2.2}], Path("never.h5"), engine=Engine(workers=0))
 
 
 # ---------------------------------------------------------------- the same on every engine

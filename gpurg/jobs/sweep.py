@@ -246,6 +246,18 @@ class SweepResult:
         return sum(not p.reused for p in self.points)
 
 
+def _normalised(kind: str, point: Mapping[str, Any]) -> dict[str, Any]:
+    """A point as the grid functions make it (the model's parameters in order, checked, L an
+    int and the others floats, then ``seed_index``): its name and seed depend on that form."""
+    keys = (*_PARAMETERS[kind], "seed_index")
+    if set(point) != set(keys):
+        raise InputError(f"each point of a {kind} sweep must have the keys {', '.join(keys)}, got "
+                         f"{', '.join(map(str, point))}")
+    model = _MODELS[kind](*(point[n] for n in _PARAMETERS[kind]))
+    return {**{n: getattr(model, n) for n in _PARAMETERS[kind]},
+            "seed_index": Integer(0).check("seed_index", point["seed_index"])}
+
+
 def _check_run(kind: str, points: Sequence[Mapping[str, Any]], run: dict[str, Any]) -> None:
     """Everything a task would refuse, refused here, before any file or cluster."""
     check_schedule(run["sweeps"], run["thermalize"], run["every"])
@@ -344,7 +356,7 @@ def run_sweep(kind: str, points: Sequence[Mapping[str, Any]], output: str | os.P
                          f"{', '.join(_OPTIONS[kind])}")
     run = {"replicas": replicas, "sweeps": sweeps, "thermalize": thermalize, "every": every,
            "device": device, "store_configs": store_configs, **_OPTIONS[kind], **options}
-    points = [dict(p) for p in points]
+    points = [_normalised(kind, p) for p in points]
     if not points:
         raise InputError("the sweep has no points")
     names = [point_name(p) for p in points]
