@@ -466,6 +466,8 @@ LIST_OPTIONS = [  # (argv, the bad item): list options check each item by its el
     (["bench", "dimer", "--sizes", "8,6,10,5"], "5"),  # odd: the sampler's torus is even
     (["bench", "ising", "--replicas", "1,0"], "0"),
     (["bench", "dimer", "--replicas", "four"], "'four'"),
+    (["sweep", "ising", "-o", "s.h5", "-T", "2.2,x"], "'x'"),
+    (["sweep", "dimer", "-o", "s.h5", "-L", "6,5"], "5"),
 ]
 
 
