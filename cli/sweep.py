@@ -121,8 +121,9 @@ def ising_sweep(
     configs: bool = typer.Option(True, "--configs/--no-configs",
                                  help="Store the spins of every measurement."),
 ) -> None:
-    """Sample the 2D Ising model at every point of a grid (L x T x J x h x seeds), each point
-    a task on Dask with its own seed; one HDF5 file, a summary table."""
+    """Sample the 2D Ising model at every point of a grid: L x T x J x h x seeds.
+
+    Each point is a task on Dask with its own seed; one HDF5 file, a summary table."""
     engine_from(workers, scheduler)  # both options given: refused before any work
     points = ising_grid(parse_list(size, "--size/-L", ising.SIDE),
                         parse_list(temperature, "--temperature/-T", ising.TEMPERATURE),
@@ -167,8 +168,9 @@ def dimer_sweep(
     configs: bool = typer.Option(True, "--configs/--no-configs",
                                  help="Store the site codes of every measurement."),
 ) -> None:
-    """Sample close-packed dimers at every point of a grid (L x T x V x seeds), each point a
-    task on Dask with its own seed; one HDF5 file, a summary table."""
+    """Sample close-packed dimers at every point of a grid: L x T x V x seeds.
+
+    Each point is a task on Dask with its own seed; one HDF5 file, a summary table."""
     engine_from(workers, scheduler)
     points = dimer_grid(parse_list(size, "--size/-L", dimer.SIDE),
                         parse_list(temperature, "--temperature/-T", dimer.TEMPERATURE),
