@@ -155,6 +155,9 @@ def _client(engine: Engine) -> Iterator[Any]:
         cluster = _cuda_cluster(engine.workers) or LocalCluster(
             n_workers=engine.workers or (os.cpu_count() or 1), threads_per_worker=1,
             processes=True, dashboard_address=None,
+            # no dashboard, and its HTTP server (health routes) on a free port: never a
+            # "port 8787 is already in use" warning when another cluster runs
+            scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
             # each worker's kernels use one core: the workers share the machine's cores
             env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
     with cluster, Client(cluster) as client:
@@ -214,4 +217,5 @@ def _cuda_cluster(workers: int | None) -> Any:
     if cupy is None:
         return None
     count = cupy.cuda.runtime.getDeviceCount()
-    return LocalCUDACluster(n_workers=min(workers or count, count), dashboard_address=None)
+    return LocalCUDACluster(n_workers=min(workers or count, count), dashboard_address=None,
+                            scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"})
