@@ -193,12 +193,31 @@ def cluster() -> Iterator[str]:
     import cloudpickle
     from distributed import LocalCluster
 
-    # the tasks below are functions of this test module, which the workers cannot import
+    # The tasks below are functions of this test module, which Dask pickles by reference: the
+    # workers must import it, so the repository root goes on their path (an installed gpurg
+    # does not put it there, and a worker that cannot unpickle a task never answers). Spawned
+    # processes start from this process's sys.path.
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as local:
-        yield local.scheduler_address
-    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    root = str(Path(__file__).resolve().parents[1])
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, before) if p)
+    added = root not in sys.path
+    if added:
+        sys.path.append(root)
+    try:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None,
+                          scheduler_kwargs={"dashboard": False,
+                                            "dashboard_address": ":0"}) as local:
+            yield local.scheduler_address
+    finally:
+        if added:
+            sys.path.remove(root)
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
 
 
 def dying_task(task: PointTask, marker: str) -> bytes:
