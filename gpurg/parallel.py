@@ -90,7 +90,8 @@ def point_seed(seed: int, **params: Any) -> int:
 
 def run_tasks(engine: Engine | None, fn: Callable[[P], R], points: Sequence[P], *,
               on_result: Callable[[int, R], None] | None = None,
-              names: Sequence[str] | None = None, keep: bool = True) -> list[R]:
+              names: Sequence[str] | None = None, keep: bool = True,
+              progress: Callable[[int, int], None] | None = None) -> list[R]:
     """``[fn(p) for p in points]``, run on ``engine`` (None: the default :class:`Engine`).
 
     ``on_result(i, result)`` is called in this process as each task finishes, in the order
@@ -103,6 +104,13 @@ def run_tasks(engine: Engine | None, fn: Callable[[P], R], points: Sequence[P], 
     """
     engine = Engine() if engine is None else engine
     results: list[Any] = [None] * len(points)
+    if progress is not None:  # (tasks done, tasks) after each one's on_result
+        handle, count = on_result, iter(range(1, len(points) + 1))
+
+        def on_result(i: int, result: Any) -> None:
+            if handle is not None:
+                handle(i, result)
+            progress(next(count), len(points))
     if engine.in_process:
         for i, point in enumerate(points):
             results[i] = fn(point)

@@ -58,16 +58,8 @@ def binder_curves(sizes: Sequence[int], temperatures: Sequence[float], *, replic
     name = device.name if isinstance(device, Backend) else device
     points = [(int(L), float(T), replicas, sweeps, thermalize, independent_seed(seed, i, j),
                name) for i, L in enumerate(sizes) for j, T in enumerate(temperatures)]
-    done = 0
-
-    def finished(_: int, __: object) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, len(points))
-
     binder = run_tasks(Engine(workers=0) if engine is None else engine, _binder_point, points,
-                       on_result=finished, names=[f"binder-L{p[0]}-T{p[1]}" for p in points])
+                       progress=progress, names=[f"binder-L{p[0]}-T{p[1]}" for p in points])
     curves = {}
     n_t = len(temperatures)
     for i, L in enumerate(sizes):

@@ -136,16 +136,8 @@ def train_ensemble(configs: Any, attrs: Mapping[str, Any], geometry: Geometry, *
     host = configs.get() if hasattr(configs, "get") else np.asarray(configs)
     points = [(host, dict(attrs), geometry, n_hidden, pairs, seed + k, name, training)
               for k in range(seeds)]
-    done = 0
-
-    def finished(_: int, __: object) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, seeds)
-
     results = run_tasks(Engine(workers=0) if engine is None else engine, _member, points,
-                        on_result=finished, names=[f"rsmi-seed{seed + k}" for k in range(seeds)])
+                        progress=progress, names=[f"rsmi-seed{seed + k}" for k in range(seeds)])
     return FilterEnsemble(np.arange(seeds, dtype=np.uint64) + np.uint64(seed), results)
 
 

@@ -104,16 +104,8 @@ def calibrate_thermometer(rule: CoarseGrainingRule, geometry: Geometry, L: int,
     backend = get_backend(device)  # an unusable device is refused here, before any task
     points = [(rule, geometry, L, float(beta), replicas, sweeps, thermalize, pairs, epochs,
                independent_seed(seed, i), seed, backend.name) for i, beta in enumerate(betas)]
-    done = 0
-
-    def finished(_: int, __: object) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, len(points))
-
     results = run_tasks(Engine(workers=0) if engine is None else engine, _thermometer_point,
-                        points, on_result=finished,
+                        points, progress=progress,
                         names=[f"thermometer-beta{b:g}" for b in betas])
     mi = np.array([v for v, _ in results])
     mi_err = np.array([e for _, e in results])
