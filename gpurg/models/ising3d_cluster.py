@@ -1,0 +1,102 @@
+"""Swendsen–Wang cluster updates of the simple-cubic Ising model (h = 0), R replicas at once.
+
+The semantics, which every backend realises bit for bit (:func:`swendsen_wang_sweep_3d` is
+the reference): site index i = (z Ly + y) Lx + x; site i draws Philox block
+(i, r, step, SW_BONDS) and word 0, 1, 2 of it decides its bond to +x, +y, +z; a bond between
+satisfied neighbours (s_i s_j J > 0) is laid iff the word is below the bond threshold. On a
+side of 2 the bond from i and the bond from its neighbour join the same pair but are separate
+bonds, each with its own word. Each cluster flips iff bit 0 of word 0 of block
+(root, r, step, SW_FLIPS) is 1, root being the cluster's smallest site index; step is the
+sweep number.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gpurg.backend.philox import STREAM_SW_BONDS, STREAM_SW_FLIPS, philox4x32
+from gpurg.errors import InputError
+from gpurg.models.ising import IsingUpdate
+from gpurg.models.ising_rules import bond_threshold
+
+__all__ = ["SwendsenWang3D", "swendsen_wang_sweep_3d"]
+
+
+def swendsen_wang_sweep_3d(
+    spins: np.ndarray, bond_threshold: int, coupling_sign: int, step: int, key: tuple[int, int]
+) -> None:
+    """One Swendsen–Wang update of every replica of a 3D torus, in place.
+
+    Parameters
+    ----------
+    spins : numpy.ndarray
+        int8 ±1, shape (R, Lz, Ly, Lx), every side >= 2; modified in place.
+    bond_threshold : int
+        In [0, 2^32]: a satisfied bond is laid iff its Philox word is below it
+        (:func:`gpurg.models.ising_rules.bond_threshold`).
+    coupling_sign : int
+        +1 (ferromagnet: bonds join equal spins) or -1 (antiferromagnet: opposite spins).
+    step : int
+        The sweep number (the third counter word).
+    key : (int, int)
+        Philox key from the seed.
+    """
+    from scipy.sparse import coo_matrix  # imported here: SciPy's import is slow for a CLI
+    from scipy.sparse.csgraph import connected_components
+
+    R = spins.shape[0]
+    N = spins[0].size
+    words = philox4x32(
+        (np.arange(N, dtype=np.uint64)[None, :], np.arange(R, dtype=np.uint64)[:, None], step,
+         STREAM_SW_BONDS),
+        key,
+    )  # (R, N, 4)
+    s = spins.astype(np.int32) * coupling_sign
+    node = np.arange(R * N).reshape(spins.shape)
+    rows, cols = [], []
+    for axis, word in ((3, 0), (2, 1), (1, 2)):  # +x, +y, +z: words 0, 1, 2
+        laid = (s * np.roll(spins, -1, axis) > 0).reshape(R, N) & (words[..., word]
+                                                                    < bond_threshold)
+        rows.append(node.reshape(R, N)[laid])
+        cols.append(np.roll(node, -1, axis).reshape(R, N)[laid])
+    row, col = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(row.size, np.int8), (row, col)), shape=(R * N, R * N))
+    _, labels = connected_components(graph, directed=False)
+    # Components never span replicas, so a component's first node is its smallest site.
+    _, first = np.unique(labels, return_index=True)
+    coins = philox4x32((first % N, first // N, step, STREAM_SW_FLIPS), key)[:, 0] & 1
+    spins.reshape(R * N)[coins[labels] == 1] *= -1
+
+
+class SwendsenWang3D(IsingUpdate):
+    """Swendsen–Wang clusters on the simple-cubic torus (h = 0): bonds between satisfied
+    neighbours with probability 1 - exp(-2|J|/T), each cluster flipped by the coin of its
+    smallest site (the module docstring gives the random numbers).
+
+    ``sampler`` is an :class:`~gpurg.models.ising3d.Ising3DSampler`: ``spins`` int8
+    (R, L, L, L) on its backend, ``model`` with T, J, h, ``key``, ``backend``,
+    ``sweeps_done``, ``replicas``.
+    """
+
+    name: ClassVar[str] = "swendsen-wang"
+
+    def __init__(self, sampler: Any) -> None:
+        super().__init__(sampler)
+        m = sampler.model
+        self._bond_threshold = bond_threshold(m.T, m.J)
+        self._sign = 1 if m.J > 0 else -1
+
+    @classmethod
+    def check(cls, model: Any) -> None:
+        if model.h != 0:
+            raise InputError(f"swendsen-wang needs field h = 0, got h = {model.h}")
+
+    def sweeps(self, sampler: Any, n: int) -> None:
+        # the NumPy reference on every backend until the kernels land: on the host in place
+        spins = sampler.backend.asnumpy(sampler.spins)
+        for sweep in range(sampler.sweeps_done, sampler.sweeps_done + n):
+            swendsen_wang_sweep_3d(spins, self._bond_threshold, self._sign, sweep, sampler.key)
+        if spins is not sampler.spins:
+            sampler.spins[...] = sampler.backend.xp.asarray(spins)
