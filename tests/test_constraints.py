@@ -295,6 +295,7 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
         "sweeps": 1, "device": "numpy", "worms_per_sweep": 1, "start": "columnar"}),
     # rsmi geometry and exact
     "gpurg.rsmi.geometry.block_origins": lambda: ((4, 4), {}),
+    "gpurg.rsmi.geometry.lattice_origins": lambda: (((4, 4, 4),), {}),
     "gpurg.rsmi.geometry.random_positions": lambda: ((2, np.zeros((1, 2), np.int64), 3, 0), {}),
     "gpurg.rsmi.geometry.extract_pairs": lambda: ((_spins(2, 4), _geometry()), {"positions": 3}),
     "gpurg.rsmi.exact.chain_segment_probabilities": lambda: ((0.5, 3), {}),

@@ -3,14 +3,14 @@
 Every map has a scale factor ``b`` and is called as ``rg_map(configs, seed=, level=)`` on
 int8 (n, L, ..., L) ±1 configurations of a d-dimensional lattice, d >= 1 (numpy or cupy),
 and returns the int8 (n, L/b, ..., L/b) coarse configurations on the same backend (the RSMI
-rule: d = 2 only). ``level`` is the RG step counter: stochastic maps draw
-fresh random numbers at every step, deterministically in (seed, level).
+rule: d = 2 or 3, the dimension its filter was learned in). ``level`` is the RG step counter:
+stochastic maps draw fresh random numbers at every step, deterministically in (seed, level).
 
 * :class:`MajorityRule` — sign of the block sum; for even b a tie (sum 0) is broken by a coin
   whose Philox word is keyed by the seed, counter (coarse site, sample, level, STREAM_MAJORITY),
   the site numbered row-major on the coarse lattice.
 * :class:`Decimation` — the corner (top-left in 2D) spin of each block.
-* :class:`RsmiRule` — a learned one-unit RSMI filter, applied by
+* :class:`RsmiRule` — a learned one-unit RSMI filter (square or cubic block), applied by
   :func:`gpurg.rsmi.coarse.coarse_grain`.
 """
 
@@ -27,6 +27,7 @@ from gpurg.backend.philox import STREAM_MAJORITY, philox4x32, seed_to_key
 from gpurg.errors import InputError
 from gpurg.registry import Registry
 from gpurg.rsmi.coarse import MODES, coarse_grain
+from gpurg.rsmi.geometry import DIMENSIONS
 from gpurg.rsmi.rule import CoarseGrainingRule
 from gpurg.validation import to_host
 
@@ -168,7 +169,9 @@ class Decimation(RGMap):
 
 @dataclass(frozen=True)
 class RsmiRule(RGMap):
-    """A learned RSMI rule with one hidden unit on ``block`` x ``block`` tiles.
+    """A learned RSMI rule with one hidden unit on ``block`` x ``block`` tiles (``dim`` = 2)
+    or ``block`` x ``block`` x ``block`` cubes (``dim`` = 3, the simple cubic lattice); it
+    applies to configurations of its own dimension only.
 
     Calls :func:`gpurg.rsmi.coarse.coarse_grain` (``mode`` "max" takes the most probable H,
     "sample" draws H from P_Λ(H|V)) and drops the hidden-unit axis.
@@ -190,6 +193,7 @@ class RsmiRule(RGMap):
     rule: CoarseGrainingRule = field(repr=False)
     block: int
     mode: str = "max"
+    dim: int = 2
 
     def __post_init__(self) -> None:
         _check_b(self.block)
@@ -197,9 +201,13 @@ class RsmiRule(RGMap):
         if self.rule.n_hidden != 1:
             raise InputError(f"an RG map needs a one-unit rule, this one has "
                              f"{self.rule.n_hidden} hidden units")
-        if self.rule.n_visible != self.block * self.block:
-            raise InputError(f"the filter reads {self.rule.n_visible} sites, a {self.block} x "
-                             f"{self.block} block has {self.block * self.block}")
+        if self.dim not in DIMENSIONS:
+            raise InputError(f"lattice dimension must be one of {DIMENSIONS}, got "
+                             f"{self.dim!r}")
+        sites = self.block**self.dim
+        if self.rule.n_visible != sites:
+            raise InputError(f"the filter reads {self.rule.n_visible} sites, a "
+                             f"{' x '.join([str(self.block)] * self.dim)} block has {sites}")
         if self.mode not in MODES:
             raise InputError(f"unknown mode {self.mode!r}; allowed: {', '.join(MODES)}")
 
@@ -215,12 +223,13 @@ class RsmiRule(RGMap):
         from gpurg.rsmi.files import read_filter  # h5py only when a filter is read
 
         f = read_filter(arg)
-        return cls(f.rule, f.geometry.block, mode)
+        return cls(f.rule, f.geometry.block, mode, f.geometry.dim)
 
     def _apply(self, configs: Any, *, seed: int, level: int) -> Any:
-        if configs.ndim != 3:  # the filter reads square blocks
-            raise InputError(f"the RSMI rule works on 2D lattices, configurations (n, L, L); "
-                             f"got shape {configs.shape}")
+        if configs.ndim != self.dim + 1:  # the filter reads blocks of its own dimension
+            axes = ", ".join(["L"] * self.dim)
+            raise InputError(f"this RSMI rule was learned on {self.dim}D lattices and works "
+                             f"on configurations (n, {axes}); got shape {configs.shape}")
         return coarse_grain(configs, self.rule, self.block, mode=self.mode, seed=seed,
                             level=level)[:, 0]
 

@@ -121,7 +121,8 @@ def train_ensemble(configs: Any, attrs: Mapping[str, Any], geometry: Geometry, *
                    **training: Any) -> FilterEnsemble:
     """Learn one rule per seed ``seed, seed + 1, ..., seed + seeds - 1`` (module notes).
 
-    ``configs`` (n, Ly, Lx), NumPy or CuPy, with the run file's ``attrs``
+    ``configs`` (n, Ly, Lx) (or (n, Lz, Ly, Lx) for a 3D geometry), NumPy or CuPy, with the
+    run file's ``attrs``
     (:func:`gpurg.rsmi.files.load_configurations`); ``device`` where the members train
     (None: where ``configs`` live), resolved by each worker; ``engine`` runs the members
     (None: in this process, one after another); ``progress(done, total)`` after each member;
@@ -129,7 +130,7 @@ def train_ensemble(configs: Any, attrs: Mapping[str, Any], geometry: Geometry, *
     """
     if seed + seeds - 1 > SEED.high:
         raise InputError(f"seed + seeds - 1 must be < 2^64, got {seed} + {seeds} - 1")
-    geometry.check_fits(*configs.shape[-2:])
+    geometry.check_fits(*configs.shape[1:])
     if device is None:
         device = "gpu" if array_module(configs).__name__ == "cupy" else "numpy"
     name = get_backend(device).name  # refused here, before any task

@@ -1,9 +1,12 @@
 """Files of RSMI runs: configurations read from sampler files, filters written and read back.
 
-A filter file (HDF5, written atomically) holds ``filter`` float64 (n_hidden, block, block),
-``bias`` float64 (n_hidden,), ``mi_history`` float64 (epochs run,) and ``restarts_mi``
-float64 (restarts,), with root attributes ``mi``, ``mi_err`` (nats), ``block``, ``buffer``,
-``env``, ``n_hidden``, ``estimator``, ``source`` and the training settings, and a group
+A filter file (HDF5, written atomically) holds ``filter`` float64 (n_hidden, block, block)
+(or (n_hidden, block, block, block) for a filter of the simple cubic lattice, indexed
+[unit, z, y, x]), ``bias`` float64 (n_hidden,), ``mi_history`` float64 (epochs run,) and
+``restarts_mi`` float64 (restarts,), with root attributes ``mi``, ``mi_err`` (nats),
+``block``, ``buffer``, ``env``, ``dim`` (the lattice dimension, 2 or 3; files written before
+it existed are 2D), ``n_hidden``, ``estimator``, ``source`` and the training settings, and a
+group
 ``analysis`` whose attributes are :meth:`FilterAnalysis.attributes` (what the filter is:
 :func:`gpurg.rsmi.analysis.analyze_rule`; files written before it existed gain it from
 :func:`add_analysis`). Its picture is :func:`gpurg.figures.filter_figure`'s, which the
@@ -32,20 +35,25 @@ from gpurg.rsmi.training import TrainResult
 FILTER_FORMAT = "gpurg-filter"
 
 
-def load_configurations(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
-    """All configurations of a sampler run file as one array (n, L, L) and its attributes.
+def load_configurations(path: str | Path, *, dims: tuple[int, ...] = (2,),
+                        purpose: str = "this analysis") -> tuple[np.ndarray, dict[str, Any]]:
+    """All configurations of a sampler run file as one array (n, L, L) (or (n, L, L, L) for
+    a 3D run) and its attributes.
 
     Ising and coarse-grained runs give their spins (±1, int8); dimer runs their 2L x 2L
     images (uint8 pixels 0/1; the run must have been sampled with ``--encoding image`` or
-    ``--noise``). Measurements and replicas are flattened into n.
+    ``--noise``). Measurements and replicas are flattened into n. ``dims`` lists the lattice
+    dimensions the caller works with (2D only by default): a run of another dimension is an
+    InputError naming ``purpose``.
 
     Raises
     ------
     InputError
         A missing or unreadable file, an unknown model, attributes (L, replicas,
-        n_measurements) that disagree with the data's shape, a value outside the model's
-        alphabet (the message names the first one and its index in the dataset), or dimer
-        images that are not close-packed coverings. See :mod:`gpurg.io.validate`.
+        n_measurements) that disagree with the data's shape, a lattice dimension not in
+        ``dims``, a value outside the model's alphabet (the message names the first one and
+        its index in the dataset), or dimer images that are not close-packed coverings. See
+        :mod:`gpurg.io.validate`.
     """
     path = Path(path)
     if not path.is_file():
@@ -60,21 +68,29 @@ def load_configurations(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     if not (run.has_configs if name == "configs" else name in run.arrays):
         raise InputError(f"{path}: a {kind.name} run without {name}; {hint}" if hint
                          else f"{path}: the run holds no configurations")
+    with h5py.File(path, "r") as f:  # the shape alone, before a large dataset is read
+        shape = f[name].shape
+    dim = len(shape) - 2  # (n_measurements, R, L, ..., L)
+    if dim not in dims:
+        allowed = " or ".join(f"{d}D" for d in dims)
+        raise InputError(f"{path}: {name} of a {dim}D lattice {tuple(shape)}; {purpose} works "
+                         f"on {allowed} lattices only")
     data = read_checked(run, name)
     if kind is not None:
         with located(f"{path}: {name}"):
             kind.check_dataset(name, data)
     if data.shape[0] == 0:
         raise InputError(f"{path}: the run holds no measurements")
-    return data.reshape(-1, *data.shape[-2:]), run.attrs
+    return data.reshape(-1, *data.shape[2:]), run.attrs
 
 
-def load_spin_configurations(path: str | Path, purpose: str) -> tuple[np.ndarray,
-                                                                      dict[str, Any]]:
+def load_spin_configurations(path: str | Path, purpose: str, *, dims: tuple[int, ...] = (2,)
+                             ) -> tuple[np.ndarray, dict[str, Any]]:
     """:func:`load_configurations` for work that needs ±1 spins (MCRG, effective
     Hamiltonians, exact Ising information): InputError naming ``purpose`` (e.g. "MCRG") for a
-    run whose configurations are something else (dimer images)."""
-    configs, attrs = load_configurations(path)
+    run whose configurations are something else (dimer images), or of a lattice dimension not
+    in ``dims``."""
+    configs, attrs = load_configurations(path, dims=dims, purpose=purpose)
     kind = file_model(attrs)
     if kind is not None and kind.datasets[kind.rsmi_dataset[0]][0].values != (-1, 1):
         raise InputError(f"{path}: {purpose} needs ±1 spin configurations, not {kind.name} "
@@ -114,20 +130,26 @@ def write_filter(path: str | Path, result: TrainResult, geometry: Geometry,
     ``analysis`` (of the canonical rule) goes into the group ``analysis``; by default it is
     computed by :func:`gpurg.rsmi.analysis.analyze_rule` with the roles of ``attrs['model']``
     (:func:`filter_roles`), and left out where it is undefined (a dimer filter with an odd
-    block)."""
+    block, a 3D filter: the analysis reads square blocks). The filter is written as
+    (n_hidden, block, ..., block), ``geometry.dim`` sides; InputError if the rule does not
+    read ``geometry.n_visible`` sites."""
     rule = result.rule.canonical()
     block = geometry.block
-    if analysis is None:
+    if rule.n_visible != geometry.n_visible:
+        raise InputError(f"the rule reads {rule.n_visible} sites, the {geometry.dim}D block "
+                         f"of side {block} has {geometry.n_visible}")
+    if analysis is None and geometry.dim == 2:  # the analysis reads square blocks
         analysis = _analysis_or_none(rule, block, attrs)
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
-        f["filter"] = rule.filters.reshape(rule.n_hidden, block, block)
+        f["filter"] = rule.filters.reshape(rule.n_hidden, *(block,) * geometry.dim)
         f["bias"] = rule.bias
         f["mi_history"] = result.history
         f["restarts_mi"] = result.restarts
         f.attrs.update({
             "format": FILTER_FORMAT, "format_version": 1, "mi": result.mi,
             "mi_err": result.mi_err, "block": block, "buffer": geometry.buffer,
-            "env": geometry.env, "n_hidden": rule.n_hidden, "estimator": result.estimator,
+            "env": geometry.env, "dim": geometry.dim, "n_hidden": rule.n_hidden,
+            "estimator": result.estimator,
             **attrs,
         })
         _write_analysis(f, analysis)
@@ -152,9 +174,15 @@ def read_filter(path: str | Path) -> FilterFile:
         bias = f["bias"][()]
         analysis = (FilterAnalysis.from_attributes(f["analysis"].attrs)
                     if "analysis" in f else None)
-    n_hidden, block, _ = filters.shape
-    rule = CoarseGrainingRule(filters.reshape(n_hidden, block * block), bias)
-    return FilterFile(rule, Geometry(block, attrs["buffer"], attrs["env"]), attrs, analysis)
+    dim = int(attrs.get("dim", 2))  # files written before 3D filters are 2D
+    n_hidden, *sides = filters.shape
+    if len(sides) != dim or len(set(sides)) != 1:
+        raise InputError(f"{path}: a {dim}D filter file whose filter has shape "
+                         f"{filters.shape}")
+    block = sides[0]
+    rule = CoarseGrainingRule(filters.reshape(n_hidden, block**dim), bias)
+    return FilterFile(rule, Geometry(block, attrs["buffer"], attrs["env"], dim), attrs,
+                      analysis)
 
 
 def add_analysis(path: str | Path) -> FilterAnalysis:
@@ -170,6 +198,9 @@ def add_analysis(path: str | Path) -> FilterAnalysis:
         undefined (a dimer filter with an odd block).
     """
     flt = read_filter(path)
+    if flt.geometry.dim != 2:
+        raise InputError(f"{path}: the analysis of filters reads square blocks; this filter "
+                         f"is {flt.geometry.dim}D")
     try:
         analysis = analyze_rule(flt.rule, flt.geometry.block, filter_roles(flt.attrs))
     except InputError as exc:

@@ -33,11 +33,12 @@ def file_layout(attrs: Mapping[str, Any]) -> tuple[int, bool]:
 
 def file_pairs(configs: Any, attrs: Mapping[str, Any], geometry: Geometry, *,
                positions: str | int, seed: int = 0) -> tuple[Any, Any, bool]:
-    """(V, E, symmetric): the (V, E) pairs of configurations (n, Ly, Lx) (NumPy or CuPy, as
-    :func:`load_configurations` gives them with ``attrs``) drawn at ``positions`` block
-    origins with the file's stride (:func:`file_layout`), and whether the rule trained on
-    them keeps its biases at zero. InputError if the geometry does not fit the lattice."""
+    """(V, E, symmetric): the (V, E) pairs of configurations (n, Ly, Lx), or (n, Lz, Ly, Lx)
+    with a 3D geometry (NumPy or CuPy, as :func:`load_configurations` gives them with
+    ``attrs``) drawn at ``positions`` block origins with the file's stride
+    (:func:`file_layout`), and whether the rule trained on them keeps its biases at zero.
+    InputError if the geometry does not fit the lattice."""
     stride, symmetric = file_layout(attrs)
-    geometry.check_fits(*configs.shape[-2:])
+    geometry.check_fits(*configs.shape[1:])
     V, E = extract_pairs(configs, geometry, positions=positions, stride=stride, seed=seed)
     return V, E, symmetric

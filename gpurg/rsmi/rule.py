@@ -59,7 +59,8 @@ def rule_probabilities(filters: Any, bias: Any, visible: Any) -> Any:
 class CoarseGrainingRule:
     """A learned or given rule: filters λ, float64 (n_h, n_v), and biases b, float64 (n_h,).
 
-    For a block of L_V x L_V sites the visible index is i = y L_V + x (row-major).
+    For a block of L_V x L_V sites the visible index is i = y L_V + x (row-major); for a
+    cubic block of L_V x L_V x L_V sites, i = (z L_V + y) L_V + x.
     """
 
     filters: np.ndarray
