@@ -85,9 +85,12 @@ class PackedBits(SpinLayout):
 
 
 def spin_sums(spins: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Host int64 arrays (R,) of int8 ±1 spins (R, L, L) (NumPy or CuPy): the sum over the
-    2 L^2 bonds of the torus of s_i s_j, and the sum of s_i."""
+    """Host int64 arrays (R,) of int8 ±1 spins (R, L, L), or (R, L, L, L) in 3D (NumPy or
+    CuPy): the sum over the d N bonds of the torus (each site's bond along +x, +y, ...) of
+    s_i s_j, and the sum of s_i."""
     xp = array_module(spins)
-    bonds = spins * (xp.roll(spins, -1, axis=-1) + xp.roll(spins, -1, axis=-2))  # in [-2, 2]
-    return (to_host(bonds.sum(axis=(-2, -1), dtype=np.int64)),
-            to_host(spins.sum(axis=(-2, -1), dtype=np.int64)))
+    axes = tuple(range(1, spins.ndim))
+    # each site times the sum of its d forward neighbours: in [-d, d], fits int8
+    bonds = spins * sum(xp.roll(spins, -1, axis=a) for a in axes)
+    return (to_host(bonds.sum(axis=axes, dtype=np.int64)),
+            to_host(spins.sum(axis=axes, dtype=np.int64)))

@@ -22,35 +22,39 @@ def probability_threshold(p: float) -> int:
 
 
 def flip_thresholds(
-    algorithm: str, temperature: float, coupling: float, field: float
+    algorithm: str, temperature: float, coupling: float, field: float, neighbours: int = 4
 ) -> np.ndarray:
-    """Flip thresholds of a checkerboard update, indexed by 5 * (s > 0) + (nn + 4) / 2.
+    """Flip thresholds of a checkerboard update, indexed by (neighbours + 1) * (s > 0) + n_plus.
 
     Parameters
     ----------
     algorithm : {"metropolis", "heatbath"}
     temperature, coupling, field : float
         T, J and h in the same energy units (k_B = 1).
+    neighbours : int
+        Neighbours z of a site: 4 on the square lattice (10 entries, index
+        5 * (s > 0) + (nn + 4) / 2), 6 on the simple cubic one (14 entries).
 
     Returns
     -------
     numpy.ndarray
-        uint64, shape (10,): entry for spin s in {-1, +1} and neighbour sum nn in
-        {-4, -2, 0, 2, 4}. Metropolis flips with min(1, exp(-dE/T)); heat-bath sets the spin
-        from its conditional distribution, i.e. flips with 1 / (1 + exp(dE/T)),
-        dE = 2 s (J nn + h).
+        uint64, shape (2 (z + 1),): entry for spin s in {-1, +1} and n_plus in 0..z neighbours
+        of value +1, i.e. neighbour sum nn = 2 n_plus - z. Metropolis flips with
+        min(1, exp(-dE/T)); heat-bath sets the spin from its conditional distribution, i.e.
+        flips with 1 / (1 + exp(dE/T)), dE = 2 s (J nn + h).
     """
     if algorithm not in LOCAL_ALGORITHMS:
         raise ValueError(f"unknown local algorithm {algorithm!r}; allowed: {LOCAL_ALGORITHMS}")
-    table = np.empty(10, dtype=np.uint64)
+    table = np.empty(2 * (neighbours + 1), dtype=np.uint64)
     for si, s in enumerate((-1, 1)):
-        for ni, nn in enumerate((-4, -2, 0, 2, 4)):
+        for n_plus in range(neighbours + 1):
+            nn = 2 * n_plus - neighbours
             x = 2.0 * s * (coupling * nn + field) / temperature  # dE / T
             if algorithm == "metropolis":
                 p = 1.0 if x <= 0 else math.exp(-x)
             else:
                 p = 0.5 * (1.0 - math.tanh(0.5 * x))  # 1 / (1 + e^x) without overflow
-            table[5 * si + ni] = probability_threshold(p)
+            table[(neighbours + 1) * si + n_plus] = probability_threshold(p)
     return table
 
 

@@ -1,0 +1,361 @@
+"""The simple-cubic Ising model: R replicas of an L x L x L torus, on any backend (issue 17).
+
+H = -J sum_i sum_{d = x, y, z} s_i s_{i + e_d} - h sum_i s_i, k_B = 1: 3 N bond terms, so on
+L = 2, where i + e_d and i - e_d are the same site, every neighbour pair appears twice (and a
+local update's neighbour sum counts it twice). Spins are int8 (R, L, L, L), axes (z, y, x).
+
+Checkerboard Metropolis and heat-bath run the kernels of ``kernels/ising3d.cu`` (or their
+NumPy twin :mod:`gpurg.models.ising3d_numpy`) with the random-number layout of the 2D model
+one dimension up; Swendsen–Wang is :class:`gpurg.models.ising3d_cluster.SwendsenWang3D`. A
+chain is a pure function of its parameters and the seed, whichever backend runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from gpurg.backend import Backend, KernelFamily
+from gpurg.backend.fastdiv import magic
+from gpurg.errors import InputError
+from gpurg.models import ising3d_numpy
+from gpurg.models.base import MAX_SWEEPS, REPLICAS, Model, Sampler, register
+from gpurg.models.ising import (
+    COUPLING,
+    FIELD,
+    OBSERVABLES,
+    STARTS,
+    TEMPERATURE,
+    IsingUpdate,
+    observables_from_sums,
+)
+from gpurg.models.ising3d_cluster import SwendsenWang3D
+from gpurg.models.ising_layouts import SpinLayout, spin_sums
+from gpurg.models.ising_rules import flip_thresholds
+from gpurg.stats import Estimate, summarize_ising
+from gpurg.validation import ISING_SPINS, SEED, Alphabet, Choice, Integer, checked
+
+__all__ = [
+    "CHECKERBOARD_TILES", "LAYOUTS", "LAYOUT_REQUESTS", "NEIGHBOURS", "SIDE", "UPDATES",
+    "Bytes3D", "HeatBath3D", "Ising3DModel", "Ising3DSampler", "Metropolis3D",
+    "checkerboard_sweeps", "checkerboard_tile", "choose_layout", "hot_start",
+]
+
+NEIGHBOURS = 6  # of a site of the simple cubic lattice
+# (groups of 8 columns, rows of a plane) per thread of the ising3d_checkerboard_<S>x<ROWS>
+# kernels: the one list, from which the kernels are instantiated
+CHECKERBOARD_TILES = ((1, 2), (2, 2), (4, 2), (1, 4), (2, 4), (4, 4))
+# an even side whose L^3 sites have 32-bit indices in the kernels (1290^3 < 2^31 < 1292^3)
+SIDE = Integer(2, 1290, multiple=2)
+
+_LOCAL = KernelFamily(
+    "ising3d.cu",
+    {
+        **{f"ising3d_checkerboard_{s}x{r}": ("signed char*", "const gpurg_u64*", "int", "int",
+                                              "int", "int", "int", "gpurg_u32", "gpurg_u32",
+                                              "gpurg_u32", "gpurg_u32", "int", "gpurg_u32",
+                                              "int", "gpurg_u32", "int")
+           for s, r in CHECKERBOARD_TILES},
+        "ising3d_hot_start": ("signed char*", "int", "int", "int", "int", "gpurg_u32",
+                              "gpurg_u32"),
+    },
+    instantiations=tuple(f"ISING3D_CHECKERBOARD({s}, {r})" for s, r in CHECKERBOARD_TILES),
+    # elements each launch touches: the spins of R boxes, the 14 flip thresholds
+    sizes={
+        **{f"ising3d_checkerboard_{s}x{r}": lambda spins, thr, Lz, Ly, Lx, R, *_: (
+            R * Lz * Ly * Lx, 2 * (NEIGHBOURS + 1), *[None] * 14)
+           for s, r in CHECKERBOARD_TILES},
+        "ising3d_hot_start": lambda spins, Lz, Ly, Lx, R, k0, k1: (
+            R * Lz * Ly * Lx, *[None] * 6),
+    },
+)
+
+
+@dataclass(frozen=True)
+class Ising3DModel(Model):
+    """Physical parameters of the Ising model on an L x L x L simple-cubic torus.
+
+    Attributes
+    ----------
+    L : int
+        Linear size (even, >= 2; L = 2 is a test case whose neighbour pairs are doubled).
+    T : float
+        Temperature (> 0), in units of the coupling's energy scale.
+    J : float
+        Nearest-neighbour coupling (either sign, non-zero).
+    h : float
+        Uniform field.
+    """
+
+    name: ClassVar[str] = "ising3d"
+    datasets: ClassVar[dict[str, tuple[Alphabet, int]]] = {"configs": (ISING_SPINS, 1)}
+
+    L: int
+    T: float
+    J: float = 1.0
+    h: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name, rule in (("L", SIDE), ("T", TEMPERATURE), ("J", COUPLING), ("h", FIELD)):
+            object.__setattr__(self, name, rule.check(name, getattr(self, name)))
+        if self.J == 0:
+            raise InputError("coupling J must be non-zero, got 0.0")
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.L, self.L, self.L)
+
+    @classmethod
+    def is_symmetric(cls, attrs: Mapping[str, Any]) -> bool:
+        """Z2 symmetric (s -> -s) when the field vanishes (a file without ``h`` has none)."""
+        return attrs.get("h", 0.0) == 0.0
+
+    def attrs(self) -> dict[str, Any]:
+        return {"model": self.name, "L": self.L, "T": self.T, "J": self.J, "h": self.h}
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> Ising3DModel:
+        return cls(attrs["L"], attrs["T"], attrs["J"], attrs["h"])
+
+    def observables(self) -> dict[str, tuple[int, ...]]:
+        """float64 per replica: see :meth:`Ising3DSampler.measure`."""
+        return dict.fromkeys(OBSERVABLES, ())
+
+    def measure(self, configs: Any) -> dict[str, np.ndarray]:
+        """Observables of int8 ±1 spins (R, L, L, L) with this J and h: float64 (R,) each,
+        "e" = H / N, "m", "abs_m", "m2", "m4"."""
+        return observables_from_sums(*spin_sums(configs), self.n_sites, self.J, self.h)
+
+    def summarize(self, observables: Mapping[str, np.ndarray]) -> dict[str, Estimate]:
+        """:func:`gpurg.stats.summarize_ising`: means, "binder", "c" and "chi"."""
+        return summarize_ising(dict(observables), self.n_sites, self.T)
+
+
+# ---------------------------------------------------------------------- box-level updates
+def checkerboard_tile(Ly: int, Lx: int, gpu: bool) -> tuple[int, int]:
+    """Tile (groups of 8 columns, rows of a plane) each checkerboard thread owns in a box
+    whose planes are Ly x Lx. Rows must divide Ly; groups beyond a row's end would be wasted
+    work. The choice mirrors the 2D one (kernels/ising.cu), where 2 x 2 was fastest on a GPU
+    and 4 x 4 on the CPU (16 Philox blocks fill the host's SIMD lanes)."""
+    groups = (Lx + 7) // 8
+    if gpu:
+        return (2 if groups >= 2 else 1), 2
+    return (4 if groups >= 4 else 1), (4 if Ly % 4 == 0 else 2)
+
+
+def hot_start(backend: Backend, shape: tuple[int, int, int], R: int,
+              key: tuple[int, int]) -> Any:
+    """Random spins int8 (R, Lz, Ly, Lx) on the backend's device (every side even, >= 2):
+    :func:`gpurg.models.ising3d_numpy.hot_start` on every backend."""
+    if not backend.uses_kernels:
+        return ising3d_numpy.hot_start(shape, R, key)
+    Lz, Ly, Lx = shape
+    spins = backend.xp.empty((R, Lz, Ly, Lx), dtype=np.int8)
+    _LOCAL.launch(backend, "ising3d_hot_start", R * Lz * Ly * ((Lx + 7) // 8), spins, Lz, Ly,
+                  Lx, R, *key)
+    return spins
+
+
+def checkerboard_sweeps(backend: Backend, spins: Any, thresholds: Any, first: int, n: int,
+                        key: tuple[int, int]) -> None:
+    """Checkerboard sweeps ``first`` .. ``first + n - 1`` of int8 spins (R, Lz, Ly, Lx) on the
+    backend's device, in place: colour 0 then colour 1 ((x + y + z) mod 2), half-sweep
+    ``step`` = 2 sweep + colour keying the Philox words (see kernels/ising3d.cu).
+
+    ``thresholds`` are the 14 uint64 entries of
+    :func:`~gpurg.models.ising_rules.flip_thresholds` (``neighbours=6``) on the device.
+    """
+    R, Lz, Ly, Lx = spins.shape
+    if not backend.uses_kernels:
+        for sweep in range(first, first + n):
+            for color in (0, 1):
+                ising3d_numpy.checkerboard_halfsweep(spins, thresholds, color, 2 * sweep + color,
+                                                     key)
+        return
+    seg, rows = checkerboard_tile(Ly, Lx, backend.name == "gpu")
+    segments = -(-((Lx + 7) // 8) // seg)
+    name = f"ising3d_checkerboard_{seg}x{rows}"
+    divisors = (*magic(segments), *magic(Ly // rows), *magic(Lz))
+    for sweep in range(first, first + n):
+        for color in (0, 1):
+            _LOCAL.launch(backend, name, R * Lz * (Ly // rows) * segments, spins, thresholds,
+                          Lz, Ly, Lx, R, color, 2 * sweep + color, *key, *divisors)
+
+
+# ---------------------------------------------------------------------------- layouts
+class Bytes3D(SpinLayout):
+    """One int8 per spin, (R, L, L, L): the layout of kernels/ising3d.cu. The state is the
+    spins themselves."""
+
+    name: ClassVar[str] = "bytes"
+
+    def pack(self, spins: Any) -> Any:
+        return spins
+
+    def unpack(self, state: Any) -> Any:
+        return state
+
+    def sweeps(self, state: Any, rule: Any, first: int, n: int,
+               key: tuple[int, int]) -> None:
+        checkerboard_sweeps(self.backend, state, rule, first, n, key)
+
+    def spin_sums(self, state: Any) -> tuple[np.ndarray, np.ndarray]:
+        return spin_sums(state)
+
+
+# The spin layouts by name (the run file's "spin_layout" attribute), and the requests that
+# pick one: a new layout is one entry here and its case in choose_layout
+LAYOUTS: dict[str, type[SpinLayout]] = {u.name: u for u in (Bytes3D,)}
+LAYOUT_REQUESTS = ("auto", *LAYOUTS)
+
+
+def choose_layout(L: int, R: int, algorithm: str, request: str = "auto") -> str:
+    """The spin layout of a sampler: a function of (L, R, algorithm, request) only, never of
+    the backend, so that a seed gives the same chain on every backend. ``"auto"`` is
+    ``"bytes"``, the one layout so far. InputError for an unknown request."""
+    if request not in LAYOUT_REQUESTS:
+        raise InputError(f"layout must be one of {', '.join(LAYOUT_REQUESTS)}, got {request!r}")
+    return "bytes" if request == "auto" else request
+
+
+# ---------------------------------------------------------------------------- updates
+class _Checkerboard3D(IsingUpdate):
+    """A local rule applied to the two colours of the checkerboard in turn: a flip is
+    accepted when a uniform 32-bit integer falls below the rule's threshold for the site's
+    local field (:func:`~gpurg.models.ising_rules.flip_thresholds` of 6 neighbours). The
+    sampler's layout runs the sweeps."""
+
+    def __init__(self, sampler: Ising3DSampler) -> None:
+        super().__init__(sampler)
+        m = sampler.model
+        self._rule = sampler.layout.rule(flip_thresholds(self.name, m.T, m.J, m.h,
+                                                         NEIGHBOURS))
+
+    def sweeps(self, sampler: Ising3DSampler, n: int) -> None:
+        sampler.layout.sweeps(sampler.state, self._rule, sampler.sweeps_done, n, sampler.key)
+
+
+class Metropolis3D(_Checkerboard3D):
+    """Checkerboard Metropolis: flip with probability min(1, exp(-ΔE/T))."""
+
+    name: ClassVar[str] = "metropolis"
+
+
+class HeatBath3D(_Checkerboard3D):
+    """Checkerboard heat-bath: set the spin from its conditional Boltzmann distribution."""
+
+    name: ClassVar[str] = "heatbath"
+
+
+# the update algorithms by their name (the run file's "algorithm" attribute)
+UPDATES: dict[str, type[IsingUpdate]] = {
+    u.name: u for u in (Metropolis3D, HeatBath3D, SwendsenWang3D)}
+
+
+@register
+class Ising3DSampler(Sampler):
+    """Markov chains of the simple-cubic Ising model, R replicas at once.
+
+    Parameters
+    ----------
+    model : Ising3DModel
+    replicas : int
+        Number of independent chains R (>= 1; R L^3 < 2^31).
+    algorithm : {"metropolis", "heatbath", "swendsen-wang"}
+        Checkerboard Metropolis, checkerboard heat-bath (colour (x + y + z) mod 2), or
+        Swendsen–Wang clusters (h = 0): the name of an update in :data:`UPDATES`.
+    start : {"hot", "cold"}
+        Random spins, or all spins +1.
+    seed : int
+        In [0, 2^64); with the parameters and the layout it fixes the chain on every
+        backend.
+    device : {"auto", "cpu", "gpu", "numpy"} or Backend
+    layout : {"auto", "bytes"}
+        How the spins are held and swept (:data:`LAYOUTS`), chosen by :func:`choose_layout`.
+
+    Attributes
+    ----------
+    spins : array
+        int8, shape (R, L, L, L), axes (z, y, x), values +1/-1, on the backend's device.
+    layout : SpinLayout
+        The layout's object; ``layout.name`` is its name.
+    state : array
+        The spins as the layout holds them.
+    update : IsingUpdate
+        The algorithm's object.
+    sweeps_done : int
+        Sweeps performed so far (a checkerboard sweep visits each site once; a
+        Swendsen–Wang sweep is one cluster update).
+    """
+
+    model_type: ClassVar[type[Model]] = Ising3DModel
+    starts: ClassVar[tuple[str, ...]] = STARTS
+    state_name: ClassVar[str] = "spins"
+    model: Ising3DModel
+
+    @checked(replicas=REPLICAS, algorithm=Choice(tuple(UPDATES)), start=Choice(STARTS),
+             seed=SEED, layout=Choice(LAYOUT_REQUESTS))
+    def __init__(self, model: Ising3DModel, *, replicas: int = 1,
+                 algorithm: str = "metropolis", start: str = "hot", seed: int = 0,
+                 device: str | Backend = "auto", layout: str = "auto") -> None:
+        UPDATES[algorithm].check(model)  # before the backend is set up
+        name = choose_layout(model.L, replicas, algorithm, layout)
+        super().__init__(model, replicas=replicas, start=start, seed=seed, device=device)
+        self.algorithm = algorithm
+        self.layout = LAYOUTS[name](model.L, replicas, self.backend)
+        self.update = UPDATES[algorithm](self)
+        self.state = self.layout.pack(self._initial_spins())
+
+    @property
+    def spins(self) -> Any:
+        """int8 (R, L, L, L) on the device: the state itself in the byte layout."""
+        return self.layout.unpack(self.state)
+
+    @property
+    def configs(self) -> Any:
+        """The spins, int8 (R, L, L, L) on the device."""
+        return self.spins
+
+    def _initial_spins(self) -> Any:
+        if self.start == "cold":
+            return self.backend.xp.ones((self.replicas, *self.model.shape), dtype=np.int8)
+        return hot_start(self.backend, self.model.shape, self.replicas, self.key)
+
+    def set_state(self, spins: np.ndarray, sweeps_done: int | None = None) -> None:
+        """Replace the spins (int8 +1/-1, shape (R, L, L, L)) and optionally the sweep
+        counter."""
+        spins = np.asarray(spins)
+        expected = (self.replicas, *self.model.shape)
+        if spins.shape != expected:
+            raise InputError(f"state must have shape {expected}, got {spins.shape}")
+        if not np.all(np.abs(spins) == 1):
+            raise InputError("state must hold only +1 and -1")
+        self.state = self.layout.pack(self.backend.xp.asarray(spins.astype(np.int8)))
+        if sweeps_done is not None:
+            self.sweeps_done = int(sweeps_done)
+
+    def attrs(self) -> dict[str, Any]:
+        return {"algorithm": self.algorithm, "spin_layout": self.layout.name}
+
+    @classmethod
+    def options_from_attrs(cls, attrs: Mapping[str, Any], state: Mapping[str, Any]
+                           ) -> dict[str, Any]:
+        """The algorithm and the layout."""
+        return {"algorithm": attrs["algorithm"], "layout": attrs["spin_layout"]}
+
+    def sweep(self, n: int = 1) -> None:
+        """Advance every replica by ``n`` sweeps."""
+        if self.sweeps_done + n > MAX_SWEEPS:
+            raise InputError(f"a chain is limited to {MAX_SWEEPS} sweeps")
+        self.update.sweeps(self, n)
+        self.sweeps_done += n
+
+    def measure(self) -> dict[str, np.ndarray]:
+        """Observables of every replica now: float64 arrays (R,), "e" energy per site
+        (H / N, 3 N bond terms), "m" magnetisation per site, "abs_m" |m|, "m2" m^2, "m4" m^4.
+        """
+        m = self.model
+        return observables_from_sums(*self.layout.spin_sums(self.state), m.n_sites, m.J, m.h)
