@@ -218,6 +218,9 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
             np.array([[[0, 2, 0, 2]] * 4], np.int8)), -1.0, 1.0), {}),
     "gpurg.models.dimer_exact.exact_reference": lambda: ((4, -1.0, 1.0), {}),
     "gpurg.rg.operators.n_fitting": lambda: ((("nn", "nnn"), 8), {}),
+    "gpurg.rg.operators.shapes": lambda: ((3,), {}),
+    "gpurg.rg.operators.operator_sets": lambda: ((3,), {}),
+    "gpurg.rg.operators.span": lambda: (("cube", 3), {}),
     "gpurg.rg.mcrg.rg_levels": lambda: (
         (_spins(2, 8), importlib.import_module("gpurg.rg.maps").MajorityRule(2), 1), {}),
     "gpurg.rg.mcrg.max_levels": lambda: ((16, 2), {}),

@@ -48,6 +48,9 @@ FLOW_BLOCKS = Integer(8)
 # ----------------------------------------------------------------------------- local fields
 def _check_configs(configs) -> np.ndarray:
     configs = to_host(configs)
+    if configs.ndim == 4:  # the pseudo-likelihood fit's local fields are 2D (and 1D) only
+        raise InputError(f"the coupling flow fits chains and 2D lattices; these "
+                         f"configurations are 3D, shape {configs.shape}")
     if configs.ndim not in (2, 3) or configs.shape[0] < 1:
         raise InputError(f"configs must be (n, L) chains or (n, L, L) lattices, got "
                          f"shape {configs.shape}")

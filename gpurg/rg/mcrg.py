@@ -16,10 +16,11 @@ not mix by spin-flip symmetry, so the blocks are treated separately. The odd blo
 modulus because the orientation of the coarse spins is a convention of the map (a learned unit
 and its negative are one rule) that flips the sign of T_odd and nothing else.
 
-Operators: the first m of ``gpurg.rg.operators.EVEN`` / ``ODD`` for m = 1..M, where M at
-level k is the number of leading operators that fit the level-k lattice (L_k >= 2 span; a
-wrapped operator duplicates a shorter one and makes A singular); entries that do not fit are
-NaN in the result.
+Operators: the first m of ``gpurg.rg.operators.EVEN`` / ``ODD`` (square lattice; on the simple
+cubic lattice ``EVEN_3D`` / ``ODD_3D``, chosen by the configurations' dimension) for m = 1..M,
+where M at level k is the number of leading operators that fit the level-k lattice
+(L_k >= 2 span; a wrapped operator duplicates a shorter one and makes A singular); entries
+that do not fit are NaN in the result.
 
 Errors: delete-one-block jackknife over blocks of samples (the formula of
 :func:`gpurg.stats.jackknife`, sqrt((B-1)/B Σ (f_-j - mean f_-j)^2)); that function takes one
@@ -36,7 +37,7 @@ import numpy as np
 
 from gpurg.errors import InputError
 from gpurg.rg.maps import RGMap
-from gpurg.rg.operators import EVEN, ODD, n_fitting, operator_sums
+from gpurg.rg.operators import lattice_dimension, n_fitting, operator_sets, operator_sums
 from gpurg.stats import jackknife_labels, jackknife_spread
 from gpurg.validation import SEED, Integer, checked, to_host
 
@@ -47,8 +48,9 @@ MCRG_LEVELS = Integer(1, optional=True)
 
 @checked(levels=Integer(0), seed=SEED)
 def rg_levels(configs: Any, rg_map: RGMap, levels: int, *, seed: int = 0) -> list[Any]:
-    """[level 0, ..., level ``levels``]: int8 (n, L / b^k, L / b^k) configurations, level 0
-    being ``configs`` itself; step k calls ``rg_map(..., seed=seed, level=k - 1)``."""
+    """[level 0, ..., level ``levels``]: int8 (n, L / b^k, ..., L / b^k) configurations (as
+    many lattice axes as ``configs`` has), level 0 being ``configs`` itself; step k calls
+    ``rg_map(..., seed=seed, level=k - 1)``."""
     out = [configs]
     for k in range(levels):
         out.append(rg_map(out[-1], seed=seed, level=k))
@@ -192,36 +194,39 @@ def _exponents(x: np.ndarray, y: np.ndarray, labels: np.ndarray, nb: int, m_max:
 
 @checked(levels=MCRG_LEVELS, seed=SEED)
 def mcrg(configs: Any, rg_map: RGMap, *, levels: int | None = None, seed: int = 0,
-         blocks: int | np.ndarray = DEFAULT_BLOCKS, even: tuple[str, ...] = EVEN,
-         odd: tuple[str, ...] = ODD) -> MCRGResult:
-    """Monte Carlo RG exponents of independent ±1 configurations int8 (n, L, L).
+         blocks: int | np.ndarray = DEFAULT_BLOCKS, even: tuple[str, ...] | None = None,
+         odd: tuple[str, ...] | None = None) -> MCRGResult:
+    """Monte Carlo RG exponents of independent ±1 configurations int8 (n, L, L) (square
+    lattice) or (n, L, L, L) (simple cubic lattice).
 
     Parameters
     ----------
-    configs : int8 (n, L, L), numpy or cupy
+    configs : int8 (n, L, L) or (n, L, L, L), numpy or cupy
         Independent samples at the temperature of interest (usually K_c).
     rg_map : RGMap
         The block-spin map; levels 1..``levels`` are made with ``rg_levels``.
     levels : int, optional
         RG steps, >= 1 and at most what L and b allow; default: all that leave a lattice of
-        at least 4 x 4 (4 = 2 * span of the nearest-neighbour operators, the smallest on
-        which they are all distinct).
+        at least 4 sites a side (the smallest on which the span-2 operators are distinct).
     seed : int
         Seed in [0, 2^64) for stochastic maps (majority ties, RSMI sampling).
     blocks : int or int array (n,)
         Jackknife blocks: a count of contiguous blocks of samples, or a block label per
         sample (e.g. the replica index, for snapshot-major data from correlated chains).
-    even, odd : tuple of str
-        Operator names, in the order they are added (see ``gpurg.rg.operators``).
+    even, odd : tuple of str, optional
+        Operator names of the configurations' dimension, in the order they are added; default
+        the dimension's whole sets (:func:`gpurg.rg.operators.operator_sets`).
 
     Returns
     -------
     MCRGResult
         y_t and y_h over (level, m) with jackknife errors.
     """
-    if configs.ndim != 3 or configs.shape[1] != configs.shape[2]:
-        raise InputError(f"configurations must be (n, L, L), got shape {configs.shape}")
-    n, L, _ = configs.shape
+    dim = lattice_dimension(configs)
+    default_even, default_odd = operator_sets(dim)
+    even = default_even if even is None else tuple(even)
+    odd = default_odd if odd is None else tuple(odd)
+    n, L = configs.shape[:2]
     b = rg_map.b
     top = max_levels(L, b, 4)
     if levels is None:
@@ -238,7 +243,7 @@ def mcrg(configs: Any, rg_map: RGMap, *, levels: int | None = None, seed: int = 
     lam_t, y_t, e_t = (np.full(shape_t, np.nan) for _ in range(3))
     lam_h, y_h, e_h = (np.full(shape_h, np.nan) for _ in range(3))
     for k in range(1, levels + 1):
-        m_even, m_odd = n_fitting(even, sizes[k]), n_fitting(odd, sizes[k])
+        m_even, m_odd = n_fitting(even, sizes[k], dim), n_fitting(odd, sizes[k], dim)
         lam_t[k - 1], y_t[k - 1], e_t[k - 1] = _exponents(ops_even[k], ops_even[k - 1], labels,
                                                           nb, m_even, b, odd=False)
         lam_h[k - 1], y_h[k - 1], e_h[k - 1] = _exponents(ops_odd[k], ops_odd[k - 1], labels,
