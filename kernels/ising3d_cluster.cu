@@ -40,7 +40,7 @@
 // The tile of thread tid: replica offset base = r * N, origin (x0, y0, z0), sides w, h, d.
 struct Sw3Tile {
     gpurg_u32 base, id;
-    int r, x0, y0, z0, w, h, d;
+    int r, x0, y0, z0, w, h, d, o;  // o: the site index of (x0, y0, z0)
 };
 
 __device__ __forceinline__ int sw3_min4(int rest) { return rest < SW3_TILE ? rest : SW3_TILE; }
@@ -65,6 +65,7 @@ __device__ __forceinline__ bool sw3_tile(Sw3Tile& t, int Lx, int Ly, int Lz, int
     t.h = sw3_min4(Ly - t.y0);
     t.d = sw3_min4(Lz - t.z0);
     t.base = (gpurg_u32)t.r * (gpurg_u32)(Lx * Ly * Lz);
+    t.o = (t.z0 * Ly + t.y0) * Lx + t.x0;
     return true;
 }
 
@@ -122,9 +123,10 @@ __device__ __forceinline__ gpurg_u32 sw3_down(const signed char* p) {
     return ((unsigned char)*p >> 1) & 1u;
 }
 
-// Site index (within its replica) of local site l of the tile at (x0, y0, z0).
-__device__ __forceinline__ int sw3_site(int l, int x0, int y0, int z0, int Lx, int Ly) {
-    return ((z0 + (l >> 4)) * Ly + y0 + ((l >> 2) & 3)) * Lx + x0 + (l & 3);
+// Site index (within its replica) of local site l of the tile whose site l = 0 is o, in a box
+// whose rows hold Lx sites and whose planes A = Lx * Ly.
+__device__ __forceinline__ int sw3_site(int l, int o, int Lx, int A) {
+    return o + (l >> 4) * A + ((l >> 2) & 3) * Lx + (l & 3);
 }
 
 // Lay the tile's bonds (between satisfied neighbours, with probability thr / 2^32) and label
@@ -242,7 +244,7 @@ extern "C" __global__ void sw3_local(const signed char* __restrict__ spins,
     P[SW3_OPEN] = single & border;
     int* p = parent + t.base;
     for (gpurg_u64 m = P[SW3_OPEN]; m; m &= m - 1) {
-        const int root = sw3_site(sw3_ctz64(m), t.x0, t.y0, t.z0, Lx, Ly);
+        const int root = sw3_site(sw3_ctz64(m), t.o, Lx, Lx * Ly);
         p[root] = root;
     }
     for (gpurg_u64 todo = valid & ~single; todo;) {
@@ -253,12 +255,11 @@ extern "C" __global__ void sw3_local(const signed char* __restrict__ spins,
             C = N;
         todo &= ~C;
 #pragma unroll
-        for (int k = 0; k < 6; ++k)
-            if ((l >> k) & 1) P[k] |= C;
+        for (int k = 0; k < 6; ++k) P[k] |= C & (0 - (gpurg_u64)((l >> k) & 1));  // no branch
         P[SW3_ROOT] |= (gpurg_u64)1 << l;
         if (C & border) {
             P[SW3_OPEN] |= (gpurg_u64)1 << l;
-            const int root = sw3_site(l, t.x0, t.y0, t.z0, Lx, Ly);
+            const int root = sw3_site(l, t.o, Lx, Lx * Ly);
             p[root] = root;
         }
     }
@@ -317,10 +318,10 @@ __device__ __forceinline__ void sw3_unite(int* p, int a, int b) {
     }
 }
 
-// The local root of the site at (x, y, z), in the tile at (x0, y0, z0).
-__device__ __forceinline__ int sw3_local_root(const unsigned char* lb, int x, int y, int z,
-                                              int x0, int y0, int z0, int Lx, int Ly) {
-    return sw3_site(lb[(z * Ly + y) * Lx + x] & SW3_LABEL, x0, y0, z0, Lx, Ly);
+// The local root of site i, of the tile whose first site is o.
+__device__ __forceinline__ int sw3_local_root(const unsigned char* lb, int i, int o, int Lx,
+                                              int A) {
+    return sw3_site(lb[i] & SW3_LABEL, o, Lx, A);
 }
 
 // Merge the local clusters joined by the bonds that leave a tile.
@@ -333,23 +334,27 @@ extern "C" __global__ void sw3_union(const unsigned char* __restrict__ labels,
     if (c == 0) return;
     const unsigned char* lb = labels + t.base;
     int* p = parent + t.base;
-    const int xa = t.x0 + t.w - 1, xb = xa + 1 == Lx ? 0 : xa + 1;  // +x: tile (xb, y0, z0)
+    const int A = Lx * Ly;
+    // Each face's bonds run from site a of this tile to the site of the next tile (at offset
+    // dx, dy or dz from this one's origin, negative where the bond wraps around the torus)
+    // on the same line.
+    const int xa = t.x0 + t.w - 1, dx = (xa + 1 == Lx ? 0 : xa + 1) - t.x0;
     for (gpurg_u64 m = c & 0xFFFFu; m; m &= m - 1) {
-        const int q = sw3_ctz64(m), y = t.y0 + (q & 3), z = t.z0 + (q >> 2);
-        sw3_unite(p, sw3_local_root(lb, xa, y, z, t.x0, t.y0, t.z0, Lx, Ly),
-                  sw3_local_root(lb, xb, y, z, xb, t.y0, t.z0, Lx, Ly));
+        const int q = sw3_ctz64(m), a = t.o + (q >> 2) * A + (q & 3) * Lx + t.w - 1;
+        sw3_unite(p, sw3_local_root(lb, a, t.o, Lx, A),
+                  sw3_local_root(lb, a - (t.w - 1) + dx, t.o + dx, Lx, A));
     }
-    const int ya = t.y0 + t.h - 1, yb = ya + 1 == Ly ? 0 : ya + 1;  // +y: tile (x0, yb, z0)
+    const int ya = t.y0 + t.h - 1, dy = ((ya + 1 == Ly ? 0 : ya + 1) - t.y0) * Lx;
     for (gpurg_u64 m = (c >> 16) & 0xFFFFu; m; m &= m - 1) {
-        const int q = sw3_ctz64(m), x = t.x0 + (q & 3), z = t.z0 + (q >> 2);
-        sw3_unite(p, sw3_local_root(lb, x, ya, z, t.x0, t.y0, t.z0, Lx, Ly),
-                  sw3_local_root(lb, x, yb, z, t.x0, yb, t.z0, Lx, Ly));
+        const int q = sw3_ctz64(m), a = t.o + (q >> 2) * A + (t.h - 1) * Lx + (q & 3);
+        sw3_unite(p, sw3_local_root(lb, a, t.o, Lx, A),
+                  sw3_local_root(lb, a - (t.h - 1) * Lx + dy, t.o + dy, Lx, A));
     }
-    const int za = t.z0 + t.d - 1, zb = za + 1 == Lz ? 0 : za + 1;  // +z: tile (x0, y0, zb)
+    const int za = t.z0 + t.d - 1, dz = ((za + 1 == Lz ? 0 : za + 1) - t.z0) * A;
     for (gpurg_u64 m = c >> 32; m; m &= m - 1) {
-        const int q = sw3_ctz64(m), x = t.x0 + (q & 3), y = t.y0 + (q >> 2);
-        sw3_unite(p, sw3_local_root(lb, x, y, za, t.x0, t.y0, t.z0, Lx, Ly),
-                  sw3_local_root(lb, x, y, zb, t.x0, t.y0, zb, Lx, Ly));
+        const int q = sw3_ctz64(m), a = t.o + (t.d - 1) * A + (q >> 2) * Lx + (q & 3);
+        sw3_unite(p, sw3_local_root(lb, a, t.o, Lx, A),
+                  sw3_local_root(lb, a - (t.d - 1) * A + dz, t.o + dz, Lx, A));
     }
 }
 
@@ -391,7 +396,7 @@ extern "C" __global__ void sw3_flip(signed char* __restrict__ spins,
             if (m) {
                 const int l = sw3_ctz64(m);
                 m &= m - 1;
-                const int root = sw3_site(l, t.x0, t.y0, t.z0, Lx, Ly);
+                const int root = sw3_site(l, t.o, Lx, Lx * Ly);
                 at[k] = l;
                 ctr[k].x = (gpurg_u32)((open >> l) & 1 ? sw3_root(p, root) : root);
             }
