@@ -10,20 +10,6 @@
 // numbers. Lanes of replicas R and beyond are not in use: they stay 0.
 #include "ising_bits.cuh"
 
-// The lanes of word q in use: those of replicas below R.
-template <class W>
-__device__ __forceinline__ W ising_bits_lanes(int R, int q) {
-    constexpr int H = sizeof(W) / sizeof(gpurg_u32);
-    W lanes = 0;
-    GPURG_UNROLL
-    for (int h = 0; h < H; ++h) {
-        const int n = R - 32 * (H * q + h);  // replicas in group H q + h
-        const gpurg_u32 l = n >= 32 ? ~0u : (n <= 0 ? 0u : (1u << n) - 1u);
-        lanes |= (W)l << (32 * h);
-    }
-    return lanes;
-}
-
 // Update NS sites of one colour in row y of word q: the colour's sites j0 .. j0 + NS - 1 of the
 // row (x = 2 j + ((color + y) & 1)); sites past the row's L / 2 are computed but not stored.
 // Neighbours are of the other colour, so no other thread writes them meanwhile.
@@ -81,7 +67,7 @@ __device__ __forceinline__ void ising_bits_halfsweep(W* __restrict__ words,
     const gpurg_u32 qy = tid / runs;
     const int q = (int)(qy / L);
     const gpurg_bits_rule rule{table};
-    ising_bits_run<NS, W>(words, rule, L, q, ising_bits_lanes<W>(R, q), (int)(qy % L),
+    ising_bits_run<NS, W>(words, rule, L, q, gpurg_bits_lanes<W>(R, q), (int)(qy % L),
                           (int)(tid % runs) * NS, color, step, k0, k1);
 }
 
@@ -99,7 +85,7 @@ __device__ __forceinline__ void ising_bits_sweeps(W* __restrict__ words,
     if (q >= Q) return;  // the same for the whole block
     const int runs = (L / 2 + NS - 1) / NS;
     const gpurg_bits_rule rule{table};
-    const W lanes = ising_bits_lanes<W>(R, q);
+    const W lanes = gpurg_bits_lanes<W>(R, q);
     for (int h = 0; h < half_steps; ++h) {
         const gpurg_u32 step = first_step + (gpurg_u32)h;
         for (int i = (int)threadIdx.x; i < L * runs; i += (int)blockDim.x)
@@ -109,35 +95,10 @@ __device__ __forceinline__ void ising_bits_sweeps(W* __restrict__ words,
     }
 }
 
-// Add the lanes of w to a bit-sliced counter c[0..B) (plane i holds bit i of every lane's
-// count), branch-free.
-template <int B, class W>
-__device__ __forceinline__ void ising_bits_count(W* c, W w) {
-    GPURG_UNROLL
-    for (int i = 0; i < B; ++i) {
-        const W carry = c[i] & w;
-        c[i] ^= w;
-        w = carry;
-    }
-}
-
-// Add a B-plane counter s (counts of weight 1) into the big counter c[0..18).
-template <int B, class W>
-__device__ __forceinline__ void ising_bits_flush(W* c, const W* s) {
-    for (int k = 0; k < B; ++k) {
-        W w = s[k];
-        for (int i = k; i < 18 && w; ++i) {  // the carry rarely travels far
-            const W carry = c[i] & w;
-            c[i] ^= w;
-            w = carry;
-        }
-    }
-}
-
 // Per (word, row): for each lane, the number of +1 spins in the row and the number of the
-// row's right and down bonds whose two spins agree: out[((q L + y) 2 + k) BITS + l], k = 0, 1.
-// The host sums the rows: magnetisation 2 up - N, bond sum 2 aligned - 2 N. Counts go to
-// 4-plane counters (up to 15 words, 7 for the two bonds), flushed into 18-plane ones.
+// row's right and down bonds whose two spins agree: out[((q L + y) 2 + k) BITS + l], k = 0, 1
+// (gpurg_bits_row_sums). The host sums the rows: magnetisation 2 up - N, bond sum
+// 2 aligned - 2 N.
 template <class W>
 __device__ __forceinline__ void ising_bits_counts(const W* __restrict__ words, int L, int Q,
                                                   int* __restrict__ out) {
@@ -146,30 +107,8 @@ __device__ __forceinline__ void ising_bits_counts(const W* __restrict__ words, i
     if (tid >= (gpurg_u32)Q * L) return;
     const int y = (int)(tid % L);
     const W* row = words + (gpurg_u64)tid * L;  // tid = q L + y
-    const W* dn = words + ((gpurg_u64)(tid - y) + (y == L - 1 ? 0 : y + 1)) * L;
-    W up[18] = {0}, aligned[18] = {0};  // counts up to L <= 2^16 and 2 L <= 2^17
-    for (int x0 = 0; x0 < L; x0 += 7) {
-        W su[4] = {0}, sa[4] = {0};
-        const int x1 = x0 + 7 < L ? x0 + 7 : L;
-        for (int x = x0; x < x1; ++x) {
-            const W w = row[x];
-            ising_bits_count<4>(su, w);
-            ising_bits_count<4>(sa, (W)~(w ^ row[x == L - 1 ? 0 : x + 1]));
-            ising_bits_count<4>(sa, (W)~(w ^ dn[x]));
-        }
-        ising_bits_flush<4>(up, su);
-        ising_bits_flush<4>(aligned, sa);
-    }
-    int* o = out + (gpurg_u64)tid * 2 * BITS;
-    for (int l = 0; l < BITS; ++l) {
-        int nu = 0, na = 0;
-        for (int i = 0; i < 18; ++i) {
-            nu |= (int)((up[i] >> l) & 1u) << i;
-            na |= (int)((aligned[i] >> l) & 1u) << i;
-        }
-        o[l] = nu;
-        o[BITS + l] = na;
-    }
+    const W* const next[1] = {words + ((gpurg_u64)(tid - y) + (y == L - 1 ? 0 : y + 1)) * L};
+    gpurg_bits_row_sums<1>(row, next, L, out + (gpurg_u64)tid * 2 * BITS);
 }
 
 // The kernels of NS sites per thread and BITS-bit words (32 or 64)

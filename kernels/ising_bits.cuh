@@ -16,28 +16,34 @@
 // The flip rule as the classes of lanes it treats alike, compacted on the host
 // (gpurg.models.ising_bits_numpy.rule_table, from the thresholds of
 // gpurg.models.ising_rules.flip_thresholds) and read by every thread from this table of
-// uint32: [0] n_random, [1] n_other, [2] other_is_never, [3 + i] the threshold of random class
-// i (0 < t < 2^32), [13 + 5 i + j] mask j of random class i, [63 + 5 i + j] mask j of "other"
-// class i. A class is the lanes with aligned-neighbour count a = (a2 a1 a0) and a spin; its
-// masks (each 0 or ~0) are a0, a1, a2, flip_spin (~0: s = -1 only, 0: s = +1 only) and
-// any_spin (~0: either spin). The "other" classes are those that always flip (t = 2^32), or
-// the fewer ones that never flip (t = 0; other_is_never), the sure lanes then being the rest.
-// With h = 0 a class takes both spins, so Metropolis at h = 0 has two random classes (a = 3,
-// 4) and every bit plane costs a few operations per class. Building the classes on the host
-// keeps each thread from building (and a GPU from spilling) them.
-#define GPURG_BITS_CLASSES 10
-#define GPURG_BITS_RULE_WORDS 113
+// uint32, for Z neighbours (4: square lattice, 6: simple cubic) and C = 2 (Z + 1) classes:
+// [0] n_random, [1] n_other, [2] other_is_never, [3 + i] the threshold of random class i
+// (0 < t < 2^32), [3 + C + 5 i + j] mask j of random class i, [3 + 6 C + 5 i + j] mask j of
+// "other" class i (2D: 13 and 63, 113 words in all; 3D: 17 and 87, 157 words). A class is the
+// lanes with aligned-neighbour count a = (a2 a1 a0) and a spin; its masks (each 0 or ~0) are
+// a0, a1, a2, flip_spin (~0: s = -1 only, 0: s = +1 only) and any_spin (~0: either spin). The
+// "other" classes are those that always flip (t = 2^32), or the fewer ones that never flip
+// (t = 0; other_is_never), the sure lanes then being the rest. With h = 0 a class takes both
+// spins, so Metropolis at h = 0 has Z / 2 random classes (2D: a = 3, 4) and every bit plane
+// costs a few operations per class. Building the classes on the host keeps each thread from
+// building (and a GPU from spilling) them.
+#define GPURG_BITS_RULE_WORDS(Z) (3 + 22 * ((Z) + 1))
 
-struct gpurg_bits_rule {
+template <int Z>
+struct gpurg_bits_rule_of {
+    static constexpr int C = 2 * (Z + 1);  // classes (s, a)
     const gpurg_u32* __restrict__ p;
 
     __device__ __forceinline__ int n_random() const { return (int)p[0]; }
     __device__ __forceinline__ int n_other() const { return (int)p[1]; }
     __device__ __forceinline__ bool other_is_never() const { return p[2] != 0u; }
     __device__ __forceinline__ gpurg_u32 t(int i) const { return p[3 + i]; }
-    __device__ __forceinline__ const gpurg_u32* random(int i) const { return p + 13 + 5 * i; }
-    __device__ __forceinline__ const gpurg_u32* other(int i) const { return p + 63 + 5 * i; }
+    __device__ __forceinline__ const gpurg_u32* random(int i) const { return p + 3 + C + 5 * i; }
+    __device__ __forceinline__ const gpurg_u32* other(int i) const {
+        return p + 3 + 6 * C + 5 * i;
+    }
 };
+typedef gpurg_bits_rule_of<4> gpurg_bits_rule;  // the square lattice's
 
 // The words W are gpurg_u32 (32 lanes) or, on the host, gpurg_u64: two 32-lane words side
 // by side (low half first), each with its own random numbers, so that a 64-bit operation does
@@ -69,20 +75,40 @@ struct gpurg_bits_site {
     W sure, need;
 };
 
-// cen: the word's spins; n0..n3: its four neighbours' words (same lanes); lanes: the lanes in
-// use (the others neither flip nor need numbers).
-template <class W, int NR>
+// The bit-sliced count a = (a2 a1 a0) of the Z neighbours n[0..Z) aligned with each lane of
+// cen: 0..4 on the square lattice, 0..6 on the simple-cubic one.
+template <int Z, class W>
+__device__ __forceinline__ void gpurg_bits_aligned(W cen, const W* n, W& a0, W& a1, W& a2) {
+    static_assert(Z == 4 || Z == 6, "square or simple-cubic lattice");
+    if constexpr (Z == 4) {
+        const W n0 = ~(n[0] ^ cen), n1 = ~(n[1] ^ cen), n2 = ~(n[2] ^ cen), n3 = ~(n[3] ^ cen);
+        const W s01 = n0 ^ n1, c01 = n0 & n1, s23 = n2 ^ n3, c23 = n2 & n3;
+        a0 = s01 ^ s23;
+        a1 = c01 ^ c23 ^ (s01 & s23);
+        a2 = c01 & c23;  // a = 4: then a1 = a0 = 0
+    } else {
+        // two full adders of three neighbours each, then their sums (weight 1) and carries
+        // (weight 2) added
+        W x[6];
+GPURG_UNROLL
+        for (int j = 0; j < 6; ++j) x[j] = ~(n[j] ^ cen);
+        const W p = x[0] ^ x[1], q = x[3] ^ x[4];
+        const W s0 = p ^ x[2], c0 = (x[0] & x[1]) | (p & x[2]);
+        const W s1 = q ^ x[5], c1 = (x[3] & x[4]) | (q & x[5]);
+        const W c = s0 & s1;  // carry of the weight-1 sum
+        a0 = s0 ^ s1;
+        a1 = c0 ^ c1 ^ c;
+        a2 = (c0 & c1) | ((c0 ^ c1) & c);
+    }
+}
+
+// cen: the word's spins; n[0..Z): its neighbours' words (same lanes); lanes: the lanes in use
+// (the others neither flip nor need numbers).
+template <class W, int NR, int Z>
 __device__ __forceinline__ gpurg_bits_site<W, NR> gpurg_bits_classify(
-    const gpurg_bits_rule& rule, W cen, W n0, W n1, W n2, W n3, W lanes) {
-    // a = bit-sliced count (a2 a1 a0) of the neighbours aligned with each lane, 0..4
-    n0 = ~(n0 ^ cen);
-    n1 = ~(n1 ^ cen);
-    n2 = ~(n2 ^ cen);
-    n3 = ~(n3 ^ cen);
-    const W s01 = n0 ^ n1, c01 = n0 & n1, s23 = n2 ^ n3, c23 = n2 & n3;
-    const W a0 = s01 ^ s23;
-    const W a1 = c01 ^ c23 ^ (s01 & s23);
-    const W a2 = c01 & c23;  // a = 4: then a1 = a0 = 0
+    const gpurg_bits_rule_of<Z>& rule, W cen, const W* n, W lanes) {
+    W a0, a1, a2;
+    gpurg_bits_aligned<Z>(cen, n, a0, a1, a2);
     gpurg_bits_site<W, NR> s;
     s.need = 0;
     const int n_random = rule.n_random();
@@ -106,8 +132,8 @@ GPURG_UNROLL
 // the NumPy twin draws it for just the words that need it, but a lane's decision depends on
 // its own bits of u only, so the extra blocks change nothing, and drawing them together keeps
 // SIMD lanes (host) and independent Philox chains (GPU) busy.
-template <int NS, class W, int NR, class Counter>
-__device__ __forceinline__ void gpurg_bits_decide(const gpurg_bits_rule& rule,
+template <int NS, class W, int NR, int Z, class Counter>
+__device__ __forceinline__ void gpurg_bits_decide(const gpurg_bits_rule_of<Z>& rule,
                                                   const gpurg_bits_site<W, NR>* s, W* flip,
                                                   Counter ctr, gpurg_u32 k0, gpurg_u32 k1) {
     constexpr int H = sizeof(W) / sizeof(gpurg_u32);
@@ -162,32 +188,114 @@ GPURG_UNROLL
 }
 
 // Sort NS words into classes and decide them: flip[i] the lanes of word i that flip, given
-// its spins cen[i] and its neighbours' words nb[j][i] (j = 0..3). The classes' slots are a
-// constant of the compiled code (2: Metropolis at h = 0; 5: heat-bath at h = 0; 10: any rule),
-// picked from the rule, so that no bit plane loops over empty ones.
-template <int NS, int NR, class W, class Counter>
-__device__ __forceinline__ void gpurg_bits_update_nr(const gpurg_bits_rule& rule, const W* cen,
-                                                     const W (*nb)[NS], W lanes, W* flip,
-                                                     Counter ctr, gpurg_u32 k0, gpurg_u32 k1) {
+// its spins cen[i] and its neighbours' words nb[j][i] (j = 0..Z-1). The classes' slots are a
+// constant of the compiled code (Z / 2: Metropolis at h = 0; Z + 1: heat-bath at h = 0;
+// 2 (Z + 1): any rule; 2, 5, 10 in 2D), picked from the rule, so that no bit plane loops
+// over empty ones.
+template <int NS, int NR, class W, int Z, class Counter>
+__device__ __forceinline__ void gpurg_bits_update_nr(const gpurg_bits_rule_of<Z>& rule,
+                                                     const W* cen, const W (*nb)[NS], W lanes,
+                                                     W* flip, Counter ctr, gpurg_u32 k0,
+                                                     gpurg_u32 k1) {
     gpurg_bits_site<W, NR> s[NS];
 GPURG_UNROLL
-    for (int i = 0; i < NS; ++i)
-        s[i] = gpurg_bits_classify<W, NR>(rule, cen[i], nb[0][i], nb[1][i], nb[2][i], nb[3][i],
-                                          lanes);
+    for (int i = 0; i < NS; ++i) {
+        W n[Z];
+GPURG_UNROLL
+        for (int j = 0; j < Z; ++j) n[j] = nb[j][i];
+        s[i] = gpurg_bits_classify<W, NR>(rule, cen[i], n, lanes);
+    }
     gpurg_bits_decide<NS, W, NR>(rule, s, flip, ctr, k0, k1);
 }
 
-template <int NS, class W, class Counter>
-__device__ __forceinline__ void gpurg_bits_update(const gpurg_bits_rule& rule, const W* cen,
-                                                  const W (*nb)[NS], W lanes, W* flip,
-                                                  Counter ctr, gpurg_u32 k0, gpurg_u32 k1) {
+// nb: Z rows (the rule's neighbours) of NS words each.
+template <int NS, class W, int Z, class Counter>
+__device__ __forceinline__ void gpurg_bits_update(const gpurg_bits_rule_of<Z>& rule,
+                                                  const W* cen, const W (*nb)[NS], W lanes,
+                                                  W* flip, Counter ctr, gpurg_u32 k0,
+                                                  gpurg_u32 k1) {
     const int n_random = rule.n_random();
-    if (n_random <= 2)  // the same for every thread: no divergence
-        gpurg_bits_update_nr<NS, 2>(rule, cen, nb, lanes, flip, ctr, k0, k1);
-    else if (n_random <= 5)
-        gpurg_bits_update_nr<NS, 5>(rule, cen, nb, lanes, flip, ctr, k0, k1);
+    if (n_random <= Z / 2)  // the same for every thread: no divergence
+        gpurg_bits_update_nr<NS, Z / 2>(rule, cen, nb, lanes, flip, ctr, k0, k1);
+    else if (n_random <= Z + 1)
+        gpurg_bits_update_nr<NS, Z + 1>(rule, cen, nb, lanes, flip, ctr, k0, k1);
     else
-        gpurg_bits_update_nr<NS, GPURG_BITS_CLASSES>(rule, cen, nb, lanes, flip, ctr, k0, k1);
+        gpurg_bits_update_nr<NS, 2 * (Z + 1)>(rule, cen, nb, lanes, flip, ctr, k0, k1);
+}
+
+// The lanes of word q in use: those of replicas below R (W holds sizeof(W) / 4 groups of 32).
+template <class W>
+__device__ __forceinline__ W gpurg_bits_lanes(int R, int q) {
+    constexpr int H = sizeof(W) / sizeof(gpurg_u32);
+    W lanes = 0;
+GPURG_UNROLL
+    for (int h = 0; h < H; ++h) {
+        const int n = R - 32 * (H * q + h);  // replicas in group H q + h
+        const gpurg_u32 l = n >= 32 ? ~0u : (n <= 0 ? 0u : (1u << n) - 1u);
+        lanes |= (W)l << (32 * h);
+    }
+    return lanes;
+}
+
+// Add the lanes of w to a bit-sliced counter c[0..B) (plane i holds bit i of every lane's
+// count), branch-free.
+template <int B, class W>
+__device__ __forceinline__ void gpurg_bits_count(W* c, W w) {
+GPURG_UNROLL
+    for (int i = 0; i < B; ++i) {
+        const W carry = c[i] & w;
+        c[i] ^= w;
+        w = carry;
+    }
+}
+
+// Add a B-plane counter s (counts of weight 1) into the big counter c[0..18).
+template <int B, class W>
+__device__ __forceinline__ void gpurg_bits_flush(W* c, const W* s) {
+    for (int k = 0; k < B; ++k) {
+        W w = s[k];
+        for (int i = k; i < 18 && w; ++i) {  // the carry rarely travels far
+            const W carry = c[i] & w;
+            c[i] ^= w;
+            w = carry;
+        }
+    }
+}
+
+// The spin sums of one row of replica words: for each lane l of W, o[l] the row's +1 spins
+// and o[BITS + l] how many of the row's bonds to the right (x + 1) and to the NB rows
+// next[0..NB) (same x; 2D: the row below; 3D: below and behind) join equal spins. Counts go
+// to 4-plane counters (up to 15 words: 15 / (1 + NB) sites at a time), flushed into 18-plane
+// ones (L <= 2^16 sites, (1 + NB) L bonds).
+template <int NB, class W>
+__device__ __forceinline__ void gpurg_bits_row_sums(const W* __restrict__ row,
+                                                    const W* const (&next)[NB], int L,
+                                                    int* __restrict__ o) {
+    constexpr int BITS = 8 * sizeof(W);
+    constexpr int CHUNK = 15 / (1 + NB);
+    W up[18] = {0}, aligned[18] = {0};
+    for (int x0 = 0; x0 < L; x0 += CHUNK) {
+        W su[4] = {0}, sa[4] = {0};
+        const int x1 = x0 + CHUNK < L ? x0 + CHUNK : L;
+        for (int x = x0; x < x1; ++x) {
+            const W w = row[x];
+            gpurg_bits_count<4>(su, w);
+            gpurg_bits_count<4>(sa, (W)~(w ^ row[x == L - 1 ? 0 : x + 1]));
+GPURG_UNROLL
+            for (int j = 0; j < NB; ++j) gpurg_bits_count<4>(sa, (W)~(w ^ next[j][x]));
+        }
+        gpurg_bits_flush<4>(up, su);
+        gpurg_bits_flush<4>(aligned, sa);
+    }
+    for (int l = 0; l < BITS; ++l) {
+        int nu = 0, na = 0;
+        for (int i = 0; i < 18; ++i) {
+            nu |= (int)((up[i] >> l) & 1u) << i;
+            na |= (int)((aligned[i] >> l) & 1u) << i;
+        }
+        o[l] = nu;
+        o[BITS + l] = na;
+    }
 }
 
 #endif

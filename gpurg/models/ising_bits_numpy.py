@@ -47,6 +47,15 @@ Every site with (x + y) mod 2 == color is updated, all lanes at once:
 The acceptance probabilities are therefore exactly those of the byte kernels' integer
 thresholds (P(u < t) = t / 2^32); only the Philox words differ, so the chains are different
 realisations of the same Markov chain.
+
+Other dimensions
+----------------
+The same holds word for word on the L^d torus of d dimensions (the simple-cubic lattice,
+d = 3, issue 17): words (G, L, ..., L), colour (sum of the coordinates) mod 2, z = 2 d
+neighbours and a in 0..z (three bit planes up to z = 7), the 2 (z + 1) thresholds of
+:func:`gpurg.models.ising_rules.flip_thresholds` with class index z + 1 + a (s = +1) or
+z - a (s = -1), and the site in the first counter word the row-major index of the site
+(in 3D (z L + y) L + x).
 """
 
 from __future__ import annotations
@@ -108,30 +117,30 @@ def unpack(words: np.ndarray, replicas: int) -> np.ndarray:
 def aligned_neighbour_count(words: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bit-sliced count a = 4 * a2 + 2 * a1 + a0 of each lane's neighbours aligned with it.
 
-    ``words`` is (G, L, L) uint32 (periodic in both lattice axes); returns the three bit
-    planes (a0, a1, a2), each uint32 (G, L, L): bit l of a_i[g, y, x] is bit i of the count
-    of lane l at (y, x).
+    ``words`` is (G, L, ..., L) uint32, d lattice axes (periodic); returns the three bit
+    planes (a0, a1, a2), each of the shape of ``words``: bit l of a_i[g, y, x] (2D) is bit i
+    of the count of lane l at (y, x).
     """
-    return aligned_count(words, *(np.roll(words, shift, axis) for shift, axis in
-                                  ((1, 1), (-1, 1), (1, 2), (-1, 2))))
+    return aligned_count(words, *(np.roll(words, shift, axis)
+                                  for axis in range(1, words.ndim) for shift in (1, -1)))
 
 
-def aligned_count(centre: np.ndarray, n0: np.ndarray, n1: np.ndarray, n2: np.ndarray,
-                  n3: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bit-sliced count (a0, a1, a2) of the neighbour words n0..n3 whose lane agrees with
-    the lane of ``centre`` (uint32 arrays of one shape; lane by lane, 0..4)."""
-    n0, n1, n2, n3 = (~(centre ^ n) for n in (n0, n1, n2, n3))
-    s01, c01 = n0 ^ n1, n0 & n1
-    s23, c23 = n2 ^ n3, n2 & n3
-    a0 = s01 ^ s23
-    c0123 = s01 & s23  # excludes c01 and c23: at most one carry of weight 2 besides c01 & c23
-    a1 = c01 ^ c23 ^ c0123
-    a2 = c01 & c23
-    return a0, a1, a2
+def aligned_count(centre: np.ndarray, *neighbours: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bit-sliced count (a0, a1, a2) of the neighbour words (at most 7) whose lane agrees
+    with the lane of ``centre`` (uint32 arrays of one shape; lane by lane, 0..7)."""
+    if len(neighbours) > 7:
+        raise ValueError(f"three bit planes count up to 7 neighbours, got {len(neighbours)}")
+    a = [np.zeros_like(centre) for _ in range(3)]
+    for n in neighbours:  # add 1 where the lane agrees, carrying up the planes
+        carry = ~(centre ^ n)
+        for i in range(3):
+            a[i], carry = a[i] ^ carry, a[i] & carry
+    return a[0], a[1], a[2]
 
 
 def _count_equals(a0: np.ndarray, a1: np.ndarray, a2: np.ndarray, a: int) -> np.ndarray:
-    """Lanes whose bit-sliced count equals a (0..4)."""
+    """Lanes whose bit-sliced count equals a (0..7)."""
     out = a0 if a & 1 else ~a0
     out = out & (a1 if a & 2 else ~a1)
     return out & (a2 if a & 4 else ~a2)
@@ -150,7 +159,8 @@ def classify(spin: np.ndarray, count: tuple[np.ndarray, np.ndarray, np.ndarray],
     lanes : numpy.ndarray
         uint32 (N,): the lanes in use.
     thresholds : sequence of int
-        The 10 flip thresholds of :func:`gpurg.models.ising_rules.flip_thresholds`.
+        The 2 (z + 1) flip thresholds of :func:`gpurg.models.ising_rules.flip_thresholds`
+        for z neighbours (10 in 2D, 14 on the simple-cubic lattice).
 
     Returns
     -------
@@ -162,12 +172,13 @@ def classify(spin: np.ndarray, count: tuple[np.ndarray, np.ndarray, np.ndarray],
         The C thresholds.
     """
     thresholds = [int(t) for t in np.asarray(thresholds)]
+    z = _neighbours(thresholds)
     sure = np.zeros_like(spin)
     masks, class_thresholds = [], []
     for up in (False, True):
         s_mask = (spin if up else ~spin) & lanes
-        for a in range(5):
-            t = thresholds[5 + a if up else 4 - a]
+        for a in range(z + 1):
+            t = thresholds[z + 1 + a if up else z - a]
             m = s_mask & _count_equals(*count, a)
             if t >= _ONE:
                 sure |= m
@@ -179,35 +190,51 @@ def classify(spin: np.ndarray, count: tuple[np.ndarray, np.ndarray, np.ndarray],
     return sure, class_masks, class_thresholds
 
 
-RULE_WORDS = 113  # GPURG_BITS_RULE_WORDS of kernels/ising_bits.cuh
+def _neighbours(thresholds: list[int]) -> int:
+    """z, the neighbours of a site, from the 2 (z + 1) flip thresholds (z = 4 or 6)."""
+    if len(thresholds) not in (10, 14):
+        raise ValueError(f"expected the 10 (square) or 14 (simple-cubic) flip thresholds, got "
+                         f"{len(thresholds)}")
+    return len(thresholds) // 2 - 1
+
+
+def rule_words(classes: int) -> int:
+    """Length of :func:`rule_table`'s table for 2 (z + 1) = ``classes`` thresholds: 3 + 11
+    ``classes`` (GPURG_BITS_RULE_WORDS(z) of kernels/ising_bits.cuh)."""
+    return 3 + 11 * classes
+
+
+RULE_WORDS = rule_words(10)  # the square lattice's
 
 
 def rule_table(thresholds) -> np.ndarray:
-    """The classes of :func:`classify`, compacted for the kernels: uint32 (113,).
+    """The classes of :func:`classify`, compacted for the kernels: uint32 (3 + 11 C,) for
+    the C = 2 (z + 1) thresholds of z neighbours ((113,) in 2D, (157,) in 3D).
 
     The layout is documented in kernels/ising_bits.cuh (gpurg_bits_rule). With h = 0 the
-    thresholds of (s = +1, a) and (s = -1, a) agree for every a, and the classes are the five
-    counts a, either spin; else the ten (s, a). The random classes (0 < t < 2^32) are listed
+    thresholds of (s = +1, a) and (s = -1, a) agree for every a, and the classes are the z + 1
+    counts a, either spin; else the C (s, a). The random classes (0 < t < 2^32) are listed
     with their thresholds; of the sure (t = 2^32) and the never (t = 0) classes the shorter
     list is given, and the kernels take the sure lanes as the rest when it is the never one.
     The lanes of each class, and so every decision, are those of :func:`classify`.
     """
     t = [int(x) for x in np.asarray(thresholds)]
-    if len(t) != 10:
-        raise ValueError(f"expected the 10 flip thresholds, got {len(t)}")
-    symmetric = all(t[5 + a] == t[4 - a] for a in range(5))
+    z = _neighbours(t)
+    symmetric = all(t[z + 1 + a] == t[z - a] for a in range(z + 1))
     # (threshold, a, spin: 0 either, -1, +1), in the kernels' order of the table indices
-    classes = ([(t[5 + a], a, 0) for a in range(5)] if symmetric else
-               [(t[c], 4 - c, -1) for c in range(5)] + [(t[5 + a], a, 1) for a in range(5)])
+    classes = ([(t[z + 1 + a], a, 0) for a in range(z + 1)] if symmetric else
+               [(t[c], z - c, -1) for c in range(z + 1)] +
+               [(t[z + 1 + a], a, 1) for a in range(z + 1)])
     random = [c for c in classes if 0 < c[0] < _ONE]
     sure = [c for c in classes if c[0] >= _ONE]
     never = [c for c in classes if c[0] == 0]
     other_is_never = len(never) < len(sure)
     other = never if other_is_never else sure
-    table = np.zeros(RULE_WORDS, dtype=np.uint32)
+    C = len(t)
+    table = np.zeros(rule_words(C), dtype=np.uint32)
     table[:3] = len(random), len(other), other_is_never
     full = 0xFFFFFFFF
-    for base, listed in ((13, random), (63, other)):
+    for base, listed in ((3 + C, random), (3 + 6 * C, other)):
         for i, (_, a, spin) in enumerate(listed):
             table[base + 5 * i: base + 5 * i + 5] = [
                 full * (a & 1), full * ((a >> 1) & 1), full * ((a >> 2) & 1),
@@ -282,14 +309,17 @@ def _block_drawer(site: np.ndarray, group: np.ndarray, step: int, key: tuple[int
 def bits_halfsweep(words: np.ndarray, thresholds: np.ndarray, color: int, step: int,
                    key: tuple[int, int], replicas: int | None = None,
                    lazy: bool = True) -> HalfsweepCount:
-    """Update every site with (x + y) mod 2 == color of every lane, in place.
+    """Update every site with (x + y) mod 2 == color (in 3D (x + y + z) mod 2) of every
+    lane, in place.
 
     Parameters
     ----------
     words : numpy.ndarray
-        uint32 (G, L, L), replica bits (module docstring); modified in place.
+        uint32 (G, L, L), or (G, L, L, L) on the simple-cubic lattice, replica bits (module
+        docstring); modified in place.
     thresholds : numpy.ndarray
-        The (10,) flip thresholds of :func:`gpurg.models.ising_rules.flip_thresholds`.
+        The (10,) flip thresholds of :func:`gpurg.models.ising_rules.flip_thresholds`, or
+        the (14,) of the simple-cubic lattice.
     color : int
         0 or 1.
     step : int
@@ -306,18 +336,20 @@ def bits_halfsweep(words: np.ndarray, thresholds: np.ndarray, color: int, step: 
     HalfsweepCount
         What was drawn.
     """
-    G, L, _ = words.shape
-    yy, xx = np.nonzero((np.add.outer(np.arange(L), np.arange(L)) & 1) == color)
-    a0, a1, a2 = (a[:, yy, xx].reshape(-1) for a in aligned_neighbour_count(words))
-    spin = words[:, yy, xx].reshape(-1)
-    lanes = np.repeat(lane_masks(G, replicas), yy.size)
+    G = words.shape[0]
+    coords = np.nonzero((np.indices(words.shape[1:]).sum(axis=0) & 1) == color)
+    at = (slice(None), *coords)  # the colour's sites of every group, in row-major order
+    sites = np.ravel_multi_index(coords, words.shape[1:])  # (z L + y) L + x
+    a0, a1, a2 = (a[at].reshape(-1) for a in aligned_neighbour_count(words))
+    spin = words[at].reshape(-1)
+    lanes = np.repeat(lane_masks(G, replicas), sites.size)
     sure, class_masks, class_thresholds = classify(spin, (a0, a1, a2), lanes, thresholds)
     need = np.bitwise_or.reduce(class_masks, axis=0)
-    site = np.tile((yy * L + xx).astype(np.uint64), G)
-    group = np.repeat(np.arange(G, dtype=np.uint64), yy.size)
+    site = np.tile(sites.astype(np.uint64), G)
+    group = np.repeat(np.arange(G, dtype=np.uint64), sites.size)
     flip, count = decide(need, class_masks, class_thresholds,
                          _block_drawer(site, group, step, key), lazy=lazy)
-    words[:, yy, xx] ^= (sure | flip).reshape(G, yy.size)
+    words[at] ^= (sure | flip).reshape(G, sites.size)
     return count
 
 
