@@ -35,7 +35,7 @@ class _Chain:
     def __init__(self, spins: np.ndarray, T: float, J: float, seed: int, backend: Any) -> None:
         self.backend = backend
         self.spins = backend.xp.asarray(spins.copy())
-        self.model = _Model(T, J)
+        self.model = _Model(T, J, shape=spins.shape[1:])
         self.key = seed_to_key(seed)
         self.replicas = spins.shape[0]
         self.sweeps_done = 0
@@ -50,8 +50,8 @@ class _Chain:
 
 
 class _Model:
-    def __init__(self, T: float, J: float, h: float = 0.0) -> None:
-        self.T, self.J, self.h = T, J, h
+    def __init__(self, T: float, J: float, h: float = 0.0, shape: tuple[int, ...] = ()) -> None:
+        self.T, self.J, self.h, self.shape = T, J, h, shape
 
 
 def _random_spins(shape: tuple[int, ...], seed: int) -> np.ndarray:
@@ -100,7 +100,7 @@ def test_chain_is_a_function_of_the_seed(cpu_kernels) -> None:
 
 def test_refuses_a_field(cpu_kernels) -> None:
     chain = _Chain(np.ones((1, 2, 2, 2), np.int8), 1.0, 1.0, 0, cpu_kernels)
-    chain.model = _Model(1.0, 1.0, 0.1)
+    chain.model = _Model(1.0, 1.0, 0.1, (2, 2, 2))
     with pytest.raises(ValueError, match="h = 0"):
         SwendsenWang3D(chain)
 

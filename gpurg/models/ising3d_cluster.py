@@ -114,8 +114,9 @@ class SwendsenWang3D(IsingUpdate):
     smallest site (the module docstring gives the random numbers).
 
     ``sampler`` is an :class:`~gpurg.models.ising3d.Ising3DSampler`: ``spins`` int8
-    (R, Lz, Ly, Lx) on its backend (a cube for the model, any box of sides >= 2 here),
-    ``model`` with T, J, h, ``key``, ``backend``, ``sweeps_done``, ``replicas``.
+    (R, Lz, Ly, Lx) on its backend, ``model`` with T, J, h and ``shape`` (Lz, Ly, Lx) (a
+    cube for the model, any box of sides >= 2 here), ``key``, ``backend``, ``sweeps_done``,
+    ``replicas``.
     """
 
     name: ClassVar[str] = "swendsen-wang"
@@ -126,7 +127,8 @@ class SwendsenWang3D(IsingUpdate):
         self._bond_threshold = bond_threshold(m.T, m.J)
         self._sign = 1 if m.J > 0 else -1
         if backend.uses_kernels:  # work arrays of the cluster kernels
-            shape = tuple(sampler.spins.shape)
+            # from the model: the sampler makes its update before its spins
+            shape = (sampler.replicas, *m.shape)
             if len(shape) != 4 or min(shape[1:]) < 2:
                 raise InputError(f"spins must have shape (R, Lz, Ly, Lx), sides >= 2, got "
                                  f"{shape}")
