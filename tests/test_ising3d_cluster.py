@@ -16,6 +16,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.stats import chisquare
 
 from gpurg.backend.philox import STREAM_SW_BONDS, STREAM_SW_FLIPS, philox4x32, seed_to_key
+from gpurg.models.ising3d import Ising3DModel, Ising3DSampler
 from gpurg.models.ising3d_cluster import _CLUSTER3D, SW3_TILE, SwendsenWang3D, _tiles
 from gpurg.models.ising_rules import bond_threshold
 
@@ -69,6 +70,17 @@ def test_kernels_equal_numpy(cpu_kernels, numpy_backend, box, T, J) -> None:
         a.sweep(n)
         b.sweep(n)
         assert np.array_equal(a.state(), b.state())
+
+
+@pytest.mark.parametrize("L", [2, 4, 6])
+def test_sampler_chains_equal_numpy(cpu_kernels, numpy_backend, L) -> None:
+    """Through Ising3DSampler (which makes its update before its spins), from a hot start."""
+    model = Ising3DModel(L, T_C)
+    a, b = (Ising3DSampler(model, replicas=3, algorithm="swendsen-wang", seed=8, device=d)
+            for d in (cpu_kernels, numpy_backend))
+    a.sweep(3)
+    b.sweep(3)
+    assert np.array_equal(a.get_state(), b.get_state())
 
 
 def test_larger_chain_equals_numpy(cpu_kernels, numpy_backend) -> None:
