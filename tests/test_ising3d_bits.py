@@ -141,6 +141,18 @@ def test_kernels_equal_the_numpy_twin(case, cpu_kernels) -> None:
     assert all((a == b).all() for a, b in zip(sums, spin_sums(spins), strict=True))
 
 
+@pytest.mark.gpu
+@pytest.mark.parametrize("case", CASES[1:5], ids=lambda c: f"L{c[0]}R{c[1]}-{c[2]}-h{c[5]}")
+def test_gpu_kernels_equal_the_numpy_twin(case) -> None:
+    """On a GPU the many-sweeps kernel runs real blocks that share each half-sweep's runs
+    out among their threads and wait at __syncthreads: both launch modes equal the twin."""
+    spins, sums, _ = _chain("numpy", *case, seed=case[1])
+    for per_launch in (False, True):
+        gpu_spins, gpu_sums, _ = _chain("gpu", *case, seed=case[1], per_launch=per_launch)
+        assert (gpu_spins == spins).all()
+        assert all((a == b).all() for a, b in zip(gpu_sums, sums, strict=True))
+
+
 def test_words_hold_replicas_and_unused_lanes_stay_zero(cpu_kernels) -> None:
     """Replica 64 q + l is bit l of word q (uint32 words up to 32 replicas); pack and unpack
     are inverse; lanes past R are 0 and stay 0 through the kernels' sweeps."""
