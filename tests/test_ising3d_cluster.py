@@ -2,8 +2,8 @@
 kernels/ising3d_cluster.cu): the kernels, run on the CPU through the emulation layer, give the
 NumPy reference's chain bit for bit on any box (tiles of 4 x 4 x 4 whole, partial, and a box
 inside one tile, where bonds wrap back into their own tile); the clusters are the components
-of the laid bonds and nothing more; and the chain samples the Boltzmann distribution of the
-2 x 2 x 2 torus."""
+of the laid bonds and nothing more; and the chain samples the Boltzmann distributions of the
+2 x 2 x 2 and 4 x 2 x 2 tori."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from scipy.stats import chisquare
 from gpurg.backend.philox import STREAM_SW_BONDS, STREAM_SW_FLIPS, philox4x32, seed_to_key
 from gpurg.models.ising3d import Ising3DModel, Ising3DSampler
 from gpurg.models.ising3d_cluster import _CLUSTER3D, SW3_TILE, SwendsenWang3D, _tiles
+from gpurg.models.ising3d_exact import boltzmann_probabilities, state_index
 from gpurg.models.ising_rules import bond_threshold
 
 K_C = 0.2216546  # the simple-cubic critical coupling
@@ -244,33 +245,23 @@ def test_no_bonds_and_all_bonds(request, backend, J) -> None:
         assert np.array_equal(chain.state().reshape(R, N), want)
 
 
-def _boltzmann_2x2x2(T: float, J: float) -> np.ndarray:
-    """Exact probabilities of the 256 states of the 2 x 2 x 2 torus, state k having spin
-    +1 at site i iff bit i of k is 0; H = -J sum_i sum_d s_i s_{i + e_d} (24 terms: each
-    neighbour pair twice)."""
-    bits = (np.arange(256)[:, None] >> np.arange(8)) & 1
-    s = (1 - 2 * bits).reshape(256, 2, 2, 2)
-    energy = -J * sum((s * np.roll(s, -1, axis)).sum(axis=(1, 2, 3)) for axis in (1, 2, 3))
-    w = np.exp(-(energy - energy.min()) / T)
-    return w / w.sum()
-
-
-@pytest.mark.parametrize(("T", "J"), [(T_C, 1.0), (2.0, 1.0), (3.0, -1.0), (12.0, 1.0)])
-def test_boltzmann_distribution_of_the_2x2x2_torus(cpu_kernels, T, J) -> None:
+@pytest.mark.parametrize(("box", "T", "J"), [((2, 2, 2), T_C, 1.0), ((2, 2, 2), 2.0, 1.0),
+                                             ((2, 2, 2), 3.0, -1.0), ((2, 2, 2), 12.0, 1.0),
+                                             ((4, 2, 2), 3.0, 1.0)])
+def test_boltzmann_distribution_of_small_tori(cpu_kernels, box, T, J) -> None:
     """Independent replicas from a cold start, after 20 sweeps, against the exact
-    distribution over the 256 states: chi-square over the states expected at least 5 times,
-    the rest pooled. (On 8 sites a sweep forgets the start almost entirely: the cluster of
-    the whole box at low T flips with probability 1/2, and at high T most sites flip on
-    their own coins.)"""
+    distribution over the states (gpurg.models.ising3d_exact): chi-square over the states
+    expected at least 5 times, the rest pooled. (On 8 or 16 sites a sweep forgets the start
+    almost entirely: at low T the cluster of the whole box flips with probability 1/2, at
+    high T most sites flip on their own coins.)"""
     R = 40_000
-    chain = _Chain(np.ones((R, 2, 2, 2), np.int8), T, J, 2024, cpu_kernels)
+    chain = _Chain(np.ones((R, *box), np.int8), T, J, 2024, cpu_kernels)
     chain.sweep(20)
-    down = (chain.state().reshape(R, 8) < 0).astype(np.int64)
-    counts = np.bincount(down @ (1 << np.arange(8)), minlength=256)
-    expected = R * _boltzmann_2x2x2(T, J)
+    counts = np.bincount(state_index(chain.state()), minlength=2 ** int(np.prod(box)))
+    expected = R * boltzmann_probabilities(box, T, J)
     big = expected >= 5
     f_obs = np.append(counts[big], counts[~big].sum())
     f_exp = np.append(expected[big], expected[~big].sum())
-    if f_exp[-1] == 0:
+    if f_exp[-1] == 0:  # no state to pool
         f_obs, f_exp = f_obs[:-1], f_exp[:-1]
     assert chisquare(f_obs, f_exp).pvalue > P_MIN
