@@ -1,10 +1,12 @@
-"""``gpurg ising ...``: sample the 2D Ising model."""
+"""``gpurg ising ...``: sample the 2D Ising model, or the simple-cubic one with ``--dim 3``."""
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
+import h5py
 import typer
 from rich.table import Table
 
@@ -23,11 +25,23 @@ from gpurg.cli.common import (
     thermalize_option,
 )
 from gpurg.cli.resume import resume_expectations
+from gpurg.models import ising3d_exact, ising_exact
 from gpurg.models.ising import COUPLING, FIELD, SIDE, TEMPERATURE, IsingModel
-from gpurg.models.ising_exact import exact_reference
+from gpurg.models.ising3d import SIDE as SIDE_3D
+from gpurg.models.ising3d import Ising3DModel
 from gpurg.sampling import SampleRun, resume_run, sample_ising
+from gpurg.validation import Integer
 
-app = typer.Typer(help="The 2D Ising model.", no_args_is_help=True)
+app = typer.Typer(help="The Ising model: 2D square or 3D simple cubic.", no_args_is_help=True)
+
+# --dim -> the model, its side's rule, and the defaults of --size and --temperature (T_c)
+_DIMENSIONS = {2: (IsingModel, SIDE, 32, ising_exact.T_C),
+               3: (Ising3DModel, SIDE_3D, 16, ising3d_exact.T_C)}
+DIMENSION = Integer(2, 3)
+# the options take the sides and temperatures of either model; the model's own rule for
+# its dimension is checked after parsing
+ANY_SIDE = Integer(2, optional=True)
+ANY_TEMPERATURE = replace(TEMPERATURE, optional=True)
 
 # Print order and labels of the summary table.
 _ROWS = (
@@ -52,13 +66,18 @@ _RESUME_ATTRIBUTES = {"size": "L", "temperature": "T", "coupling": "J", "field":
 @app.command()
 def sample(
     ctx: typer.Context,
-    # evenness and the non-zero coupling are the model's checks, after parsing; the
-    # messages of the options named by a symbol name it too ("--size/-L must be ...")
-    size: int = typer.Option(32, "--size", "-L", help="Linear size L (even, >= 4).",
-                             callback=SIDE.callback("--size/-L")),
-    temperature: float = typer.Option(
-        2.269185314213022, "--temperature", "-T", help="Temperature (default: T_c, J = 1).",
-        callback=TEMPERATURE.callback("--temperature/-T")),
+    # the side's rule of the dimension and the non-zero coupling are the model's checks,
+    # after parsing; the messages of the options named by a symbol name it too
+    # ("--size/-L must be ...")
+    dim: int = typer.Option(2, "--dim", help="Dimension: 2 (square lattice, L x L) or 3 "
+                            "(simple cubic, L x L x L).", callback=DIMENSION.callback("--dim")),
+    size: int | None = typer.Option(
+        None, "--size", "-L", help="Linear size L (even; >= 4 in 2D, >= 2 in 3D; default 32 "
+        "in 2D, 16 in 3D).", callback=ANY_SIDE.callback("--size/-L")),
+    temperature: float | None = typer.Option(
+        None, "--temperature", "-T", help="Temperature (default: T_c of the dimension at "
+        "J = 1: 2.269 in 2D, 4.5115 in 3D).",
+        callback=ANY_TEMPERATURE.callback("--temperature/-T")),
     coupling: float = checked_option(1.0, "--coupling", constraint=COUPLING,
                                      help="Coupling J (either sign)."),
     field: float = checked_option(0.0, "--field", constraint=FIELD, help="Uniform field h."),
@@ -84,12 +103,20 @@ def sample(
         None, "--resume", help="Continue this interrupted run file in place, with its own "
         "parameters (other options given must match them; --device may differ)."),
 ) -> None:
-    """Sample the 2D Ising model on an L x L torus and report observables with errors."""
+    """Sample the Ising model on an L x L torus (--dim 3: L x L x L) and report observables
+    with errors."""
+    if resume is not None and ctx.get_parameter_source("dim").name == "DEFAULT":
+        dim = _dimension_of(resume)
+    kind, side, default_size, critical = _DIMENSIONS[dim]
     if resume is None:
-        model = IsingModel(size, temperature, coupling, field)
+        size = side.check("--size/-L", default_size if size is None else size)
+        model = kind(size, critical if temperature is None else temperature, coupling, field)
+        label = f"{_name(kind)} L={size} T={model.T:g}"
     else:
-        expect = resume_expectations(ctx, resume, _RESUME_ATTRIBUTES, IsingModel)
-    label = f"Ising L={size} T={temperature:g}" if resume is None else f"Ising {resume.name}"
+        # --dim, when given, is checked through the model's name
+        expect = resume_expectations(ctx, resume, {**_RESUME_ATTRIBUTES, "dim": "dim"}, kind)
+        expect.pop("dim", None)
+        label = f"{_name(kind)} {resume.name}"
     with (sweep_progress(label) as update, warnings.catch_warnings(record=True) as caught):
         warnings.simplefilter("always", RuntimeWarning)
         if resume is None:
@@ -104,12 +131,30 @@ def sample(
     report_run(caught, run.output, run.n_measurements)
 
 
+def _dimension_of(resume: Path) -> int:
+    """The dimension of a run file's model: 3 for a run of the 3D model, else 2 (the
+    resumed run reports a file that is no Ising run)."""
+    try:
+        with h5py.File(resume, "r") as file:
+            return 3 if file.attrs.get("model") == Ising3DModel.name else 2
+    except OSError:  # missing or not HDF5: resume_run says so
+        return 2
+
+
+def _name(kind: type) -> str:
+    """The model's name in labels and titles."""
+    return "3D Ising" if kind is Ising3DModel else "Ising"
+
+
 def summary_table(run: SampleRun) -> Table:
-    """Rich table of an Ising run's observables: value ± error and τ_int (in measurements)."""
+    """Rich table of an Ising run's observables: value ± error and τ_int (in measurements);
+    the exact column where an exact result is known (2D: 4x4 and 6x6 tori at any h, the
+    Ferdinand-Fisher energy and specific heat at h = 0; 3D: the 2x2x2 torus)."""
     model = run.model
-    title = (f"Ising L={model.L} T={model.T:g} J={model.J:g} h={model.h:g} · "
+    title = (f"{_name(type(model))} L={model.L} T={model.T:g} J={model.J:g} h={model.h:g} · "
              f"{run.attrs['algorithm']} ({run.attrs.get('spin_layout', 'bytes')}) · "
              f"{run.observables['e'].shape[1]} replicas × {run.n_measurements} measurements · "
              f"{run.backend.name} ({run.backend.device_name}) · {run.seconds:.2f} s")
-    exact = exact_reference(model.L, model.T, model.J, model.h)
+    exact = (ising3d_exact if isinstance(model, Ising3DModel) else ising_exact).exact_reference(
+        model.L, model.T, model.J, model.h)
     return estimate_table(title, _ROWS, run.summary, exact)

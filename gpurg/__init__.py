@@ -12,7 +12,8 @@ The user-facing classes and functions, importable from here, in the order data f
     print(grainer.mi_, result.y_t[0, 0], result.y_t_err[0, 0])  # nats; y_t = 1/nu at level 1
 
 Models and sampling
-    :class:`IsingModel`, :class:`IsingSampler`, :class:`DimerModel`, :class:`DimerSampler`,
+    :class:`IsingModel`, :class:`IsingSampler`, the simple-cubic :class:`Ising3DModel` and
+    :class:`Ising3DSampler`, :class:`DimerModel`, :class:`DimerSampler`,
     the bases :class:`Model` and :class:`Sampler` with :func:`register` (a new model is one
     module), :func:`sample`, :func:`sample_ising`, :func:`sample_dimer`, :func:`resume_run`,
     :class:`SampleRun`, :func:`ising_configurations`.
@@ -61,6 +62,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 # public name -> the module that defines it
 _EXPORTS = {
     **dict.fromkeys(("IsingModel", "IsingSampler"), "gpurg.models.ising"),
+    **dict.fromkeys(("Ising3DModel", "Ising3DSampler"), "gpurg.models.ising3d"),
     **dict.fromkeys(("DimerModel", "DimerSampler"), "gpurg.models.dimer"),
     **dict.fromkeys(("Model", "Sampler", "register"), "gpurg.models.base"),
     **dict.fromkeys(("sample", "sample_ising", "sample_dimer", "resume_run", "SampleRun",

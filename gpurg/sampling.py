@@ -41,6 +41,7 @@ from gpurg.models.base import (
 )
 from gpurg.models.dimer import ENCODINGS, DimerImages, DimerModel, DimerSampler
 from gpurg.models.ising import IsingModel, IsingSampler
+from gpurg.models.ising3d import Ising3DModel
 from gpurg.signals import RunSignals, run_signals
 from gpurg.stats import Estimate, summarize_profile
 from gpurg.validation import Flag, Integer, Real, checked
@@ -176,7 +177,7 @@ def sample(
 
 @checked(**_SCHEDULE)
 def sample_ising(
-    model: IsingModel,
+    model: IsingModel | Ising3DModel,
     *,
     replicas: int = 1,
     algorithm: str = "metropolis",
@@ -192,19 +193,23 @@ def sample_ising(
     checkpoint: float | None = CHECKPOINT_SECONDS,
     layout: str = "auto",
 ) -> SampleRun:
-    """:func:`sample` of a new :class:`~gpurg.models.ising.IsingSampler`.
+    """:func:`sample` of a new :class:`~gpurg.models.ising.IsingSampler`, or
+    :class:`~gpurg.models.ising3d.Ising3DSampler` for a 3D model (the model's sampler).
 
     Parameters
     ----------
-    model : IsingModel
+    model : IsingModel or Ising3DModel
     replicas, algorithm, start, seed, device, layout
-        As for :class:`~gpurg.models.ising.IsingSampler`.
+        As for the model's sampler.
     sweeps, thermalize, every, output, store_configs, progress, checkpoint
         As for :func:`sample`.
     """
     check_schedule(sweeps, thermalize, every)  # before the sampler's set-up
-    sampler = IsingSampler(model, replicas=replicas, algorithm=algorithm, start=start,
-                           seed=seed, device=device, layout=layout)
+    if not isinstance(model, (IsingModel, Ising3DModel)):
+        raise InputError(f"model must be an IsingModel or Ising3DModel, got "
+                         f"{type(model).__name__}")
+    sampler = sampler_class(model)(model, replicas=replicas, algorithm=algorithm, start=start,
+                                   seed=seed, device=device, layout=layout)
     return sample(sampler, sweeps=sweeps, thermalize=thermalize, every=every, output=output,
                   store_configs=store_configs, progress=progress, checkpoint=checkpoint)
 

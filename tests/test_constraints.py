@@ -208,6 +208,10 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
     "gpurg.models.ising_exact.spontaneous_magnetization": lambda: ((0.5,), {}),
     "gpurg.models.ising_exact.correlation_length": lambda: ((0.3,), {}),
     "gpurg.models.ising_exact.exact_reference": lambda: ((4, 2.0), {}),
+    "gpurg.models.ising3d_exact.boltzmann_probabilities": lambda: (((2, 2, 2), 4.0), {}),
+    "gpurg.models.ising3d_exact.exact_observables": lambda: (((2, 2, 2), 4.0), {}),
+    "gpurg.models.ising3d_exact.exact_reference": lambda: ((2, 4.0), {}),
+    "gpurg.models.ising3d_exact.susceptibility_series": lambda: ((0.1,), {"L": 8}),
     "gpurg.models.dimer_exact.kasteleyn_log_count": lambda: ((4, 4), {}),
     "gpurg.models.dimer_exact.kasteleyn_count": lambda: ((4, 4), {}),
     "gpurg.models.dimer_exact.winding_sector_counts": lambda: ((4,), {}),
@@ -272,6 +276,9 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
     # models and sampling
     "gpurg.models.ising.IsingSampler.__init__": lambda: (
         (_bare("gpurg.models.ising", "IsingSampler"), _model("ising")), {"device": "numpy"}),
+    "gpurg.models.ising3d.Ising3DSampler.__init__": lambda: (
+        (_bare("gpurg.models.ising3d", "Ising3DSampler"), _model("ising3d")),
+        {"device": "numpy"}),
     "gpurg.models.dimer.DimerSampler.__init__": lambda: (
         (_bare("gpurg.models.dimer", "DimerSampler"), _model("dimer")),
         {"device": "numpy", "worms_per_sweep": 1}),

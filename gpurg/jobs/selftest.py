@@ -1,7 +1,8 @@
 """Checks that a backend computes what gpurg promises, runnable on any machine.
 
 ``gpurg selftest --device gpu`` runs them on a GPU: the device's Philox against the published
-known answers, Ising and dimer chains identical bit for bit to the NumPy reference, and short
+known answers, Ising (2D and 3D) and dimer chains identical bit for bit to the NumPy
+reference, and short
 statistical checks against the exact 4x4 Ising torus and the exact 6x6 dimer torus.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from gpurg.backend import Backend, get_backend
 from gpurg.backend.philox import philox_blocks
+from gpurg.models import ising3d
 from gpurg.models.dimer import DimerModel, DimerSampler
 from gpurg.models.dimer_exact import exact_reference as dimer_reference
 from gpurg.models.ising import IsingModel, IsingSampler, layouts_for
@@ -65,25 +67,31 @@ def check_philox(backend: Backend) -> Check:
 
 
 def check_identical_chain(backend: Backend, algorithm: str) -> Check:
-    """Chains on ``backend`` equal the NumPy reference spin for spin, on several lattices, in
-    every spin layout the algorithm and L allow."""
+    """Chains on ``backend`` equal the NumPy reference spin for spin, on several square and
+    cubic lattices (3D: L = 2, with its doubled neighbour pairs, 6 and 16), in every spin
+    layout the algorithm and L allow."""
     reference = get_backend("numpy")
     mismatches, layouts = [], set()
-    for L, J, h in ((6, 1.0, 0.2), (16, -1.0, 0.0), (40, 1.0, -0.1), (64, 1.0, 0.0)):
+    lattices = [(IsingModel, IsingSampler, layouts_for, L, 2.4, J, h) for L, J, h in (
+        (6, 1.0, 0.2), (16, -1.0, 0.0), (40, 1.0, -0.1), (64, 1.0, 0.0))]
+    lattices += [(ising3d.Ising3DModel, ising3d.Ising3DSampler, ising3d.layouts_for, L, 4.5, J,
+                  h) for L, J, h in ((2, 1.0, 0.2), (6, -1.0, 0.0), (16, 1.0, -0.1))]
+    for kind, sampler_type, layouts_of, L, T, J, h in lattices:
         if algorithm == "swendsen-wang":
             h = 0.0
-        model = IsingModel(L, 2.4, J, h)
-        for layout in layouts_for(L, 3, algorithm):
+        model = kind(L, T, J, h)
+        for layout in layouts_of(L, 3, algorithm):
             layouts.add(layout)
             states = []
             for b in (backend, reference):
-                sampler = IsingSampler(model, replicas=3, algorithm=algorithm, seed=2024,
+                sampler = sampler_type(model, replicas=3, algorithm=algorithm, seed=2024,
                                        device=b, layout=layout)
                 sampler.sweep(7)
                 states.append(sampler.get_state())
             if not np.array_equal(*states):
-                mismatches.append(f"L={L} ({layout})")
-    detail = (f"L = 6, 16, 40, 64, 7 sweeps × 3 replicas, {', '.join(sorted(layouts))}"
+                mismatches.append(f"L={L}{' (3D)' if model.dimension == 3 else ''} ({layout})")
+    detail = (f"L = 6, 16, 40, 64; 3D L = 2, 6, 16; 7 sweeps × 3 replicas, "
+              f"{', '.join(sorted(layouts))}"
               if not mismatches else "differs at " + ", ".join(mismatches))
     return Check(f"{algorithm}: identical to NumPy path", not mismatches, detail)
 
