@@ -111,6 +111,17 @@ __device__ __forceinline__ gpurg_u32 sw3_gather4(gpurg_u32 v, int b) {
     return (((v >> b) & 0x01010101u) * 0x01020408u) >> 24;
 }
 
+// The 8 x 8 bit matrix m (bit 8 i + j: row i, column j) transposed (Warren, Hacker's Delight
+// 7-3): bit j of byte k -> bit k of byte j.
+__device__ __forceinline__ gpurg_u64 sw3_transpose8(gpurg_u64 m) {
+    gpurg_u64 t = (m ^ (m >> 7)) & 0x00AA00AA00AA00AAULL;
+    m ^= t ^ (t << 7);
+    t = (m ^ (m >> 14)) & 0x0000CCCC0000CCCCULL;
+    m ^= t ^ (t << 14);
+    t = (m ^ (m >> 28)) & 0x00000000F0F0F0F0ULL;
+    return m ^ t ^ (t << 28);
+}
+
 // Bit lx (lx < w) set where spin row[lx] is -1 (bit 1 of the byte: +1 is 0x01, -1 is 0xFF).
 __device__ __forceinline__ gpurg_u32 sw3_down_bits(const signed char* row, int w) {
     if (sw3_whole_row(row, w)) return sw3_gather4(sw3_load4(row), 1);
@@ -263,17 +274,24 @@ extern "C" __global__ void sw3_local(const signed char* __restrict__ spins,
             p[root] = root;
         }
     }
+    // The label bytes of 8 sites (rows ly and ly + 1) at a time: the 8 x 8 bit matrix of
+    // their bits in the planes, transposed.
     for (int lz = 0; lz < t.d; ++lz) {
-        for (int ly = 0; ly < t.h; ++ly) {
+        for (int ly = 0; ly < t.h; ly += 2) {
             const int l0 = 16 * lz + 4 * ly;
-            gpurg_u32 lab = 0;
+            gpurg_u64 m = 0;
 #pragma unroll
-            for (int k = 0; k < 8; ++k) lab |= sw3_spread4((gpurg_u32)(P[k] >> l0)) << k;
-            unsigned char* dst = labels + t.base + ((t.z0 + lz) * Ly + t.y0 + ly) * Lx + t.x0;
-            if (sw3_whole_row(dst, t.w)) {
-                sw3_store4(dst, lab);
-            } else {
-                for (int lx = 0; lx < t.w; ++lx) dst[lx] = (unsigned char)(lab >> (8 * lx));
+            for (int k = 0; k < 8; ++k) m |= ((P[k] >> l0) & 0xFF) << (8 * k);
+            const gpurg_u64 lab = sw3_transpose8(m);
+            for (int j = 0; j < 2 && ly + j < t.h; ++j) {
+                unsigned char* dst =
+                    labels + t.base + ((t.z0 + lz) * Ly + t.y0 + ly + j) * Lx + t.x0;
+                const gpurg_u32 row = (gpurg_u32)(lab >> (32 * j));
+                if (sw3_whole_row(dst, t.w)) {
+                    sw3_store4(dst, row);
+                } else {
+                    for (int lx = 0; lx < t.w; ++lx) dst[lx] = (unsigned char)(row >> (8 * lx));
+                }
             }
         }
     }
