@@ -30,7 +30,7 @@ pytestmark = [
 
 SMALL = {"--dim": 3, "-L": 4, "-T": 4.0, "--field": 0.1, "--replicas": 4, "--sweeps": 12,
          "--thermalize": 4, "--every": 2, "--algorithm": "heatbath", "--seed": 3,
-         "--device": "cpu"}
+         "--device": "cpu", "--layout": "bytes"}
 LABELS = {"energy per site e": "e", "|m|": "abs_m", "m²": "m2", "Binder U": "binder",
           "specific heat c": "c", "susceptibility χ": "chi"}
 
@@ -69,7 +69,7 @@ def test_sample_writes_the_3d_layout(runs) -> None:
     assert configs.shape == (6, 4, 4, 4, 4) and configs.dtype == np.int8
     # the same chain as the library's (NumPy here, the host kernels there: bit for bit)
     run = sample_ising(Ising3DModel(4, 4.0, 1.0, 0.1), replicas=4, sweeps=12, thermalize=4,
-                       every=2, algorithm="heatbath", seed=3, device="numpy")
+                       every=2, algorithm="heatbath", seed=3, device="numpy", layout="bytes")
     assert np.array_equal(run.final_state, configs[-1])
     for name, values in read_run(root / "small.h5").observables.items():
         assert np.array_equal(values, run.observables[name]), name
@@ -91,7 +91,7 @@ def test_the_two_cube_has_an_exact_column(runs) -> None:
     root, results = runs
     assert_ok(results[2])
     run = sample_ising(Ising3DModel(2, 4.0, 1.0, 0.1), replicas=64, sweeps=40, thermalize=4,
-                       every=2, algorithm="heatbath", seed=3, device="numpy")
+                       every=2, algorithm="heatbath", seed=3, device="numpy", layout="bytes")
     summary = summarize_ising(run.observables, 8, 4.0)
     deviations = assert_estimate_table(results[2].stdout, LABELS, summary,
                                        exact_observables((2, 2, 2), 4.0, 1.0, 0.1))
@@ -123,8 +123,8 @@ def _interrupted(path: Path) -> None:
 
     with pytest.raises(Terminated):
         sample_ising(Ising3DModel(4, 4.0, 1.0, 0.1), replicas=4, sweeps=12, thermalize=4,
-                     every=2, algorithm="heatbath", seed=3, device="numpy", output=path,
-                     progress=progress)
+                     every=2, algorithm="heatbath", seed=3, device="numpy", layout="bytes",
+                     output=path, progress=progress)
 
 
 def test_resume_continues_a_3d_run(runs, tmp_path) -> None:

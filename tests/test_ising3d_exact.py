@@ -1,7 +1,8 @@
 """The simple-cubic Ising oracles (gpurg.models.ising3d_exact) against brute force and the
 literature, and the 3D samplers against them: chi-square over every state of the 2x2x2 and
 4x2x2 tori, the high-temperature series, the lattice's symmetries. Errors come from
-independent replicas; bounds are stated in sigmas or as p-values fixed in advance."""
+independent replicas; bounds are stated in sigmas or as p-values fixed in advance. The
+samplers run the byte layout of kernels/ising3d.cu (the bit-packed one has its own tests)."""
 
 from __future__ import annotations
 
@@ -174,7 +175,7 @@ def test_susceptibility_matches_the_series_at_high_temperature(cpu_kernels) -> N
     error. Each replica's time average is one independent sample."""
     K, L = 0.1, 8
     sampler = Ising3DSampler(Ising3DModel(L, 1 / K), replicas=128, seed=41,
-                             algorithm="heatbath", device=cpu_kernels)
+                             algorithm="heatbath", device=cpu_kernels, layout="bytes")
     sampler.sweep(20)
     per_replica = np.mean([L**3 * m["m2"] for m in sampler.run(150)], axis=0)
     mean = per_replica.mean()
@@ -192,7 +193,7 @@ def test_two_cube_stationary_distribution_is_boltzmann(cpu_kernels, algorithm, T
     """The states of 20,000 independent 2x2x2 chains (the model at L = 2, each neighbour pair
     twice in H and in the update) against the exact weights of all 256 states."""
     sampler = Ising3DSampler(Ising3DModel(2, T, J, h), replicas=20_000, algorithm=algorithm,
-                             seed=31, device=cpu_kernels)
+                             seed=31, device=cpu_kernels, layout="bytes")
     sampler.sweep(50)
     counts = np.bincount(ie3.state_index(sampler.get_state()), minlength=256)
     stat, dof = pooled_chi_square(counts, ie3.boltzmann_probabilities((2, 2, 2), T, J, h)
@@ -205,7 +206,7 @@ def test_two_cube_chi_square_has_power(cpu_kernels) -> None:
     """The same test rejects chains at T = 6 against weights at T = 6.5, and against the
     weights of a model that counts each neighbour pair of the 2-cube once (J halved)."""
     sampler = Ising3DSampler(Ising3DModel(2, 6.0), replicas=20_000, seed=31,
-                             device=cpu_kernels)
+                             device=cpu_kernels, layout="bytes")
     sampler.sweep(50)
     counts = np.bincount(ie3.state_index(sampler.get_state()), minlength=256)
     for T, J in ((6.5, 1.0), (6.0, 0.5)):
