@@ -407,21 +407,27 @@ extern "C" __global__ void sw3_flip(signed char* __restrict__ spins,
     for (gpurg_u64 m = roots; m;) {
         gpurg_u32x4 ctr[8];
         int at[8];  // the local root of each lane; 64 for a lane past the last root
+        int up[8];  // its parent (itself if closed): loaded for all lanes before any walk, so
+                    // that the lanes' first loads overlap
 #pragma unroll
         for (int k = 0; k < 8; ++k) {
             at[k] = 64;
             ctr[k].x = 0;
+            up[k] = 0;
             if (m) {
                 const int l = sw3_ctz64(m);
                 m &= m - 1;
-                const int root = sw3_site(l, t.o, Lx, Lx * Ly);
                 at[k] = l;
-                ctr[k].x = (gpurg_u32)((open >> l) & 1 ? sw3_root(p, root) : root);
+                ctr[k].x = (gpurg_u32)sw3_site(l, t.o, Lx, Lx * Ly);
+                up[k] = (open >> l) & 1 ? p[ctr[k].x] : (int)ctr[k].x;
             }
             ctr[k].y = (gpurg_u32)t.r;
             ctr[k].z = step;
             ctr[k].w = GPURG_STREAM_SW_FLIPS;
         }
+#pragma unroll
+        for (int k = 0; k < 8; ++k)
+            if (up[k] != (int)ctr[k].x) ctr[k].x = (gpurg_u32)sw3_root(p, up[k]);
         gpurg_philox_lanes<8>(ctr, seed_lo, seed_hi);
 #pragma unroll
         for (int k = 0; k < 8; ++k)
