@@ -137,13 +137,18 @@ class Ising3DModel(Model):
 # ---------------------------------------------------------------------- box-level updates
 def checkerboard_tile(Ly: int, Lx: int, gpu: bool) -> tuple[int, int]:
     """Tile (groups of 8 columns, rows of a plane) each checkerboard thread owns in a box
-    whose planes are Ly x Lx. Rows must divide Ly; groups beyond a row's end would be wasted
-    work. The choice mirrors the 2D one (kernels/ising.cu), where 2 x 2 was fastest on a GPU
-    and 4 x 4 on the CPU (16 Philox blocks fill the host's SIMD lanes)."""
+    whose planes are Ly x Lx. Rows must divide Ly.
+
+    On the CPU the most Philox blocks per thread (up to 16, which fill the host's SIMD lanes)
+    win unless most of them would serve groups beyond the row's end: one core, ns per site
+    update (best of 7, a loaded machine), L = 16: 2x4 64, 1x4 93, 2x2 98, 4x4 101; L = 24: 4x4
+    40-61, 2x4 46-82, 1x4 91; L = 8: 1x4 62-88, 2x4 71, 1x2 121, 4x4 93; L = 64: 4x4 40, 4x2
+    69, 2x4 72. On a GPU (not measured in 3D) the 2D choice, where 2 x 2 was fastest.
+    """
     groups = (Lx + 7) // 8
     if gpu:
         return (2 if groups >= 2 else 1), 2
-    return (4 if groups >= 4 else 1), (4 if Ly % 4 == 0 else 2)
+    return (4 if groups >= 3 else groups), (4 if Ly % 4 == 0 else 2)
 
 
 def hot_start(backend: Backend, shape: tuple[int, int, int], R: int,
