@@ -24,8 +24,9 @@
 //   sw3_flip   follows each open local root to its global root once, tosses that root's coin
 //              (every tile that a cluster touches draws the same Philox block), and flips.
 // Why 4 x 4 x 4: it is the cube that fits one 64-bit mask, so the labelling indexes no array
-// and only a quarter of the bonds reach the global union-find (a 16 x 4 x 1 slab would send
-// three quarters); a tile row is 4 bytes (one 32-bit access when 4 divides Lx), which a warp
+// and only a quarter of the bonds reach the global union-find (an 8 x 8 x 1 slab would send
+// 80 of its 192); the lock-free union-find over all sites took about twice the host time per
+// site of these kernels at L = 16 and 32 near K_c. A tile row is 4 bytes (one 32-bit access when 4 divides Lx), which a warp
 // reads as 128 consecutive bytes. No thread waits on another (no shared memory, no
 // __syncthreads), so the kernels also run on the host through host/cuda_host.h, where the
 // Philox blocks of 8 sites at a time fill the SIMD lanes. Launch with at least
