@@ -28,19 +28,27 @@ from gpurg.errors import InputError
 from gpurg.figures.formats import FORMATS
 from gpurg.io.hdf5 import check_output_path
 from gpurg.models.ising import SIDE, TEMPERATURE
+from gpurg.models.ising3d_exact import BOOTSTRAP
 from gpurg.models.ising_exact import T_C
 from gpurg.rg.collapse import binder_curves, collapse_nu
 from gpurg.rg.flow import FLOW_BLOCKS, critical_temperature, sampled_coupling_flow
 from gpurg.rg.maps import make_map
 from gpurg.rg.mcrg import MCRG_LEVELS, mcrg
-from gpurg.rg.operators import EVEN, ODD
+from gpurg.rg.operators import DIMENSIONS, operator_sets
 from gpurg.rsmi.files import load_spin_configurations
 from gpurg.validation import Integer
 
 app = typer.Typer(help="RG flows and critical exponents.", no_args_is_help=True)
 
 _FLOW_BLOCKS = 16  # jackknife blocks of rg flow, given enough samples
-_OPERATORS = Integer(1, len(EVEN), optional=True)  # even operators used by exponents
+# even operators used by exponents: at most the longest even set (each dimension's is cut to
+# its own length)
+_SETS = {d: operator_sets(d) for d in DIMENSIONS}
+_OPERATORS = Integer(1, max(len(even) for even, _ in _SETS.values()), optional=True)
+# the exponents beside which MCRG's are printed: Onsager's in 2D, the conformal bootstrap's
+# (ising3d_exact.BOOTSTRAP) in 3D; (ν, y_t, y_h, what they are)
+_REFERENCE = {2: (1.0, 1.0, 1.875, "exact"),
+              3: (BOOTSTRAP["nu"], 1.0 / BOOTSTRAP["nu"], BOOTSTRAP["yh"], "bootstrap")}
 # what the commands pass on to the Ising sampler, which checks the rest (L even, <= 65536)
 _COUNT = Integer(1)
 _FLOW_LEVELS = Integer(2, text="an integer >= 2 (T_c compares levels 1 and 2)")
@@ -49,31 +57,35 @@ _FLOW_LEVELS = Integer(2, text="an integer >= 2 (T_c compares levels 1 and 2)")
 @app.command()
 def exponents(
     source: Path = typer.Argument(..., help="A run file of independent ±1 configurations "
-                                  "(e.g. Ising at T_c)."),
+                                  "(e.g. Ising at T_c), 2D or 3D."),
     rule: str = RuleOption,
     mode: str = ModeOption,
     levels: int | None = checked_option(None, "--levels", constraint=MCRG_LEVELS,
                                         help="RG levels (default: down to 4 x 4)."),
     operators: int | None = checked_option(None, "--operators", constraint=_OPERATORS,
-                                           help=f"Even operators used (the first m of "
-                                           f"{len(EVEN)}; odd: min(m, {len(ODD)}))."),
+                                           help="Even operators used (the first m of the "
+                                           "lattice's set; odd: as many, at most all)."),
     seed: int = SeedOption,
     device: str = DeviceOption,
 ) -> None:
     """Monte Carlo RG: y_t (ν = 1/y_t) and y_h at every level, with jackknife errors, and the
-    convergence table over levels and operators."""
+    convergence table over levels and operators. Square-lattice runs use the 2D operator sets,
+    simple cubic ones (3D) the 3D sets (gpurg.rg.operators); the last row gives the exact
+    (2D) or conformal-bootstrap (3D) exponents."""
     rg_map = make_map(rule, mode)
     backend = get_backend(device)
-    configs, attrs = load_spin_configurations(source, "MCRG")
+    configs, attrs = load_spin_configurations(source, "MCRG", dims=DIMENSIONS)
+    dim = configs.ndim - 1
     n_meas = int(attrs.get("n_measurements", 1)) or 1
     replicas = configs.shape[0] // n_meas
     blocks = np.tile(np.arange(replicas), n_meas) if replicas >= 8 else 16
-    even = EVEN if operators is None else EVEN[:operators]
-    odd = ODD if operators is None else ODD[:min(operators, len(ODD))]
+    all_even, all_odd = _SETS[dim]
+    even = all_even if operators is None else all_even[:operators]
+    odd = all_odd if operators is None else all_odd[:min(operators, len(all_odd))]
     result = mcrg(backend.xp.asarray(configs), rg_map, levels=levels, seed=seed, blocks=blocks,
                   even=even, odd=odd)
-    table = Table(title=f"MCRG · {rule} · L={result.L} · {result.n_samples} samples · "
-                  f"{result.n_blocks} jackknife blocks", title_justify="left")
+    table = Table(title=f"MCRG · {rule} · {dim}D · L={result.L} · {result.n_samples} samples "
+                  f"· {result.n_blocks} jackknife blocks", title_justify="left")
     for col in ("level", "L", "ν", "y_t", "y_h"):
         table.add_column(col, justify="right")
     for level in range(1, result.n_levels + 1):
@@ -82,7 +94,8 @@ def exponents(
         yh, yh_err = result.exponent("h", level)
         table.add_row(str(level), str(result.sizes[level]), f"{nu:.3f} ± {nu_err:.3f}",
                       f"{yt:.3f} ± {yt_err:.3f}", f"{yh:.4f} ± {yh_err:.4f}")
-    table.add_row("exact", "", "1.000", "1.000", "1.8750")
+    nu, y_t, y_h, what = _REFERENCE[dim]
+    table.add_row(what, "", f"{nu:.3f}", f"{y_t:.3f}", f"{y_h:.4f}")
     console.print(table)
     console.print(result.table(), highlight=False)
 
@@ -128,6 +141,9 @@ def flow(
         check_output_path(output)
         data, figure = output, figure_beside(output, figure_format)
     rg_map = make_map(rule, mode)
+    if getattr(rg_map, "dim", 2) != 2:  # a 3D RSMI filter: refused before any sampling
+        raise InputError(f"rg flow samples the 2D Ising model; --rule {rule} is a "
+                         f"{rg_map.dim}D filter")
     temps = sorted(parse_list(temperatures, "--temperatures", TEMPERATURE))
     if len(temps) < 3:
         raise InputError(f"--temperatures needs at least 3 temperatures, got {temperatures!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +40,8 @@ from gpurg.cli.rsmi_scan import scan
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
 from gpurg.models.base import REPLICAS
-from gpurg.models.ising import SIDE, spin_observables
+from gpurg.models.ising import SIDE, observables_from_sums
+from gpurg.models.ising_layouts import spin_sums
 from gpurg.rsmi.coarse import MODES, coarse_grain
 from gpurg.rsmi.ensemble import ENSEMBLE, FilterEnsemble, train_ensemble, write_ensemble
 from gpurg.rsmi.estimators import (
@@ -48,7 +51,7 @@ from gpurg.rsmi.estimators import (
     WIDTH,
 )
 from gpurg.rsmi.files import filter_roles, load_configurations, read_filter, write_filter
-from gpurg.rsmi.geometry import BUFFER, Geometry
+from gpurg.rsmi.geometry import BUFFER, DIMENSIONS, Geometry
 from gpurg.rsmi.pairs import file_layout, file_pairs
 from gpurg.rsmi.thermometer import calibrate_thermometer, rule_information
 from gpurg.rsmi.training import RESTARTS, TrainResult, check_pairs, train_rule
@@ -60,7 +63,8 @@ app = typer.Typer(help="RSMI: coarse-graining rules that maximise I(H:E).",
 
 @app.command()
 def train(
-    source: Path = typer.Argument(..., help="A gpurg run file (Ising spins, or dimer images)."),
+    source: Path = typer.Argument(..., help="A gpurg run file (Ising spins, 2D or 3D, or "
+                                  "dimer images)."),
     block: int = BlockOption,
     buffer: int = checked_option(0, "--buffer", constraint=BUFFER,
                                  help="Buffer width L_B."),
@@ -100,13 +104,17 @@ def train(
     --scheduler; without either, an embedded cluster of one worker per core, or this process
     when the members train on one GPU; the same filters on every engine). The table adds
     each member's MI and distance from the mean filter (canonical signs and order); the file
-    holds the best member's rule and the whole ensemble (group ensemble)."""
+    holds the best member's rule and the whole ensemble (group ensemble).
+
+    On a 3D run (simple cubic, configs (n, R, L, L, L)) the block, buffer and environment
+    are cubes and cubic shells of those sides, and the filter file records dim = 3."""
     geometry = Geometry(block, buffer, env)
     check_output_path(output)
     figure = figure_beside(output, figure_format)
     check_pairs(pairs)  # before the file is read: the library's limit, not a copy of it
     backend = get_backend(device)
-    configs, attrs = load_configurations(source)
+    configs, attrs = load_configurations(source, dims=DIMENSIONS, purpose="rsmi train")
+    geometry = dataclasses.replace(geometry, dim=configs.ndim - 1)
     ensemble = None
     if seeds > 1:
         symmetric = file_layout(attrs)[1]
@@ -147,7 +155,7 @@ def train(
     from gpurg.figures import filter_figure  # matplotlib loads only to draw
 
     rule = result.rule.canonical()  # as the file holds it
-    filter_figure(rule.filters.reshape(rule.n_hidden, geometry.block, geometry.block), figure,
+    filter_figure(rule.filters.reshape(rule.n_hidden, *(geometry.block,) * geometry.dim), figure,
                   roles=filter_roles(attrs), mi=result.mi, mi_err=result.mi_err,
                   title=f"RSMI filters of {Path(source).name}: block {geometry.block}, buffer "
                   f"{geometry.buffer}, env {geometry.env}, {result.estimator}")
@@ -210,18 +218,22 @@ def filter_table(result: TrainResult, geometry: Geometry) -> Table:
                          f"(spread {spread:.4f})"), title_justify="left")
     table.add_column("unit", justify="right")
     table.add_column("bias", justify="right")
-    table.add_column("filter (rows of the block)")
     b = geometry.block
+    table.add_column("filter (rows of the block)" if geometry.dim == 2 else
+                     "filter (rows of each z-slice of the block)")
     for j, (row, bias) in enumerate(zip(result.rule.filters, result.rule.bias, strict=True)):
-        grid = "\n".join(" ".join(f"{w:+.3f}" for w in row[y * b:(y + 1) * b])
-                         for y in range(b))
+        # in 3D the slices (b rows of b each) follow each other, a blank line between them
+        slices = [row[z * b * b:(z + 1) * b * b] for z in range(b ** (geometry.dim - 2))]
+        grid = "\n\n".join("\n".join(" ".join(f"{w:+.3f}" for w in part[y * b:(y + 1) * b])
+                                      for y in range(b)) for part in slices)
         table.add_row(str(j), f"{bias:+.3f}", grid)
     return table
 
 
 @app.command("coarse-grain")
 def coarse_grain_command(
-    source: Path = typer.Argument(..., help="A gpurg run file to coarse-grain."),
+    source: Path = typer.Argument(..., help="A gpurg run file to coarse-grain (2D or 3D, as "
+                                  "the filter)."),
     filter_path: Path = typer.Option(..., "--filter", help="Filter file from rsmi train."),
     steps: int = checked_option(1, "--steps", constraint=Integer(1),
                                 help="RG steps, reusing the filter."),
@@ -232,25 +244,31 @@ def coarse_grain_command(
     output: Path = typer.Option(..., "--output", "-o", help="Run file to write (.h5)."),
 ) -> None:
     """Apply a filter with stride L_V for one or more RG steps; writes a run file of the
-    coarse spins (level recorded) in the sampler's layout."""
+    coarse spins (level recorded) in the sampler's layout. A 3D filter coarse-grains 3D runs
+    (b x b x b cubes), a 2D one 2D runs."""
     check_output_path(output)
     flt = read_filter(filter_path)
     if flt.rule.n_hidden != 1:
         raise InputError(f"coarse-graining to a lattice needs one hidden unit per block, the "
                          f"filter has {flt.rule.n_hidden}")
     backend = get_backend(device)
-    configs, attrs = load_configurations(source)
+    configs, attrs = load_configurations(source, dims=DIMENSIONS, purpose="rsmi coarse-grain")
+    dim = configs.ndim - 1
+    if dim != flt.geometry.dim:
+        raise InputError(f"{filter_path} is a {flt.geometry.dim}D filter and {source} a {dim}D "
+                         f"run: a filter coarse-grains lattices of its own dimension")
     n_meas = int(attrs.get("n_measurements", configs.shape[0]))
     replicas = configs.shape[0] // max(n_meas, 1)
     L = configs.shape[-1]
     b = flt.geometry.block
     if L % b**steps:
-        raise InputError(f"{steps} steps of block {b} do not tile the {L} x {L} lattice")
+        raise InputError(f"{steps} steps of block {b} do not tile the "
+                         f"{' x '.join([str(L)] * dim)} lattice")
     x = backend.xp.asarray(configs)
     for level in range(steps):
         x = coarse_grain(x, flt.rule, b, mode=mode, seed=seed, level=level,
                          device=backend)[:, 0]
-    coarse = backend.asnumpy(x).reshape(n_meas, replicas, *x.shape[-2:])
+    coarse = backend.asnumpy(x).reshape(n_meas, replicas, *x.shape[1:])
     level = int(attrs.get("level", 0)) + steps
     out_attrs = {"model": "coarse-grained", "source_model": str(attrs.get("model", "")),
                  "L": coarse.shape[-1], "level": level, "block": b, "steps": steps,
@@ -261,11 +279,13 @@ def coarse_grain_command(
         if key in attrs:
             out_attrs[key] = attrs[key]
     names = ("e", "m", "abs_m", "m2", "m4")
+    n_sites = math.prod(coarse.shape[2:])
     with RunWriter(output, out_attrs, names, coarse.shape[1:]) as writer:
-        for row in coarse:
-            writer.append(spin_observables(row), row)
-    err_console.print(f"wrote {n_meas} measurements of {replicas} coarse {coarse.shape[-1]} x "
-                      f"{coarse.shape[-1]} lattices (level {level}) to {output}")
+        for row in coarse:  # the observables at J = 1, h = 0, in any dimension
+            writer.append(observables_from_sums(*spin_sums(row), n_sites, 1.0, 0.0), row)
+    sides = " x ".join([str(coarse.shape[-1])] * dim)
+    err_console.print(f"wrote {n_meas} measurements of {replicas} coarse {sides} lattices "
+                      f"(level {level}) to {output}")
 
 
 
@@ -310,6 +330,9 @@ def thermometer(
         check_output_path(output)
         figure = figure_beside(output, figure_format)
     flt = read_filter(filter_path)
+    if flt.geometry.dim != 2:  # it calibrates on samples of the 2D Ising model
+        raise InputError(f"{filter_path} is a {flt.geometry.dim}D filter; the thermometer "
+                         f"calibrates on the 2D Ising model")
     backend = get_backend(device)
     configs = None
     if read is not None:

@@ -77,7 +77,7 @@ def scan(
     figure = figure_beside(output, figure_format)
     check_pairs(pairs)  # before the file is read
     backend = get_backend(device)
-    configs, attrs = load_configurations(source)
+    configs, attrs = load_configurations(source, purpose="rsmi scan")
     engine = grid_engine(workers, scheduler, len(values), backend)
     unit = "epochs" if engine.in_process else f"buffers ({engine.describe()})"
     columns = (TextColumn("[bold]RSMI scan"), BarColumn(), TextColumn(

@@ -35,8 +35,10 @@ def filter_figure(filters: np.ndarray, path: str | Path, *, format: str | None =
 
     Parameters
     ----------
-    filters : float array (n_hidden, block, block)
-        The weights (dimensionless; the rule's argument is Σ_i λ_ij v_i + b_j).
+    filters : float array (n_hidden, block, block), or (n_hidden, block, block, block)
+        The weights (dimensionless; the rule's argument is Σ_i λ_ij v_i + b_j). A cubic
+        block (a filter of the simple cubic lattice, [unit, z, y, x]) is drawn as one panel
+        per z-slice of each unit (spins only).
     path : file to write, format by its suffix (or ``format``: png, svg, pdf).
     roles : "site" or "dimer"
         ``dimer`` marks each pixel's role in the dimer image encoding (:func:`pixel_roles`)
@@ -47,22 +49,31 @@ def filter_figure(filters: np.ndarray, path: str | Path, *, format: str | None =
     Returns the path written.
     """
     filters = np.asarray(filters, dtype=np.float64)
-    if filters.ndim != 3 or filters.shape[1] != filters.shape[2] or filters.shape[0] < 1:
-        raise InputError(f"filters must be (n_hidden, block, block), got {filters.shape}")
+    if (filters.ndim not in (3, 4) or len(set(filters.shape[1:])) != 1 or filters.shape[0] < 1
+            or (filters.ndim == 4 and roles != "site")):
+        raise InputError(f"filters must be (n_hidden, block, block) (or (n_hidden, block, "
+                         f"block, block) of spins), got {filters.shape}")
     if roles not in ROLE_KINDS:
         raise InputError(f"unknown roles {roles!r}; allowed: {', '.join(ROLE_KINDS)}")
-    n, block, _ = filters.shape
+    n, block = filters.shape[:2]
+    if filters.ndim == 3:
+        panels = [(f"hidden unit {j}: λ_{j}", filters[j]) for j in range(n)]
+    else:
+        panels = [(f"unit {j}, slice z = {z}", filters[j, z]) for j in range(n)
+                  for z in range(block)]
     side = min(3.2, 1.2 + 0.35 * block)
-    fig, axes = new_figure(n, width=side + 0.4, height=side + (1.6 if roles == "dimer" else 0.9))
+    fig, axes = new_figure(len(panels), width=side + 0.4,
+                           height=side + (1.6 if roles == "dimer" else 0.9))
     top = float(np.nanmax(np.abs(filters))) or 1.0
-    for j, ax in enumerate(axes[0]):
-        image = heat_map(ax, filters[j], vmax=top, title=f"hidden unit {j}: λ_{j}",
+    for (label, weights), ax in zip(panels, axes[0], strict=True):
+        image = heat_map(ax, weights, vmax=top, title=label,
                          unit="pixel" if roles == "dimer" else "site")
         if roles == "dimer":
             mark_pixel_roles(ax, block)
     bar = fig.colorbar(image, ax=list(axes[0]), shrink=0.9)
     bar.set_label("filter weight λ (dimensionless)")
-    head = title or f"RSMI filters ({block}x{block} block, {n} hidden unit{'s' * (n > 1)})"
+    cube = "x".join([str(block)] * (filters.ndim - 1))
+    head = title or f"RSMI filters ({cube} block, {n} hidden unit{'s' * (n > 1)})"
     if mi is not None:
         head += f"\nI(H:E) = {mi:.4f}" + (f" ± {mi_err:.4f}" if mi_err is not None else "") \
             + " nats"
