@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from gpurg.errors import InputError
-from gpurg.rg.flow import local_fields
 from gpurg.rg.hamiltonian import fit_hamiltonian
 from gpurg.rg.maps import Decimation, MajorityRule
 from gpurg.rg.mcrg import mcrg
@@ -70,9 +69,6 @@ def test_decimation_of_infinite_temperature_spins() -> None:
     assert abs(lam_t) < 5 * math.sqrt(8 / n)
 
 
-def test_2d_only_fits_refuse_3d_configurations() -> None:
-    c = spins(4, 4, seed=0)
-    with pytest.raises(InputError, match="3D"):
-        local_fields(c)
-    with pytest.raises(InputError, match="3D"):
-        fit_hamiltonian(c)
+def test_the_effective_hamiltonian_refuses_3d_configurations() -> None:
+    with pytest.raises(InputError, match=r"\(n, L, L\) lattices"):
+        fit_hamiltonian(spins(4, 4, seed=0))

@@ -10,6 +10,11 @@ log P(s_i | rest), P(s_i | rest) = 1 / (1 + exp(-2 s_i h_i)), h_i = sum_a K_a f_
 f_a,i = dS_a / ds_i the local field of operator a. The pseudo-likelihood is consistent, needs no
 partition function and is concave in K, so Newton's method converges in a few steps.
 
+On the simple cubic lattice (configurations (n, L, L, L)) the same fit runs with the 3D
+operators of the same names (:data:`gpurg.rg.operators.SHAPES_3D`: S_nn over the 3 bond
+directions, S_nnn over the 6 face diagonals, the plaquettes of the 3 planes); the sampled flow
+(:func:`sampled_coupling_flow`, ``gpurg rg flow``) samples the 2D model only.
+
 Following the couplings from several starting temperatures level by level draws the flow; the
 starting temperature whose nearest-neighbour coupling neither grows nor shrinks is the unstable
 fixed point, i.e. the estimate of T_c (:func:`critical_temperature`).
@@ -33,7 +38,7 @@ from gpurg.backend import Backend, get_backend
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.parallel import Engine, run_tasks
-from gpurg.rg.operators import SHAPES, span
+from gpurg.rg.operators import shapes, span
 from gpurg.stats import jackknife_labels, jackknife_spread
 from gpurg.validation import SEED, Integer, checked, to_host
 
@@ -48,16 +53,14 @@ FLOW_BLOCKS = Integer(8)
 # ----------------------------------------------------------------------------- local fields
 def _check_configs(configs) -> np.ndarray:
     configs = to_host(configs)
-    if configs.ndim == 4:  # the pseudo-likelihood fit's local fields are 2D (and 1D) only
-        raise InputError(f"the coupling flow fits chains and 2D lattices; these "
-                         f"configurations are 3D, shape {configs.shape}")
-    if configs.ndim not in (2, 3) or configs.shape[0] < 1:
-        raise InputError(f"configs must be (n, L) chains or (n, L, L) lattices, got "
-                         f"shape {configs.shape}")
-    if configs.ndim == 3 and configs.shape[1] != configs.shape[2]:
-        raise InputError(f"2D configs must be square, got {configs.shape[1:]}")
-    if configs.ndim == 3 and configs.shape[1] < 3:
-        raise InputError("2D lattices need L >= 3 so that neighbours are distinct sites")
+    if configs.ndim not in (2, 3, 4) or configs.shape[0] < 1:
+        raise InputError(f"configs must be (n, L) chains, (n, L, L) or (n, L, L, L) lattices, "
+                         f"got shape {configs.shape}")
+    d = configs.ndim - 1
+    if d > 1 and len(set(configs.shape[1:])) != 1:
+        raise InputError(f"{d}D configs must have equal sides, got {configs.shape[1:]}")
+    if d > 1 and configs.shape[1] < 3:
+        raise InputError(f"{d}D lattices need L >= 3 so that neighbours are distinct sites")
     if not np.all(np.abs(configs) == 1):
         raise InputError("configs must hold ±1 spins")
     return configs.astype(np.int8, copy=False)
@@ -65,18 +68,21 @@ def _check_configs(configs) -> np.ndarray:
 
 def _check_operators(operators: Sequence[str], ndim: int, L: int | None = None
                      ) -> tuple[str, ...]:
-    """Distinct operator names: on chains from OPERATORS_1D, on the torus any of
-    :data:`gpurg.rg.operators.SHAPES` that fits an L x L torus (L >= 2 span) when L is given."""
-    allowed = tuple(SHAPES) if ndim == 3 else OPERATORS_1D
+    """Distinct operator names: on chains (``ndim`` 2) from OPERATORS_1D, on the torus any of
+    the table of its dimension (:func:`gpurg.rg.operators.shapes`: 2D for ``ndim`` 3, 3D for
+    4) that fits an L^d torus (L >= 2 span) when L is given."""
+    dim = ndim - 1
+    allowed = tuple(shapes(dim)) if dim > 1 else OPERATORS_1D
     operators = tuple(operators)
     if not operators or len(set(operators)) != len(operators) or any(
             op not in allowed for op in operators):
         raise InputError(f"operators must be distinct names from {allowed}, got {operators}")
-    if ndim == 3 and L is not None:
+    if dim > 1 and L is not None:
         for op in operators:
-            if L < 2 * span(op):
-                raise InputError(f"operator {op!r} (span {span(op)}) does not fit the {L} x {L} "
-                                 f"torus: it needs L >= {2 * span(op)}")
+            if L < 2 * span(op, dim):
+                raise InputError(f"operator {op!r} (span {span(op, dim)}) does not fit the "
+                                 f"{' x '.join([str(L)] * dim)} torus: it needs "
+                                 f"L >= {2 * span(op, dim)}")
     return operators
 
 
@@ -85,7 +91,7 @@ def _field_range(operator: str, ndim: int = 3) -> int:
     a site (on the torus: the total number of spins over its orientations)."""
     if ndim == 2:
         return _CHAIN_FIELD_MAX
-    return sum(len(shape) for shape in SHAPES[operator])
+    return sum(len(shape) for shape in shapes(ndim - 1)[operator])
 
 
 def local_fields(configs: np.ndarray, operators: Sequence[str] = OPERATORS_2D) -> np.ndarray:
@@ -93,20 +99,21 @@ def local_fields(configs: np.ndarray, operators: Sequence[str] = OPERATORS_2D) -
 
     ``configs``: ±1 integers, (n, L, L) on a periodic square torus (array index [y, x];
     operators: any of :data:`gpurg.rg.operators.SHAPES` that fits L, see
-    :func:`gpurg.rg.operators.n_fitting`) or (n, L) open chains (only ``"nn"``: s_{i±1},
-    ``"nnn"``: s_{i±2}; missing neighbours count 0, which keeps P(s_i | rest) exact at the
-    chain ends).
+    :func:`gpurg.rg.operators.n_fitting`), (n, L, L, L) on the simple cubic torus ([z, y, x];
+    any of :data:`gpurg.rg.operators.SHAPES_3D` that fits L) or (n, L) open chains (only
+    ``"nn"``: s_{i±1}, ``"nnn"``: s_{i±2}; missing neighbours count 0, which keeps
+    P(s_i | rest) exact at the chain ends).
 
     On the torus the field comes from the operator's shapes: S_a = Σ_j Σ_shape Π_{o∈shape}
     s[j + o], so f_a(i) = Σ_shape Σ_{o∈shape} Π_{o'∈shape, o'≠o} s[i + o' - o] (the term
     attached at j = i - o contains site i at offset o).
 
-    Returns int8 (n, L, L, n_ops) (or (n, L, n_ops)) with values in
+    Returns int8 (n, L, L, n_ops) (or (n, L, L, L, n_ops), (n, L, n_ops)) with values in
     [-_field_range(a), _field_range(a)] (4 for nn, nnn, plaquette).
     """
     configs = _check_configs(configs)
     operators = _check_operators(operators, configs.ndim,
-                                 configs.shape[1] if configs.ndim == 3 else None)
+                                 configs.shape[1] if configs.ndim > 2 else None)
     s = configs.astype(np.int8)
     out = np.empty(s.shape + (len(operators),), np.int8)
     if s.ndim == 2:
@@ -118,23 +125,26 @@ def local_fields(configs: np.ndarray, operators: Sequence[str] = OPERATORS_2D) -
             out[..., a] = f
         return out
 
-    shifted: dict[tuple[int, int], np.ndarray] = {}
+    axes = tuple(range(1, s.ndim))
+    table = shapes(len(axes))
+    shifted: dict[tuple[int, ...], np.ndarray] = {}
 
-    def sh(dy: int, dx: int) -> np.ndarray:  # sh(dy, dx)[y, x] = s[y + dy, x + dx]
+    def sh(offset: tuple[int, ...]) -> np.ndarray:  # sh(o)[site] = s[site + o]
         L = s.shape[1]
-        key = (dy % L, dx % L)
+        key = tuple(c % L for c in offset)
         if key not in shifted:
-            shifted[key] = np.roll(s, (-dy, -dx), axis=(1, 2))
+            shifted[key] = np.roll(s, tuple(-c for c in offset), axis=axes)
         return shifted[key]
 
     for a, op in enumerate(operators):
         f = np.zeros(s.shape, np.int8)
-        for shape in SHAPES[op]:
+        for shape in table[op]:
             for o in shape:  # the term containing site i at offset o: product of the others
-                rest = [(p[0] - o[0], p[1] - o[1]) for p in shape if p != o]
-                term = sh(*rest[0]) if rest else np.ones_like(s)
+                rest = [tuple(pc - oc for pc, oc in zip(p, o, strict=True))
+                        for p in shape if p != o]
+                term = sh(rest[0]) if rest else np.ones_like(s)
                 for off in rest[1:]:
-                    term = term * sh(*off)  # int8 products of ±1 stay ±1
+                    term = term * sh(off)  # int8 products of ±1 stay ±1
                 f += term
         out[..., a] = f
     return out
@@ -240,7 +250,9 @@ def pseudo_likelihood_couplings(configs: np.ndarray,
 
     ``configs``: ±1 integers, (n, L, L) periodic square lattices (operators: any names of
     :data:`gpurg.rg.operators.SHAPES` that fit L, i.e. L >= 2 span; default nn, nnn,
-    plaquette) or (n, L) open chains (``"nn"``, ``"nnn"``).
+    plaquette), (n, L, L, L) simple cubic ones (names of
+    :data:`gpurg.rg.operators.SHAPES_3D`; the default names the 3D nn, nnn and plaquette) or
+    (n, L) open chains (``"nn"``, ``"nnn"``).
     ``blocks`` (>= 8): jackknife blocks over samples; samples are split into contiguous blocks,
     or, with ``groups`` (one label per sample, e.g. the replica index of snapshot-major sampler
     output), whole groups go into the same block so that correlated samples leave together.
@@ -302,8 +314,8 @@ def coupling_flow(configs_by_T: Mapping[float, np.ndarray],
     ``rg_map(configs, seed=..., level=...) -> coarse configs`` and fit the couplings at every
     level (level 0 included) by :func:`pseudo_likelihood_couplings`.
 
-    ``configs_by_T``: {T: ±1 (n, L, L)}; all temperatures need the same number of samples n
-    (>= blocks) for the joint jackknife. ``levels`` >= 0, ``blocks`` >= 8
+    ``configs_by_T``: {T: ±1 (n, L, L) or (n, L, L, L)}; all temperatures need the same
+    number of samples n (>= blocks) for the joint jackknife. ``levels`` >= 0, ``blocks`` >= 8
     (:data:`FLOW_BLOCKS`), ``seed`` in [0, 2^64). The map gets seed
     ``independent_seed(seed, i_T)`` so that different temperatures (and base seeds) use
     independent tie-breaking streams.
