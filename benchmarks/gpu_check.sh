@@ -16,7 +16,7 @@ gpurg info | tee "$out/info.txt"
 gpurg selftest --device gpu | tee "$out/selftest.txt"
 python3 -m pytest -q -m gpu tests/test_gpu.py tests/test_gpu_dimer.py tests/test_dimer_encodings.py \
     tests/test_rbm_sampling.py tests/test_rsmi_geometry.py tests/test_rsmi_exact.py \
-    tests/test_ising_rows.py \
+    tests/test_ising_rows.py tests/test_ising3d_bits.py \
     -p no:cacheprovider 2>&1 | tee "$out/pytest_gpu.txt"
 python3 benchmarks/gpu_variants.py | tee "$out/variants.txt"
 # every layout (bytes, replica-bits, row-bits) of every algorithm; R = 4096 for the many-replica
@@ -25,6 +25,9 @@ gpurg bench ising --device gpu --replicas 1,16,256,4096 --seconds 0.3 --json \
     > "$out/bench_gpu.json"
 gpurg bench ising --device cpu --sizes 256,1024 --replicas 1,16,64 --seconds 0.3 --json \
     > "$out/bench_cpu.json"
+# the simple-cubic lattice (issue 17): bytes and replica-bits at L = 32 .. 256
+gpurg bench ising --dim 3 --device gpu --replicas 1,64,1024 --seconds 0.3 --json \
+    > "$out/bench3d_gpu.json"
 gpurg bench dimer --device gpu --seconds 0.3 --json > "$out/bench_dimer_gpu.json"
 gpurg bench rbm --device gpu --seconds 0.3 --json > "$out/bench_rbm_gpu.json"
 gpurg bench rsmi --device gpu --json > "$out/bench_rsmi_gpu.json"
@@ -32,9 +35,10 @@ gpurg bench dimer --device cpu --sizes 64 --replicas 16,256 --seconds 0.3 --json
     > "$out/bench_dimer_cpu.json"
 python3 - "$out" <<'PY'
 import json, sys
-for name in ("bench_gpu.json", "bench_cpu.json"):
+for name in ("bench_gpu.json", "bench_cpu.json", "bench3d_gpu.json"):
     for r in json.load(open(f"{sys.argv[1]}/{name}")):
-        print(f"{r['backend']:4s} {r['algorithm']:13s} {r.get('layout', 'bytes'):12s} "
+        print(f"{r['backend']:4s} {r.get('dim', 2)}D {r['algorithm']:13s} "
+              f"{r.get('layout', 'bytes'):12s} "
               f"L={r['L']:<6d} R={r['replicas']:<4d} {r['updates_per_ns']:10.2f} updates/ns")
 for name in ("bench_dimer_gpu.json", "bench_dimer_cpu.json"):
     for r in json.load(open(f"{sys.argv[1]}/{name}")):

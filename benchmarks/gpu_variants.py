@@ -16,6 +16,8 @@ from gpurg.backend import get_backend, kernels
 from gpurg.backend.fastdiv import magic
 from gpurg.models import ising
 from gpurg.models.ising import IsingModel, IsingSampler
+from gpurg.models.ising3d import Ising3DModel, Ising3DSampler
+from gpurg.models.ising3d_exact import T_C as T_C_3D
 from gpurg.models.ising_exact import T_C
 
 
@@ -69,24 +71,28 @@ def bit_variants(gpu) -> None:
     """The bit-packed layouts' kernel variants, Metropolis at T_c."""
     from gpurg.models import ising_rows
 
-    def rate(L: int, R: int, layout: str, sweeps: int, **tweak) -> float:
-        sampler = IsingSampler(IsingModel(L, T_C), replicas=R, seed=1, device=gpu,
-                               layout=layout)
+    def rate(L: int, R: int, layout: str, sweeps: int, dim: int = 2, **tweak) -> float:
+        model, sampler_type, t_c = ((IsingModel, IsingSampler, T_C) if dim == 2 else
+                                    (Ising3DModel, Ising3DSampler, T_C_3D))
+        sampler = sampler_type(model(L, t_c), replicas=R, seed=1, device=gpu, layout=layout)
         for name, value in tweak.items():
             setattr(sampler.layout, name, value)
         ms = time_ms(lambda: sampler.sweep(sweeps), repeats=5)
-        return R * L * L * sweeps / ms / 1e6
+        return R * L**dim * sweeps / ms / 1e6
 
-    for L, R, sweeps in ((16384, 64, 2), (1024, 4096, 4), (256, 4096, 20), (64, 256, 200)):
+    # (dim, L, R, sweeps): 2D, then the simple-cubic lattice (issue 17)
+    for dim, L, R, sweeps in ((2, 16384, 64, 2), (2, 1024, 4096, 4), (2, 256, 4096, 20),
+                              (2, 64, 256, 200), (3, 256, 64, 4), (3, 64, 4096, 4),
+                              (3, 16, 256, 200)):
         for n_sites in (2, 4):
             for block in (128, 256):
                 kernels.BLOCK = block
                 for per_launch in (False, True):
-                    r = rate(L, R, "replica-bits", sweeps, n_sites=n_sites,
+                    r = rate(L, R, "replica-bits", sweeps, dim, n_sites=n_sites,
                              _sweeps_per_launch=lambda gpu, p=per_launch: p)
-                    print(f"replica-bits L={L:<5d} R={R:<4d} {n_sites} sites x 64 bits, block "
-                          f"{block}, {'many sweeps' if per_launch else 'half-sweep'} per "
-                          f"launch: {r:8.1f} updates/ns")
+                    print(f"replica-bits {dim}D L={L:<5d} R={R:<4d} {n_sites} sites x 64 "
+                          f"bits, block {block}, {'many sweeps' if per_launch else 'half-sweep'}"
+                          f" per launch: {r:8.1f} updates/ns")
     kernels.BLOCK = 256
     default = ising_rows.rows_variant
     for variant in ((2, 32), (4, 32), (4, 64)):

@@ -14,6 +14,7 @@ from gpurg.cli.common import checked_option, console, err_console, parse_list
 from gpurg.errors import InputError
 from gpurg.jobs.bench import (
     DEFAULT_REPLICAS,
+    DIMENSION,
     DIMER_MODELS,
     MIN_SECONDS,
     REPLICAS,
@@ -26,8 +27,8 @@ from gpurg.jobs.bench import (
     bench_rbm,
     bench_rsmi,
     check_grid,
+    ising_layouts,
 )
-from gpurg.models.ising import LAYOUTS
 from gpurg.models.ising_rules import ALGORITHMS
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
@@ -69,21 +70,27 @@ def ising(
                                      help="Comma-separated L (default: per backend)."),
     replicas: str = typer.Option(",".join(map(str, DEFAULT_REPLICAS)), "--replicas",
                                  help="Comma-separated replica counts R."),
-    layouts: str = typer.Option(",".join(LAYOUTS), "--layouts",
-                                help="Comma-separated spin layouts (each where the algorithm "
-                                "and L allow it), or auto: the sampler's own choice."),
+    layouts: str | None = typer.Option(None, "--layouts",
+                                       help="Comma-separated spin layouts (each where the "
+                                       "algorithm and L allow it), or auto: the sampler's "
+                                       "own choice (default: every layout of the lattice)."),
+    dim: int = checked_option(2, "--dim", constraint=DIMENSION,
+                              help="Lattice: 2 (L x L square torus) or 3 (L x L x L simple "
+                              "cubic); the default sizes follow it."),
     seconds: float = _SECONDS,
     as_json: bool = _JSON,
 ) -> None:
     """Spin updates per ns for each algorithm, layout, backend, L and R (Ising at T_c)."""
     algos = _names(algorithms, ALGORITHMS, "algorithm")
-    layout_list = _names(layouts, ("auto", *LAYOUTS), "layout")
+    all_layouts = ising_layouts(dim)
+    layout_list = (all_layouts if layouts is None
+                   else _names(layouts, ("auto", *all_layouts), "layout"))
     size_list, replica_list = _grid(sizes, replicas)
     results: list[BenchResult] = []
     for backend in _backends(device):
         results += bench_grid(backend, algos, size_list, replica_list, min_seconds=seconds,
-                              on_result=_report, layouts=layout_list)
-    _print_results(results, as_json, "Ising spin updates per ns (T = T_c)",
+                              on_result=_report, layouts=layout_list, dim=dim)
+    _print_results(results, as_json, f"Ising spin updates per ns ({dim}D, T = T_c)",
                    ("algorithm (layout)", "updates/ns"),
                    lambda r: (f"{r.algorithm} ({r.layout})", f"{r.updates_per_ns:.3f}"))
 
@@ -181,7 +188,7 @@ def _report_dimer(r: DimerBenchResult) -> None:
 
 
 def _report(r: BenchResult) -> None:
-    err_console.print(f"{r.backend:5s} {r.algorithm:13s} {r.layout:12s} L={r.L:<6d} "
+    err_console.print(f"{r.backend:5s} {r.dim}D {r.algorithm:13s} {r.layout:12s} L={r.L:<6d} "
                       f"R={r.replicas:<5d} "
                       f"{r.updates_per_ns:9.3f} updates/ns", highlight=False)
 

@@ -550,15 +550,19 @@ def test_selftest_failure_exits_1_naming_the_check(monkeypatch, capsys) -> None:
     assert sum(cells[0] == "pass" for cells in rows.values()) == SELFTEST_CHECKS - 1, rows
 
 
-def test_bench_json(tmp_path: Path) -> None:
+@pytest.mark.parametrize("dim", [2, 3])
+def test_bench_json(tmp_path: Path, dim: int) -> None:
     result = run_gpurg(["bench", "ising", "--device", "cpu", "--sizes", 8, "--replicas", 1,
-                        "--seconds", 0.05, "--algorithms", "metropolis", "--json"], tmp_path)
+                        "--seconds", 0.05, "--algorithms", "metropolis", "--json",
+                        "--dim", dim], tmp_path)
     assert_ok(result)
     records = json.loads(result.stdout)
-    # every layout that applies: bytes and replica-bits (row-bits needs L % 64 == 0)
+    # every layout that applies: bytes and replica-bits (row-bits needs L % 64 == 0, and the
+    # square lattice)
     assert [r["layout"] for r in records] == ["bytes", "replica-bits"]
     for record in records:
-        assert (record["algorithm"], record["L"], record["replicas"]) == ("metropolis", 8, 1)
+        assert (record["algorithm"], record["L"], record["replicas"], record["dim"]) == (
+            "metropolis", 8, 1, dim)
         assert record["updates_per_ns"] > 0
 
 

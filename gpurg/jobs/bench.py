@@ -15,8 +15,11 @@ from typing import TypeVar
 import numpy as np
 
 from gpurg.backend import Backend
+from gpurg.models import ising, ising3d
 from gpurg.models.dimer import DimerModel, DimerSampler
-from gpurg.models.ising import LAYOUTS, IsingModel, IsingSampler, layouts_for
+from gpurg.models.ising import IsingModel, IsingSampler
+from gpurg.models.ising3d import Ising3DModel, Ising3DSampler
+from gpurg.models.ising3d_exact import T_C as T_C_3D
 from gpurg.models.ising_exact import T_C
 from gpurg.validation import SEED, Integer, Real, checked
 
@@ -26,6 +29,8 @@ DEFAULT_SIZES = {"gpu": (64, 256, 1024, 4096, 16384), "cpu": (64, 256, 1024, 409
                  "numpy": (64, 256, 1024)}
 DEFAULT_REPLICAS = (1, 16, 256)
 MAX_SPINS = {"gpu": 2**30, "cpu": 2**24, "numpy": 2**20}
+# The simple-cubic sides: L^3 spins per replica, capped by the same MAX_SPINS
+DEFAULT_SIZES_3D = {"gpu": (32, 64, 128, 256), "cpu": (16, 32, 64), "numpy": (16, 32)}
 Result = TypeVar("Result")
 V = TypeVar("V")
 
@@ -38,6 +43,16 @@ MIN_SECONDS = Real(0.0, low_open=True)
 """The least timed wall time of one point, seconds."""
 RSMI_PAIRS = Integer(1000)
 """(V, E) pairs of the RSMI benchmark: enough for its held-out MI to mean something."""
+DIMENSION = Integer(2, 3)
+"""The lattice of the Ising benchmarks: the square (2) or the simple-cubic (3) torus."""
+# by dimension: the model, its sampler, its T_c and the module of its layouts
+_ISING = {2: (IsingModel, IsingSampler, T_C, ising),
+          3: (Ising3DModel, Ising3DSampler, T_C_3D, ising3d)}
+
+
+def ising_layouts(dim: int) -> tuple[str, ...]:
+    """The spin layouts of the Ising model on the lattice of dimension ``dim`` (2 or 3)."""
+    return tuple(_ISING[dim][3].LAYOUTS)
 
 
 def check_grid(sizes: Sequence[int], replicas: Sequence[int],
@@ -63,16 +78,17 @@ class BenchResult:
     sweeps: int
     seconds: float
     layout: str = "bytes"
+    dim: int = 2  # L^dim spins per replica
 
     @property
     def updates_per_ns(self) -> float:
-        return self.replicas * self.L**2 * self.sweeps / self.seconds / 1e9
+        return self.replicas * self.L**self.dim * self.sweeps / self.seconds / 1e9
 
     def as_dict(self) -> dict:
         return {**asdict(self), "updates_per_ns": self.updates_per_ns}
 
 
-@checked(L=SIZE, replicas=REPLICAS, min_seconds=MIN_SECONDS)
+@checked(L=SIZE, replicas=REPLICAS, min_seconds=MIN_SECONDS, dim=DIMENSION)
 def bench_ising(
     backend: Backend,
     algorithm: str,
@@ -81,18 +97,21 @@ def bench_ising(
     *,
     min_seconds: float = 0.5,
     layout: str = "auto",
+    dim: int = 2,
 ) -> BenchResult:
     """Time sweeps at T_c (hot start, after warm-up) until at least ``min_seconds`` have run,
-    in the spin layout ``layout`` (see :func:`gpurg.models.ising.choose_layout`)."""
-    sampler = IsingSampler(IsingModel(L, T_C), replicas=replicas, algorithm=algorithm,
-                           seed=1, device=backend, layout=layout)
+    on the L x L (``dim`` 2) or L x L x L (3) torus in the spin layout ``layout`` (see
+    :func:`gpurg.models.ising.choose_layout`, :func:`gpurg.models.ising3d.choose_layout`)."""
+    model, sampler_type, t_c, _ = _ISING[dim]
+    sampler = sampler_type(model(L, t_c), replicas=replicas, algorithm=algorithm, seed=1,
+                           device=backend, layout=layout)
     sampler.sweep(2)  # compiles and loads the kernels, and leaves the ordered start behind
     sweeps, seconds = _timed_sweeps(sampler, backend, min_seconds)
     return BenchResult(backend.name, backend.device_name, algorithm, L, replicas, sweeps,
-                       seconds, sampler.layout.name)
+                       seconds, sampler.layout.name, dim)
 
 
-def _timed_sweeps(sampler: IsingSampler | DimerSampler, backend: Backend,
+def _timed_sweeps(sampler: IsingSampler | Ising3DSampler | DimerSampler, backend: Backend,
                   min_seconds: float) -> tuple[int, float]:
     """Sweep in doubling batches until ``min_seconds`` of synchronised wall time have passed;
     returns (sweeps, seconds)."""
@@ -110,15 +129,15 @@ def _timed_sweeps(sampler: IsingSampler | DimerSampler, backend: Backend,
 
 def _grid(bench: Callable[[V, int, int], Result | None], variants: Iterable[V],
           sizes: Iterable[int], replicas: Iterable[int], cap: int,
-          on_result: Callable[[Result], None] | None) -> list[Result]:
-    """``bench(variant, L, R)`` for every combination whose R L^2 fits ``cap`` (the smallest R
-    always runs); a bench that returns None does not apply to that point."""
+          on_result: Callable[[Result], None] | None, dim: int = 2) -> list[Result]:
+    """``bench(variant, L, R)`` for every combination whose R L^dim fits ``cap`` (the smallest
+    R always runs); a bench that returns None does not apply to that point."""
     replicas = tuple(replicas)
     results = []
     for variant in variants:
         for L in sizes:
             for R in replicas:
-                if R * L * L > cap and R > min(replicas):
+                if R * L**dim > cap and R > min(replicas):
                     continue
                 result = bench(variant, L, R)
                 if result is None:
@@ -129,7 +148,7 @@ def _grid(bench: Callable[[V, int, int], Result | None], variants: Iterable[V],
     return results
 
 
-@checked(min_seconds=MIN_SECONDS)
+@checked(min_seconds=MIN_SECONDS, dim=DIMENSION)
 def bench_grid(
     backend: Backend,
     algorithms: Iterable[str],
@@ -138,22 +157,29 @@ def bench_grid(
     *,
     min_seconds: float = 0.5,
     on_result: Callable[[BenchResult], None] | None = None,
-    layouts: Iterable[str] = tuple(LAYOUTS),
+    layouts: Iterable[str] | None = None,
+    dim: int = 2,
 ) -> list[BenchResult]:
-    """Benchmark every (algorithm, layout, L, R) that fits the backend's work cap, in every
-    layout of ``layouts`` that the algorithm and L allow."""
-    sizes = DEFAULT_SIZES[backend.name] if sizes is None else tuple(sizes)
+    """Benchmark every (algorithm, layout, L, R) of the Ising model on the lattice of
+    dimension ``dim`` that fits the backend's work cap (R L^dim spins), in every layout of
+    ``layouts`` (default: all of :func:`ising_layouts`) that the algorithm and L allow."""
+    default_sizes = DEFAULT_SIZES if dim == 2 else DEFAULT_SIZES_3D
+    sizes = default_sizes[backend.name] if sizes is None else tuple(sizes)
     replicas = tuple(replicas)
     check_grid(sizes, replicas)
+    module = _ISING[dim][3]
+    layouts = ising_layouts(dim) if layouts is None else tuple(layouts)
 
     def bench(variant: tuple[str, str], L: int, R: int) -> BenchResult | None:
         algorithm, layout = variant
-        if layout != "auto" and layout not in layouts_for(L, R, algorithm):
-            return None  # e.g. Swendsen-Wang in bits, row-bits at L = 100
-        return bench_ising(backend, algorithm, L, R, min_seconds=min_seconds, layout=layout)
+        if layout != "auto" and layout not in module.layouts_for(L, R, algorithm):
+            return None  # e.g. Swendsen-Wang in bits, row-bits at L = 100 or in 3D
+        return bench_ising(backend, algorithm, L, R, min_seconds=min_seconds, layout=layout,
+                           dim=dim)
 
     variants = [(a, layout) for a in algorithms for layout in layouts]
-    return _grid(bench, variants, sizes, replicas, MAX_SPINS[backend.name], on_result)
+    return _grid(bench, variants, sizes, replicas, MAX_SPINS[backend.name], on_result,
+                 dim=dim)
 
 
 # Dimer benchmarks: the sizes and replica counts of the issue (the GPU target is quoted at
