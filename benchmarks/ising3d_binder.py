@@ -4,7 +4,8 @@ For each side L, Swendsen–Wang chains of R independent replicas run at K_0 = K
 Xu & Landau 2018) and every measurement keeps the bond sum E_b = sum s_i s_j and m; single
 histogram reweighting (Ferrenberg & Swendsen 1988) gives U_L(K) = 1 - <m^4> / (3 <m^2>^2) on
 a grid of K around K_0, with weights exp((K - K_0) E_b). The crossing K* of U_L and U_2L is
-where their difference changes sign (linear interpolation on a fine grid); its error is the
+where their difference changes sign (bracketed on a grid, then Brent's method); its error is
+the
 jackknife over replicas (leave one replica of each size out: the replicas are independent
 chains). The crossings of small sizes lie off K_c by corrections to scaling
 ~ L^-(1/nu + omega); the script reports K* - K_c in units of its statistical error.
@@ -19,6 +20,7 @@ import math
 import time
 
 import numpy as np
+from scipy.optimize import brentq
 
 from gpurg.models.ising3d import Ising3DModel, Ising3DSampler
 from gpurg.models.ising3d_exact import K_C, K_C_ERROR
@@ -47,28 +49,36 @@ def binder(bonds: np.ndarray, m: np.ndarray, K: np.ndarray) -> np.ndarray:
     return 1.0 - mean_m4 / (3.0 * mean_m2**2)
 
 
-def crossing(K: np.ndarray, u_small: np.ndarray, u_large: np.ndarray) -> float:
-    """The K where u_large - u_small changes sign (NaN if it does not on the grid)."""
-    d = u_large - u_small
+def crossing(K: np.ndarray, small: tuple[np.ndarray, np.ndarray],
+             large: tuple[np.ndarray, np.ndarray]) -> float:
+    """The K where U_large - U_small changes sign: bracketed on the grid ``K``, then
+    solved to 1e-9 (NaN unless it changes sign exactly once on the grid)."""
+    def difference(k: np.ndarray) -> np.ndarray:
+        return binder(*large, k) - binder(*small, k)
+
+    d = difference(K)
     sign_change = np.nonzero(np.diff(np.sign(d)) != 0)[0]
     if sign_change.size != 1:
         return math.nan
     i = sign_change[0]
-    return float(K[i] - d[i] * (K[i + 1] - K[i]) / (d[i + 1] - d[i]))
+    return float(brentq(lambda k: difference(np.array([k]))[0], K[i], K[i + 1], xtol=1e-9))
+
+
+def jackknife_error(values: np.ndarray) -> float:
+    """Jackknife error from leave-one-out values."""
+    n = values.size
+    return math.sqrt((n - 1) / n * np.sum((values - values.mean()) ** 2))
 
 
 def crossing_with_error(K: np.ndarray, small: tuple[np.ndarray, np.ndarray],
                         large: tuple[np.ndarray, np.ndarray]) -> tuple[float, float, float]:
     """K*, its jackknife error over replicas, and U at K*. Leave-one-out sample j drops
     replica j of each size (the sizes have the same number of replicas)."""
-    value = crossing(K, binder(*small, K), binder(*large, K))
-    R = small[0].shape[0]
-    keep = ~np.eye(R, dtype=bool)
-    loo = np.array([crossing(K, binder(small[0][k], small[1][k], K),
-                             binder(large[0][k], large[1][k], K)) for k in keep])
-    error = math.sqrt((R - 1) / R * np.sum((loo - loo.mean()) ** 2))
-    u = float(np.interp(value, K, binder(*large, K)))
-    return value, error, u
+    value = crossing(K, small, large)
+    keep = ~np.eye(small[0].shape[0], dtype=bool)
+    loo = np.array([crossing(K, (small[0][k], small[1][k]), (large[0][k], large[1][k]))
+                    for k in keep])
+    return value, jackknife_error(loo), float(binder(*large, np.array([value]))[0])
 
 
 def main() -> None:
@@ -83,7 +93,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    K = np.linspace(K_C - args.half_width, K_C + args.half_width, 601)
+    K = np.linspace(K_C - args.half_width, K_C + args.half_width, 61)
     data = {}
     for pair in args.pairs:
         for L in map(int, pair.split(",")):
@@ -91,9 +101,14 @@ def main() -> None:
                 t0 = time.perf_counter()
                 data[L] = chains(L, args.replicas, args.sweeps, args.thermalize,
                                  args.seed + L, args.device)
+                bonds, m = data[L]
+                keep = ~np.eye(args.replicas, dtype=bool)
+                at_kc = np.array([K_C])
+                loo = np.array([binder(bonds[k], m[k], at_kc)[0] for k in keep])
                 print(f"L = {L}: {args.replicas} replicas x {args.sweeps} sweeps in "
                       f"{time.perf_counter() - t0:.0f} s; U(K_c) = "
-                      f"{binder(*data[L], np.array([K_C]))[0]:.4f}", flush=True)
+                      f"{binder(bonds, m, at_kc)[0]:.4f} ± {jackknife_error(loo):.4f}",
+                      flush=True)
     print(f"K_c = {K_C} ± {K_C_ERROR} (Ferrenberg, Xu & Landau 2018)")
     for pair in args.pairs:
         small, large = map(int, pair.split(","))
