@@ -11,7 +11,7 @@ import pytest
 
 from gpurg.errors import InputError
 from gpurg.rg.hamiltonian import fit_hamiltonian
-from gpurg.rg.maps import Decimation, MajorityRule
+from gpurg.rg.maps import Decimation, MajorityRule, tie_coins
 from gpurg.rg.mcrg import mcrg
 from gpurg.rg.operators import EVEN_3D, ODD_3D
 
@@ -19,6 +19,20 @@ from gpurg.rg.operators import EVEN_3D, ODD_3D
 def spins(n: int, L: int, seed: int) -> np.ndarray:
     """int8 (n, L, L, L) independent ±1 spins: the T = ∞ Ising model."""
     return np.random.default_rng(seed).choice(np.array([-1, 1], np.int8), (n, L, L, L))
+
+
+def test_majority_ties_in_3d_are_coins_of_the_coarse_site() -> None:
+    """b = 2 in 3D: a block of 8 spins summing to 0 gets the coin of (seed, level, sample,
+    row-major coarse site (Z L' + Y) L' + X); every other block the sign of its sum."""
+    c = spins(3, 6, seed=4)
+    out = MajorityRule(2)(c, seed=9, level=2)
+    sums = c.astype(np.int32).reshape(3, 3, 2, 3, 2, 3, 2).sum(axis=(2, 4, 6))
+    tied = sums == 0
+    assert tied.any() and (~tied).any()
+    np.testing.assert_array_equal(out[~tied], np.sign(sums[~tied]))
+    sample, Z, Y, X = np.nonzero(tied)
+    np.testing.assert_array_equal(out[tied], tie_coins(out.shape, sample, (Z * 3 + Y) * 3 + X,
+                                                       9, 2))
 
 
 def test_3d_configs_take_the_3d_sets() -> None:
