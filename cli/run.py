@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -22,16 +23,19 @@ from gpurg.io.hdf5 import check_output_path
 from gpurg.jobs import dimerjob
 from gpurg.jobs.dimerjob import DimerJobResult, run_dimer, write_dimer_job
 from gpurg.jobs.mainjob import (
-    DEFAULT_SAMPLES,
-    EXACT,
+    DIMENSION,
     LEVEL,
     REPLICAS,
     SAMPLES,
+    SETTINGS,
     SIZE,
     JobResult,
     Stage,
     run_ising,
     write_job,
+)
+from gpurg.jobs.mainjob import (
+    PAIRS as ISING_PAIRS,
 )
 
 app = typer.Typer(help="Whole jobs: sample, learn, coarse-grain, report.", no_args_is_help=True)
@@ -41,24 +45,36 @@ DIMER_SIZE, DIMER_SAMPLES, DIMER_REPLICAS, PAIRS = (dimerjob.SIZE, dimerjob.SAMP
 
 @app.command()
 def ising(
-    size: int = checked_option(64, "--size", "-L", constraint=SIZE,
-                               help="Lattice size (a multiple of 16)."),
-    samples: int = checked_option(DEFAULT_SAMPLES, "--samples", constraint=SAMPLES,
-                                  help="Snapshots per chain (5 sweeps apart)."),
+    dim: int = checked_option(2, "--dim", constraint=DIMENSION,
+                              help="Dimension: 2 (square lattice) or 3 (simple cubic)."),
+    size: int | None = checked_option(
+        None, "--size", "-L", constraint=SIZE,
+        help=f"Lattice size (a multiple of 16; default {SETTINGS[2].size} in 2D, "
+        f"{SETTINGS[3].size} in 3D)."),
+    samples: int | None = checked_option(
+        None, "--samples", constraint=SAMPLES,
+        help=f"Snapshots per chain, 5 sweeps apart (default {SETTINGS[2].samples} in 2D, "
+        f"{SETTINGS[3].samples} in 3D)."),
     replicas: int = checked_option(64, "--replicas", "-R", constraint=REPLICAS,
                                    help="Independent chains."),
-    level: int = checked_option(2, "--level", constraint=LEVEL, help="MCRG level reported."),
+    pairs: int = checked_option(100_000, "--pairs", constraint=ISING_PAIRS,
+                                help="(V, E) pairs the filter learns from."),
+    level: int | None = checked_option(
+        None, "--level", constraint=LEVEL,
+        help=f"MCRG level reported (default {SETTINGS[2].level} in 2D, {SETTINGS[3].level} "
+        f"in 3D)."),
     device: str = DeviceOption,
     seed: int = SeedOption,
     output: Path = typer.Option(Path("run.h5"), "--output", "-o", help="Report file (.h5); "
                                 "its figure goes beside it (run.png)."),
     figure_format: str = FigureFormatOption,
 ) -> None:
-    """2D Ising at T_c: learn the RSMI filter, then ν and y_h by Monte Carlo RG with the
-    RSMI rule and with majority rule, beside the exact values."""
+    """Ising at T_c (2D, or 3D with --dim 3): learn the RSMI filter, then ν and y_h by Monte
+    Carlo RG with the RSMI rule and with majority rule, beside the exact values (2D) or the
+    conformal bootstrap's (3D)."""
     result = _run_staged(output, figure_format, lambda stage: run_ising(
-        L=size, samples=samples, replicas=replicas, level=level, seed=seed, device=device,
-        stage=stage))
+        dim=dim, L=size, samples=samples, replicas=replicas, pairs=pairs, level=level,
+        seed=seed, device=device, stage=stage))
     console.print(report_table(result))
     paths = write_job(output, result, figure_format=figure_format)
     err_console.print(f"wrote {paths[0]} and {paths[1]}")
@@ -77,13 +93,16 @@ def _run_staged(output: Path, figure_format: str, job: Callable[[Stage], T]) -> 
 
 
 def report_table(result: JobResult) -> Table:
-    """The filter with its MI, and ν and y_h per rule beside the exact values."""
-    f = result.filter
-    w = f.rule.filters[0]
+    """The filter with its MI, and ν and y_h per rule beside the exact (2D) or bootstrap
+    (3D) values."""
+    f, setting = result.filter, result.setting
+    b = setting.geometry.block
+    weights = np.array2string(f.rule.filters[0].reshape((b,) * setting.dim), precision=3,
+                              sign="+", separator=" ").replace("\n", "")
     times = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
-    table = Table(title=(f"2D Ising at T_c · L={result.L} · {result.n_samples} samples · "
+    table = Table(title=(f"{setting.title} at T_c · L={result.L} · {result.n_samples} samples · "
                          f"{result.backend.name} ({result.backend.device_name}) · {times}\n"
-                         f"RSMI filter [[{w[0]:+.3f} {w[1]:+.3f}] [{w[2]:+.3f} {w[3]:+.3f}]], "
+                         f"RSMI filter {weights}, "
                          f"I(H:E) = {f.mi:.4f} ± {f.mi_err:.4f} nats"), title_justify="left")
     table.add_column("rule")
     table.add_column("level", justify="right")
@@ -92,7 +111,8 @@ def report_table(result: JobResult) -> Table:
     for name, e in result.exponents.items():
         table.add_row(name, str(e.level), f"{e.nu:.3f} ± {e.nu_err:.3f}",
                       f"{e.yh:.4f} ± {e.yh_err:.4f}")
-    table.add_row("exact", "", f"{EXACT['nu']:.3f}", f"{EXACT['yh']:.4f}")
+    ref = setting.reference
+    table.add_row(setting.reference_name, "", f"{ref['nu']:.3f}", f"{ref['yh']:.4f}")
     return table
 
 

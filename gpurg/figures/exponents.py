@@ -1,6 +1,6 @@
 """Figures of critical exponents from Monte Carlo RG (Swendsen 1979): ν and y_h of each rule at
-each RG level with jackknife error bars, beside the exact 2D Ising values ν = 1, y_h = 15/8
-(Onsager 1944; science.md §4).
+each RG level with jackknife error bars, beside reference values: by default the exact 2D
+Ising ones, ν = 1, y_h = 15/8 (Onsager 1944; science.md §4).
 
 Public API: :func:`exponents_figure`, :data:`EXACT`.
 """
@@ -34,7 +34,8 @@ def _series(result: MCRGResult, key: str) -> tuple[np.ndarray, np.ndarray, np.nd
 def exponents_figure(results: Mapping[str, MCRGResult], path: str | Path, *,
                      format: str | None = None, filters: np.ndarray | None = None,
                      mi: float | None = None, mi_err: float | None = None,
-                     exact: Mapping[str, float] = EXACT, title: str = "") -> Path:
+                     exact: Mapping[str, float] = EXACT, reference: str = "exact, 2D Ising",
+                     title: str = "") -> Path:
     """ν and y_h against the RG level, one series per rule, with error bars, and the exact
     values as dashed lines.
 
@@ -44,11 +45,14 @@ def exponents_figure(results: Mapping[str, MCRGResult], path: str | Path, *,
         Each level's values use the most even (odd) operators that fit; NaN levels are
         left out.
     path : file to write, format by its suffix (or ``format``: png, svg, pdf).
-    filters : float array (n_hidden, block, block), optional
+    filters : float array (n_hidden, block, block) or (n_hidden, block, block, block)
         A learned filter to show in a first panel (with its colour bar), e.g. the rule
-        whose exponents these are; ``mi``, ``mi_err`` (nats) go in its title.
+        whose exponents these are (a cube's z-slices side by side); ``mi``, ``mi_err`` (nats)
+        go in its title.
     exact : {"nu": ..., "yh": ...}
         Reference values drawn as lines (default the 2D Ising ones).
+    reference : str
+        Where they come from, for the legend (e.g. "bootstrap, 3D Ising").
 
     Returns the path written.
     """
@@ -59,14 +63,24 @@ def exponents_figure(results: Mapping[str, MCRGResult], path: str | Path, *,
     axes = list(axes[0])
     if filters is not None:
         f = np.asarray(filters, dtype=np.float64)
-        if f.ndim != 3 or f.shape[1] != f.shape[2]:
-            raise InputError(f"filters must be (n_hidden, block, block), got {f.shape}")
+        if f.ndim not in (3, 4) or len(set(f.shape[1:])) != 1:
+            raise InputError(f"filters must be (n_hidden, block, block) or (n_hidden, block, "
+                             f"block, block), got {f.shape}")
         ax = axes.pop(0)
         label = "learned RSMI filter λ (unit 0)"
+        if f.ndim == 4:  # the z-slices side by side, a blank column between them
+            b = f.shape[1]
+            gap = np.full((len(f), b, b, 1), np.nan)
+            f = np.concatenate([f, gap], axis=3).transpose(0, 2, 1, 3).reshape(
+                len(f), b, b * (b + 1))[:, :, :-1]
+            label += "\nslices z = 0 .. " + str(b - 1) + " (left to right)"
         if mi is not None:
             label += f"\nI(H:E) = {mi:.4f}" + (f" ± {mi_err:.4f}" if mi_err is not None
                                                else "") + " nats"
         image = heat_map(ax, f[0], title=label)
+        if np.isnan(f[0]).any():  # slices of a cube: ticks name x within each slice
+            columns = np.flatnonzero(~np.isnan(f[0]).all(axis=0))
+            ax.set_xticks(columns, [str(c % (f.shape[1] + 1)) for c in columns])
         fig.colorbar(image, ax=ax, shrink=0.8).set_label("filter weight λ (dimensionless)")
     markers = "osD^v<>"
     for ax, key in zip(axes, ("nu", "yh"), strict=True):
@@ -82,7 +96,7 @@ def exponents_figure(results: Mapping[str, MCRGResult], path: str | Path, *,
                 ax.set_xticks(levels)
         if key in exact:
             ax.axhline(exact[key], color="grey", linestyle="--",
-                       label=f"exact {symbol} = {exact[key]:g} (2D Ising)")
+                       label=f"{symbol} = {exact[key]:g} ({reference})")
         ax.set_xlabel("RG level n (lattice L / b^n)")
         ax.set_ylabel(f"{symbol} (dimensionless)")
         ax.set_title(f"{name} by MCRG")
