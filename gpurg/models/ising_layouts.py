@@ -7,7 +7,9 @@ bits lazily (kernels/ising_bits.cuh): ``replica-bits``, replica 32 g + l of a si
 a word (:mod:`gpurg.models.ising_bits`), and ``row-bits``, 32 sites of one colour of one row
 in a word (:mod:`gpurg.models.ising_rows`). Every layout is exact: the same Markov chain
 (the same acceptance probabilities), realised by different Philox words; on every backend a
-layout gives the same chain bit for bit.
+layout gives the same chain bit for bit. The simple-cubic model's layouts
+(:mod:`gpurg.models.ising3d`) are the same classes one lattice axis up: spins (R, L, L, L),
+colour (x + y + z) mod 2, 14 thresholds, 3 L^3 bonds.
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ class SpinLayout(ABC):
 
     def rule(self, thresholds: np.ndarray) -> Any:
         """The flip rule as :meth:`sweeps` takes it, made once per sampler from the (10,)
-        uint64 thresholds of :func:`gpurg.models.ising_rules.flip_thresholds`. Default: the
-        thresholds on the backend's device."""
+        (square lattice) or (14,) (simple cubic) uint64 thresholds of
+        :func:`gpurg.models.ising_rules.flip_thresholds`. Default: the thresholds on the
+        backend's device."""
         return self.backend.xp.asarray(thresholds)
 
     @abstractmethod
