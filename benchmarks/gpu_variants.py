@@ -80,10 +80,12 @@ def bit_variants(gpu) -> None:
         ms = time_ms(lambda: sampler.sweep(sweeps), repeats=5)
         return R * L**dim * sweeps / ms / 1e6
 
-    # (dim, L, R, sweeps): 2D, then the simple-cubic lattice (issue 17)
+    # (dim, L, R, sweeps): 2D, then the simple-cubic lattice (issue 17). At 3D L = 64, R = 64
+    # (one word per site) the default, many sweeps per launch below 2^19 words per
+    # half-sweep, puts the whole lattice on one block: is a launch per half-sweep faster?
     for dim, L, R, sweeps in ((2, 16384, 64, 2), (2, 1024, 4096, 4), (2, 256, 4096, 20),
                               (2, 64, 256, 200), (3, 256, 64, 4), (3, 64, 4096, 4),
-                              (3, 16, 256, 200)):
+                              (3, 64, 64, 20), (3, 16, 256, 200)):
         for n_sites in (2, 4):
             for block in (128, 256):
                 kernels.BLOCK = block
