@@ -27,14 +27,16 @@ from gpurg.cli.rg_options import ModeOption, RuleOption
 from gpurg.errors import InputError
 from gpurg.figures.formats import FORMATS
 from gpurg.io.hdf5 import check_output_path
+from gpurg.models import ising3d_exact
 from gpurg.models.ising import SIDE, TEMPERATURE
+from gpurg.models.ising3d import SIDE as SIDE_3D
 from gpurg.models.ising3d_exact import BOOTSTRAP
 from gpurg.models.ising_exact import T_C
 from gpurg.rg.collapse import binder_curves, collapse_nu
 from gpurg.rg.flow import FLOW_BLOCKS, critical_temperature, sampled_coupling_flow
 from gpurg.rg.maps import make_map
 from gpurg.rg.mcrg import MCRG_LEVELS, mcrg
-from gpurg.rg.operators import DIMENSIONS, operator_sets
+from gpurg.rg.operators import DIM, DIMENSIONS, operator_sets
 from gpurg.rsmi.files import load_spin_configurations
 from gpurg.validation import Integer
 
@@ -52,6 +54,13 @@ _REFERENCE = {2: (1.0, 1.0, 1.875, "exact"),
 # what the commands pass on to the Ising sampler, which checks the rest (L even, <= 65536)
 _COUNT = Integer(1)
 _FLOW_LEVELS = Integer(2, text="an integer >= 2 (T_c compares levels 1 and 2)")
+# rg flow's --dim -> the side's rule, the default --size and --temperatures, and the known
+# T_c of the nearest-neighbour model with what it is (Onsager's; Ferrenberg, Xu & Landau's
+# Monte Carlo K_c in 3D); the 3D temperatures are the 2D ones' spread around T_c
+_FLOW_DEFAULTS = {
+    2: (SIDE, 64, "2.05,2.15,2.22,2.27,2.32,2.40,2.50", (T_C, "exact")),
+    3: (SIDE_3D, 16, "4.10,4.29,4.42,4.51,4.60,4.74,4.96", (ising3d_exact.T_C, "Monte Carlo")),
+}
 
 
 @app.command()
@@ -105,9 +114,13 @@ def flow(
     ctx: typer.Context,
     rule: str = RuleOption,
     mode: str = ModeOption,
-    size: int = checked_option(64, "--size", "-L", constraint=SIDE, help="Ising lattice size."),
-    temperatures: str = typer.Option("2.05,2.15,2.22,2.27,2.32,2.40,2.50", "--temperatures",
-                                     help="Comma-separated starting temperatures (J = 1)."),
+    dim: int = checked_option(2, "--dim", constraint=DIM, help="Dimension of the sampled "
+                              "Ising model: 2 (square) or 3 (simple cubic)."),
+    size: int | None = checked_option(None, "--size", "-L", constraint=Integer(2, optional=True),
+                                      help="Ising lattice size (default 64 in 2D, 16 in 3D)."),
+    temperatures: str | None = typer.Option(
+        None, "--temperatures", help="Comma-separated starting temperatures (J = 1; default "
+        "2.05,2.15,2.22,2.27,2.32,2.40,2.50 in 2D, 4.10,4.29,4.42,4.51,4.60,4.74,4.96 in 3D)."),
     levels: int = checked_option(2, "--levels", constraint=_FLOW_LEVELS, help="RG levels."),
     replicas: int = checked_option(64, "--replicas", "-R", constraint=_COUNT,
                                    help="Chains per temperature."),
@@ -140,10 +153,13 @@ def flow(
     else:
         check_output_path(output)
         data, figure = output, figure_beside(output, figure_format)
+    side, default_size, default_temperatures, reference = _FLOW_DEFAULTS[dim]
+    size = side.check("--size/-L", default_size if size is None else size)
+    temperatures = default_temperatures if temperatures is None else temperatures
     rg_map = make_map(rule, mode)
-    if getattr(rg_map, "dim", 2) != 2:  # a 3D RSMI filter: refused before any sampling
-        raise InputError(f"rg flow samples the 2D Ising model; --rule {rule} is a "
-                         f"{rg_map.dim}D filter")
+    if getattr(rg_map, "dim", dim) != dim:  # an RSMI filter of the other dimension
+        raise InputError(f"rg flow samples the {dim}D Ising model (--dim {dim}); --rule {rule} "
+                         f"is a {rg_map.dim}D filter")
     temps = sorted(parse_list(temperatures, "--temperatures", TEMPERATURE))
     if len(temps) < 3:
         raise InputError(f"--temperatures needs at least 3 temperatures, got {temperatures!r}")
@@ -158,9 +174,10 @@ def flow(
     with console.status(f"[bold]sampling and fitting ({engine.describe()})…"):
         result = sampled_coupling_flow(size, temps, rg_map, levels, replicas=replicas,
                                        samples=samples, seed=seed, device=backend,
-                                       blocks=min(_FLOW_BLOCKS, n_samples), engine=engine)
+                                       blocks=min(_FLOW_BLOCKS, n_samples), engine=engine,
+                                       dim=dim)
     tc, tc_err = critical_temperature(result)
-    table = Table(title=f"coupling flow · {rule} · L={size}", title_justify="left")
+    table = Table(title=f"coupling flow · {rule} · {dim}D · L={size}", title_justify="left")
     table.add_column("T", justify="right")
     for level in range(levels + 1):
         table.add_column(f"K_nn, level {level}", justify="right")
@@ -168,16 +185,17 @@ def flow(
         table.add_row(f"{T:.3f}", *(f"{result.K[i, k, 0]:.4f} ± {result.K_err[i, k, 0]:.4f}"
                                     for k in range(levels + 1)))
     console.print(table)
-    console.print(f"T_c from the flow = {tc:.4f} ± {tc_err:.4f} (exact {T_C:.4f})")
+    console.print(f"T_c from the flow = {tc:.4f} ± {tc_err:.4f} ({reference[1]} "
+                  f"{reference[0]:.4f})")
     from gpurg.figures import flow_figure  # matplotlib loads only to draw
 
     if data is not None:
         write_results(data, {"temperatures": result.temperatures, "K": result.K,
                              "K_err": result.K_err, "sizes": result.sizes},
                       {"operators": list(result.operators), "rule": rule, "L": size,
-                       "t_c": tc, "t_c_err": tc_err})
-    flow_figure(result, figure, t_c=(tc, tc_err),
-                title=f"coupling flow of {rule}, L = {size}")
+                       "dim": dim, "t_c": tc, "t_c_err": tc_err})
+    flow_figure(result, figure, t_c=(tc, tc_err), reference=reference,
+                title=f"coupling flow of {rule}, {dim}D, L = {size}")
     err_console.print(f"wrote {figure}" if data is None else f"wrote {data} and {figure}")
 
 

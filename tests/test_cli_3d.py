@@ -80,6 +80,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
         ["rsmi", "thermometer", "--filter", "f3.h5"],
         ["rsmi", "analyze", "f3.h5"],
         ["rg", "flow", "--rule", "rsmi:f3.h5", "-L", "8"],
+        ["rg", "flow", "--dim", "3", "--rule", "rsmi:flat.h5"],
+        ["rg", "flow", "--dim", "3", "-L", "7"],
     ]
     # the batch runs in order: the filter exists before the commands that read it
     return d, run_forked([(args, d) for args in cases], d)
@@ -162,7 +164,9 @@ def test_exponents_take_the_3d_operator_sets(runs: tuple[Path, list], index: int
     (8, ("3D lattice", "rsmi scan", "2D lattices only")),
     (9, ("3D filter", "thermometer")),
     (10, ("3D",)),
-    (11, ("rg flow", "3D filter")),
+    (11, ("rg flow", "2D Ising model", "3D filter")),
+    (12, ("3D Ising model", "2D filter")),
+    (13, ("--size/-L", "7")),
 ])
 def test_2d_only_paths_refuse_3d_in_one_line(runs: tuple[Path, list], index: int,
                                              words: tuple[str, ...]) -> None:

@@ -1,6 +1,6 @@
-"""The coupling flow's fit on the simple cubic lattice: local fields of the 3D operators as
-energy differences, and the pseudo-likelihood recovering the coupling of sampled 3D Ising
-spins."""
+"""The coupling flow on the simple cubic lattice: local fields of the 3D operators as energy
+differences, the pseudo-likelihood recovering the coupling of sampled 3D Ising spins, and the
+sampled flow being the flow of its samples."""
 
 from __future__ import annotations
 
@@ -9,11 +9,18 @@ import itertools
 import numpy as np
 import pytest
 
+from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.models.ising3d import Ising3DModel, Ising3DSampler
-from gpurg.rg.flow import coupling_flow, local_fields, pseudo_likelihood_couplings
+from gpurg.rg.flow import (
+    coupling_flow,
+    local_fields,
+    pseudo_likelihood_couplings,
+    sampled_coupling_flow,
+)
 from gpurg.rg.maps import MajorityRule
 from gpurg.rg.operators import EVEN_3D, ODD_3D, n_fitting, operator_sums
+from gpurg.sampling import ising_configurations
 
 
 @pytest.mark.parametrize("L", [4, 5])
@@ -66,3 +73,20 @@ def test_flow_runs_on_cubic_lattices(hot_spins: np.ndarray) -> None:
     K, _ = pseudo_likelihood_couplings(hot_spins, ("nn",))
     np.testing.assert_array_equal(flow.K[0, 0], K)
     assert flow.sizes.tolist() == [6, 3] and flow.K.shape == (2, 2, 1)
+
+
+def test_sampled_flow_in_3d_is_the_flow_of_its_samples() -> None:
+    """sampled_coupling_flow(dim=3) samples the simple cubic model (Swendsen–Wang,
+    ising_configurations(dim=3)) with the seeds its docstring names and fits the 3D
+    operators: the same numbers as coupling_flow on those samples, bit for bit."""
+    temps, seed = [5.0, 6.0, 7.0], 3
+    flow = sampled_coupling_flow(6, temps, MajorityRule(2), 1, ("nn", "nnn"), replicas=8,
+                                 samples=2, seed=seed, device="numpy", dim=3)
+    configs = {T: ising_configurations(6, T, dim=3, replicas=8, samples=2,
+                                       seed=independent_seed(seed, k), device="numpy")
+               for k, T in enumerate(temps)}
+    assert configs[5.0].shape == (16, 6, 6, 6)
+    want = coupling_flow(configs, MajorityRule(2), 1, ("nn", "nnn"), seed=seed)
+    np.testing.assert_array_equal(flow.K, want.K)
+    np.testing.assert_array_equal(flow.K_err, want.K_err)
+    assert flow.sizes.tolist() == [6, 3]

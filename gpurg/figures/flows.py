@@ -24,7 +24,8 @@ _NAMES = {"nn": "K_nn (nearest)", "nnn": "K_nnn (next-nearest)", "plaquette": "K
 
 def flow_figure(flow: CouplingFlow, path: str | Path, *, format: str | None = None,
                 t_c: tuple[float, float] | None = None,
-                axes: tuple[str, str] = ("nn", "nnn"), title: str = "") -> Path:
+                axes: tuple[str, str] = ("nn", "nnn"), title: str = "",
+                reference: tuple[float, str] = (T_C, "exact")) -> Path:
     """Two panels: (a) the flow in the plane of the couplings ``axes`` (default K_nn,
     K_nnn; dimensionless, K = J/T), one trajectory per starting temperature coloured by it
     (colour bar), arrows from level to level, the nearest-neighbour model's critical point
@@ -32,7 +33,9 @@ def flow_figure(flow: CouplingFlow, path: str | Path, *, format: str | None = No
     interpolated at T_c; (b) the tracked coupling K_nn + K_nnn (K_nn alone without an nnn
     operator) against the starting temperature at each level, with error bars, the
     estimated T_c (``t_c`` = (T_c, error), e.g. from
-    :func:`~gpurg.rg.flow.critical_temperature`) as a band and the exact T_c.
+    :func:`~gpurg.rg.flow.critical_temperature`) as a band and the known T_c of the
+    nearest-neighbour model, ``reference`` = (T_c, what it is): Onsager's by default, e.g.
+    ``(ising3d_exact.T_C, "Monte Carlo")`` for a flow of the simple cubic model.
 
     Returns the path written."""
     try:
@@ -57,9 +60,11 @@ def flow_figure(flow: CouplingFlow, path: str | Path, *, format: str | None = No
             ax.annotate("", xy=(x[k + 1], y[k + 1]), xytext=(x[k], y[k]),
                         arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.0})
     fig.colorbar(mappable, ax=ax).set_label("starting temperature T (units of J)")
+    t_ref, what = reference
     if axes == ("nn", "nnn"):
-        ax.scatter([K_C], [0.0], marker="x", s=60, color="black", zorder=4,
-                   label=f"critical point of the nn model (K_c = {K_C:.4f}, 0)")
+        k_ref = K_C if t_ref == T_C else 1.0 / t_ref
+        ax.scatter([k_ref], [0.0], marker="x", s=60, color="black", zorder=4,
+                   label=f"critical point of the nn model (K_c = {k_ref:.4f}, 0)")
     ax.axhline(0.0, color="grey", linewidth=0.6)
     if t_c is not None and np.isfinite(t_c[0]) and T.min() <= t_c[0] <= T.max():
         star = [np.interp(t_c[0], T, K[:, -1, j]) for j in (ix, iy)]
@@ -83,7 +88,7 @@ def flow_figure(flow: CouplingFlow, path: str | Path, *, format: str | None = No
         bx.axvline(tc, color="C3", label=f"T_c from the flow = {tc:.4f} ± {err:.4f}")
         if np.isfinite(err):
             bx.axvspan(tc - err, tc + err, color="C3", alpha=0.2)
-    bx.axvline(T_C, color="black", linestyle=":", label=f"exact T_c = {T_C:.4f}")
+    bx.axvline(t_ref, color="black", linestyle=":", label=f"{what} T_c = {t_ref:.4f}")
     bx.set_xlabel("starting temperature T (units of J)")
     bx.set_ylabel(" + ".join(f"K_{op}" for op in tracked) + " (dimensionless)")
     bx.set_title("tracked coupling: the levels cross at the fixed point",

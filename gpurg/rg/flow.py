@@ -13,7 +13,7 @@ partition function and is concave in K, so Newton's method converges in a few st
 On the simple cubic lattice (configurations (n, L, L, L)) the same fit runs with the 3D
 operators of the same names (:data:`gpurg.rg.operators.SHAPES_3D`: S_nn over the 3 bond
 directions, S_nnn over the 6 face diagonals, the plaquettes of the 3 planes); the sampled flow
-(:func:`sampled_coupling_flow`, ``gpurg rg flow``) samples the 2D model only.
+(:func:`sampled_coupling_flow`, ``gpurg rg flow --dim 3``) samples the simple cubic model.
 
 Following the couplings from several starting temperatures level by level draws the flow; the
 starting temperature whose nearest-neighbour coupling neither grows nor shrinks is the unstable
@@ -38,7 +38,7 @@ from gpurg.backend import Backend, get_backend
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.parallel import Engine, run_tasks
-from gpurg.rg.operators import shapes, span
+from gpurg.rg.operators import DIM, shapes, span
 from gpurg.stats import jackknife_labels, jackknife_spread
 from gpurg.validation import SEED, Integer, checked, to_host
 
@@ -359,16 +359,18 @@ def _assemble(temperatures: np.ndarray, operators: tuple[str, ...], fits: list) 
 
 
 @checked(size=Integer(1), levels=Integer(0), replicas=Integer(1), samples=Integer(1),
-         blocks=FLOW_BLOCKS, seed=SEED)
+         blocks=FLOW_BLOCKS, seed=SEED, dim=DIM)
 def sampled_coupling_flow(size: int, temperatures: Sequence[float],
                           rg_map: Callable[..., np.ndarray], levels: int,
                           operators: Sequence[str] = OPERATORS_2D, *, replicas: int = 64,
                           samples: int = 16, blocks: int = 16, seed: int = 0,
-                          device: str | Backend = "auto", engine: Engine | None = None
-                          ) -> CouplingFlow:
+                          device: str | Backend = "auto", engine: Engine | None = None,
+                          dim: int = 2) -> CouplingFlow:
     """The coupling flow of ``gpurg rg flow``: at each starting temperature, ``samples``
-    snapshots of ``replicas`` Swendsen–Wang chains of the size x size Ising model
-    (:func:`gpurg.sampling.ising_configurations`), then :func:`coupling_flow`'s levels.
+    snapshots of ``replicas`` Swendsen–Wang chains of the Ising model on the torus of side
+    ``size`` in ``dim`` dimensions (2: square, 3: simple cubic;
+    :func:`gpurg.sampling.ising_configurations`), then :func:`coupling_flow`'s levels with
+    the operators of that dimension.
 
     Each temperature is a task (:func:`gpurg.parallel.run_tasks`) on ``engine`` (None: in
     this process, one after another), a worker resolving ``device`` itself and sending back
@@ -382,12 +384,12 @@ def sampled_coupling_flow(size: int, temperatures: Sequence[float],
         raise InputError("temperatures is empty")
     last = {T: k for k, T in enumerate(ordered)}  # a repeated T: sampled once
     distinct = np.array(sorted(last), np.float64)
-    operators = _check_operators(operators, 3)
+    operators = _check_operators(operators, dim + 1)
     if replicas * samples < blocks:
         raise InputError(f"replicas x samples must be >= blocks, got {replicas} x {samples} "
                          f"< {blocks}")
     name = device.name if isinstance(device, Backend) else device
-    points = [(size, float(T), replicas, samples, independent_seed(seed, last[T]), name,
+    points = [(size, dim, float(T), replicas, samples, independent_seed(seed, last[T]), name,
                rg_map, levels, operators, blocks, independent_seed(seed, i))
               for i, T in enumerate(distinct)]
     fits = run_tasks(Engine(workers=0) if engine is None else engine, _flow_point, points,
@@ -397,12 +399,12 @@ def sampled_coupling_flow(size: int, temperatures: Sequence[float],
 
 def _flow_point(point: tuple) -> tuple:
     """One task of :func:`sampled_coupling_flow`: sample at one T, coarse-grain, fit."""
-    size, T, replicas, samples, sample_seed, device, rg_map, levels, operators, blocks, \
+    size, dim, T, replicas, samples, sample_seed, device, rg_map, levels, operators, blocks, \
         map_seed = point
     from gpurg.sampling import ising_configurations  # the sampler loads in the task
 
     backend = get_backend(device)
-    configs = backend.asnumpy(ising_configurations(size, T, replicas=replicas,
+    configs = backend.asnumpy(ising_configurations(size, T, dim=dim, replicas=replicas,
                                                    samples=samples, seed=sample_seed,
                                                    device=backend))
     return _flow_levels(_check_configs(configs), rg_map, levels, operators, blocks, map_seed)
