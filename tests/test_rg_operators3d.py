@@ -173,3 +173,13 @@ def test_bad_input() -> None:
         operator_sums(np.ones((1, 4, 4, 2), np.int8), ("nn",))
     with pytest.raises(InputError, match="dim"):
         operator_sets(4)
+
+
+@pytest.mark.gpu
+def test_cupy_sums_equal_numpy() -> None:
+    import cupy
+
+    c = spins(3, 5, seed=2)
+    got = operator_sums(cupy.asarray(c), EVEN_3D + ODD_3D)
+    assert isinstance(got, cupy.ndarray)
+    np.testing.assert_array_equal(got.get(), operator_sums(c, EVEN_3D + ODD_3D))

@@ -183,3 +183,18 @@ def test_rsmi_rule_in_3d_and_its_negative(tmp_path: Path) -> None:
         flat(configs)
     with pytest.raises(InputError, match="reads 4 sites"):
         RsmiRule(CoarseGrainingRule(np.ones((1, 4)), np.zeros(1)), 2, dim=3)
+
+
+@pytest.mark.gpu
+def test_cupy_pairs_and_tiles_equal_numpy_in_3d() -> None:
+    import cupy
+
+    g = Geometry(2, 1, 1, dim=3)
+    configs = spins(3, 7, seed=8)
+    for kwargs in [{}, {"stride": 2}, {"positions": 300, "seed": 9}]:
+        V, E = extract_pairs(configs, g, **kwargs)
+        Vg, Eg = extract_pairs(cupy.asarray(configs), g, **kwargs)
+        assert isinstance(Vg, cupy.ndarray) and Vg.dtype == np.int8
+        assert np.array_equal(Vg.get(), V) and np.array_equal(Eg.get(), E)
+    cubes = spins(2, 6, seed=9)
+    assert np.array_equal(tiles(cupy.asarray(cubes), 2).get(), tiles(cubes, 2))
