@@ -10,7 +10,19 @@ jackknife over replicas (leave one replica of each size out: the replicas are in
 chains). The crossings of small sizes lie off K_c by corrections to scaling
 ~ L^-(1/nu + omega); the script reports K* - K_c in units of its statistical error.
 
-    python benchmarks/ising3d_binder.py --pairs 8,16 --replicas 32 --sweeps 1000
+    python benchmarks/ising3d_binder.py --pairs 8,16 12,24 --replicas 32 --sweeps 1500
+
+Measured (``--device cpu``, 32 replicas x 1500 sweeps after 200, seeds 1 and 1001, each run
+independent; K_c = 0.221654626):
+
+    pair    seed 1                 seed 1001              both (weighted)
+    8/16    0.221781 ± 0.000091    0.221854 ± 0.000096    0.221816 ± 0.000066 (+2.4 sigma)
+    12/24   0.221878 ± 0.000065    0.221716 ± 0.000055    0.221784 ± 0.000042 (+3.1 sigma)
+
+U(K_c) = 0.4779(30), 0.4835(27) / 0.4732(37), 0.4730(26), 0.4678(34) at L = 8, 12 (two
+seeds), 16, 24, falling towards the universal 0.4655; U at the crossings 0.476-0.491. Both
+crossings lie above K_c by 1.3-1.6e-4, as corrections to scaling ~ L^-(1/nu + omega)
+would put them; at these sizes they locate K_c to about 2e-4, not to its error 5e-9.
 """
 
 from __future__ import annotations
