@@ -156,8 +156,44 @@ def test_series_coefficients_through_order_4_are_walk_counts() -> None:
     """Below order 5 no loop enters sum_j <s_0 s_j> (a loop of 4 bonds and one bond to
     reach it), so a_n is the number of self-avoiding walks: 1, 6, 30, 150, 726."""
     assert [_self_avoiding_walks(n) for n in range(5)] == list(ie3.SUSCEPTIBILITY_SERIES[:5])
-    # and the first loop correction is negative (3510 < 3534 walks of 5 steps)
-    assert ie3.SUSCEPTIBILITY_SERIES[5] < _self_avoiding_walks(5) == 3534
+
+
+def _squares_at(site: tuple[int, int, int]) -> list[frozenset]:
+    """The 12 unit squares (plaquettes) of the simple cubic lattice with a corner at
+    ``site``, each as its set of 4 corners."""
+    found = set()
+    for a, b in itertools.combinations(range(3), 2):
+        for da, db in itertools.product((-1, 0), repeat=2):
+            corner = list(site)
+            corner[a] += da
+            corner[b] += db
+            corners = []
+            for ea, eb in itertools.product((0, 1), repeat=2):
+                c = list(corner)
+                c[a] += ea
+                c[b] += eb
+                corners.append(tuple(c))
+            found.add(frozenset(corners))
+    return list(found)
+
+
+def test_series_coefficient_of_order_5_from_its_graphs() -> None:
+    """a_5 = c_5 + T - 6 S: the order-5 graphs with odd vertices {0, j} are the 5-step walks
+    (c_5) and the tadpoles T (a square with one bond hanging from a corner, 0 at either odd
+    end); dividing by Z = 1 + (squares) w^4 + ... removes, for each of the 6 one-bond paths,
+    the squares S that touch it (those vertex-disjoint from it cancel against Z)."""
+    origin = (0, 0, 0)
+    steps = [tuple(int(i == a) * s for i in range(3)) for a in range(3) for s in (1, -1)]
+    at_origin = _squares_at(origin)
+    tadpoles = 0
+    for step in steps:
+        v = step
+        # 0 the tail's end: a square at v avoiding 0; 0 a corner: a tail from 0 off its square
+        tadpoles += sum(origin not in q for q in _squares_at(v))
+        tadpoles += sum(v not in q for q in at_origin)
+    touching = len(set(at_origin) | set(_squares_at(steps[0])))
+    assert (len(at_origin), tadpoles, touching) == (12, 96, 20)
+    assert _self_avoiding_walks(5) + tadpoles - 6 * touching == ie3.SUSCEPTIBILITY_SERIES[5]
 
 
 def test_series_function() -> None:
