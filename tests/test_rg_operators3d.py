@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from gpurg.errors import InputError
+from gpurg.rg import operators
 from gpurg.rg.operators import (
     EVEN,
     EVEN_3D,
@@ -183,3 +184,14 @@ def test_cupy_sums_equal_numpy() -> None:
     got = operator_sums(cupy.asarray(c), EVEN_3D + ODD_3D)
     assert isinstance(got, cupy.ndarray)
     np.testing.assert_array_equal(got.get(), operator_sums(c, EVEN_3D + ODD_3D))
+
+
+@pytest.mark.parametrize("shape", [(7, 8, 8), (5, 4, 4, 4)])
+def test_chunked_sums_equal_whole_sums(monkeypatch: pytest.MonkeyPatch, shape) -> None:
+    """Summing in chunks of samples (3 lattices per chunk here, the last one short) gives the
+    sums of the whole array at once."""
+    configs = np.where(np.random.default_rng(4).random(shape) < 0.5, 1, -1).astype(np.int8)
+    even, odd = operators.operator_sets(len(shape) - 1)
+    whole = operators.operator_sums(configs, even + odd)
+    monkeypatch.setattr(operators, "CHUNK_SITES", 3 * int(np.prod(shape[1:])))
+    np.testing.assert_array_equal(operators.operator_sums(configs, even + odd), whole)
