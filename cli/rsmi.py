@@ -41,6 +41,9 @@ from gpurg.errors import InputError
 from gpurg.io.hdf5 import RunWriter, check_output_path
 from gpurg.models.base import REPLICAS
 from gpurg.models.ising import SIDE, observables_from_sums
+from gpurg.models.ising3d import SIDE as SIDE_3D
+from gpurg.models.ising3d_exact import T_C as T_C_3D
+from gpurg.models.ising_exact import T_C as T_C_2D
 from gpurg.models.ising_layouts import spin_sums
 from gpurg.rsmi.coarse import MODES, coarse_grain
 from gpurg.rsmi.ensemble import ENSEMBLE, FilterEnsemble, train_ensemble, write_ensemble
@@ -289,13 +292,22 @@ def coarse_grain_command(
 
 
 
+_THERMOMETER_BETAS = {2: (0.42, 0.43, 0.44, 0.45, 0.46), 3: (0.21, 0.215, 0.22, 0.225, 0.23)}
+"""The thermometer's default β per lattice dimension: about ±5% around β_c (2D: Onsager's
+0.4407; 3D: K_c = 0.2217, Ferrenberg, Xu & Landau 2018)."""
+
+
 @app.command()
 def thermometer(
     filter_path: Path = typer.Option(..., "--filter", help="Filter file from rsmi train."),
-    size: int = checked_option(32, "--size", "-L", constraint=SIDE,
-                               help="Ising lattice size for calibration."),
-    betas: str = typer.Option("0.42,0.43,0.44,0.45,0.46", "--betas",
-                              help="Comma-separated inverse temperatures (J = 1)."),
+    size: int | None = checked_option(None, "--size", "-L",
+                                      constraint=dataclasses.replace(SIDE, optional=True),
+                                      help="Ising lattice size for calibration [default: 32 "
+                                      "for a 2D filter, 16 for a 3D one]."),
+    betas: str | None = typer.Option(None, "--betas", help="Comma-separated inverse "
+                                     "temperatures (J = 1) [default: 0.42,0.43,0.44,0.45,0.46 "
+                                     "for a 2D filter (β_c = 0.4407), 0.21,0.215,0.22,0.225,"
+                                     "0.23 for a 3D one (β_c = 0.2217)]."),
     read: Path | None = typer.Option(None, "--read", help="A run file (e.g. coarse-grained) "
                                      "whose effective β to read off."),
     replicas: int = checked_option(64, "--replicas", "-R", constraint=REPLICAS,
@@ -315,14 +327,15 @@ def thermometer(
     scheduler: str | None = SchedulerOption,
 ) -> None:
     """Calibrate MI(β) of a fixed filter on Ising samples near β_c, fit a line, and read the
-    effective β of another sample from its MI.
+    effective β of another sample from its MI. A 3D filter calibrates on the simple cubic
+    Ising model and reads 3D runs.
 
     Each β is a task on Dask (--workers, --scheduler); without either, an embedded cluster
     of one worker per core, or this process when the points run on one GPU. The numbers are
     the same on every engine (each β's seed is a function of the seed and its place among
     the sorted β)."""
     try:
-        beta_list = [float(b) for b in betas.split(",")]
+        beta_list = None if betas is None else [float(b) for b in betas.split(",")]
     except ValueError:
         raise InputError(f"--betas must be comma-separated numbers, got {betas!r}") from None
     figure = None
@@ -330,14 +343,20 @@ def thermometer(
         check_output_path(output)
         figure = figure_beside(output, figure_format)
     flt = read_filter(filter_path)
-    if flt.geometry.dim != 2:  # it calibrates on samples of the 2D Ising model
-        raise InputError(f"{filter_path} is a {flt.geometry.dim}D filter; the thermometer "
-                         f"calibrates on the 2D Ising model")
+    dim = flt.geometry.dim  # it calibrates on the Ising model of its filter's lattice
+    size = {2: 32, 3: 16}[dim] if size is None else size
+    if dim == 3:  # the simple cubic model's sides (the option's own check is the 2D model's)
+        SIDE_3D.check("--size", size)
+    beta_list = list(_THERMOMETER_BETAS[dim]) if beta_list is None else beta_list
     backend = get_backend(device)
     configs = None
     if read is not None:
-        configs, _ = load_configurations(read)
-        flt.geometry.check_fits(*configs.shape[-2:])
+        configs, _ = load_configurations(read, dims=DIMENSIONS, purpose="rsmi thermometer")
+        if configs.ndim - 1 != dim:
+            raise InputError(f"{filter_path} is a {dim}D filter and {read} a "
+                             f"{configs.ndim - 1}D run: a filter reads lattices of its own "
+                             f"dimension")
+        flt.geometry.check_fits(*configs.shape[1:])
     with LazyProgress(TextColumn("[bold]thermometer"), BarColumn(),
                       TextColumn("{task.completed}/{task.total} β"), TimeElapsedColumn(),
                       console=err_console) as bar:
@@ -372,7 +391,7 @@ def thermometer(
         from gpurg.figures import thermometer_figure  # matplotlib loads only to draw
 
         attrs = {"intercept": thermo.intercept, "slope": thermo.slope, "chi2": thermo.chi2,
-                 "L": size, "filter": str(Path(filter_path).resolve())}
+                 "L": size, "dim": dim, "filter": str(Path(filter_path).resolve())}
         if reading is not None:
             attrs.update({"read": str(Path(read).resolve()), "read_mi": reading[0],
                           "read_mi_err": reading[1], "read_beta": reading[2],
@@ -380,7 +399,9 @@ def thermometer(
         write_results(output, {"betas": thermo.betas, "mi": thermo.mi, "mi_err": thermo.mi_err,
                                "covariance": thermo.covariance}, attrs)
         thermometer_figure(thermo, figure, reading=reading,
-                           title=f"MI thermometer of {Path(filter_path).name}, L = {size}")
+                           beta_c=1 / (T_C_3D if dim == 3 else T_C_2D),
+                           title=f"MI thermometer of {Path(filter_path).name}, L = {size}"
+                           f"{' (simple cubic)' if dim == 3 else ''}")
         err_console.print(f"wrote {output} and {figure}")
 
 

@@ -36,15 +36,16 @@ from gpurg.cli.rsmi_options import (
 )
 from gpurg.io.hdf5 import check_output_path
 from gpurg.rsmi.files import load_configurations
-from gpurg.rsmi.geometry import BUFFER
-from gpurg.rsmi.scan import SIGNIFICANCE, BufferScan, scan_buffers, write_scan
+from gpurg.rsmi.geometry import BUFFER, DIMENSIONS
+from gpurg.rsmi.scan import SIGNIFICANCE, BufferScan, block_label, scan_buffers, write_scan
 from gpurg.rsmi.training import RESTARTS, check_pairs
 from gpurg.stats import DecayFit
 from gpurg.validation import Integer
 
 
 def scan(
-    source: Path = typer.Argument(..., help="A gpurg run file (Ising spins, or dimer images)."),
+    source: Path = typer.Argument(..., help="A gpurg run file (Ising spins, 2D or 3D, or "
+                                  "dimer images)."),
     buffers: str = typer.Option("0,1,2,4", "--buffers",
                                 help="Comma-separated buffer widths L_B to scan (>= 0)."),
     block: int = BlockOption,
@@ -71,13 +72,16 @@ def scan(
     Each buffer is a task on Dask (--workers, --scheduler); without either, an embedded
     cluster of one worker per core, or this process when the points run on one GPU. The
     numbers are the same on every engine (each buffer's pairs are drawn with a seed of the
-    seed and L_B, and its training uses the seed)."""
+    seed and L_B, and its training uses the seed).
+
+    On a 3D run (simple cubic, configs (n, R, L, L, L)) the block, buffer and environment
+    are cubes and cubic shells of those sides, and the scan file records dim = 3."""
     values = parse_list(buffers, "--buffers", BUFFER)
     check_output_path(output)
     figure = figure_beside(output, figure_format)
     check_pairs(pairs)  # before the file is read
     backend = get_backend(device)
-    configs, attrs = load_configurations(source, purpose="rsmi scan")
+    configs, attrs = load_configurations(source, dims=DIMENSIONS, purpose="rsmi scan")
     engine = grid_engine(workers, scheduler, len(values), backend)
     unit = "epochs" if engine.in_process else f"buffers ({engine.describe()})"
     columns = (TextColumn("[bold]RSMI scan"), BarColumn(), TextColumn(
@@ -103,8 +107,8 @@ def scan(
     from gpurg.figures import buffer_scan_figure  # matplotlib loads only to draw
 
     buffer_scan_figure(result, figure, format=figure_format,
-                       title=f"MI against the buffer, {Path(source).name}: block {block}, "
-                       f"env {env}, {hidden} unit(s)")
+                       title=f"MI against the buffer, {Path(source).name}: block "
+                       f"{block_label(result)}, env {env}, {hidden} unit(s)")
     console.print(scan_table(result))
     for line in fit_lines(result):
         console.print(line, highlight=False)
@@ -113,8 +117,8 @@ def scan(
 
 def scan_table(result: BufferScan) -> Table:
     """L_B, I(H:E) ± error, and whether the point entered the fits."""
-    table = Table(title=f"I(H:E) against the buffer · block {result.block}, env {result.env}, "
-                  f"{result.n_hidden} unit(s)", title_justify="left")
+    table = Table(title=f"I(H:E) against the buffer · block {block_label(result)}, env "
+                  f"{result.env}, {result.n_hidden} unit(s)", title_justify="left")
     table.add_column("L_B", justify="right")
     table.add_column("I(H:E) [nats]", justify="right")
     table.add_column("fitted", justify="center")

@@ -1,6 +1,7 @@
 """``gpurg rsmi train``, ``rsmi coarse-grain`` and ``rg exponents`` on 3D run files, against the
-library on the same input, and the 2D-only commands refusing them in one line (forked
-children of one interpreter, helpers in test_cli.py).
+library on the same input, and the 2D-only commands and 3D bad input refused in one line
+(forked children of one interpreter, helpers in test_cli.py; ``rsmi scan`` and ``rsmi
+analyze`` in 3D: test_rsmi_scan3d.py, test_rsmi_analysis3d.py).
 
 The run files are written here, not sampled: short-range correlated ±1 spins (the sign of a
 Gaussian field summed over each site and its 6 neighbours) in the layout of the 3D sampler's
@@ -76,9 +77,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
         ["rsmi", "coarse-grain", "square.h5", "--filter", "f3.h5", "-o", "x.h5"],
         ["rg", "exponents", "square.h5", "--rule", "rsmi:f3.h5"],
         ["rg", "hamiltonian", "cubic.h5"],
-        ["rsmi", "scan", "cubic.h5", "--buffers", "0,1", "-o", "s.h5"],
-        ["rsmi", "thermometer", "--filter", "f3.h5"],
-        ["rsmi", "analyze", "f3.h5"],
+        ["rsmi", "scan", "cubic.h5", "--buffers", "0,3", "--block", "2", "--env", "1", "-o",
+         "s.h5"],
+        ["rsmi", "thermometer", "--filter", "f3.h5", "--read", "square.h5"],
+        ["rsmi", "analyze", "cubic.h5"],
         ["rg", "flow", "--rule", "rsmi:f3.h5", "-L", "8"],
         ["rg", "flow", "--dim", "3", "--rule", "rsmi:flat.h5"],
         ["rg", "flow", "--dim", "3", "-L", "7"],
@@ -161,9 +163,9 @@ def test_exponents_take_the_3d_operator_sets(runs: tuple[Path, list], index: int
     (5, ("3D filter", "2D run")),
     (6, ("learned on 3D lattices",)),
     (7, ("3D lattice", "effective Hamiltonian", "2D lattices only")),
-    (8, ("3D lattice", "rsmi scan", "2D lattices only")),
-    (9, ("3D filter", "thermometer")),
-    (10, ("3D",)),
+    (8, ("spans 10", "8 x 8 x 8")),
+    (9, ("3D filter", "2D run")),
+    (10, ("cubic.h5", "filter")),
     (11, ("rg flow", "2D Ising model", "3D filter")),
     (12, ("3D Ising model", "2D filter")),
     (13, ("--size/-L", "7")),

@@ -28,7 +28,7 @@ from matplotlib.ticker import NullFormatter
 from gpurg.errors import InputError
 from gpurg.figures.core import check_lengths, new_figure, save_figure
 from gpurg.models.ising_exact import T_C
-from gpurg.rsmi.scan import BufferScan
+from gpurg.rsmi.scan import BufferScan, block_label
 from gpurg.rsmi.thermometer import Thermometer
 from gpurg.stats import power_law_fit
 
@@ -121,8 +121,8 @@ def draw_buffer_scan(ax: Axes, scan: BufferScan, *, title: str = "") -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("buffer width L_B (lattice entries)")
     ax.set_ylabel("I(H:E) (nats)")
-    ax.set_title(title or f"MI against the buffer: block {scan.block}, env {scan.env}, "
-                 f"{scan.n_hidden} unit(s)", fontsize="medium")
+    ax.set_title(title or f"MI against the buffer: block {block_label(scan)}, env "
+                 f"{scan.env}, {scan.n_hidden} unit(s)", fontsize="medium")
     ax.legend(fontsize="small")
 
 

@@ -106,12 +106,12 @@ def filter_roles(attrs: dict[str, Any]) -> str:
     return "site" if kind is None else kind.pixel_roles
 
 
-def _analysis_or_none(rule: CoarseGrainingRule, block: int, attrs: dict[str, Any]
+def _analysis_or_none(rule: CoarseGrainingRule, geometry: Geometry, attrs: dict[str, Any]
                       ) -> FilterAnalysis | None:
     """The analysis of a rule about to be written, or None where it is undefined (a dimer
     filter with an odd block): the trained filter is written either way."""
     try:
-        return analyze_rule(rule, block, filter_roles(attrs))
+        return analyze_rule(rule, geometry.block, filter_roles(attrs), geometry.dim)
     except InputError:
         return None
 
@@ -130,7 +130,7 @@ def write_filter(path: str | Path, result: TrainResult, geometry: Geometry,
     ``analysis`` (of the canonical rule) goes into the group ``analysis``; by default it is
     computed by :func:`gpurg.rsmi.analysis.analyze_rule` with the roles of ``attrs['model']``
     (:func:`filter_roles`), and left out where it is undefined (a dimer filter with an odd
-    block, a 3D filter: the analysis reads square blocks). The filter is written as
+    block). The filter is written as
     (n_hidden, block, ..., block), ``geometry.dim`` sides; InputError if the rule does not
     read ``geometry.n_visible`` sites."""
     rule = result.rule.canonical()
@@ -138,8 +138,8 @@ def write_filter(path: str | Path, result: TrainResult, geometry: Geometry,
     if rule.n_visible != geometry.n_visible:
         raise InputError(f"the rule reads {rule.n_visible} sites, the {geometry.dim}D block "
                          f"of side {block} has {geometry.n_visible}")
-    if analysis is None and geometry.dim == 2:  # the analysis reads square blocks
-        analysis = _analysis_or_none(rule, block, attrs)
+    if analysis is None:
+        analysis = _analysis_or_none(rule, geometry, attrs)
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
         f["filter"] = rule.filters.reshape(rule.n_hidden, *(block,) * geometry.dim)
         f["bias"] = rule.bias
@@ -198,11 +198,9 @@ def add_analysis(path: str | Path) -> FilterAnalysis:
         undefined (a dimer filter with an odd block).
     """
     flt = read_filter(path)
-    if flt.geometry.dim != 2:
-        raise InputError(f"{path}: the analysis of filters reads square blocks; this filter "
-                         f"is {flt.geometry.dim}D")
     try:
-        analysis = analyze_rule(flt.rule, flt.geometry.block, filter_roles(flt.attrs))
+        analysis = analyze_rule(flt.rule, flt.geometry.block, filter_roles(flt.attrs),
+                                flt.geometry.dim)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
     with atomic_output(path) as tmp:

@@ -10,6 +10,10 @@ The library function behind ``gpurg rsmi scan``::
     print(scan.exponent, scan.exponent_err, scan.decay_length, scan.better)
     write_scan("scan.h5", scan)
 
+Configurations of the simple cubic lattice (n, L, L, L) are scanned the same way one
+dimension up: cubic blocks of side L_V, cubic buffer and environment shells
+(:class:`gpurg.rsmi.geometry.Geometry` with ``dim`` = 3).
+
 At each buffer a rule is learned afresh by :func:`gpurg.rsmi.training.train_rule` (its
 defaults, plus what the caller passes) on (V, E) pairs drawn from the file's configurations
 as ``gpurg rsmi train`` draws them (:func:`gpurg.rsmi.pairs.file_pairs`: the model's block
@@ -24,13 +28,15 @@ log L_B), the exponential keeps it. ``better`` names the law with the smaller χ
 both fits have a degree of freedom, else ``""`` (undetermined).
 
 A scan file (HDF5, written atomically) holds the datasets ``buffer`` int64 (k,), ``mi``,
-``mi_err`` float64 (k,) (nats), ``used`` bool (k,), ``filters`` float64 (k, n_h, L_V, L_V),
+``mi_err`` float64 (k,) (nats), ``used`` bool (k,), ``filters`` float64 (k, n_h, L_V, L_V)
+((k, n_h, L_V, L_V, L_V) on the simple cubic lattice, indexed [point, unit, z, y, x]),
 ``bias`` float64 (k, n_h), and root attributes ``exponent``, ``exponent_err``,
 ``exponent_chi2``, ``exponent_dof``, ``power_amplitude``, ``decay_length``,
 ``decay_length_err`` (in lattice units of the configurations: sites, or image pixels),
 ``decay_length_chi2``, ``decay_length_dof``, ``exponential_amplitude``, ``better``,
-``block``, ``env``, ``n_hidden``, ``format`` = "gpurg-buffer-scan", and the caller's
-settings. Its picture: :func:`gpurg.figures.buffer_scan_figure`.
+``block``, ``env``, ``n_hidden``, ``dim`` (2 or 3; files written before it existed are 2D),
+``format`` = "gpurg-buffer-scan", and the caller's settings. Its picture:
+:func:`gpurg.figures.buffer_scan_figure`.
 """
 
 from __future__ import annotations
@@ -56,8 +62,8 @@ from gpurg.rsmi.training import TrainResult, train_rule
 from gpurg.stats import DecayFit, exponential_fit, power_law_fit
 from gpurg.validation import SEED, Integer
 
-__all__ = ["SCAN_FORMAT", "SIGNIFICANCE", "BufferScan", "fit_decay", "read_scan",
-           "scan_buffers", "write_scan"]
+__all__ = ["SCAN_FORMAT", "SIGNIFICANCE", "BufferScan", "block_label", "fit_decay",
+           "read_scan", "scan_buffers", "write_scan"]
 
 SCAN_FORMAT = "gpurg-buffer-scan"
 SIGNIFICANCE = 2.0
@@ -88,6 +94,8 @@ class BufferScan:
         The learned rule at each buffer (canonical labelling).
     block, env, n_hidden : int
         The geometry's L_V and L_E, and the hidden units.
+    dim : int
+        The lattice dimension: 2, or 3 (cubic blocks and shells of the simple cubic lattice).
     """
 
     buffer: np.ndarray
@@ -101,6 +109,7 @@ class BufferScan:
     env: int
     n_hidden: int
     rules: list[CoarseGrainingRule] = field(default_factory=list)
+    dim: int = 2
 
     @property
     def exponent(self) -> float:
@@ -121,6 +130,12 @@ class BufferScan:
     def decay_length_err(self) -> float:
         """ξ's one-sigma error."""
         return self.exponential.error
+
+
+def block_label(scan: BufferScan) -> str:
+    """The scan's block as text: "2" on the square lattice (the 2D titles as they were),
+    "2x2x2" on the simple cubic one."""
+    return str(scan.block) if scan.dim == 2 else "x".join([str(scan.block)] * scan.dim)
 
 
 def fit_decay(buffer: np.ndarray, mi: np.ndarray, mi_err: np.ndarray
@@ -147,7 +162,8 @@ def scan_buffers(configs: Any, attrs: Mapping[str, Any], *, block: int, env: int
     Parameters
     ----------
     configs : array
-        (n, Ly, Lx) configurations, NumPy or CuPy (the work runs where they live), as
+        (n, Ly, Lx) configurations, or (n, Lz, Ly, Lx) of the simple cubic lattice (the
+        dimension of the geometry), NumPy or CuPy (the work runs where they live), as
         :func:`gpurg.rsmi.files.load_configurations` gives them.
     attrs : mapping
         The run file's root attributes (they say the model: the block stride, and whether
@@ -155,7 +171,7 @@ def scan_buffers(configs: Any, attrs: Mapping[str, Any], *, block: int, env: int
     block, env : int
         L_V and L_E (lattice entries: sites, or pixels for dimer images).
     buffers : sequence of int
-        The L_B to scan, distinct, >= 0; every V+B+E square must fit the lattice.
+        The L_B to scan, distinct, >= 0; every V+B+E square (cube) must fit the lattice.
     n_hidden : int
         Hidden units of each rule.
     pairs : int
@@ -185,9 +201,10 @@ def scan_buffers(configs: Any, attrs: Mapping[str, Any], *, block: int, env: int
     values = sorted({BUFFER.check("buffer", b) for b in buffers})
     if not values or len(values) != len(list(buffers)):
         raise InputError(f"buffers must be distinct and non-empty, got {list(buffers)}")
-    geometries = [Geometry(block, b, env) for b in values]
+    dim = getattr(configs, "ndim", 0) - 1  # Geometry refuses what is neither 2D nor 3D
+    geometries = [Geometry(block, b, env, dim) for b in values]
     for g in geometries:  # all before any training
-        g.check_fits(*configs.shape[-2:])
+        g.check_fits(*configs.shape[1:])
     engine = Engine(workers=0) if engine is None else engine
     gpu = array_module(configs).__name__ == "cupy"
     host = configs if engine.in_process else (configs.get() if gpu else np.asarray(configs))
@@ -214,7 +231,7 @@ def scan_buffers(configs: Any, attrs: Mapping[str, Any], *, block: int, env: int
     mi_err = np.array([r.mi_err for r in results], dtype=np.float64)
     used, power, expo, better = fit_decay(buffer, mi, mi_err)
     return BufferScan(buffer, mi, mi_err, used, power, expo, better, int(block), int(env),
-                      int(n_hidden), [r.rule for r in results])
+                      int(n_hidden), [r.rule for r in results], dim)
 
 
 def _buffer_point(point: tuple) -> TrainResult:
@@ -238,11 +255,11 @@ def write_scan(path: str | Path, scan: BufferScan, attrs: Mapping[str, Any] | No
         f["used"] = scan.used
         if scan.rules:
             f["filters"] = np.stack([r.filters for r in scan.rules]).reshape(
-                len(scan.rules), scan.n_hidden, scan.block, scan.block)
+                len(scan.rules), scan.n_hidden, *(scan.block,) * scan.dim)
             f["bias"] = np.stack([r.bias for r in scan.rules])
         f.attrs.update({
             **(attrs or {}), "format": SCAN_FORMAT, "format_version": 1,
-            "block": scan.block, "env": scan.env, "n_hidden": scan.n_hidden,
+            "block": scan.block, "env": scan.env, "n_hidden": scan.n_hidden, "dim": scan.dim,
             "exponent": scan.power.value, "exponent_err": scan.power.error,
             "exponent_chi2": scan.power.chi2, "exponent_dof": scan.power.dof,
             "power_amplitude": scan.power.amplitude,
@@ -268,11 +285,12 @@ def read_scan(path: str | Path) -> BufferScan:
                     float(a["decay_length"]), float(a["decay_length_err"]),
                     float(a["decay_length_chi2"]), int(a["decay_length_dof"]),
                     int(used.sum()))
+    dim = int(a.get("dim", 2))  # files written before 3D scans are 2D
     rules = []
     if "filters" in data:
-        k, n_h, b, _ = data["filters"].shape
-        rules = [CoarseGrainingRule(w.reshape(n_h, b * b), bias)
+        n_h = data["filters"].shape[1]
+        rules = [CoarseGrainingRule(w.reshape(n_h, -1), bias)
                  for w, bias in zip(data["filters"], data["bias"], strict=True)]
     return BufferScan(data["buffer"].astype(np.int64), data["mi"], data["mi_err"], used,
                       power, expo, str(a["better"]), int(a["block"]), int(a["env"]),
-                      int(a["n_hidden"]), rules)
+                      int(a["n_hidden"]), rules, dim)

@@ -3,6 +3,10 @@ backwards to give the effective temperature of another (e.g. coarse-grained) sam
 
     thermo = calibrate_thermometer(rule, Geometry(2, 0, 2), L=32, betas=[0.40, 0.42, 0.44])
     beta, beta_err = thermo.read(mi, mi_err)
+
+A rule of the simple cubic lattice (its geometry's ``dim`` = 3) is calibrated on samples of
+the 3D Ising model near its β_c = K_c = 0.2216546 (:mod:`gpurg.models.ising3d_exact`) and
+reads 3D configurations, the same way one dimension up.
 """
 
 from __future__ import annotations
@@ -75,8 +79,10 @@ def fit_line(x: np.ndarray, y: np.ndarray, err: np.ndarray) -> tuple[np.ndarray,
 def rule_information(configs, rule: CoarseGrainingRule, geometry: Geometry, *,
                      pairs: int = 100_000, epochs: int = 10, seed: int = 0
                      ) -> tuple[float, float]:
-    """I_Λ(H:E) in nats, with its error, of a fixed rule on configurations (n, L, L)."""
-    geometry.check_fits(*configs.shape[-2:])
+    """I_Λ(H:E) in nats, with its error, of a fixed rule on configurations (n, L, L), or
+    (n, L, L, L) for a rule of the simple cubic lattice (the geometry's dimension); InputError
+    for configurations of another dimension than the geometry's."""
+    geometry.check_fits(*configs.shape[1:])
     V, E = extract_pairs(configs, geometry, positions=pairs, seed=seed)
     result = train_rule(V, E, rule=rule, epochs=epochs, restarts=1, seed=seed,
                         symmetric=not rule.bias.any())
@@ -89,7 +95,9 @@ def calibrate_thermometer(rule: CoarseGrainingRule, geometry: Geometry, L: int,
                           seed: int = 0, device: str | Backend = "auto",
                           progress: Callable[[int, int], None] | None = None,
                           engine: Engine | None = None) -> Thermometer:
-    """Sample the 2D Ising model (Swendsen–Wang, J = 1) at each β and measure the rule's MI.
+    """Sample the Ising model of the geometry's dimension (Swendsen–Wang, J = 1; square
+    lattice, or simple cubic for ``geometry.dim`` = 3, L^d sites) at each β and measure the
+    rule's MI.
 
     ``sweeps`` sampling sweeps per β keep a configuration every 10 sweeps; ``progress(done,
     total)`` after each β. Each β is a task (:func:`gpurg.parallel.run_tasks`) on ``engine``
@@ -101,6 +109,7 @@ def calibrate_thermometer(rule: CoarseGrainingRule, geometry: Geometry, L: int,
     betas = np.asarray(sorted(float(b) for b in betas))
     if len(betas) < 2 or not (betas > 0).all():
         raise InputError(f"the thermometer needs at least 2 positive β, got {list(betas)}")
+    geometry.check_fits(*(L,) * geometry.dim)  # before any sampling
     backend = get_backend(device)  # an unusable device is refused here, before any task
     points = [(rule, geometry, L, float(beta), replicas, sweeps, thermalize, pairs, epochs,
                independent_seed(seed, i), seed, backend.name) for i, beta in enumerate(betas)]
@@ -117,7 +126,7 @@ def _thermometer_point(point: tuple) -> tuple[float, float]:
     """One task of :func:`calibrate_thermometer`: the rule's MI and its error at one β."""
     (rule, geometry, L, beta, replicas, sweeps, thermalize, pairs, epochs, sample_seed, seed,
      device) = point
-    configs = ising_configurations(L, 1.0 / beta, replicas=replicas, thermalize=thermalize,
-                                   samples=max(1, sweeps // 10), every=10, seed=sample_seed,
-                                   device=get_backend(device))
+    configs = ising_configurations(L, 1.0 / beta, dim=geometry.dim, replicas=replicas,
+                                   thermalize=thermalize, samples=max(1, sweeps // 10),
+                                   every=10, seed=sample_seed, device=get_backend(device))
     return rule_information(configs, rule, geometry, pairs=pairs, epochs=epochs, seed=seed)
