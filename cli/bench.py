@@ -27,8 +27,8 @@ from gpurg.jobs.bench import (
     bench_rbm,
     bench_rsmi,
     check_grid,
-    ising_layouts,
 )
+from gpurg.models.ising_lattices import ising_lattice
 from gpurg.models.ising_rules import ALGORITHMS
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
@@ -82,7 +82,7 @@ def ising(
 ) -> None:
     """Spin updates per ns for each algorithm, layout, backend, L and R (Ising at T_c)."""
     algos = _names(algorithms, ALGORITHMS, "algorithm")
-    all_layouts = ising_layouts(dim)
+    all_layouts = tuple(ising_lattice(dim).layouts)
     layout_list = (all_layouts if layouts is None
                    else _names(layouts, ("auto", *all_layouts), "layout"))
     size_list, replica_list = _grid(sizes, replicas)

@@ -25,19 +25,15 @@ from gpurg.cli.common import (
     thermalize_option,
 )
 from gpurg.cli.resume import resume_expectations
-from gpurg.models import ising3d_exact, ising_exact
-from gpurg.models.ising import COUPLING, FIELD, SIDE, TEMPERATURE, IsingModel
-from gpurg.models.ising3d import SIDE as SIDE_3D
-from gpurg.models.ising3d import Ising3DModel
+from gpurg.models.ising import COUPLING, FIELD, TEMPERATURE
+from gpurg.models.ising_lattices import DIMENSION, ISING_LATTICES, ising_lattice, lattice_of
 from gpurg.sampling import SampleRun, resume_run, sample_ising
 from gpurg.validation import Integer
 
 app = typer.Typer(help="The Ising model: 2D square or 3D simple cubic.", no_args_is_help=True)
 
-# --dim -> the model, its side's rule, and the defaults of --size and --temperature (T_c)
-_DIMENSIONS = {2: (IsingModel, SIDE, 32, ising_exact.T_C),
-               3: (Ising3DModel, SIDE_3D, 16, ising3d_exact.T_C)}
-DIMENSION = Integer(2, 3)
+# --dim -> the default --size (the default --temperature is the lattice's T_c)
+_DEFAULT_SIZES = {2: 32, 3: 16}
 # the options take the sides and temperatures of either model; the model's own rule for
 # its dimension is checked after parsing
 ANY_SIDE = Integer(2, optional=True)
@@ -107,16 +103,18 @@ def sample(
     with errors."""
     if resume is not None and ctx.get_parameter_source("dim").name == "DEFAULT":
         dim = _dimension_of(resume)
-    kind, side, default_size, critical = _DIMENSIONS[dim]
+    lattice = ising_lattice(dim)
     if resume is None:
-        size = side.check("--size/-L", default_size if size is None else size)
-        model = kind(size, critical if temperature is None else temperature, coupling, field)
-        label = f"{_name(kind)} L={size} T={model.T:g}"
+        size = lattice.side.check("--size/-L", _DEFAULT_SIZES[dim] if size is None else size)
+        model = lattice.model(size, lattice.T_c if temperature is None else temperature,
+                              coupling, field)
+        label = f"{lattice.title} L={size} T={model.T:g}"
     else:
         # --dim, when given, is checked through the model's name
-        expect = resume_expectations(ctx, resume, {**_RESUME_ATTRIBUTES, "dim": "dim"}, kind)
+        expect = resume_expectations(ctx, resume, {**_RESUME_ATTRIBUTES, "dim": "dim"},
+                                     lattice.model)
         expect.pop("dim", None)
-        label = f"{_name(kind)} {resume.name}"
+        label = f"{lattice.title} {resume.name}"
     with (sweep_progress(label) as update, warnings.catch_warnings(record=True) as caught):
         warnings.simplefilter("always", RuntimeWarning)
         if resume is None:
@@ -132,18 +130,14 @@ def sample(
 
 
 def _dimension_of(resume: Path) -> int:
-    """The dimension of a run file's model: 3 for a run of the 3D model, else 2 (the
-    resumed run reports a file that is no Ising run)."""
+    """The dimension of a run file's Ising model, 2 for any other file (the resumed run
+    reports a file that is no Ising run)."""
     try:
         with h5py.File(resume, "r") as file:
-            return 3 if file.attrs.get("model") == Ising3DModel.name else 2
+            name = file.attrs.get("model")
     except OSError:  # missing or not HDF5: resume_run says so
         return 2
-
-
-def _name(kind: type) -> str:
-    """The model's name in labels and titles."""
-    return "3D Ising" if kind is Ising3DModel else "Ising"
+    return next((d for d, lattice in ISING_LATTICES.items() if lattice.model.name == name), 2)
 
 
 def summary_table(run: SampleRun) -> Table:
@@ -151,10 +145,10 @@ def summary_table(run: SampleRun) -> Table:
     the exact column where an exact result is known (2D: 4x4 and 6x6 tori at any h, the
     Ferdinand-Fisher energy and specific heat at h = 0; 3D: the 2x2x2 torus)."""
     model = run.model
-    title = (f"{_name(type(model))} L={model.L} T={model.T:g} J={model.J:g} h={model.h:g} · "
+    lattice = lattice_of(model)
+    title = (f"{lattice.title} L={model.L} T={model.T:g} J={model.J:g} h={model.h:g} · "
              f"{run.attrs['algorithm']} ({run.attrs.get('spin_layout', 'bytes')}) · "
              f"{run.observables['e'].shape[1]} replicas × {run.n_measurements} measurements · "
              f"{run.backend.name} ({run.backend.device_name}) · {run.seconds:.2f} s")
-    exact = (ising3d_exact if isinstance(model, Ising3DModel) else ising_exact).exact_reference(
-        model.L, model.T, model.J, model.h)
+    exact = lattice.exact_reference(model.L, model.T, model.J, model.h)
     return estimate_table(title, _ROWS, run.summary, exact)

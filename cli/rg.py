@@ -27,11 +27,8 @@ from gpurg.cli.rg_options import ModeOption, RuleOption
 from gpurg.errors import InputError
 from gpurg.figures.formats import FORMATS
 from gpurg.io.hdf5 import check_output_path
-from gpurg.models import ising3d_exact
-from gpurg.models.ising import SIDE, TEMPERATURE
-from gpurg.models.ising3d import SIDE as SIDE_3D
-from gpurg.models.ising3d_exact import BOOTSTRAP
-from gpurg.models.ising_exact import T_C
+from gpurg.models.ising import TEMPERATURE
+from gpurg.models.ising_lattices import ising_lattice
 from gpurg.rg.collapse import binder_curves, collapse_nu
 from gpurg.rg.flow import FLOW_BLOCKS, critical_temperature, sampled_coupling_flow
 from gpurg.rg.maps import make_map
@@ -47,20 +44,13 @@ _FLOW_BLOCKS = 16  # jackknife blocks of rg flow, given enough samples
 # its own length)
 _SETS = {d: operator_sets(d) for d in DIMENSIONS}
 _OPERATORS = Integer(1, max(len(even) for even, _ in _SETS.values()), optional=True)
-# the exponents beside which MCRG's are printed: Onsager's in 2D, the conformal bootstrap's
-# (ising3d_exact.BOOTSTRAP) in 3D; (ν, y_t, y_h, what they are)
-_REFERENCE = {2: (1.0, 1.0, 1.875, "exact"),
-              3: (BOOTSTRAP["nu"], 1.0 / BOOTSTRAP["nu"], BOOTSTRAP["yh"], "bootstrap")}
 # what the commands pass on to the Ising sampler, which checks the rest (L even, <= 65536)
 _COUNT = Integer(1)
 _FLOW_LEVELS = Integer(2, text="an integer >= 2 (T_c compares levels 1 and 2)")
-# rg flow's --dim -> the side's rule, the default --size and --temperatures, and the known
-# T_c of the nearest-neighbour model with what it is (Onsager's; Ferrenberg, Xu & Landau's
-# Monte Carlo K_c in 3D); the 3D temperatures are the 2D ones' spread around T_c
-_FLOW_DEFAULTS = {
-    2: (SIDE, 64, "2.05,2.15,2.22,2.27,2.32,2.40,2.50", (T_C, "exact")),
-    3: (SIDE_3D, 16, "4.10,4.29,4.42,4.51,4.60,4.74,4.96", (ising3d_exact.T_C, "Monte Carlo")),
-}
+# rg flow's --dim -> the default --size and --temperatures (the 3D ones are the 2D ones'
+# spread around T_c); the side's rule and the known T_c are the lattice's
+_FLOW_DEFAULTS = {2: (64, "2.05,2.15,2.22,2.27,2.32,2.40,2.50"),
+                  3: (16, "4.10,4.29,4.42,4.51,4.60,4.74,4.96")}
 
 
 @app.command()
@@ -103,8 +93,9 @@ def exponents(
         yh, yh_err = result.exponent("h", level)
         table.add_row(str(level), str(result.sizes[level]), f"{nu:.3f} ± {nu_err:.3f}",
                       f"{yt:.3f} ± {yt_err:.3f}", f"{yh:.4f} ± {yh_err:.4f}")
-    nu, y_t, y_h, what = _REFERENCE[dim]
-    table.add_row(what, "", f"{nu:.3f}", f"{y_t:.3f}", f"{y_h:.4f}")
+    lattice = ising_lattice(dim)  # the exponents beside which MCRG's are printed
+    nu, y_h = lattice.reference["nu"], lattice.reference["yh"]
+    table.add_row(lattice.reference_name, "", f"{nu:.3f}", f"{1 / nu:.3f}", f"{y_h:.4f}")
     console.print(table)
     console.print(result.table(), highlight=False)
 
@@ -153,8 +144,9 @@ def flow(
     else:
         check_output_path(output)
         data, figure = output, figure_beside(output, figure_format)
-    side, default_size, default_temperatures, reference = _FLOW_DEFAULTS[dim]
-    size = side.check("--size/-L", default_size if size is None else size)
+    lattice = ising_lattice(dim)
+    default_size, default_temperatures = _FLOW_DEFAULTS[dim]
+    size = lattice.side.check("--size/-L", default_size if size is None else size)
     temperatures = default_temperatures if temperatures is None else temperatures
     rg_map = make_map(rule, mode)
     if getattr(rg_map, "dim", dim) != dim:  # an RSMI filter of the other dimension
@@ -185,8 +177,8 @@ def flow(
         table.add_row(f"{T:.3f}", *(f"{result.K[i, k, 0]:.4f} ± {result.K_err[i, k, 0]:.4f}"
                                     for k in range(levels + 1)))
     console.print(table)
-    console.print(f"T_c from the flow = {tc:.4f} ± {tc_err:.4f} ({reference[1]} "
-                  f"{reference[0]:.4f})")
+    console.print(f"T_c from the flow = {tc:.4f} ± {tc_err:.4f} ({lattice.T_c_source} "
+                  f"{lattice.T_c:.4f})")
     from gpurg.figures import flow_figure  # matplotlib loads only to draw
 
     if data is not None:
@@ -194,7 +186,7 @@ def flow(
                              "K_err": result.K_err, "sizes": result.sizes},
                       {"operators": list(result.operators), "rule": rule, "L": size,
                        "dim": dim, "t_c": tc, "t_c_err": tc_err})
-    flow_figure(result, figure, t_c=(tc, tc_err), reference=reference,
+    flow_figure(result, figure, t_c=(tc, tc_err), reference=(lattice.T_c, lattice.T_c_source),
                 title=f"coupling flow of {rule}, {dim}D, L = {size}")
     err_console.print(f"wrote {figure}" if data is None else f"wrote {data} and {figure}")
 
@@ -222,7 +214,7 @@ def collapse(
     cluster of one worker per core, or this process when the points run on one GPU. The
     numbers are the same on every engine (each point's seed is a function of the seed and
     its place in the grid)."""
-    size_list = parse_list(sizes, "--sizes", SIDE)
+    size_list = parse_list(sizes, "--sizes", ising_lattice(2).side)
     temps = parse_list(temperatures, "--temperatures", TEMPERATURE)
     if len(size_list) < 2 or len(temps) < 3:
         raise InputError("need at least 2 sizes and 3 temperatures")
@@ -236,7 +228,7 @@ def collapse(
     result = collapse_nu(curves, seed=seed)
     console.print(f"finite-size collapse of U(T, L), L = {sizes}: ν = {result.nu:.3f} ± "
                   f"{result.nu_err:.3f}, T_c = {result.t_c:.4f} ± {result.t_c_err:.4f} "
-                  f"(exact 1 and {T_C:.4f}); quality S = {result.quality:.2f}")
+                  f"(exact 1 and {ising_lattice(2).T_c:.4f}); quality S = {result.quality:.2f}")
     if output is not None:
         from gpurg.figures import collapse_figure  # matplotlib loads only to draw
 

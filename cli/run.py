@@ -96,11 +96,11 @@ def report_table(result: JobResult) -> Table:
     """The filter with its MI, and ν and y_h per rule beside the exact (2D) or bootstrap
     (3D) values."""
     f, setting = result.filter, result.setting
-    b = setting.geometry.block
+    b, lattice = setting.geometry.block, setting.lattice
     weights = np.array2string(f.rule.filters[0].reshape((b,) * setting.dim), precision=3,
                               sign="+", separator=" ").replace("\n", "")
     times = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
-    table = Table(title=(f"{setting.title} at T_c · L={result.L} · {result.n_samples} samples · "
+    table = Table(title=(f"{lattice.title} at T_c · L={result.L} · {result.n_samples} samples · "
                          f"{result.backend.name} ({result.backend.device_name}) · {times}\n"
                          f"RSMI filter {weights}, "
                          f"I(H:E) = {f.mi:.4f} ± {f.mi_err:.4f} nats"), title_justify="left")
@@ -111,8 +111,8 @@ def report_table(result: JobResult) -> Table:
     for name, e in result.exponents.items():
         table.add_row(name, str(e.level), f"{e.nu:.3f} ± {e.nu_err:.3f}",
                       f"{e.yh:.4f} ± {e.yh_err:.4f}")
-    ref = setting.reference
-    table.add_row(setting.reference_name, "", f"{ref['nu']:.3f}", f"{ref['yh']:.4f}")
+    ref = lattice.reference
+    table.add_row(lattice.reference_name, "", f"{ref['nu']:.3f}", f"{ref['yh']:.4f}")
     return table
 
 

@@ -42,18 +42,16 @@ from gpurg.models.base import (
 from gpurg.models.dimer import ENCODINGS, DimerImages, DimerModel, DimerSampler
 from gpurg.models.ising import IsingModel
 from gpurg.models.ising3d import Ising3DModel
+from gpurg.models.ising_lattices import ISING_LATTICES, ising_lattice
 from gpurg.signals import RunSignals, run_signals
 from gpurg.stats import Estimate, summarize_profile
 from gpurg.validation import Flag, Integer, Real, checked
 
-__all__ = ["CHECKPOINT", "CHECKPOINT_SECONDS", "ENCODINGS", "ISING_MODELS", "SampleRun",
+__all__ = ["CHECKPOINT", "CHECKPOINT_SECONDS", "ENCODINGS", "SampleRun",
            "ising_configurations", "resume_run", "run_to_resume", "sample", "sample_dimer",
            "sample_ising"]
 
 Progress = Callable[[int, int], None]  # (sweeps done, total sweeps)
-
-ISING_MODELS: dict[int, type[IsingModel] | type[Ising3DModel]] = {2: IsingModel, 3: Ising3DModel}
-"""The Ising models by dimension: the square lattice and the simple cubic one."""
 
 # Seconds between checkpoints of a run file by default: a killed run loses at most this much
 CHECKPOINT_SECONDS = 60.0
@@ -208,9 +206,10 @@ def sample_ising(
         As for :func:`sample`.
     """
     check_schedule(sweeps, thermalize, every)  # before the sampler's set-up
-    if not isinstance(model, tuple(ISING_MODELS.values())):
-        raise InputError(f"model must be an IsingModel or Ising3DModel, got "
-                         f"{type(model).__name__}")
+    kinds = tuple(lattice.model for lattice in ISING_LATTICES.values())
+    if not isinstance(model, kinds):
+        raise InputError(f"model must be an Ising model ({', '.join(k.__name__ for k in kinds)}),"
+                         f" got {type(model).__name__}")
     sampler = sampler_class(model)(model, replicas=replicas, algorithm=algorithm, start=start,
                                    seed=seed, device=device, layout=layout)
     return sample(sampler, sweeps=sweeps, thermalize=thermalize, every=every, output=output,
@@ -496,16 +495,15 @@ def ising_configurations(L: int, T: float, *, dim: int = 2, replicas: int = 64,
                          device: str | Backend = "auto"):
     """Swendsen–Wang Ising configurations for learning and testing rules (J = 1, h = 0):
     ``samples`` snapshots of ``replicas`` chains, ``every`` sweeps apart after ``thermalize``,
-    of the model of :data:`ISING_MODELS` [``dim``] (2: square lattice, 3: simple cubic).
+    of the Ising model of dimension ``dim`` (:mod:`gpurg.models.ising_lattices`: 2, the
+    square lattice; 3, the simple cubic one).
 
     Returns int8 (samples * replicas, L, ..., L) (``dim`` lattice axes) on the backend's
     device (snapshot-major).
     """
-    if dim not in ISING_MODELS:
-        raise InputError(f"dim must be one of {', '.join(map(str, ISING_MODELS))}, got {dim!r}")
-    model = ISING_MODELS[dim](L, T)
-    sampler = sampler_class(model)(model, replicas=replicas, algorithm="swendsen-wang",
-                                   seed=seed, device=device)
+    lattice = ising_lattice(dim)
+    sampler = lattice.sampler(lattice.model(L, T), replicas=replicas, algorithm="swendsen-wang",
+                              seed=seed, device=device)
     sampler.sweep(thermalize)
     snapshots = []
     for _ in range(samples):

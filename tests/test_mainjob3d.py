@@ -58,7 +58,8 @@ def test_3d_settings() -> None:
     """The 3D job samples at the 3D T_c and reports beside the bootstrap values; its default
     level fits its default lattice (L / 2^level >= 4)."""
     s = SETTINGS[3]
-    assert s.T_c == T_C and s.reference is BOOTSTRAP and s.geometry.dim == 3
+    assert s.lattice.T_c == T_C and s.geometry.dim == 3
+    assert s.lattice.reference == {"nu": BOOTSTRAP["nu"], "yh": BOOTSTRAP["yh"]}
     assert s.size // 2**s.level >= 4
     assert SETTINGS[2].geometry.dim == 2
 

@@ -15,12 +15,9 @@ from typing import TypeVar
 import numpy as np
 
 from gpurg.backend import Backend
-from gpurg.models import ising, ising3d
+from gpurg.models.base import Sampler
 from gpurg.models.dimer import DimerModel, DimerSampler
-from gpurg.models.ising import IsingModel, IsingSampler
-from gpurg.models.ising3d import Ising3DModel, Ising3DSampler
-from gpurg.models.ising3d_exact import T_C as T_C_3D
-from gpurg.models.ising_exact import T_C
+from gpurg.models.ising_lattices import DIMENSION, ising_lattice
 from gpurg.validation import SEED, Integer, Real, checked
 
 # Sizes the issue asks for; the GPU also runs 16384. Work is capped per backend so that a
@@ -43,16 +40,6 @@ MIN_SECONDS = Real(0.0, low_open=True)
 """The least timed wall time of one point, seconds."""
 RSMI_PAIRS = Integer(1000)
 """(V, E) pairs of the RSMI benchmark: enough for its held-out MI to mean something."""
-DIMENSION = Integer(2, 3)
-"""The lattice of the Ising benchmarks: the square (2) or the simple-cubic (3) torus."""
-# by dimension: the model, its sampler, its T_c and the module of its layouts
-_ISING = {2: (IsingModel, IsingSampler, T_C, ising),
-          3: (Ising3DModel, Ising3DSampler, T_C_3D, ising3d)}
-
-
-def ising_layouts(dim: int) -> tuple[str, ...]:
-    """The spin layouts of the Ising model on the lattice of dimension ``dim`` (2 or 3)."""
-    return tuple(_ISING[dim][3].LAYOUTS)
 
 
 def check_grid(sizes: Sequence[int], replicas: Sequence[int],
@@ -102,16 +89,16 @@ def bench_ising(
     """Time sweeps at T_c (hot start, after warm-up) until at least ``min_seconds`` have run,
     on the L x L (``dim`` 2) or L x L x L (3) torus in the spin layout ``layout`` (see
     :func:`gpurg.models.ising.choose_layout`, :func:`gpurg.models.ising3d.choose_layout`)."""
-    model, sampler_type, t_c, _ = _ISING[dim]
-    sampler = sampler_type(model(L, t_c), replicas=replicas, algorithm=algorithm, seed=1,
-                           device=backend, layout=layout)
+    lattice = ising_lattice(dim)
+    sampler = lattice.sampler(lattice.model(L, lattice.T_c), replicas=replicas,
+                              algorithm=algorithm, seed=1, device=backend, layout=layout)
     sampler.sweep(2)  # compiles and loads the kernels, and leaves the ordered start behind
     sweeps, seconds = _timed_sweeps(sampler, backend, min_seconds)
     return BenchResult(backend.name, backend.device_name, algorithm, L, replicas, sweeps,
                        seconds, sampler.layout.name, dim)
 
 
-def _timed_sweeps(sampler: IsingSampler | Ising3DSampler | DimerSampler, backend: Backend,
+def _timed_sweeps(sampler: Sampler, backend: Backend,
                   min_seconds: float) -> tuple[int, float]:
     """Sweep in doubling batches until ``min_seconds`` of synchronised wall time have passed;
     returns (sweeps, seconds)."""
@@ -162,17 +149,18 @@ def bench_grid(
 ) -> list[BenchResult]:
     """Benchmark every (algorithm, layout, L, R) of the Ising model on the lattice of
     dimension ``dim`` that fits the backend's work cap (R L^dim spins), in every layout of
-    ``layouts`` (default: all of :func:`ising_layouts`) that the algorithm and L allow."""
+    ``layouts`` (default: all of the lattice's, :mod:`gpurg.models.ising_lattices`) that the
+    algorithm and L allow."""
     default_sizes = DEFAULT_SIZES if dim == 2 else DEFAULT_SIZES_3D
     sizes = default_sizes[backend.name] if sizes is None else tuple(sizes)
     replicas = tuple(replicas)
     check_grid(sizes, replicas)
-    module = _ISING[dim][3]
-    layouts = ising_layouts(dim) if layouts is None else tuple(layouts)
+    lattice = ising_lattice(dim)
+    layouts = tuple(lattice.layouts) if layouts is None else tuple(layouts)
 
     def bench(variant: tuple[str, str], L: int, R: int) -> BenchResult | None:
         algorithm, layout = variant
-        if layout != "auto" and layout not in module.layouts_for(L, R, algorithm):
+        if layout != "auto" and layout not in lattice.layouts_for(L, R, algorithm):
             return None  # e.g. Swendsen-Wang in bits, row-bits at L = 100 or in 3D
         return bench_ising(backend, algorithm, L, R, min_seconds=min_seconds, layout=layout,
                            dim=dim)
@@ -270,7 +258,7 @@ def bench_rsmi(backend: Backend, *, L: int = 32, pairs: int = 100_000, epochs: i
     from gpurg.rsmi.training import train_rule
     from gpurg.sampling import ising_configurations
 
-    configs = ising_configurations(L, T_C, seed=seed, device=backend)
+    configs = ising_configurations(L, ising_lattice(2).T_c, seed=seed, device=backend)
     V, E = extract_pairs(configs, Geometry(2, 0, 2), positions=pairs, seed=seed)
     backend.synchronize()
     marks: list[tuple[float, float]] = []

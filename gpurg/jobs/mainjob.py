@@ -27,7 +27,7 @@ import numpy as np
 from gpurg.backend import Backend, get_backend
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output, check_output_path
-from gpurg.models import ising3d_exact, ising_exact
+from gpurg.models.ising_lattices import DIMENSION, IsingLattice, ising_lattice
 from gpurg.rg.maps import MajorityRule, RsmiRule
 from gpurg.rg.mcrg import MCRGResult, max_levels, mcrg
 from gpurg.rsmi.geometry import Geometry, extract_pairs
@@ -35,27 +35,19 @@ from gpurg.rsmi.training import TrainResult, train_rule
 from gpurg.sampling import ising_configurations
 from gpurg.validation import SEED, Integer, checked
 
-EXACT = ising_exact.EXPONENTS  # ν = 1, y_h = 15/8, beside which the 2D job reports
+EXACT = ising_lattice(2).reference  # ν = 1, y_h = 15/8, beside which the 2D job reports
 Stage = Callable[[str], None]  # called with the name of each stage as it starts
 
 
 @dataclass(frozen=True)
 class Setting:
-    """What the main job does in one dimension: where it samples, what it compares with, and
-    its defaults.
+    """What the main job does in one dimension: its lattice (where it samples, T_c, and the
+    exponents it reports beside its own) and its defaults.
 
     Attributes
     ----------
-    dim : int
-        2 (square lattice) or 3 (simple cubic).
-    title : str
-        "2D Ising", "3D Ising".
-    T_c : float
-        The critical temperature (J = 1, k_B = 1) the job samples at.
-    reference : dict
-        {"nu": ν, "yh": y_h}, the values the job reports beside its own.
-    reference_name : str
-        Where they come from ("exact", "bootstrap").
+    lattice : IsingLattice
+        The model of the dimension (:mod:`gpurg.models.ising_lattices`).
     size : int
         The default L.
     level : int
@@ -66,32 +58,29 @@ class Setting:
         The RSMI geometry of the learned filter (block 2: the b = 2 rule).
     """
 
-    dim: int
-    title: str
-    T_c: float
-    reference: dict[str, float]
-    reference_name: str
+    lattice: IsingLattice
     size: int
     level: int
     samples: int
     geometry: Geometry
 
+    @property
+    def dim(self) -> int:
+        return self.lattice.dim
+
 
 SETTINGS = {
     # 2D: 64 x 128 configurations put the error of ν near 1%, so that the 5% the job promises
     # is at least 4 standard errors on every seed (32 left it at 2-2.5)
-    2: Setting(2, "2D Ising", ising_exact.T_C, EXACT, "exact", 64, 2, 128, Geometry(2, 2, 2)),
+    2: Setting(ising_lattice(2), 64, 2, 128, Geometry(2, 2, 2)),
     # 3D: level 3 (32 -> 4) because MCRG with b = 2 approaches the fixed point slowly in 3D
     # (the leading irrelevant exponent is only -0.83): on L = 32, ν is 10% high at level 1,
-    # 3% at level 2 and within its 1.5% error at level 3 (benchmarks/RESULTS.md)
-    3: Setting(3, "3D Ising", ising3d_exact.T_C, ising3d_exact.BOOTSTRAP, "bootstrap", 32, 3,
-               64, Geometry(2, 2, 2, dim=3)),
+    # 4% at level 2 and 2% at level 3 (benchmarks/RESULTS.md)
+    3: Setting(ising_lattice(3), 32, 3, 64, Geometry(2, 2, 2, dim=3)),
 }
 DEFAULT_SAMPLES = SETTINGS[2].samples
 
 # the rules of the job's parameters, shared with ``gpurg run ising``
-DIMENSION = Integer(min(SETTINGS), max(SETTINGS))
-"""The dimension: 2 or 3."""
 SIZE = Integer(16, multiple=16, optional=True)
 """The lattice side L (two RG steps of b = 2 and the filter's geometry fit it); None: the
 dimension's default."""
@@ -177,8 +166,8 @@ def run_ising(*, dim: int = 2, L: int | None = None, samples: int | None = None,
     seconds: dict[str, float] = {}
     timed = stage_timer(backend, seconds, stage)
     configs = timed("sampling", lambda: ising_configurations(
-        L, setting.T_c, dim=dim, replicas=replicas, thermalize=100, samples=samples, every=5,
-        seed=seed, device=backend))
+        L, setting.lattice.T_c, dim=dim, replicas=replicas, thermalize=100, samples=samples,
+        every=5, seed=seed, device=backend))
     learned = timed("learning", lambda: train_rule(
         *extract_pairs(configs, setting.geometry, positions=pairs, seed=seed), 1,
         symmetric=True, epochs=epochs, restarts=1, seed=seed))
@@ -208,7 +197,8 @@ def write_job(path: str | Path, result: JobResult, *,
     figure = figure_path(path, figure_format)
     setting = result.setting
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
-        f.attrs.update({"job": "ising", "dim": result.dim, "L": result.L, "T": setting.T_c,
+        f.attrs.update({"job": "ising", "dim": result.dim, "L": result.L,
+                        "T": setting.lattice.T_c,
                         "samples": result.n_samples, "backend": result.backend.name,
                         "device": result.backend.device_name,
                         **{f"seconds_{k}": v for k, v in result.seconds.items()}})
@@ -237,10 +227,10 @@ def report_figure(result: JobResult, path: str | Path, *, format: str | None = N
     from gpurg.figures import exponents_figure
 
     f, s = result.filter, result.setting
-    b = s.geometry.block
+    b, lattice = s.geometry.block, s.lattice
     return exponents_figure(result.mcrg, path, format=format,
                             filters=f.rule.filters.reshape(f.rule.n_hidden, *(b,) * s.dim),
-                            mi=f.mi, mi_err=f.mi_err, exact=s.reference,
-                            reference=f"{s.reference_name}, {s.title}",
-                            title=f"{s.title} at T_c, L = {result.L}, {result.n_samples} "
+                            mi=f.mi, mi_err=f.mi_err, exact=lattice.reference,
+                            reference=f"{lattice.reference_name}, {lattice.title}",
+                            title=f"{lattice.title} at T_c, L = {result.L}, {result.n_samples} "
                             f"samples: RSMI rule and majority rule (b = 2)")
