@@ -13,7 +13,10 @@ from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.models.ising3d import Ising3DModel, Ising3DSampler
 from gpurg.rg.flow import (
+    NNN_WEIGHTS,
+    CouplingFlow,
     coupling_flow,
+    critical_temperature,
     local_fields,
     pseudo_likelihood_couplings,
     sampled_coupling_flow,
@@ -90,3 +93,28 @@ def test_sampled_flow_in_3d_is_the_flow_of_its_samples() -> None:
     np.testing.assert_array_equal(flow.K, want.K)
     np.testing.assert_array_equal(flow.K_err, want.K_err)
     assert flow.sizes.tolist() == [6, 3]
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_tracked_coupling_is_the_critical_line_of_the_dimension(dim: int) -> None:
+    """At T0 the flow moves only along the nn-nnn critical line of its dimension (K_nn grows,
+    K_nnn shrinks so that K_nn + w K_nnn stays put, w = 1 in 2D and K_c(sc) / K_c(fcc) in 3D);
+    elsewhere that combination grows below T0 and shrinks above it. critical_temperature must
+    find T0 and no other point; tracking K_nn + K_nnn in 3D would not (catches a 2D weight)."""
+    w = NNN_WEIGHTS[dim]
+    T = np.array([0.8, 0.9, 1.0, 1.1, 1.2])
+    drift = 0.05 * (1.0 - T)  # the relevant direction: d(K_nn + w K_nnn) per level
+    K = np.zeros((5, 3, 2))
+    for level in range(3):
+        K[:, level, 1] = 0.1 - 0.02 * level  # K_nnn flows down the critical line ...
+        K[:, level, 0] = 0.3 + 0.02 * w * level + drift * level  # ... traded for K_nn
+    jack = np.repeat(K[:, :, None, :], 8, axis=2)
+    jack = jack + np.random.default_rng(dim).normal(0, 1e-6, jack.shape)
+    flow = CouplingFlow(T, ("nn", "nnn"), K, np.full_like(K, 1e-3), jack, np.array([16, 8, 4]),
+                        dim)
+    tc, _ = critical_temperature(flow)
+    assert tc == pytest.approx(1.0, abs=1e-6)
+    if dim == 3:  # the 2D weight sees K_nn + K_nnn grow at T0: T_c far above it (1.47 here,
+        # beyond the sampled range: no root)
+        tc_2d, _ = critical_temperature(flow, combination={"nn": 1.0, "nnn": 1.0})
+        assert not tc_2d < 1.1

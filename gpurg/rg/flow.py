@@ -37,6 +37,7 @@ import numpy as np
 from gpurg.backend import Backend, get_backend
 from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
+from gpurg.models import ising3d_exact
 from gpurg.parallel import Engine, run_tasks
 from gpurg.rg.operators import DIM, shapes, span
 from gpurg.stats import jackknife_labels, jackknife_spread
@@ -44,6 +45,12 @@ from gpurg.validation import SEED, Integer, checked, to_host
 
 OPERATORS_2D = ("nn", "nnn", "plaquette")
 OPERATORS_1D = ("nn", "nnn")
+# The fcc lattice's critical coupling (Lundow, Markström & Rosengren 2009): the nnn bonds of
+# the simple cubic lattice alone join two decoupled fcc lattices
+K_C_FCC = 0.1020707
+NNN_WEIGHTS = {1: 1.0, 2: 1.0, 3: ising3d_exact.K_C / K_C_FCC}
+"""By dimension, w of the coupling K_nn + w K_nnn that :func:`critical_temperature` tracks
+(the chains of dimension 1 have no T_c; their weight is the square lattice's)."""
 _CHAIN_FIELD_MAX = 2  # on a chain s_{i±1} (or s_{i±2}): at most 2 terms of ±1
 
 FLOW_BLOCKS = Integer(8)
@@ -295,6 +302,7 @@ class CouplingFlow:
     K_jack: float64 (n_T, levels + 1, blocks, n_ops) leave-one-block-out fits (for jackknifing
     functions of the flow such as T_c; block b of every temperature is left out together).
     sizes: int (levels + 1,) linear lattice size at each level.
+    dim: the lattice dimension (1: chains, 2: square, 3: simple cubic).
     """
 
     temperatures: np.ndarray
@@ -303,6 +311,7 @@ class CouplingFlow:
     K_err: np.ndarray
     K_jack: np.ndarray
     sizes: np.ndarray
+    dim: int = 2
 
 
 @checked(levels=Integer(0), blocks=FLOW_BLOCKS, seed=SEED)
@@ -332,7 +341,7 @@ def coupling_flow(configs_by_T: Mapping[float, np.ndarray],
             raise InputError("every temperature needs the same number of samples")
         fits.append(_flow_levels(configs, rg_map, levels, operators, blocks,
                                  independent_seed(seed, i)))
-    return _assemble(temperatures, operators, fits)
+    return _assemble(temperatures, operators, fits, first.ndim - 1)
 
 
 def _flow_levels(configs: np.ndarray, rg_map: Callable[..., np.ndarray], levels: int,
@@ -351,11 +360,12 @@ def _flow_levels(configs: np.ndarray, rg_map: Callable[..., np.ndarray], levels:
     return per_level_K, per_level_jack, level_sizes
 
 
-def _assemble(temperatures: np.ndarray, operators: tuple[str, ...], fits: list) -> CouplingFlow:
+def _assemble(temperatures: np.ndarray, operators: tuple[str, ...], fits: list,
+              dim: int) -> CouplingFlow:
     K_jack = np.array([jack for _, jack, _ in fits])
     return CouplingFlow(temperatures, operators, np.array([K for K, _, _ in fits]),
                         jackknife_spread(np.moveaxis(K_jack, 2, 0)), K_jack,
-                        np.array(fits[-1][2]))
+                        np.array(fits[-1][2]), dim)
 
 
 @checked(size=Integer(1), levels=Integer(0), replicas=Integer(1), samples=Integer(1),
@@ -394,7 +404,7 @@ def sampled_coupling_flow(size: int, temperatures: Sequence[float],
               for i, T in enumerate(distinct)]
     fits = run_tasks(Engine(workers=0) if engine is None else engine, _flow_point, points,
                      names=[f"flow-T{T:g}" for T in distinct])
-    return _assemble(distinct, operators, fits)
+    return _assemble(distinct, operators, fits, dim)
 
 
 def _flow_point(point: tuple) -> tuple:
@@ -435,16 +445,19 @@ def critical_temperature(flow: CouplingFlow, *, level: int = 1, step: int = 1,
                          degree: int = 1, combination: Mapping[str, float] | None = None
                          ) -> tuple[float, float]:
     """Unstable fixed point of the flow: the starting temperature at which the nearest-neighbour
-    coupling (default: the nearest-neighbour-equivalent K_nn + K_nnn) neither grows nor shrinks.
+    coupling (default: the nearest-neighbour-equivalent K_nn + w K_nnn) neither grows nor
+    shrinks.
 
     ``combination``: {operator: weight} defining the tracked coupling K = sum_a w_a K_a. The
-    default is {"nn": 1, "nnn": 1} when the flow has both, else {"nn": 1}. Why not K_nn alone:
-    at T_c the flow still moves along the critical surface (irrelevant directions), trading K_nn
-    for K_nnn, so K_nn alone shrinks at T_c and puts the crossing ~2% low (measured: -2.2% ± 0.5%
-    on L = 64, levels 1 -> 2, majority rule). The nn + nnn model is critical at (K_c, 0) and,
-    as two decoupled sublattices, at (0, K_c); K_nn + K_nnn = const interpolates that critical
-    line, so it is constant to first order along the critical surface and follows only the
-    relevant direction (measured: -0.05% ± 0.2%).
+    default is {"nn": 1, "nnn": w} when the flow has both (:data:`NNN_WEIGHTS` of its
+    dimension), else {"nn": 1}. Why not K_nn alone: at T_c the flow still moves along the
+    critical surface (irrelevant directions), trading K_nn for K_nnn, so K_nn alone shrinks at
+    T_c and puts the crossing ~2% low (measured: -2.2% ± 0.5% on L = 64, levels 1 -> 2,
+    majority rule). The nn + nnn model is critical at (K_c, 0) and, its nnn bonds alone
+    joining two decoupled sublattices, at (0, K_c'): in 2D two square lattices, K_c' = K_c, so
+    w = 1; in 3D two fcc lattices, w = K_c(sc) / K_c(fcc). K_nn + w K_nnn = const interpolates
+    that critical line, so it is constant to first order along the critical surface and
+    follows only the relevant direction (2D, measured: -0.05% ± 0.2%).
 
     Method: d(T) = K_nn(level + step) - K_nn(level) is > 0 below T_c (order grows under RG) and
     < 0 above; a polynomial of ``degree`` (default a straight line, adequate over T_c ± 10%) is
@@ -461,7 +474,8 @@ def critical_temperature(flow: CouplingFlow, *, level: int = 1, step: int = 1,
     Returns (T_c, T_c_err); nan when d has no root inside the sampled temperatures.
     """
     if combination is None:
-        combination = {"nn": 1.0, "nnn": 1.0} if "nnn" in flow.operators else {"nn": 1.0}
+        combination = ({"nn": 1.0, "nnn": NNN_WEIGHTS[flow.dim]} if "nnn" in flow.operators
+                       else {"nn": 1.0})
     if not combination or any(op not in flow.operators for op in combination):
         raise InputError(f"combination {dict(combination)} must name operators of the flow "
                          f"{flow.operators}")
