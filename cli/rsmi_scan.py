@@ -107,7 +107,7 @@ def scan(
     from gpurg.figures import buffer_scan_figure  # matplotlib loads only to draw
 
     buffer_scan_figure(result, figure, format=figure_format,
-                       title=f"MI against the buffer, {Path(source).name}: block "
+                       title=f"MI against the buffer, {Path(source).name}:\nblock "
                        f"{block_label(result)}, env {env}, {hidden} unit(s)")
     console.print(scan_table(result))
     for line in fit_lines(result):
