@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
     parser.add_argument("--output", type=Path, default=None, help="directory for the files")
     args = parser.parse_args()
-    reference = SETTINGS[args.dim].reference
+    reference = SETTINGS[args.dim].lattice.reference
     seeds = [int(s) for s in args.seeds.split(",")]
     # (rule, level) -> rows of (ν, ν error, y_h, y_h error), one per seed
     rows: dict[tuple[str, int], list[tuple[float, float, float, float]]] = {}
