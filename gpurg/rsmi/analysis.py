@@ -38,14 +38,14 @@ i = (z L_V + y) L_V + x, :attr:`gpurg.rsmi.geometry.Geometry.visible_offsets`):
   rule's argument); ``staggered``: the share along the staggered filter (-1)^(x+y(+z));
   ``sign_consistency``: the fraction of the block's sites whose weights share the majority
   sign (1 for a block spin, 1/2 for a staggered pattern on an even block).
-* ``parity_shares``: column k (k = 0 .. d) is the share in the component odd under the
-  reflections of exactly k of the block's d axes (x -> L_V - 1 - x, ...) and even under the
-  others. The 2^d parity components are orthogonal and span every filter, so a row sums to
-  1; a symmetry of the square (cube) permutes the axes and reflects some, so it maps a
-  component odd under k axes onto one odd under k axes, and each column is invariant. k = 0 holds the block spin; on a block of side 2 the components are the Walsh patterns
-  (-1)^(a.x): k = 1 the d dipoles (a gradient along one axis), k = 2 the quadrupoles, k = d
-  the staggered pattern; on an even block a random filter puts C(d, k) / 2^d in column k on
-  average.
+* ``parity_shares``: column k (k = 0 .. d) is the share in the component odd under the reflections
+  of exactly k of the block's d axes (x -> L_V - 1 - x, ...) and even under the others. The 2^d
+  parity components are orthogonal and span every filter, so a row sums to 1; a symmetry of the
+  square (cube) permutes the axes and reflects some, so it maps a component odd under k axes onto
+  one odd under k axes, and each column is invariant. k = 0 holds the block spin; on a block of side
+  2 the components are the Walsh patterns (-1)^(a.x): k = 1 the d dipoles (a gradient along one
+  axis), k = 2 the quadrupoles, k = d the staggered pattern; on an even block a random filter puts
+  C(d, k) / 2^d in column k on average.
 
 For both, ``boundary_weighting``: mean |λ| on the block's boundary sites (a coordinate 0 or
 L_V - 1) over mean |λ| on its interior sites (for dimers over the bond pixels of those
