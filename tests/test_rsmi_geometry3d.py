@@ -138,7 +138,8 @@ def test_filter_file_round_trip_in_3d(tmp_path: Path) -> None:
     g = Geometry(3, 1, 2, dim=3)
     write_filter(tmp_path / "f.h5", result, g, {"model": "ising3d"})
     back = read_filter(tmp_path / "f.h5")
-    assert back.geometry == g and back.attrs["dim"] == 3 and back.analysis is None
+    assert back.geometry == g and back.attrs["dim"] == 3
+    assert back.analysis is not None and back.analysis.dim == 3  # 3D files carry it too
     np.testing.assert_array_equal(back.rule.filters, rule.canonical().filters)
     with h5py.File(tmp_path / "f.h5", "r") as f:
         image = f["filter"][()]
