@@ -18,7 +18,7 @@ from gpurg.sampling import dimer_images
 from .test_cli import assert_ok, assert_one_error_line, run_gpurg
 
 SMALL = {"L": 16, "samples": 16, "replicas": 32, "pairs": 20_000, "blocks": 20_000, "seed": 3,
-         "device": "numpy"}
+         "device": "cpu"}
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -125,13 +127,30 @@ def _check_dimer_coarse_field(data: dict) -> None:
             assert abs(unit["delta"] - 1) < 0.4, unit  # the field's dimension (quick: 1.15-1.23)
 
 
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Future, Path]]:
+    """Every script's quick run, started at once two at a time (one per CI core: the scripts
+    are mostly single-threaded NumPy, so one at a time left a core idle), each with one
+    OpenMP thread into its own ``--out``: script -> (future of the finished process, out)."""
+    pool = ThreadPoolExecutor(max_workers=2)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    started = {}
+    for script in SCRIPTS:
+        out = tmp_path_factory.mktemp(script)
+        started[script] = (pool.submit(
+            subprocess.run, [sys.executable, str(EXAMPLES / f"{script}.py"), "--quick",
+                             "--device", "cpu", "--seed", "0", "--out", str(out)],
+            capture_output=True, text=True, timeout=300, env=env), out)
+    yield started
+    pool.shutdown(cancel_futures=True)
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
-def test_example_runs_quick(script: str, tmp_path: Path) -> None:
+def test_example_runs_quick(script: str, runs: dict[str, tuple[Future, Path]]) -> None:
     from matplotlib.image import imread
 
-    done = subprocess.run([sys.executable, str(EXAMPLES / f"{script}.py"), "--quick",
-                           "--device", "cpu", "--seed", "0", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=300)
+    future, tmp_path = runs[script]
+    done = future.result()
     assert done.returncode == 0, done.stderr[-3000:]
     assert "gpurg" in done.stdout and "reference" in done.stdout  # the table was printed
     figures = sorted(tmp_path.glob("*.png"))
