@@ -23,6 +23,7 @@ from gpurg.io.hdf5 import check_output_path
 from gpurg.jobs import dimerjob
 from gpurg.jobs.dimerjob import DimerJobResult, run_dimer, write_dimer_job
 from gpurg.jobs.mainjob import (
+    BATCHES,
     DIMENSION,
     LEVEL,
     REPLICAS,
@@ -63,6 +64,10 @@ def ising(
         None, "--level", constraint=LEVEL,
         help=f"MCRG level reported (default {SETTINGS[2].level} in 2D, {SETTINGS[3].level} "
         f"in 3D)."),
+    batches: int = checked_option(
+        1, "--batches", constraint=BATCHES,
+        help="Sample and coarse-grain the snapshots in this many batches, holding one at a "
+        "time (for large 3D lattices); the filter learns from the first."),
     device: str = DeviceOption,
     seed: int = SeedOption,
     output: Path = typer.Option(Path("run.h5"), "--output", "-o", help="Report file (.h5); "
@@ -74,7 +79,7 @@ def ising(
     conformal bootstrap's (3D)."""
     result = _run_staged(output, figure_format, lambda stage: run_ising(
         dim=dim, L=size, samples=samples, replicas=replicas, pairs=pairs, level=level,
-        seed=seed, device=device, stage=stage))
+        batches=batches, seed=seed, device=device, stage=stage))
     console.print(report_table(result))
     paths = write_job(output, result, figure_format=figure_format)
     err_console.print(f"wrote {paths[0]} and {paths[1]}")

@@ -48,8 +48,8 @@ from gpurg.stats import Estimate, summarize_profile
 from gpurg.validation import Flag, Integer, Real, checked
 
 __all__ = ["CHECKPOINT", "CHECKPOINT_SECONDS", "ENCODINGS", "SampleRun",
-           "ising_configurations", "resume_run", "run_to_resume", "sample", "sample_dimer",
-           "sample_ising"]
+           "ising_batches", "ising_configurations", "resume_run", "run_to_resume", "sample",
+           "sample_dimer", "sample_ising"]
 
 Progress = Callable[[int, int], None]  # (sweeps done, total sweeps)
 
@@ -501,15 +501,29 @@ def ising_configurations(L: int, T: float, *, dim: int = 2, replicas: int = 64,
     Returns int8 (samples * replicas, L, ..., L) (``dim`` lattice axes) on the backend's
     device (snapshot-major).
     """
+    batches = ising_batches(L, T, dim=dim, replicas=replicas, thermalize=thermalize,
+                            samples=samples, batch=samples, every=every, seed=seed,
+                            device=device)
+    return next(batches)
+
+
+def ising_batches(L: int, T: float, *, dim: int = 2, replicas: int = 64, thermalize: int = 50,
+                  samples: int = 10, batch: int = 10, every: int = 5, seed: int = 0,
+                  device: str | Backend = "auto") -> Iterator[Any]:
+    """:func:`ising_configurations` a ``batch`` of snapshots at a time, for more data than
+    memory holds: yields int8 (k * replicas, L, ..., L) with k = ``batch`` (the last batch
+    the rest of ``samples``); the chains go on from batch to batch, so the batches joined
+    are ising_configurations(...) bit for bit."""
     lattice = ising_lattice(dim)
     sampler = lattice.sampler(lattice.model(L, T), replicas=replicas, algorithm="swendsen-wang",
                               seed=seed, device=device)
     sampler.sweep(thermalize)
-    snapshots = []
-    for _ in range(samples):
-        sampler.sweep(every)
-        snapshots.append(sampler.spins.copy())
-    return sampler.backend.xp.concatenate(snapshots)
+    for start in range(0, samples, batch):
+        snapshots = []
+        for _ in range(min(batch, samples - start)):
+            sampler.sweep(every)
+            snapshots.append(sampler.spins.copy())
+        yield sampler.backend.xp.concatenate(snapshots)
 
 
 def dimer_images(L: int, T: float = float("inf"), *, V: float = -1.0, replicas: int = 64,

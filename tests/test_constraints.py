@@ -230,6 +230,8 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
     "gpurg.rg.mcrg.max_levels": lambda: ((16, 2), {}),
     "gpurg.rg.mcrg.mcrg": lambda: (
         (_spins(16, 8), importlib.import_module("gpurg.rg.maps").MajorityRule(2)), {}),
+    "gpurg.rg.mcrg.level_sums": lambda: (
+        (_spins(16, 8), importlib.import_module("gpurg.rg.maps").MajorityRule(2)), {}),
     "gpurg.rg.collapse.binder_curves": lambda: (
         ([4], [2.0]), {"replicas": 1, "sweeps": 3, "thermalize": 0, "device": "numpy"}),
     "gpurg.rg.collapse.collapse_quality": lambda: ((_curves(), 1.0, 2.27), {}),

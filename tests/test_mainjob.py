@@ -96,13 +96,13 @@ def test_job_file_layout(default_job, tmp_path: Path) -> None:
 
 
 def test_small_job_from_the_command_line(tmp_path: Path) -> None:
-    """`gpurg run ising --seed 5` prints and writes the numbers of ``run_ising`` with the same
-    arguments: each rule's ν and y_h to the printed digits, and the file's attributes exactly.
-    Catches a seed or option that the command does not pass on."""
+    """`gpurg run ising --seed 5 --batches 2` prints and writes the numbers of ``run_ising``
+    with the same arguments: each rule's ν and y_h to the printed digits, and the file's
+    attributes exactly. Catches a seed or option that the command does not pass on."""
     result = run_gpurg(["run", "ising", "-L", 32, "--samples", 4, "-R", 16, "--seed", 5,
-                        "--device", "cpu", "-o", "job.h5"], tmp_path)
+                        "--batches", 2, "--device", "cpu", "-o", "job.h5"], tmp_path)
     assert_ok(result)
-    job = run_ising(L=32, samples=4, replicas=16, seed=5, device="cpu")
+    job = run_ising(L=32, samples=4, replicas=16, seed=5, batches=2, device="cpu")
     rows = {cells[0]: cells[1:] for cells in
             (line.replace("│", " ").split() for line in result.stdout.splitlines())
             if cells and cells[0] in ("rsmi", "majority")}
@@ -115,6 +115,26 @@ def test_small_job_from_the_command_line(tmp_path: Path) -> None:
             assert (attrs["nu"], attrs["yh"], attrs["nu_err"]) == (e.nu, e.yh, e.nu_err)
         np.testing.assert_array_equal(f["filter"][0].ravel(), job.filter.rule.filters[0])
     assert (tmp_path / "job.png").exists()
+
+
+def test_job_in_batches() -> None:
+    """``batches``: the chains go on from batch to batch and the filter learns from the first,
+    so a job of 6 snapshots in batches of 3 learns the filter of the 3-snapshot job bit for
+    bit; its MCRG holds all 6 x 8 configurations, levels from ``first_level`` (that joined
+    sums give the exponents of the whole is tests/test_rg_mcrg.py's)."""
+    kwargs = {"L": 32, "replicas": 8, "seed": 2, "device": "cpu", "epochs": 2}
+    short = run_ising(samples=3, **kwargs)
+    both = run_ising(samples=6, batches=2, first_level=2, **kwargs)
+    np.testing.assert_array_equal(both.filter.rule.filters, short.filter.rule.filters)
+    for name, result in both.mcrg.items():
+        assert result.n_samples == 48 and result.first == 2
+        assert np.isnan(result.y_t[0]).all() and not np.isnan(result.y_t[1, 0])
+        assert both.exponents[name].level == 2 and math.isfinite(both.exponents[name].nu)
+    assert set(both.seconds) == {"sampling", "learning", "mcrg"}
+    with pytest.raises(InputError, match="batches must be in 1..6"):
+        run_ising(samples=6, batches=7, **kwargs)
+    with pytest.raises(InputError, match="first level must be in 1..2"):
+        run_ising(samples=6, first_level=3, **kwargs)
 
 
 def test_bad_job_input(tmp_path: Path) -> None:

@@ -9,7 +9,15 @@ import pytest
 
 from gpurg.errors import InputError
 from gpurg.models.ising_exact import T_C
-from gpurg.rg import Decimation, MajorityRule, mcrg, rg_levels
+from gpurg.rg import (
+    Decimation,
+    LevelSums,
+    MajorityRule,
+    level_sums,
+    mcrg,
+    mcrg_exponents,
+    rg_levels,
+)
 from gpurg.rg.operators import operator_sums
 from gpurg.sampling import ising_configurations
 
@@ -137,3 +145,30 @@ def test_operator_fitting_and_inputs():
         mcrg(c, MajorityRule(2), blocks=1)
     with pytest.raises(InputError):
         mcrg(c[:, :, :4], MajorityRule(2))
+
+
+def test_first_level_and_batches_give_the_same_exponents():
+    """``first`` only skips work: the rows it computes are bit for bit those of the full run,
+    the rows below it NaN and left out of the table. Sums of two batches joined by
+    LevelSums.concatenate give the exponents of the whole (a deterministic map, so the
+    batches see the same coarse configurations as the whole)."""
+    c = ising_configurations(32, T_C, replicas=8, thermalize=20, samples=6, every=2, seed=3,
+                             device="cpu")
+    rg = Decimation(2)
+    full = mcrg(c, rg, levels=3, blocks=8)
+    late = mcrg(c, rg, levels=3, first=2, blocks=8)
+    for a, b in ((full.y_t, late.y_t), (full.y_h, late.y_h), (full.y_t_err, late.y_t_err)):
+        np.testing.assert_array_equal(a[1:], b[1:])
+        assert np.isnan(b[0]).all()
+    assert "\n    1 " not in late.table() and "\n    1 " in full.table()
+    sums = level_sums(c, rg, levels=3, first=2)
+    assert sums.even[0] is None and sums.even[1] is not None  # level 1 feeds level 2
+    halves = LevelSums.concatenate([level_sums(c[:24], rg, levels=3, first=2),
+                                    level_sums(c[24:], rg, levels=3, first=2)])
+    joined = mcrg_exponents(halves, blocks=8)
+    np.testing.assert_array_equal(joined.y_t, late.y_t)
+    np.testing.assert_array_equal(joined.y_h_err, late.y_h_err)
+    with pytest.raises(InputError, match="first level"):
+        mcrg(c, rg, levels=2, first=3)
+    with pytest.raises(InputError, match="cannot be joined"):
+        LevelSums.concatenate([sums, level_sums(c, rg, levels=3, first=1)])

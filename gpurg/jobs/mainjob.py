@@ -25,14 +25,15 @@ import h5py
 import numpy as np
 
 from gpurg.backend import Backend, get_backend
+from gpurg.backend.philox import independent_seed
 from gpurg.errors import InputError
 from gpurg.io.hdf5 import atomic_output, check_output_path
 from gpurg.models.ising_lattices import DIMENSION, IsingLattice, ising_lattice
 from gpurg.rg.maps import MajorityRule, RsmiRule
-from gpurg.rg.mcrg import MCRGResult, max_levels, mcrg
+from gpurg.rg.mcrg import LevelSums, MCRGResult, level_sums, max_levels, mcrg_exponents
 from gpurg.rsmi.geometry import Geometry, extract_pairs
 from gpurg.rsmi.training import TrainResult, train_rule
-from gpurg.sampling import ising_configurations
+from gpurg.sampling import ising_batches
 from gpurg.validation import SEED, Integer, checked
 
 EXACT = ising_lattice(2).reference  # ν = 1, y_h = 15/8, beside which the 2D job reports
@@ -90,6 +91,9 @@ REPLICAS = Integer(8)
 """Chains: at least 8, the jackknife's independent blocks."""
 PAIRS = Integer(1)
 """(V, E) pairs the filter learns from."""
+BATCHES = Integer(1)
+"""Batches the snapshots are sampled and coarse-grained in (at most the snapshots per
+chain)."""
 LEVEL = Integer(1, optional=True)
 """The MCRG level reported (at most what L allows, checked by MCRG); None: the dimension's
 default."""
@@ -127,33 +131,40 @@ class JobResult:
 
 def stage_timer(backend: Backend, seconds: dict[str, float], stage: Stage | None
                 ) -> Callable[[str, Callable[[], Any]], Any]:
-    """``timed(name, work)``: announce the stage ``name`` (``stage(name)``), run ``work()``,
-    wait for the device, record the wall time in ``seconds[name]`` and return the result;
-    the stages of every main job."""
+    """``timed(name, work, detail="")``: announce the stage (``stage(name + detail)``), run
+    ``work()``, wait for the device, add the wall time to ``seconds[name]`` (a stage done in
+    batches sums them) and return the result; the stages of every main job."""
 
-    def timed(name: str, work: Callable[[], Any]) -> Any:
+    def timed(name: str, work: Callable[[], Any], detail: str = "") -> Any:
         if stage is not None:
-            stage(name)
+            stage(name + detail)
         t0 = time.perf_counter()
         out = work()
         backend.synchronize()
-        seconds[name] = time.perf_counter() - t0
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - t0
         return out
 
     return timed
 
 
 @checked(dim=DIMENSION, L=SIZE, samples=SAMPLES, replicas=REPLICAS, pairs=PAIRS,
-         epochs=Integer(1), level=LEVEL, seed=SEED)
+         epochs=Integer(1), level=LEVEL, first_level=Integer(1), batches=BATCHES, seed=SEED)
 def run_ising(*, dim: int = 2, L: int | None = None, samples: int | None = None,
               replicas: int = 64, pairs: int = 100_000, epochs: int = 20,
-              level: int | None = None, seed: int = 0, device: str | Backend = "auto",
-              stage: Stage | None = None) -> JobResult:
+              level: int | None = None, first_level: int = 1, batches: int = 1, seed: int = 0,
+              device: str | Backend = "auto", stage: Stage | None = None) -> JobResult:
     """Run the main job in ``dim`` dimensions; ``samples`` snapshots of ``replicas``
     Swendsen–Wang chains at T_c (5 sweeps apart) make the data, and MCRG reports the exponents
     at ``level``. L, samples and level default to the dimension's :data:`SETTINGS` (2D: L =
     64, 128 samples, level 2; 3D: L = 32, 64 samples, level 3). The learned filter acts
-    through its most probable H (:class:`RsmiRule`'s default mode)."""
+    through its most probable H (:class:`RsmiRule`'s default mode).
+
+    For more configurations than memory holds, ``batches`` > 1 samples the snapshots in that
+    many batches, the chains going on from one to the next, and keeps only each batch's
+    operator sums (:class:`gpurg.rg.mcrg.LevelSums`); the filter learns from the first batch,
+    and the maps' coins of batch i > 0 come from ``independent_seed(seed, i)`` (batch 0 uses
+    ``seed``, so one batch is the plain job). MCRG computes levels ``first_level`` (<=
+    ``level``) and up; the levels below it cost the most (each is 2^d times the next)."""
     setting = SETTINGS[dim]
     L = setting.size if L is None else L
     samples = setting.samples if samples is None else samples
@@ -162,20 +173,40 @@ def run_ising(*, dim: int = 2, L: int | None = None, samples: int | None = None,
     if level > top:  # before any work: the run would end in this error
         raise InputError(f"level must be in 1..{top} for L = {L} (b = 2, down to L = 4), got "
                          f"{level}")
+    if first_level > level:
+        raise InputError(f"first level must be in 1..{level} (the level reported), got "
+                         f"{first_level}")
+    if batches > samples:
+        raise InputError(f"batches must be in 1..{samples} (the snapshots per chain), got "
+                         f"{batches}")
     backend = get_backend(device)
     seconds: dict[str, float] = {}
     timed = stage_timer(backend, seconds, stage)
-    configs = timed("sampling", lambda: ising_configurations(
-        L, setting.lattice.T_c, dim=dim, replicas=replicas, thermalize=100, samples=samples,
-        every=5, seed=seed, device=backend))
+    per_batch = -(-samples // batches)
+    n_batches = -(-samples // per_batch)
+    data = ising_batches(L, setting.lattice.T_c, dim=dim, replicas=replicas, thermalize=100,
+                         samples=samples, batch=per_batch, every=5, seed=seed, device=backend)
+
+    def batch(i: int) -> str:
+        return f" (batch {i + 1} of {n_batches})" if n_batches > 1 else ""
+
+    configs = timed("sampling", lambda: next(data), batch(0))
     learned = timed("learning", lambda: train_rule(
         *extract_pairs(configs, setting.geometry, positions=pairs, seed=seed), 1,
         symmetric=True, epochs=epochs, restarts=1, seed=seed))
+    maps = {"rsmi": RsmiRule(learned.rule, 2, dim=dim), "majority": MajorityRule(2)}
+    sums: dict[str, list[LevelSums]] = {name: [] for name in maps}
+    for i in range(n_batches):
+        if i:
+            configs = timed("sampling", lambda: next(data), batch(i))
+        coins = seed if i == 0 else independent_seed(seed, i)
+        for name, rg_map in maps.items():
+            sums[name].append(timed("mcrg", lambda c=configs, m=rg_map, s=coins: level_sums(
+                c, m, first=first_level, seed=s), batch(i)))
     # snapshot-major data: the replica is the independent unit of the jackknife
     blocks = np.tile(np.arange(replicas), samples)
-    maps = {"rsmi": RsmiRule(learned.rule, 2, dim=dim), "majority": MajorityRule(2)}
-    results = timed("mcrg", lambda: {name: mcrg(configs, rg_map, seed=seed, blocks=blocks)
-                                      for name, rg_map in maps.items()})
+    results = timed("mcrg", lambda: {name: mcrg_exponents(LevelSums.concatenate(parts), blocks)
+                                      for name, parts in sums.items()})
     exponents = {}
     for name, result in results.items():
         nu, nu_err = result.nu(level)

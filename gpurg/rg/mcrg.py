@@ -22,6 +22,12 @@ where M at level k is the number of leading operators that fit the level-k latti
 (L_k >= 2 span; a wrapped operator duplicates a shorter one and makes A singular); entries
 that do not fit are NaN in the result.
 
+Memory: the exponents read only the operator sums of each level, float64 (n, operators), so
+configurations can come in batches (:func:`level_sums` of each, joined by
+:meth:`LevelSums.concatenate`, then :func:`mcrg_exponents`), and the levels below the first
+one reported need no sums at all (``first``): on 64^3 lattices the level-0 sums cost 8 times
+all the coarser ones together.
+
 Errors: delete-one-block jackknife over blocks of samples (the formula of
 :func:`gpurg.stats.jackknife`, sqrt((B-1)/B Σ (f_-j - mean f_-j)^2)); that function takes one
 float per series, so the matrix-valued estimate is jackknifed here from per-block moment sums.
@@ -30,7 +36,8 @@ float per series, so the matrix-valued estimate is jackknifed here from per-bloc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -75,6 +82,8 @@ class MCRGResult:
     even operators at level k (NaN where they do not fit or λ <= 0); ``y_h``, ``y_h_err``
     likewise (n_levels, len(odd)) from |λ_h|. ``lambda_t``, ``lambda_h``: the leading
     eigenvalues (λ_t the largest real part, λ_h the largest modulus, reported as |λ_h|).
+    ``sizes``: L_k for k = 0..n_levels; ``first``: the lowest level computed (rows below it
+    are NaN).
     """
 
     b: int
@@ -90,6 +99,7 @@ class MCRGResult:
     y_h: np.ndarray
     y_h_err: np.ndarray
     sizes: tuple[int, ...] = field(default=())
+    first: int = 1
 
     @property
     def n_levels(self) -> int:
@@ -120,7 +130,7 @@ class MCRGResult:
         lines = [f"MCRG b={self.b} L={self.L} samples={self.n_samples} "
                  f"jackknife blocks={self.n_blocks}",
                  f"{'level':>5} {'L_k':>4} {'m':>2}  {'y_t':>16}  {'y_h':>16}"]
-        for k in range(self.n_levels):
+        for k in range(self.first - 1, self.n_levels):
             for m in range(max(len(self.even), len(self.odd))):
                 cells = []
                 for y, e in ((self.y_t, self.y_t_err), (self.y_h, self.y_h_err)):
@@ -192,10 +202,105 @@ def _exponents(x: np.ndarray, y: np.ndarray, labels: np.ndarray, nb: int, m_max:
     return lam, yv, err
 
 
-@checked(levels=MCRG_LEVELS, seed=SEED)
-def mcrg(configs: Any, rg_map: RGMap, *, levels: int | None = None, seed: int = 0,
-         blocks: int | np.ndarray = DEFAULT_BLOCKS, even: tuple[str, ...] | None = None,
-         odd: tuple[str, ...] | None = None) -> MCRGResult:
+@dataclass(frozen=True)
+class LevelSums:
+    """The operator sums MCRG reads, of n configurations and of their images under
+    ``levels`` RG steps of one map.
+
+    ``even``, ``odd``: per level k = 0..levels, float64 (n, len(even_names)) and
+    (n, len(odd_names)) lattice sums (:func:`gpurg.rg.operators.operator_sums`), None at the
+    levels below ``first - 1``, which no computed exponent reads. ``sizes``: L_k per level.
+    """
+
+    b: int
+    dim: int
+    first: int
+    sizes: tuple[int, ...]
+    even_names: tuple[str, ...]
+    odd_names: tuple[str, ...]
+    even: tuple[np.ndarray | None, ...]
+    odd: tuple[np.ndarray | None, ...]
+
+    @property
+    def levels(self) -> int:
+        return len(self.sizes) - 1
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.even[-1].shape[0])
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[LevelSums]) -> LevelSums:
+        """The sums of several batches of configurations as one (samples in the given
+        order): the batches must share map, levels and operators."""
+        first = parts[0]
+        for part in parts[1:]:
+            if (part.b, part.dim, part.first, part.sizes, part.even_names, part.odd_names) != \
+                    (first.b, first.dim, first.first, first.sizes, first.even_names,
+                     first.odd_names):
+                raise InputError("level sums of different maps, lattices, levels or operators "
+                                 "cannot be joined")
+
+        def join(sums: list[tuple[np.ndarray | None, ...]]) -> tuple[np.ndarray | None, ...]:
+            return tuple(None if level[0] is None else np.concatenate(level)
+                         for level in zip(*sums, strict=True))
+
+        return replace(first, even=join([p.even for p in parts]),
+                       odd=join([p.odd for p in parts]))
+
+
+@checked(levels=MCRG_LEVELS, first=Integer(1), seed=SEED)
+def level_sums(configs: Any, rg_map: RGMap, *, levels: int | None = None, first: int = 1,
+               seed: int = 0, even: tuple[str, ...] | None = None,
+               odd: tuple[str, ...] | None = None) -> LevelSums:
+    """The operator sums of ``configs`` and of their RG images at the levels the exponents
+    of levels ``first``..``levels`` read (``first - 1``..``levels``); arguments as in
+    :func:`mcrg`. The sums come back to the host."""
+    dim = lattice_dimension(configs)
+    default_even, default_odd = operator_sets(dim)
+    even = default_even if even is None else tuple(even)
+    odd = default_odd if odd is None else tuple(odd)
+    L, b = configs.shape[1], rg_map.b
+    if levels is None:
+        levels = max_levels(L, b, 4)
+    if not 1 <= levels <= max_levels(L, b, 1):
+        raise InputError(f"levels must be in 1..{max_levels(L, b, 1)} for L = {L}, b = {b}; "
+                         f"got {levels}")
+    if first > levels:
+        raise InputError(f"the first level must be in 1..{levels} (the levels), got {first}")
+    lattices = rg_levels(configs, rg_map, levels, seed=seed)
+    read = [k >= first - 1 for k in range(levels + 1)]
+    return LevelSums(
+        b, dim, first, tuple(int(c.shape[1]) for c in lattices), even, odd,
+        tuple(to_host(operator_sums(c, even)) if r else None for c, r in zip(lattices, read,
+                                                                             strict=True)),
+        tuple(to_host(operator_sums(c, odd)) if r else None for c, r in zip(lattices, read,
+                                                                            strict=True)))
+
+
+def mcrg_exponents(sums: LevelSums, blocks: int | np.ndarray = DEFAULT_BLOCKS) -> MCRGResult:
+    """y_t and y_h at levels ``sums.first``..``sums.levels`` from the operator sums, with
+    jackknife errors over ``blocks`` (as in :func:`mcrg`)."""
+    labels, nb = jackknife_labels(sums.n_samples, blocks)
+    shape_t, shape_h = (sums.levels, len(sums.even_names)), (sums.levels, len(sums.odd_names))
+    lam_t, y_t, e_t = (np.full(shape_t, np.nan) for _ in range(3))
+    lam_h, y_h, e_h = (np.full(shape_h, np.nan) for _ in range(3))
+    for k in range(sums.first, sums.levels + 1):
+        m_even = n_fitting(sums.even_names, sums.sizes[k], sums.dim)
+        m_odd = n_fitting(sums.odd_names, sums.sizes[k], sums.dim)
+        lam_t[k - 1], y_t[k - 1], e_t[k - 1] = _exponents(sums.even[k], sums.even[k - 1], labels,
+                                                          nb, m_even, sums.b, odd=False)
+        lam_h[k - 1], y_h[k - 1], e_h[k - 1] = _exponents(sums.odd[k], sums.odd[k - 1], labels,
+                                                          nb, m_odd, sums.b, odd=True)
+    return MCRGResult(sums.b, sums.sizes[0], sums.n_samples, nb, sums.even_names,
+                      sums.odd_names, lam_t, y_t, e_t, lam_h, y_h, e_h, sums.sizes, sums.first)
+
+
+@checked(levels=MCRG_LEVELS, first=Integer(1), seed=SEED)
+def mcrg(configs: Any, rg_map: RGMap, *, levels: int | None = None, first: int = 1,
+         seed: int = 0, blocks: int | np.ndarray = DEFAULT_BLOCKS,
+         even: tuple[str, ...] | None = None, odd: tuple[str, ...] | None = None
+         ) -> MCRGResult:
     """Monte Carlo RG exponents of independent ±1 configurations int8 (n, L, L) (square
     lattice) or (n, L, L, L) (simple cubic lattice).
 
@@ -208,6 +313,9 @@ def mcrg(configs: Any, rg_map: RGMap, *, levels: int | None = None, seed: int = 
     levels : int, optional
         RG steps, >= 1 and at most what L and b allow; default: all that leave a lattice of
         at least 4 sites a side (the smallest on which the span-2 operators are distinct).
+    first : int
+        The lowest level whose exponents are computed (rows below it are NaN, and the sums
+        of the levels below ``first - 1`` are never made).
     seed : int
         Seed in [0, 2^64) for stochastic maps (majority ties, RSMI sampling).
     blocks : int or int array (n,)
@@ -222,31 +330,6 @@ def mcrg(configs: Any, rg_map: RGMap, *, levels: int | None = None, seed: int = 
     MCRGResult
         y_t and y_h over (level, m) with jackknife errors.
     """
-    dim = lattice_dimension(configs)
-    default_even, default_odd = operator_sets(dim)
-    even = default_even if even is None else tuple(even)
-    odd = default_odd if odd is None else tuple(odd)
-    n, L = configs.shape[:2]
-    b = rg_map.b
-    top = max_levels(L, b, 4)
-    if levels is None:
-        levels = top
-    if not 1 <= levels <= max_levels(L, b, 1):
-        raise InputError(f"levels must be in 1..{max_levels(L, b, 1)} for L = {L}, b = {b}; "
-                         f"got {levels}")
-    labels, nb = jackknife_labels(n, blocks)
-    lattices = rg_levels(configs, rg_map, levels, seed=seed)
-    sizes = tuple(int(c.shape[1]) for c in lattices)
-    ops_even = [to_host(operator_sums(c, even)) for c in lattices]
-    ops_odd = [to_host(operator_sums(c, odd)) for c in lattices]
-    shape_t, shape_h = (levels, len(even)), (levels, len(odd))
-    lam_t, y_t, e_t = (np.full(shape_t, np.nan) for _ in range(3))
-    lam_h, y_h, e_h = (np.full(shape_h, np.nan) for _ in range(3))
-    for k in range(1, levels + 1):
-        m_even, m_odd = n_fitting(even, sizes[k], dim), n_fitting(odd, sizes[k], dim)
-        lam_t[k - 1], y_t[k - 1], e_t[k - 1] = _exponents(ops_even[k], ops_even[k - 1], labels,
-                                                          nb, m_even, b, odd=False)
-        lam_h[k - 1], y_h[k - 1], e_h[k - 1] = _exponents(ops_odd[k], ops_odd[k - 1], labels,
-                                                          nb, m_odd, b, odd=True)
-    return MCRGResult(b, L, n, nb, tuple(even), tuple(odd), lam_t, y_t, e_t, lam_h, y_h, e_h,
-                      sizes)
+    jackknife_labels(configs.shape[0], blocks)  # bad blocks fail before any work
+    return mcrg_exponents(level_sums(configs, rg_map, levels=levels, first=first, seed=seed,
+                                     even=even, odd=odd), blocks)
