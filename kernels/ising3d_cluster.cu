@@ -14,8 +14,8 @@
 //   sw3_local  lays the tile's bonds and labels the clusters the bonds inside the tile make,
 //              by flood fill on a 64-bit mask (bit l = lz * 16 + ly * 4 + lx per site), in
 //              registers. Each site's label byte is its tile-local cluster's smallest site as
-//              l (the order of the l is that of the site indices), SW3_ROOT set on that site
-//              and SW3_OPEN set on it when the cluster touches a face that bonds from other
+//              l (the order of the l is that of the site indices), SW_ROOT set on that site
+//              and SW_OPEN set on it when the cluster touches a face that bonds from other
 //              tiles may reach (lx, ly or lz = 0) or a bond that leaves the tile; open roots
 //              become their own parents. The bonds that leave the tile (or wrap around the
 //              torus back into it) are kept as one 48-bit word per tile.
@@ -26,17 +26,14 @@
 // Why 4 x 4 x 4: it is the cube that fits one 64-bit mask, so the labelling indexes no array
 // and only a quarter of the bonds reach the global union-find (an 8 x 8 x 1 slab would send
 // 80 of its 192); the lock-free union-find over all sites took about twice the host time per
-// site of these kernels at L = 16 and 32 near K_c. A tile row is 4 bytes (one 32-bit access when 4 divides Lx), which a warp
-// reads as 128 consecutive bytes. No thread waits on another (no shared memory, no
-// __syncthreads), so the kernels also run on the host through host/cuda_host.h, where the
-// Philox blocks of 8 sites at a time fill the SIMD lanes. Launch with at least
-// R * Tx * Ty * Tz threads, T = ceil(L / 4). R * N < 2^31 (checked on the host).
-#include "gpurg_common.cuh"
+// site of these kernels at L = 16 and 32 near K_c. A tile row is 4 bytes (one 32-bit access
+// when 4 divides Lx), which a warp reads as 128 consecutive bytes. No thread waits on another
+// (no shared memory, no __syncthreads), so the kernels also run on the host through
+// host/cuda_host.h, where the Philox blocks of 8 sites at a time fill the SIMD lanes. Launch
+// with at least R * Tx * Ty * Tz threads, T = ceil(L / 4). R * N < 2^31 (checked on the host).
+#include "ising_cluster.cuh"
 
 #define SW3_TILE 4
-#define SW3_LABEL 63
-#define SW3_ROOT 6
-#define SW3_OPEN 7
 
 // The tile of thread tid: replica offset base = r * N, origin (x0, y0, z0), sides w, h, d.
 struct Sw3Tile {
@@ -70,48 +67,6 @@ __device__ __forceinline__ bool sw3_tile(Sw3Tile& t, int Lx, int Ly, int Lz, int
     return true;
 }
 
-__device__ __forceinline__ int sw3_ctz64(gpurg_u64 v) {
-#ifdef __CUDA_ARCH__
-    return __ffsll((long long)v) - 1;
-#else
-    return __builtin_ctzll(v);
-#endif
-}
-
-// 4 bytes at p, which is 4-byte aligned (a plain load on the GPU; memcpy on the host)
-__device__ __forceinline__ gpurg_u32 sw3_load4(const void* p) {
-#ifdef __CUDA_ARCH__
-    return *(const gpurg_u32*)p;
-#else
-    gpurg_u32 v;
-    __builtin_memcpy(&v, p, 4);
-    return v;
-#endif
-}
-
-__device__ __forceinline__ void sw3_store4(void* p, gpurg_u32 v) {
-#ifdef __CUDA_ARCH__
-    *(gpurg_u32*)p = v;
-#else
-    __builtin_memcpy(p, &v, 4);
-#endif
-}
-
-// Whole 4-byte rows go through one aligned 32-bit access; others byte by byte.
-__device__ __forceinline__ bool sw3_whole_row(const void* p, int w) {
-    return w == SW3_TILE && ((unsigned long long)p & 3u) == 0;
-}
-
-// bit j of the nibble m -> bit 0 of byte j
-__device__ __forceinline__ gpurg_u32 sw3_spread4(gpurg_u32 m) {
-    return ((m & 15u) * 0x00204081u) & 0x01010101u;
-}
-
-// bit b of byte j of v -> bit j (the four products land on bits 24..27 without carries)
-__device__ __forceinline__ gpurg_u32 sw3_gather4(gpurg_u32 v, int b) {
-    return (((v >> b) & 0x01010101u) * 0x01020408u) >> 24;
-}
-
 // The 8 x 8 bit matrix m (bit 8 i + j: row i, column j) transposed (Warren, Hacker's Delight
 // 7-3): bit j of byte k -> bit k of byte j.
 __device__ __forceinline__ gpurg_u64 sw3_transpose8(gpurg_u64 m) {
@@ -121,14 +76,6 @@ __device__ __forceinline__ gpurg_u64 sw3_transpose8(gpurg_u64 m) {
     m ^= t ^ (t << 14);
     t = (m ^ (m >> 28)) & 0x00000000F0F0F0F0ULL;
     return m ^ t ^ (t << 28);
-}
-
-// Bit lx (lx < w) set where spin row[lx] is -1 (bit 1 of the byte: +1 is 0x01, -1 is 0xFF).
-__device__ __forceinline__ gpurg_u32 sw3_down_bits(const signed char* row, int w) {
-    if (sw3_whole_row(row, w)) return sw3_gather4(sw3_load4(row), 1);
-    gpurg_u32 m = 0;
-    for (int lx = 0; lx < w; ++lx) m |= (gpurg_u32)(((unsigned char)row[lx] >> 1) & 1) << lx;
-    return m;
 }
 
 __device__ __forceinline__ gpurg_u32 sw3_down(const signed char* p) {
@@ -142,8 +89,8 @@ __device__ __forceinline__ int sw3_site(int l, int o, int Lx, int A) {
 }
 
 // Lay the tile's bonds (between satisfied neighbours, with probability thr / 2^32) and label
-// its local clusters. labels: one byte per site, SW3_LABEL bits the local cluster's smallest
-// site l, SW3_ROOT set on that site, SW3_OPEN set on it when the cluster is open (see the top
+// its local clusters. labels: one byte per site, SW_LABEL bits the local cluster's smallest
+// site l, SW_ROOT set on that site, SW_OPEN set on it when the cluster is open (see the top
 // of the file). Only open roots enter the union-find (parent[root] = root); the other local
 // clusters are whole clusters already, and their parents are not written.
 // cross[tile]: the bonds leaving the tile, bit lz * 4 + ly for the +x bond of
@@ -171,14 +118,14 @@ extern "C" __global__ void sw3_local(const signed char* __restrict__ spins,
         const signed char* plane = sp + (t.z0 + lz) * Ly * Lx;
         for (int ly = 0; ly < t.h; ++ly) {
             const signed char* row = plane + (t.y0 + ly) * Lx;
-            S |= (gpurg_u64)sw3_down_bits(row + t.x0, t.w) << (16 * lz + 4 * ly);
+            S |= (gpurg_u64)sw_down_bits<gpurg_u32>(row + t.x0, t.w) << (16 * lz + 4 * ly);
             right |= sw3_down(row + xh) << (4 * lz + ly);
         }
-        behind |= sw3_down_bits(plane + yh * Lx + t.x0, t.w) << (4 * lz);
+        behind |= sw_down_bits<gpurg_u32>(plane + yh * Lx + t.x0, t.w) << (4 * lz);
     }
     const signed char* top = sp + zh * Ly * Lx;
     for (int ly = 0; ly < t.h; ++ly)
-        above |= sw3_down_bits(top + (t.y0 + ly) * Lx + t.x0, t.w) << (4 * ly);
+        above |= sw_down_bits<gpurg_u32>(top + (t.y0 + ly) * Lx + t.x0, t.w) << (4 * ly);
 
     const gpurg_u32 wmask = (1u << t.w) - 1;
     const gpurg_u32 opposed = coupling_sign > 0 ? 0u : 0xFFFFFFFFu;  // bond if spins differ
@@ -242,39 +189,12 @@ extern "C" __global__ void sw3_local(const signed char* __restrict__ spins,
     }
     cross[t.id] = out;
 
-    // Label planes: P[k] holds bit k of every site's label byte. Sites without bonds inside
-    // the tile are their own clusters, labelled all at once: bit k of l is bit l of IDX[k].
-    // The others flood-fill each cluster from its smallest unlabelled site, which is its root.
-    const gpurg_u64 IDX[6] = {0xAAAAAAAAAAAAAAAAULL, 0xCCCCCCCCCCCCCCCCULL, 0xF0F0F0F0F0F0F0F0ULL,
-                              0xFF00FF00FF00FF00ULL, 0xFFFF0000FFFF0000ULL, 0xFFFFFFFF00000000ULL};
+    // The local clusters as label planes (P[k]: bit k of every site's label byte; bonds to
+    // l + 1, l + 4 and l + 16).
     border &= valid;
-    const gpurg_u64 single = valid & ~(H | (H << 1) | V | (V << 4) | D | (D << 16));
     gpurg_u64 P[8];
-#pragma unroll
-    for (int k = 0; k < 6; ++k) P[k] = single & IDX[k];
-    P[SW3_ROOT] = single;
-    P[SW3_OPEN] = single & border;
-    int* p = parent + t.base;
-    for (gpurg_u64 m = P[SW3_OPEN]; m; m &= m - 1) {
-        const int root = sw3_site(sw3_ctz64(m), t.o, Lx, Lx * Ly);
-        p[root] = root;
-    }
-    for (gpurg_u64 todo = valid & ~single; todo;) {
-        const int l = sw3_ctz64(todo);
-        gpurg_u64 C = (gpurg_u64)1 << l, N;
-        while ((N = C | ((C & H) << 1) | ((C >> 1) & H) | ((C & V) << 4) | ((C >> 4) & V) |
-                    ((C & D) << 16) | ((C >> 16) & D)) != C)
-            C = N;
-        todo &= ~C;
-#pragma unroll
-        for (int k = 0; k < 6; ++k) P[k] |= C & (0 - (gpurg_u64)((l >> k) & 1));  // no branch
-        P[SW3_ROOT] |= (gpurg_u64)1 << l;
-        if (C & border) {
-            P[SW3_OPEN] |= (gpurg_u64)1 << l;
-            const int root = sw3_site(l, t.o, Lx, Lx * Ly);
-            p[root] = root;
-        }
-    }
+    sw_label_planes<4, 16>(P, valid, border, H, V, D, parent + t.base,
+                           [&](int l) { return sw3_site(l, t.o, Lx, Lx * Ly); });
     // The label bytes of 8 sites (rows ly and ly + 1) at a time: the 8 x 8 bit matrix of
     // their bits in the planes, transposed.
     for (int lz = 0; lz < t.d; ++lz) {
@@ -287,60 +207,16 @@ extern "C" __global__ void sw3_local(const signed char* __restrict__ spins,
             for (int j = 0; j < 2 && ly + j < t.h; ++j) {
                 unsigned char* dst =
                     labels + t.base + ((t.z0 + lz) * Ly + t.y0 + ly + j) * Lx + t.x0;
-                const gpurg_u32 row = (gpurg_u32)(lab >> (32 * j));
-                if (sw3_whole_row(dst, t.w)) {
-                    sw3_store4(dst, row);
-                } else {
-                    for (int lx = 0; lx < t.w; ++lx) dst[lx] = (unsigned char)(row >> (8 * lx));
-                }
+                sw_store_row(dst, (gpurg_u32)(lab >> (32 * j)), t.w);
             }
         }
-    }
-}
-
-// Root of a's tree, with path splitting: each visited node is re-pointed at its grandparent.
-// Parents only ever decrease (atomicMin), so a concurrent union is never undone.
-__device__ __forceinline__ int sw3_find(int* p, int a) {
-    int q = gpurg_load_relaxed(p + a);
-    while (q != a) {
-        const int r = gpurg_load_relaxed(p + q);
-        if (r != q) atomicMin(p + a, r);
-        a = q;
-        q = r;
-    }
-    return a;
-}
-
-// Root of a's tree once the unions are done: nothing changes the parents any more, so plain
-// reads suffice.
-__device__ __forceinline__ int sw3_root(const int* __restrict__ p, int a) {
-    int q;
-    while ((q = p[a]) != a) a = q;
-    return a;
-}
-
-// Lock-free union (Playne & Hawick 2018): a root only ever hangs under a smaller index, so
-// each tree's root ends as its cluster's smallest site, whatever the order of the unions.
-__device__ __forceinline__ void sw3_unite(int* p, int a, int b) {
-    for (;;) {
-        a = sw3_find(p, a);
-        b = sw3_find(p, b);
-        if (a == b) return;
-        if (a > b) {
-            const int t = a;
-            a = b;
-            b = t;
-        }
-        const int old = atomicMin(p + b, a);
-        if (old == b) return;
-        b = old;  // another thread re-rooted b first: retry from its new parent
     }
 }
 
 // The local root of site i, of the tile whose first site is o.
 __device__ __forceinline__ int sw3_local_root(const unsigned char* lb, int i, int o, int Lx,
                                               int A) {
-    return sw3_site(lb[i] & SW3_LABEL, o, Lx, A);
+    return sw3_site(lb[i] & SW_LABEL, o, Lx, A);
 }
 
 // Merge the local clusters joined by the bonds that leave a tile.
@@ -359,21 +235,21 @@ extern "C" __global__ void sw3_union(const unsigned char* __restrict__ labels,
     // on the same line.
     const int xa = t.x0 + t.w - 1, dx = (xa + 1 == Lx ? 0 : xa + 1) - t.x0;
     for (gpurg_u64 m = c & 0xFFFFu; m; m &= m - 1) {
-        const int q = sw3_ctz64(m), a = t.o + (q >> 2) * A + (q & 3) * Lx + t.w - 1;
-        sw3_unite(p, sw3_local_root(lb, a, t.o, Lx, A),
-                  sw3_local_root(lb, a - (t.w - 1) + dx, t.o + dx, Lx, A));
+        const int q = sw_ctz64(m), a = t.o + (q >> 2) * A + (q & 3) * Lx + t.w - 1;
+        sw_unite(p, sw3_local_root(lb, a, t.o, Lx, A),
+                 sw3_local_root(lb, a - (t.w - 1) + dx, t.o + dx, Lx, A));
     }
     const int ya = t.y0 + t.h - 1, dy = ((ya + 1 == Ly ? 0 : ya + 1) - t.y0) * Lx;
     for (gpurg_u64 m = (c >> 16) & 0xFFFFu; m; m &= m - 1) {
-        const int q = sw3_ctz64(m), a = t.o + (q >> 2) * A + (t.h - 1) * Lx + (q & 3);
-        sw3_unite(p, sw3_local_root(lb, a, t.o, Lx, A),
-                  sw3_local_root(lb, a - (t.h - 1) * Lx + dy, t.o + dy, Lx, A));
+        const int q = sw_ctz64(m), a = t.o + (q >> 2) * A + (t.h - 1) * Lx + (q & 3);
+        sw_unite(p, sw3_local_root(lb, a, t.o, Lx, A),
+                 sw3_local_root(lb, a - (t.h - 1) * Lx + dy, t.o + dy, Lx, A));
     }
     const int za = t.z0 + t.d - 1, dz = ((za + 1 == Lz ? 0 : za + 1) - t.z0) * A;
     for (gpurg_u64 m = c >> 32; m; m &= m - 1) {
-        const int q = sw3_ctz64(m), a = t.o + (t.d - 1) * A + (q >> 2) * Lx + (q & 3);
-        sw3_unite(p, sw3_local_root(lb, a, t.o, Lx, A),
-                  sw3_local_root(lb, a - (t.d - 1) * A + dz, t.o + dz, Lx, A));
+        const int q = sw_ctz64(m), a = t.o + (t.d - 1) * A + (q >> 2) * Lx + (q & 3);
+        sw_unite(p, sw3_local_root(lb, a, t.o, Lx, A),
+                 sw3_local_root(lb, a - (t.d - 1) * A + dz, t.o + dz, Lx, A));
     }
 }
 
@@ -392,15 +268,10 @@ extern "C" __global__ void sw3_flip(signed char* __restrict__ spins,
     for (int lz = 0; lz < t.d; ++lz) {
         for (int ly = 0; ly < t.h; ++ly) {
             const unsigned char* lb = labels + t.base + ((t.z0 + lz) * Ly + t.y0 + ly) * Lx + t.x0;
-            gpurg_u32 v = 0;
-            if (sw3_whole_row(lb, t.w)) {
-                v = sw3_load4(lb);
-            } else {
-                for (int lx = 0; lx < t.w; ++lx) v |= (gpurg_u32)lb[lx] << (8 * lx);
-            }
+            const gpurg_u32 v = sw_load_row<gpurg_u32>(lb, t.w);
             lab[4 * lz + ly] = v;
-            roots |= (gpurg_u64)sw3_gather4(v, SW3_ROOT) << (16 * lz + 4 * ly);
-            open |= (gpurg_u64)sw3_gather4(v, SW3_OPEN) << (16 * lz + 4 * ly);
+            roots |= (gpurg_u64)sw_gather(v, SW_ROOT) << (16 * lz + 4 * ly);
+            open |= (gpurg_u64)sw_gather(v, SW_OPEN) << (16 * lz + 4 * ly);
         }
     }
     const int* p = parent + t.base;
@@ -416,7 +287,7 @@ extern "C" __global__ void sw3_flip(signed char* __restrict__ spins,
             ctr[k].x = 0;
             up[k] = 0;
             if (m) {
-                const int l = sw3_ctz64(m);
+                const int l = sw_ctz64(m);
                 m &= m - 1;
                 at[k] = l;
                 ctr[k].x = (gpurg_u32)sw3_site(l, t.o, Lx, Lx * Ly);
@@ -428,30 +299,14 @@ extern "C" __global__ void sw3_flip(signed char* __restrict__ spins,
         }
 #pragma unroll
         for (int k = 0; k < 8; ++k)
-            if (up[k] != (int)ctr[k].x) ctr[k].x = (gpurg_u32)sw3_root(p, up[k]);
+            if (up[k] != (int)ctr[k].x) ctr[k].x = (gpurg_u32)sw_root(p, up[k]);
         gpurg_philox_lanes<8>(ctr, seed_lo, seed_hi);
 #pragma unroll
         for (int k = 0; k < 8; ++k)
             if (at[k] < 64) heads |= (gpurg_u64)(ctr[k].x & 1u) << at[k];
     }
-    const gpurg_u32 wmask = (1u << t.w) - 1;
-    for (int lz = 0; lz < t.d; ++lz) {
-        for (int ly = 0; ly < t.h; ++ly) {
-            const gpurg_u32 v = lab[4 * lz + ly];
-            gpurg_u32 flips = 0;
-#pragma unroll
-            for (int lx = 0; lx < SW3_TILE; ++lx)
-                flips |= (gpurg_u32)((heads >> ((v >> (8 * lx)) & SW3_LABEL)) & 1) << lx;
-            flips &= wmask;
-            if (!flips) continue;
-            signed char* sp = spins + t.base + ((t.z0 + lz) * Ly + t.y0 + ly) * Lx + t.x0;
-            const gpurg_u32 x = sw3_spread4(flips) * 0xFEu;  // 0x01 <-> 0xFF: s -> -s
-            if (sw3_whole_row(sp, t.w)) {
-                sw3_store4(sp, sw3_load4(sp) ^ x);
-            } else {
-                for (int lx = 0; lx < t.w; ++lx)
-                    sp[lx] = (signed char)(sp[lx] ^ (signed char)(x >> (8 * lx)));
-            }
-        }
-    }
+    for (int lz = 0; lz < t.d; ++lz)
+        for (int ly = 0; ly < t.h; ++ly)
+            sw_flip_row(spins + t.base + ((t.z0 + lz) * Ly + t.y0 + ly) * Lx + t.x0,
+                        lab[4 * lz + ly], heads, t.w);
 }

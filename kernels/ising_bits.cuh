@@ -4,7 +4,8 @@
 // exactly as the byte kernels' integer thresholds do (flip iff u < t, u a uniform 32-bit
 // integer), comparing u and t bit plane by bit plane from the most significant bit and drawing
 // the planes of u lazily, four per Philox block. The semantics, and the NumPy twin these
-// functions reproduce bit for bit, are in gpurg/models/ising_bits_numpy.py.
+// functions reproduce bit for bit, are in gpurg/models/ising_bits_numpy.py. At the end, the
+// replica-bits layout's kernel bodies, one for the square and the simple-cubic lattice.
 #ifndef GPURG_ISING_BITS_CUH
 #define GPURG_ISING_BITS_CUH
 
@@ -296,6 +297,133 @@ GPURG_UNROLL
         o[l] = nu;
         o[BITS + l] = na;
     }
+}
+
+// The replica-bits layout (ising_bits.cu: D = 2, ising3d_bits.cu: D = 3): Q words per site of
+// an L^D torus, word q's sites L^(D-1) rows of L words, row r = z L + y (2D: z = 0, r = y).
+// Block b (planes 4 b .. 4 b + 3) of group g at site (r, x) in half-sweep `step` is Philox block
+// (r L + x, 8 g + b, step, BIT_UPDATE), as in gpurg/models/ising_bits_numpy.py.
+template <int D>
+__device__ __forceinline__ int ising_bits_rows(int L) {
+    static_assert(D == 2 || D == 3, "square or simple-cubic lattice");
+    return D == 3 ? L * L : L;
+}
+
+// Update NS sites of one colour in row r = z L + y of word q: the colour's sites j0 ..
+// j0 + NS - 1 of the row (x = 2 j + ((color + y + z) & 1)); sites past the row's L / 2 are
+// computed but not stored. Neighbours are of the other colour, so no other thread writes them
+// meanwhile. Consecutive threads take consecutive runs of a row: their loads coalesce.
+template <int D, int NS, class W>
+__device__ __forceinline__ void ising_bits_run(W* __restrict__ words,
+                                               const gpurg_bits_rule_of<2 * D>& rule, int L,
+                                               int q, W lanes, int r, int j0, int color,
+                                               gpurg_u32 step, gpurg_u32 k0, gpurg_u32 k1) {
+    constexpr int H = sizeof(W) / sizeof(gpurg_u32);
+    constexpr int NR = 2 * D - 2;  // neighbours in other rows
+    const int half = L >> 1;
+    const int z = D == 3 ? r / L : 0, y = r - z * L;
+    const int p = (color + y + z) & 1;
+    W* box = words + (gpurg_u64)q * ising_bits_rows<D>(L) * L;
+    W* row = box + (gpurg_u64)r * L;
+    // rows y - 1, y + 1 of plane z (3D: then row y of planes z - 1, z + 1)
+    const W* rows[NR];
+    rows[0] = box + ((gpurg_u64)z * L + (y == 0 ? L - 1 : y - 1)) * L;
+    rows[1] = box + ((gpurg_u64)z * L + (y == L - 1 ? 0 : y + 1)) * L;
+    if constexpr (D == 3) {
+        rows[2] = box + ((gpurg_u64)(z == 0 ? L - 1 : z - 1) * L + y) * L;
+        rows[3] = box + ((gpurg_u64)(z == L - 1 ? 0 : z + 1) * L + y) * L;
+    }
+    W cen[NS], nb[NR + 2][NS];
+    int x[NS];
+GPURG_UNROLL
+    for (int i = 0; i < NS; ++i) {
+        const int j = j0 + i < half ? j0 + i : half - 1;
+        x[i] = 2 * j + p;
+        cen[i] = row[x[i]];
+GPURG_UNROLL
+        for (int k = 0; k < NR; ++k) nb[k][i] = rows[k][x[i]];
+        nb[NR][i] = row[x[i] == 0 ? L - 1 : x[i] - 1];
+        nb[NR + 1][i] = row[x[i] == L - 1 ? 0 : x[i] + 1];
+    }
+    const gpurg_u32 site0 = (gpurg_u32)r * (gpurg_u32)L;  // < L^D < 2^31 (checked on the host)
+    const gpurg_u32 group0 = 8u * (gpurg_u32)(H * q);
+    auto counter = [&](int i, int h, int b) {
+        gpurg_u32x4 c;
+        c.x = site0 + (gpurg_u32)x[i];
+        c.y = group0 + 8u * (gpurg_u32)h + (gpurg_u32)b;
+        c.z = step;
+        c.w = GPURG_STREAM_BIT_UPDATE;
+        return c;
+    };
+    W flip[NS];
+    gpurg_bits_update<NS, W>(rule, cen, nb, lanes, flip, counter, k0, k1);
+GPURG_UNROLL
+    for (int i = 0; i < NS; ++i)
+        if (j0 + i < half) row[x[i]] = cen[i] ^ flip[i];
+}
+
+// One half-sweep (step = 2 * sweep + color) of Q words per site: a thread per run of NS sites
+// of the colour in one row of one word, consecutive threads on consecutive runs. Launch with
+// at least Q * L^(D-1) * ceil(L / 2 / NS) threads.
+template <int D, int NS, class W>
+__device__ __forceinline__ void ising_bits_halfsweep(W* __restrict__ words,
+                                                     const gpurg_u32* __restrict__ table, int L,
+                                                     int Q, int R, int color, gpurg_u32 step,
+                                                     gpurg_u32 k0, gpurg_u32 k1) {
+    const gpurg_u32 runs = (gpurg_u32)((L / 2 + NS - 1) / NS);
+    const gpurg_u32 rows = (gpurg_u32)ising_bits_rows<D>(L);
+    const gpurg_u32 tid = blockIdx.x * blockDim.x + threadIdx.x;
+    if (tid >= (gpurg_u32)Q * rows * runs) return;
+    const gpurg_u32 qr = tid / runs;  // q L^(D-1) + r
+    const int q = (int)(qr / rows);
+    const gpurg_bits_rule_of<2 * D> rule{table};
+    ising_bits_run<D, NS, W>(words, rule, L, q, gpurg_bits_lanes<W>(R, q), (int)(qr % rows),
+                             (int)(tid % runs) * NS, color, step, k0, k1);
+}
+
+// half_steps half-sweeps from first_step on, one thread block per word: the block's threads
+// share out the runs of each half-sweep and wait for each other (__syncthreads) before the
+// next. One launch serves many sweeps, which is what small lattices need, whose half-sweeps
+// are too short to pay for a launch each. Launch Q blocks (one thread each on the host, where
+// the block's single thread takes every run and __syncthreads is empty).
+template <int D, int NS, class W>
+__device__ __forceinline__ void ising_bits_sweeps(W* __restrict__ words,
+                                                  const gpurg_u32* __restrict__ table, int L,
+                                                  int Q, int R, gpurg_u32 first_step,
+                                                  int half_steps, gpurg_u32 k0, gpurg_u32 k1) {
+    const int q = (int)blockIdx.x;
+    if (q >= Q) return;  // the same for the whole block
+    const int runs = (L / 2 + NS - 1) / NS;
+    const int rows = ising_bits_rows<D>(L);
+    const gpurg_bits_rule_of<2 * D> rule{table};
+    const W lanes = gpurg_bits_lanes<W>(R, q);
+    for (int h = 0; h < half_steps; ++h) {
+        const gpurg_u32 step = first_step + (gpurg_u32)h;
+        for (int i = (int)threadIdx.x; i < rows * runs; i += (int)blockDim.x)
+            ising_bits_run<D, NS, W>(words, rule, L, q, lanes, i / runs, (i % runs) * NS,
+                                     (int)(step & 1u), step, k0, k1);
+        __syncthreads();
+    }
+}
+
+// Per (word, row r = z L + y): for each lane, the row's +1 spins and how many of its bonds to
+// x + 1, y + 1 (3D: and z + 1) join equal spins: out[((q L^(D-1) + r) 2 + k) BITS + l], k = 0, 1
+// (gpurg_bits_row_sums). The host sums the rows: magnetisation 2 up - N, bond sum
+// 2 aligned - D N.
+template <int D, class W>
+__device__ __forceinline__ void ising_bits_counts(const W* __restrict__ words, int L, int Q,
+                                                  int* __restrict__ out) {
+    constexpr int BITS = 8 * sizeof(W);
+    const gpurg_u32 rows = (gpurg_u32)ising_bits_rows<D>(L);
+    const gpurg_u32 tid = blockIdx.x * blockDim.x + threadIdx.x;
+    if (tid >= (gpurg_u32)Q * rows) return;
+    const int r = (int)(tid % rows);
+    const int z = D == 3 ? r / L : 0, y = r - z * L;
+    const W* box = words + (gpurg_u64)(tid - (gpurg_u32)r) * L;  // word q's first row
+    const W* next[D - 1];  // row y + 1 of plane z (3D: and row y of plane z + 1)
+    next[0] = box + ((gpurg_u64)z * L + (y == L - 1 ? 0 : y + 1)) * L;
+    if constexpr (D == 3) next[1] = box + ((gpurg_u64)(z == L - 1 ? 0 : z + 1) * L + y) * L;
+    gpurg_bits_row_sums<D - 1>(box + (gpurg_u64)r * L, next, L, out + (gpurg_u64)tid * 2 * BITS);
 }
 
 #endif

@@ -25,7 +25,7 @@
 // No thread waits on another (no shared memory, no __syncthreads): the kernels also run on
 // the host, through host/cuda_host.h. Launch with at least R * T * T threads, T = ceil(L / 8).
 // R * L * L < 2^31 (checked on the host): 32-bit indices.
-#include "gpurg_common.cuh"
+#include "ising_cluster.cuh"
 
 #define SW_TILE 8
 
@@ -51,58 +51,6 @@ __device__ __forceinline__ bool sw_tile(SwTile& t, int L, int R) {
     return true;
 }
 
-__device__ __forceinline__ int sw_ctz64(gpurg_u64 v) {
-#ifdef __CUDA_ARCH__
-    return __ffsll((long long)v) - 1;
-#else
-    return __builtin_ctzll(v);
-#endif
-}
-
-// 8 bytes at p, which is 8-byte aligned (a plain load on the GPU; memcpy on the host)
-__device__ __forceinline__ gpurg_u64 sw_load8(const void* p) {
-#ifdef __CUDA_ARCH__
-    return *(const gpurg_u64*)p;
-#else
-    gpurg_u64 v;
-    __builtin_memcpy(&v, p, 8);
-    return v;
-#endif
-}
-
-__device__ __forceinline__ void sw_store8(void* p, gpurg_u64 v) {
-#ifdef __CUDA_ARCH__
-    *(gpurg_u64*)p = v;
-#else
-    __builtin_memcpy(p, &v, 8);
-#endif
-}
-
-// Whole 8-byte rows go through one aligned 64-bit access; others byte by byte.
-__device__ __forceinline__ bool sw_whole_row(const void* p, int w) {
-    return w == SW_TILE && ((unsigned long long)p & 7u) == 0;
-}
-
-// bit j of the byte m -> bit 0 of byte j (per nibble, the products' bits cannot collide)
-__device__ __forceinline__ gpurg_u64 sw_spread8(gpurg_u32 m) {
-    const gpurg_u32 lo = ((m & 15u) * 0x00204081u) & 0x01010101u;
-    const gpurg_u32 hi = ((m >> 4) * 0x00204081u) & 0x01010101u;
-    return (gpurg_u64)hi << 32 | lo;
-}
-
-// bit b of byte j of v -> bit j
-__device__ __forceinline__ gpurg_u32 sw_gather8(gpurg_u64 v, int b) {
-    return (gpurg_u32)((((v >> b) & 0x0101010101010101ULL) * 0x0102040810204080ULL) >> 56);
-}
-
-// Bit lx (lx < w) set where spin row[lx] is -1 (bit 1 of the byte: +1 is 0x01, -1 is 0xFF).
-__device__ __forceinline__ gpurg_u32 sw_down_bits(const signed char* row, int w) {
-    if (sw_whole_row(row, w)) return sw_gather8(sw_load8(row), 1);
-    gpurg_u32 m = 0;
-    for (int lx = 0; lx < w; ++lx) m |= (gpurg_u32)(((unsigned char)row[lx] >> 1) & 1) << lx;
-    return m;
-}
-
 // Site index of the local root labelled l in the tile at (x0, y0).
 __device__ __forceinline__ int sw_local_root(int l, int x0, int y0, int L) {
     return (y0 + (l >> 3)) * L + x0 + (l & 7);
@@ -116,9 +64,6 @@ __device__ __forceinline__ int sw_local_root(int l, int x0, int y0, int L) {
 // local clusters are whole clusters already, and their parents are not written.
 // cross[tile]: the bonds leaving the tile, bit ly for the +x bond of (x0 + w - 1, y0 + ly),
 // bit 8 + lx for the +y bond of (x0 + lx, y0 + h - 1).
-#define SW_LABEL 63
-#define SW_ROOT 6
-#define SW_OPEN 7
 extern "C" __global__ void sw_local(const signed char* __restrict__ spins,
                                     unsigned char* __restrict__ labels,
                                     gpurg_u32* __restrict__ cross, int* __restrict__ parent,
@@ -132,8 +77,8 @@ extern "C" __global__ void sw_local(const signed char* __restrict__ spins,
     const int xh = t.x0 + t.w == L ? 0 : t.x0 + t.w;                 // column right of the tile
     // spins of the current row, with the spin right of the tile as bit w
     const signed char* row = sp + t.y0 * L;
-    gpurg_u32 a = sw_down_bits(row + t.x0, t.w) | (gpurg_u32)(((unsigned char)row[xh] >> 1) & 1)
-                                                      << t.w;
+    gpurg_u32 a = sw_down_bits<gpurg_u64>(row + t.x0, t.w) |
+                  (gpurg_u32)(((unsigned char)row[xh] >> 1) & 1) << t.w;
     gpurg_u64 H = 0, V = 0;  // bonds inside the tile: bit l joins l to l + 1, resp. l + 8
     gpurg_u64 valid = 0, border = 0x01010101010101FFULL;  // the tile's sites; see SW_OPEN
     gpurg_u32 out = 0;
@@ -156,7 +101,7 @@ extern "C" __global__ void sw_local(const signed char* __restrict__ spins,
             hit_y |= (gpurg_u32)((gpurg_u64)rnd[lx].y < thr) << lx;
         }
         const signed char* next = sp + yn * L;
-        const gpurg_u32 b = sw_down_bits(next + t.x0, t.w) |
+        const gpurg_u32 b = sw_down_bits<gpurg_u64>(next + t.x0, t.w) |
                             (gpurg_u32)(((unsigned char)next[xh] >> 1) & 1) << t.w;
         const gpurg_u32 bx = ~(a ^ (a >> 1) ^ opposed) & hit_x & wmask;
         const gpurg_u32 by = ~(a ^ b ^ opposed) & hit_y & wmask;
@@ -174,88 +119,17 @@ extern "C" __global__ void sw_local(const signed char* __restrict__ spins,
     }
     cross[t.id] = out;
 
-    // Label planes: P[k] holds bit k of every site's label byte. Sites without bonds inside
-    // the tile are their own clusters, labelled all at once: bit k of a site's index is bit k
-    // of the constant IDX[k]. The others flood-fill each cluster from its smallest unlabelled
-    // site, which is its root.
-    const gpurg_u64 IDX[6] = {0xAAAAAAAAAAAAAAAAULL, 0xCCCCCCCCCCCCCCCCULL, 0xF0F0F0F0F0F0F0F0ULL,
-                              0xFF00FF00FF00FF00ULL, 0xFFFF0000FFFF0000ULL, 0xFFFFFFFF00000000ULL};
-    const gpurg_u64 single = valid & ~(H | (H << 1) | V | (V << 8));
+    // The local clusters as label planes (P[k]: bit k of every site's label byte; bonds to
+    // l + 1 and l + 8), then each row's label bytes from its byte of the planes.
     gpurg_u64 P[8];
-#pragma unroll
-    for (int k = 0; k < 6; ++k) P[k] = single & IDX[k];
-    P[SW_ROOT] = single;
-    P[SW_OPEN] = single & border;
-    int* p = parent + t.base;
-    for (gpurg_u64 m = P[SW_OPEN]; m; m &= m - 1) {
-        const int root = sw_local_root(sw_ctz64(m), t.x0, t.y0, L);
-        p[root] = root;
-    }
-    for (gpurg_u64 todo = valid & ~single; todo;) {
-        const int l = sw_ctz64(todo);
-        gpurg_u64 S = (gpurg_u64)1 << l, N;
-        while ((N = S | ((S & H) << 1) | ((S >> 1) & H) | ((S & V) << 8) | ((S >> 8) & V)) != S)
-            S = N;
-        todo &= ~S;
-#pragma unroll
-        for (int k = 0; k < 6; ++k)
-            if ((l >> k) & 1) P[k] |= S;
-        P[SW_ROOT] |= (gpurg_u64)1 << l;
-        if (S & border) {
-            P[SW_OPEN] |= (gpurg_u64)1 << l;
-            const int root = sw_local_root(l, t.x0, t.y0, L);
-            p[root] = root;
-        }
-    }
+    sw_label_planes<8, 0>(P, valid, border, H, V, 0, parent + t.base,
+                          [&](int l) { return sw_local_root(l, t.x0, t.y0, L); });
     for (int ly = 0; ly < t.h; ++ly) {
         gpurg_u64 lab = 0;
 #pragma unroll
-        for (int k = 0; k < 8; ++k) lab |= sw_spread8((gpurg_u32)(P[k] >> (8 * ly)) & 0xFF) << k;
-        unsigned char* dst = labels + t.base + (t.y0 + ly) * L + t.x0;
-        if (sw_whole_row(dst, t.w)) {
-            sw_store8(dst, lab);
-        } else {
-            for (int lx = 0; lx < t.w; ++lx) dst[lx] = (unsigned char)(lab >> (8 * lx));
-        }
-    }
-}
-
-// Root of a's tree, with path splitting: each visited node is re-pointed at its grandparent.
-// Parents only ever decrease (atomicMin), so a concurrent union is never undone.
-__device__ __forceinline__ int sw_find(int* p, int a) {
-    int q = gpurg_load_relaxed(p + a);
-    while (q != a) {
-        const int r = gpurg_load_relaxed(p + q);
-        if (r != q) atomicMin(p + a, r);
-        a = q;
-        q = r;
-    }
-    return a;
-}
-
-// Root of a's tree once the unions are done: nothing changes the parents any more, so plain
-// reads suffice (no atomics, no compression writes).
-__device__ __forceinline__ int sw_root(const int* __restrict__ p, int a) {
-    int q;
-    while ((q = p[a]) != a) a = q;
-    return a;
-}
-
-// Lock-free union (Playne & Hawick 2018): a root only ever hangs under a smaller index, so
-// each tree's root ends as its cluster's smallest site, whatever the order of the unions.
-__device__ __forceinline__ void sw_unite(int* p, int a, int b) {
-    for (;;) {
-        a = sw_find(p, a);
-        b = sw_find(p, b);
-        if (a == b) return;
-        if (a > b) {
-            const int t = a;
-            a = b;
-            b = t;
-        }
-        const int old = atomicMin(p + b, a);
-        if (old == b) return;
-        b = old;  // another thread re-rooted b first: retry from its new parent
+        for (int k = 0; k < 8; ++k)
+            lab |= sw_spread<gpurg_u64>((gpurg_u32)(P[k] >> (8 * ly)) & 0xFF) << k;
+        sw_store_row(labels + t.base + (t.y0 + ly) * L + t.x0, lab, t.w);
     }
 }
 
@@ -297,14 +171,9 @@ extern "C" __global__ void sw_flip(signed char* __restrict__ spins,
     for (int ly = 0; ly < SW_TILE; ++ly) {
         lab[ly] = 0;
         if (ly >= t.h) continue;
-        const unsigned char* lb = labels + t.base + (t.y0 + ly) * L + t.x0;
-        if (sw_whole_row(lb, t.w)) {
-            lab[ly] = sw_load8(lb);
-        } else {
-            for (int lx = 0; lx < t.w; ++lx) lab[ly] |= (gpurg_u64)lb[lx] << (8 * lx);
-        }
-        roots |= (gpurg_u64)sw_gather8(lab[ly], SW_ROOT) << (8 * ly);
-        open |= (gpurg_u64)sw_gather8(lab[ly], SW_OPEN) << (8 * ly);
+        lab[ly] = sw_load_row<gpurg_u64>(labels + t.base + (t.y0 + ly) * L + t.x0, t.w);
+        roots |= (gpurg_u64)sw_gather(lab[ly], SW_ROOT) << (8 * ly);
+        open |= (gpurg_u64)sw_gather(lab[ly], SW_OPEN) << (8 * ly);
     }
     const int* p = parent + t.base;
     gpurg_u64 heads = 0;  // bit l: the coin of the cluster of local root l came up 1
@@ -318,23 +187,7 @@ extern "C" __global__ void sw_flip(signed char* __restrict__ spins,
         ctr.w = GPURG_STREAM_SW_FLIPS;
         heads |= (gpurg_u64)(gpurg_philox(ctr, seed_lo, seed_hi).x & 1u) << l;
     }
-    const gpurg_u32 wmask = (1u << t.w) - 1;
 #pragma unroll
-    for (int ly = 0; ly < SW_TILE; ++ly) {
-        if (ly >= t.h) continue;
-        gpurg_u32 flips = 0;
-#pragma unroll
-        for (int lx = 0; lx < SW_TILE; ++lx)
-            flips |= (gpurg_u32)((heads >> ((lab[ly] >> (8 * lx)) & SW_LABEL)) & 1) << lx;
-        flips &= wmask;
-        if (!flips) continue;
-        signed char* sp = spins + t.base + (t.y0 + ly) * L + t.x0;
-        const gpurg_u64 x = sw_spread8(flips) * 0xFEu;  // 0x01 <-> 0xFF: s -> -s
-        if (sw_whole_row(sp, t.w)) {
-            sw_store8(sp, sw_load8(sp) ^ x);
-        } else {
-            for (int lx = 0; lx < t.w; ++lx)
-                sp[lx] = (signed char)(sp[lx] ^ (signed char)(x >> (8 * lx)));
-        }
-    }
+    for (int ly = 0; ly < SW_TILE; ++ly)
+        if (ly < t.h) sw_flip_row(spins + t.base + (t.y0 + ly) * L + t.x0, lab[ly], heads, t.w);
 }
