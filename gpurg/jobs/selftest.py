@@ -18,7 +18,7 @@ from gpurg.backend.philox import philox_blocks
 from gpurg.models import ising3d
 from gpurg.models.dimer import DimerModel, DimerSampler
 from gpurg.models.dimer_exact import exact_reference as dimer_reference
-from gpurg.models.ising import IsingModel, IsingSampler, layouts_for
+from gpurg.models.ising import IsingModel, IsingSampler
 from gpurg.models.ising_exact import T_C, energy_and_specific_heat
 from gpurg.models.ising_rules import ALGORITHMS
 
@@ -72,15 +72,15 @@ def check_identical_chain(backend: Backend, algorithm: str) -> Check:
     layout the algorithm and L allow."""
     reference = get_backend("numpy")
     mismatches, layouts = [], set()
-    lattices = [(IsingModel, IsingSampler, layouts_for, L, 2.4, J, h) for L, J, h in (
+    lattices = [(IsingModel, IsingSampler, L, 2.4, J, h) for L, J, h in (
         (6, 1.0, 0.2), (16, -1.0, 0.0), (40, 1.0, -0.1), (64, 1.0, 0.0))]
-    lattices += [(ising3d.Ising3DModel, ising3d.Ising3DSampler, ising3d.layouts_for, L, 4.5, J,
-                  h) for L, J, h in ((2, 1.0, 0.2), (6, -1.0, 0.0), (16, 1.0, -0.1))]
-    for kind, sampler_type, layouts_of, L, T, J, h in lattices:
+    lattices += [(ising3d.Ising3DModel, ising3d.Ising3DSampler, L, 4.5, J, h)
+                 for L, J, h in ((2, 1.0, 0.2), (6, -1.0, 0.0), (16, 1.0, -0.1))]
+    for kind, sampler_type, L, T, J, h in lattices:
         if algorithm == "swendsen-wang":
             h = 0.0
         model = kind(L, T, J, h)
-        for layout in layouts_of(L, 3, algorithm):
+        for layout in sampler_type.layouts_for(L, 3, algorithm):
             layouts.add(layout)
             states = []
             for b in (backend, reference):

@@ -8,7 +8,7 @@ pure function of its parameters and the seed, whichever backend runs it.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -36,8 +36,9 @@ from gpurg.validation import (
 
 __all__ = [
     "ALGORITHMS", "LAYOUTS", "MAX_SWEEPS", "OBSERVABLES", "STARTS", "UPDATES", "Bytes",
-    "HeatBath", "IsingModel", "IsingSampler", "IsingUpdate", "Metropolis", "SwendsenWang",
-    "check_schedule", "checkerboard_tile", "choose_layout", "layouts_for", "spin_observables",
+    "Checkerboard", "HeatBath", "HypercubicIsing", "HypercubicIsingSampler", "IsingModel",
+    "IsingSampler", "IsingUpdate", "Metropolis", "SwendsenWang",
+    "check_schedule", "checkerboard_tile", "choose_layout", "spin_observables",
 ]
 
 STARTS = ("hot", "cold")
@@ -94,13 +95,15 @@ FIELD = Real()
 
 
 @dataclass(frozen=True)
-class IsingModel(Model):
-    """Physical parameters of the 2D Ising model on an L x L torus.
+class HypercubicIsing(Model):
+    """Physical parameters of the Ising model on an L^d torus, H = -J sum_i sum_{d axes}
+    s_i s_{i + e_d} - h sum_i s_i (d N bond terms): what every dimension shares. Subclasses
+    set ``name``, ``lattice_dim`` and ``side`` (the rule for L).
 
     Attributes
     ----------
     L : int
-        Linear size (even, >= 4).
+        Linear size (even; the subclass's ``side`` says from what size).
     T : float
         Temperature (> 0), in units of the coupling's energy scale.
     J : float
@@ -109,8 +112,9 @@ class IsingModel(Model):
         Uniform field.
     """
 
-    name: ClassVar[str] = "ising"
     datasets: ClassVar[dict[str, tuple[Alphabet, int]]] = {"configs": (ISING_SPINS, 1)}
+    lattice_dim: ClassVar[int]
+    side: ClassVar[Integer]
 
     L: int
     T: float
@@ -118,14 +122,15 @@ class IsingModel(Model):
     h: float = 0.0
 
     def __post_init__(self) -> None:
-        for name, rule in (("L", SIDE), ("T", TEMPERATURE), ("J", COUPLING), ("h", FIELD)):
+        rules = (("L", self.side), ("T", TEMPERATURE), ("J", COUPLING), ("h", FIELD))
+        for name, rule in rules:
             object.__setattr__(self, name, rule.check(name, getattr(self, name)))
         if self.J == 0:
             raise InputError("coupling J must be non-zero, got 0.0")
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return (self.L, self.L)
+    def shape(self) -> tuple[int, ...]:
+        return (self.L,) * self.lattice_dim
 
     @classmethod
     def is_symmetric(cls, attrs: Mapping[str, Any]) -> bool:
@@ -136,20 +141,30 @@ class IsingModel(Model):
         return {"model": self.name, "L": self.L, "T": self.T, "J": self.J, "h": self.h}
 
     @classmethod
-    def from_attrs(cls, attrs: Mapping[str, Any]) -> IsingModel:
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> HypercubicIsing:
         return cls(attrs["L"], attrs["T"], attrs["J"], attrs["h"])
 
     def observables(self) -> dict[str, tuple[int, ...]]:
-        """float64 per replica: see :meth:`IsingSampler.measure`."""
+        """float64 per replica: see :meth:`HypercubicIsingSampler.measure`."""
         return dict.fromkeys(OBSERVABLES, ())
 
     def measure(self, configs: Any) -> dict[str, np.ndarray]:
-        """:func:`spin_observables` of int8 ±1 spins (R, L, L) with this J and h."""
-        return spin_observables(configs, self.J, self.h)
+        """Observables of int8 ±1 spins (R, *shape) with this J and h: float64 (R,) each,
+        "e" = H / N, "m", "abs_m", "m2", "m4"."""
+        return observables_from_sums(*spin_sums(configs), self.n_sites, self.J, self.h)
 
     def summarize(self, observables: Mapping[str, np.ndarray]) -> dict[str, Estimate]:
         """:func:`gpurg.stats.summarize_ising`: means, "binder", "c" and "chi"."""
         return summarize_ising(dict(observables), self.n_sites, self.T)
+
+
+@dataclass(frozen=True)
+class IsingModel(HypercubicIsing):
+    """The 2D Ising model on an L x L torus (L even, >= 4): :class:`HypercubicIsing`."""
+
+    name: ClassVar[str] = "ising"
+    lattice_dim: ClassVar[int] = 2
+    side: ClassVar[Integer] = SIDE
 
 
 class Bytes(SpinLayout):
@@ -222,20 +237,9 @@ def choose_layout(L: int, R: int, algorithm: str, request: str = "auto") -> str:
     return "row-bits" if rows else "replica-bits"
 
 
-def layouts_for(L: int, R: int, algorithm: str) -> tuple[str, ...]:
-    """The layouts of :data:`LAYOUTS` that can run ``algorithm`` on R replicas of side L."""
-    found = []
-    for name in LAYOUTS:
-        try:
-            choose_layout(L, R, algorithm, name)
-        except InputError:  # bits for Swendsen-Wang; row-bits at L % 64 != 0
-            continue
-        found.append(name)
-    return tuple(found)
-
-
 class IsingUpdate(ABC):
-    """An update algorithm of :class:`IsingSampler`: one sweep of every replica at a time.
+    """An update algorithm of a :class:`HypercubicIsingSampler`: one sweep of every replica
+    at a time.
 
     Made by the sampler once (its tables and work arrays are built here); :meth:`sweep`
     advances ``sampler.spins`` by one sweep numbered ``sampler.sweeps_done``, which keys its
@@ -244,41 +248,43 @@ class IsingUpdate(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, sampler: IsingSampler) -> None:
+    def __init__(self, sampler: HypercubicIsingSampler) -> None:
         self.check(sampler.model)
 
     @classmethod
-    def check(cls, model: IsingModel) -> None:
+    def check(cls, model: HypercubicIsing) -> None:
         """InputError if the algorithm cannot sample ``model``. Default: it can."""
         return
 
     @abstractmethod
-    def sweeps(self, sampler: IsingSampler, n: int) -> None:
+    def sweeps(self, sampler: HypercubicIsingSampler, n: int) -> None:
         """``n`` sweeps of every replica of ``sampler``, numbered from ``sampler.sweeps_done``."""
 
 
-class _Checkerboard(IsingUpdate):
+class Checkerboard(IsingUpdate):
     """A local rule applied to the two colours of the checkerboard in turn: a flip is
     accepted when a uniform 32-bit integer falls below the rule's threshold for the site's
-    local field (:func:`~gpurg.models.ising_rules.flip_thresholds`). The sampler's layout
-    runs the sweeps."""
+    local field (:func:`~gpurg.models.ising_rules.flip_thresholds` of the 2d neighbours of a
+    site of the d-dimensional lattice). The sampler's layout runs the sweeps, so the same
+    classes serve every dimension."""
 
-    def __init__(self, sampler: IsingSampler) -> None:
+    def __init__(self, sampler: HypercubicIsingSampler) -> None:
         super().__init__(sampler)
         m = sampler.model
-        self._rule = sampler.layout.rule(flip_thresholds(self.name, m.T, m.J, m.h))
+        self._rule = sampler.layout.rule(flip_thresholds(self.name, m.T, m.J, m.h,
+                                                         2 * m.lattice_dim))
 
-    def sweeps(self, sampler: IsingSampler, n: int) -> None:
+    def sweeps(self, sampler: HypercubicIsingSampler, n: int) -> None:
         sampler.layout.sweeps(sampler.state, self._rule, sampler.sweeps_done, n, sampler.key)
 
 
-class Metropolis(_Checkerboard):
+class Metropolis(Checkerboard):
     """Checkerboard Metropolis: flip with probability min(1, exp(-ΔE/T))."""
 
     name: ClassVar[str] = "metropolis"
 
 
-class HeatBath(_Checkerboard):
+class HeatBath(Checkerboard):
     """Checkerboard heat-bath: set the spin from its conditional Boltzmann distribution."""
 
     name: ClassVar[str] = "heatbath"
@@ -335,9 +341,122 @@ if tuple(UPDATES) != ALGORITHMS:  # ising_rules' list names the same algorithms,
     raise ImportError(f"UPDATES {tuple(UPDATES)} disagree with ALGORITHMS {ALGORITHMS}")
 
 
+class HypercubicIsingSampler(Sampler):
+    """Markov chains of a :class:`HypercubicIsing` model, R replicas at once: what the
+    samplers of every dimension share (layouts, updates, state, measurements). A subclass
+    sets ``model_type``, ``updates`` (the algorithms by name), ``layouts`` (the spin layouts
+    by name), ``pick_layout`` (its :func:`choose_layout`) and makes hot starts; its
+    ``__init__`` checks the arguments and calls this one.
+
+    Attributes
+    ----------
+    spins : array
+        int8, shape (R, *model.shape), values +1/-1, on the backend's device (with a
+        bit-packed layout, unpacked from :attr:`state` when read).
+    layout : SpinLayout
+        The layout's object; ``layout.name`` is its name.
+    state : array
+        The spins as the layout holds them.
+    update : IsingUpdate
+        The algorithm's object.
+    sweeps_done : int
+        Sweeps performed so far (each updates every site once on average: a checkerboard
+        sweep visits each site exactly once; a Swendsen–Wang sweep is one cluster update).
+    """
+
+    starts: ClassVar[tuple[str, ...]] = STARTS
+    state_name: ClassVar[str] = "spins"
+    updates: ClassVar[dict[str, type[IsingUpdate]]]
+    layouts: ClassVar[dict[str, type[SpinLayout]]]
+    pick_layout: ClassVar[Callable[[int, int, str, str], str]]
+    model: HypercubicIsing
+
+    def __init__(self, model: HypercubicIsing, *, replicas: int, algorithm: str, start: str,
+                 seed: int, device: str | Backend, layout: str) -> None:
+        self.updates[algorithm].check(model)  # before the backend is set up
+        name = self.pick_layout(model.L, replicas, algorithm, layout)
+        super().__init__(model, replicas=replicas, start=start, seed=seed, device=device)
+        self.algorithm = algorithm
+        self.layout = self.layouts[name](model.L, replicas, self.backend)
+        self.update = self.updates[algorithm](self)
+        self.state = self.layout.pack(self._initial_spins())
+
+    @property
+    def spins(self) -> Any:
+        """int8 (R, *shape) on the device: the state itself in the byte layout, else a copy."""
+        return self.layout.unpack(self.state)
+
+    @property
+    def configs(self) -> Any:
+        """The spins, int8 (R, *shape) on the device."""
+        return self.spins
+
+    # ----------------------------------------------------------------------------- state
+    def _initial_spins(self) -> Any:
+        if self.start == "cold":
+            return self.backend.xp.ones((self.replicas, *self.model.shape), dtype=np.int8)
+        return self._hot_spins()
+
+    @abstractmethod
+    def _hot_spins(self) -> Any:
+        """Random spins int8 (R, *shape) on the device, from the Philox key: the same on
+        every backend."""
+
+    def set_state(self, spins: np.ndarray, sweeps_done: int | None = None) -> None:
+        """Replace the spins (int8 +1/-1, shape (R, *shape)) and optionally the sweep
+        counter."""
+        spins = np.asarray(spins)
+        expected = (self.replicas, *self.model.shape)
+        if spins.shape != expected:
+            raise InputError(f"state must have shape {expected}, got {spins.shape}")
+        if not np.all(np.abs(spins) == 1):
+            raise InputError("state must hold only +1 and -1")
+        self.state = self.layout.pack(self.backend.xp.asarray(spins.astype(np.int8)))
+        if sweeps_done is not None:
+            self.sweeps_done = int(sweeps_done)
+
+    def attrs(self) -> dict[str, Any]:
+        return {"algorithm": self.algorithm, "spin_layout": self.layout.name}
+
+    @classmethod
+    def options_from_attrs(cls, attrs: Mapping[str, Any], state: Mapping[str, Any]
+                           ) -> dict[str, Any]:
+        """The algorithm and the layout (files from before the bit-packed layouts: bytes)."""
+        return {"algorithm": attrs["algorithm"], "layout": attrs.get("spin_layout", "bytes")}
+
+    @classmethod
+    def layouts_for(cls, L: int, R: int, algorithm: str) -> tuple[str, ...]:
+        """The names of :attr:`layouts` that can run ``algorithm`` on R replicas of side L."""
+        found = []
+        for name in cls.layouts:
+            try:
+                cls.pick_layout(L, R, algorithm, name)
+            except InputError:  # bits for Swendsen-Wang; row-bits at L % 64 != 0
+                continue
+            found.append(name)
+        return tuple(found)
+
+    # ---------------------------------------------------------------------------- updates
+    def sweep(self, n: int = 1) -> None:
+        """Advance every replica by ``n`` sweeps."""
+        if self.sweeps_done + n > MAX_SWEEPS:
+            raise InputError(f"a chain is limited to {MAX_SWEEPS} sweeps")
+        self.update.sweeps(self, n)
+        self.sweeps_done += n
+
+    # ------------------------------------------------------------------------ observables
+    def measure(self) -> dict[str, np.ndarray]:
+        """Observables of every replica now: float64 arrays (R,), "e" energy per site
+        (H / N, d N bond terms), "m" magnetisation per site, "abs_m" |m|, "m2" m^2,
+        "m4" m^4."""
+        m = self.model
+        return observables_from_sums(*self.layout.spin_sums(self.state), m.n_sites, m.J, m.h)
+
+
 @register
-class IsingSampler(Sampler):
-    """Markov chains of the 2D Ising model, R replicas at once.
+class IsingSampler(HypercubicIsingSampler):
+    """Markov chains of the 2D Ising model, R replicas at once (:class:`HypercubicIsingSampler`
+    holds the attributes).
 
     Parameters
     ----------
@@ -356,26 +475,12 @@ class IsingSampler(Sampler):
     layout : {"auto", "bits", "bytes", "replica-bits", "row-bits"}
         How the spins are held and swept (:data:`LAYOUTS`), chosen by :func:`choose_layout`:
         the same Markov chain in each, realised by different random numbers.
-
-    Attributes
-    ----------
-    spins : array
-        int8, shape (R, L, L), values +1/-1, on the backend's device (with a bit-packed
-        layout, unpacked from :attr:`state` when read).
-    layout : SpinLayout
-        The layout's object; ``layout.name`` is its name.
-    state : array
-        The spins as the layout holds them.
-    update : IsingUpdate
-        The algorithm's object.
-    sweeps_done : int
-        Sweeps performed so far (each updates every site once on average: a checkerboard
-        sweep visits each site exactly once; a Swendsen–Wang sweep is one cluster update).
     """
 
     model_type: ClassVar[type[Model]] = IsingModel
-    starts: ClassVar[tuple[str, ...]] = STARTS
-    state_name: ClassVar[str] = "spins"
+    updates: ClassVar[dict[str, type[IsingUpdate]]] = UPDATES
+    layouts: ClassVar[dict[str, type[SpinLayout]]] = LAYOUTS
+    pick_layout = staticmethod(choose_layout)
     model: IsingModel
 
     @checked(replicas=REPLICAS, algorithm=Choice(tuple(UPDATES)), start=Choice(STARTS),
@@ -383,77 +488,17 @@ class IsingSampler(Sampler):
     def __init__(self, model: IsingModel, *, replicas: int = 1, algorithm: str = "metropolis",
                  start: str = "hot", seed: int = 0, device: str | Backend = "auto",
                  layout: str = "auto") -> None:
-        UPDATES[algorithm].check(model)  # before the backend is set up
-        name = choose_layout(model.L, replicas, algorithm, layout)
-        super().__init__(model, replicas=replicas, start=start, seed=seed, device=device)
-        self.algorithm = algorithm
-        self.layout = LAYOUTS[name](model.L, replicas, self.backend)
-        self.update = UPDATES[algorithm](self)
-        self.state = self.layout.pack(self._initial_spins())
+        super().__init__(model, replicas=replicas, algorithm=algorithm, start=start,
+                         seed=seed, device=device, layout=layout)
 
-    @property
-    def spins(self) -> Any:
-        """int8 (R, L, L) on the device: the state itself in the byte layout, else a copy."""
-        return self.layout.unpack(self.state)
-
-    # ----------------------------------------------------------------------------- state
-    def _initial_spins(self) -> Any:
-        xp, L, R = self.backend.xp, self.model.L, self.replicas
-        if self.start == "cold":
-            return xp.ones((R, L, L), dtype=np.int8)
+    def _hot_spins(self) -> Any:
+        L, R = self.model.L, self.replicas
         if not self.backend.uses_kernels:
             return ising_numpy.hot_start(L, R, self.key)
-        spins = xp.empty((R, L, L), dtype=np.int8)
+        spins = self.backend.xp.empty((R, L, L), dtype=np.int8)
         _LOCAL.launch(self.backend, "ising_hot_start", R * L * ((L + 7) // 8), spins, L, R,
                       *self.key)
         return spins
-
-    @property
-    def configs(self) -> Any:
-        """The spins, int8 (R, L, L) on the device."""
-        return self.spins
-
-    def set_state(self, spins: np.ndarray, sweeps_done: int | None = None) -> None:
-        """Replace the spins (int8 +1/-1, shape (R, L, L)) and optionally the sweep counter."""
-        spins = np.asarray(spins)
-        expected = (self.replicas, self.model.L, self.model.L)
-        if spins.shape != expected:
-            raise InputError(f"state must have shape {expected}, got {spins.shape}")
-        if not np.all(np.abs(spins) == 1):
-            raise InputError("state must hold only +1 and -1")
-        self.state = self.layout.pack(self.backend.xp.asarray(spins.astype(np.int8)))
-        if sweeps_done is not None:
-            self.sweeps_done = int(sweeps_done)
-
-    def attrs(self) -> dict[str, Any]:
-        return {"algorithm": self.algorithm, "spin_layout": self.layout.name}
-
-    @classmethod
-    def options_from_attrs(cls, attrs: Mapping[str, Any], state: Mapping[str, Any]
-                           ) -> dict[str, Any]:
-        """The algorithm and the layout (files from before the bit-packed layouts: bytes)."""
-        return {"algorithm": attrs["algorithm"], "layout": attrs.get("spin_layout", "bytes")}
-
-    # ---------------------------------------------------------------------------- updates
-    def sweep(self, n: int = 1) -> None:
-        """Advance every replica by ``n`` sweeps."""
-        if self.sweeps_done + n > MAX_SWEEPS:
-            raise InputError(f"a chain is limited to {MAX_SWEEPS} sweeps")
-        self.update.sweeps(self, n)
-        self.sweeps_done += n
-
-    # ------------------------------------------------------------------------ observables
-    def measure(self) -> dict[str, np.ndarray]:
-        """Observables of every replica now.
-
-        Returns
-        -------
-        dict of str to numpy.ndarray
-            float64 arrays of shape (R,): "e" energy per site (H / N), "m" magnetisation per
-            site, "abs_m" |m|, "m2" m^2, "m4" m^4.
-        """
-        m = self.model
-        return observables_from_sums(*self.layout.spin_sums(self.state), m.n_sites, m.J, m.h)
 
 
 def spin_observables(spins: Any, J: float = 1.0, h: float = 0.0) -> dict[str, np.ndarray]:

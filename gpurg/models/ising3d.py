@@ -12,7 +12,6 @@ chain is a pure function of its parameters and the seed, whichever backend runs 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -22,27 +21,25 @@ from gpurg.backend import Backend, KernelFamily
 from gpurg.backend.fastdiv import magic
 from gpurg.errors import InputError
 from gpurg.models import ising3d_numpy
-from gpurg.models.base import MAX_SWEEPS, REPLICAS, Model, Sampler, register
+from gpurg.models.base import REPLICAS, Model, register
 from gpurg.models.ising import (
-    COUPLING,
-    FIELD,
-    OBSERVABLES,
     STARTS,
-    TEMPERATURE,
+    Bytes,
+    HeatBath,
+    HypercubicIsing,
+    HypercubicIsingSampler,
     IsingUpdate,
-    observables_from_sums,
+    Metropolis,
 )
 from gpurg.models.ising3d_bits import ReplicaBits3D
 from gpurg.models.ising3d_cluster import SwendsenWang3D
-from gpurg.models.ising_layouts import SpinLayout, spin_sums
-from gpurg.models.ising_rules import flip_thresholds
-from gpurg.stats import Estimate, summarize_ising
-from gpurg.validation import ISING_SPINS, SEED, Alphabet, Choice, Integer, checked
+from gpurg.models.ising_layouts import SpinLayout
+from gpurg.validation import SEED, Choice, Integer, checked
 
 __all__ = [
     "CHECKERBOARD_TILES", "LAYOUTS", "LAYOUT_REQUESTS", "NEIGHBOURS", "SIDE", "UPDATES",
-    "Bytes3D", "HeatBath3D", "Ising3DModel", "Ising3DSampler", "Metropolis3D",
-    "checkerboard_sweeps", "checkerboard_tile", "choose_layout", "hot_start", "layouts_for",
+    "Bytes3D", "Ising3DModel", "Ising3DSampler",
+    "checkerboard_sweeps", "checkerboard_tile", "choose_layout", "hot_start",
 ]
 
 NEIGHBOURS = 6  # of a site of the simple cubic lattice
@@ -76,63 +73,13 @@ _LOCAL = KernelFamily(
 
 
 @dataclass(frozen=True)
-class Ising3DModel(Model):
-    """Physical parameters of the Ising model on an L x L x L simple-cubic torus.
-
-    Attributes
-    ----------
-    L : int
-        Linear size (even, >= 2; L = 2 is a test case whose neighbour pairs are doubled).
-    T : float
-        Temperature (> 0), in units of the coupling's energy scale.
-    J : float
-        Nearest-neighbour coupling (either sign, non-zero).
-    h : float
-        Uniform field.
-    """
+class Ising3DModel(HypercubicIsing):
+    """The Ising model on an L x L x L simple-cubic torus (:class:`HypercubicIsing`; L even,
+    >= 2: L = 2 is a test case whose neighbour pairs are doubled)."""
 
     name: ClassVar[str] = "ising3d"
-    datasets: ClassVar[dict[str, tuple[Alphabet, int]]] = {"configs": (ISING_SPINS, 1)}
-
-    L: int
-    T: float
-    J: float = 1.0
-    h: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name, rule in (("L", SIDE), ("T", TEMPERATURE), ("J", COUPLING), ("h", FIELD)):
-            object.__setattr__(self, name, rule.check(name, getattr(self, name)))
-        if self.J == 0:
-            raise InputError("coupling J must be non-zero, got 0.0")
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        return (self.L, self.L, self.L)
-
-    @classmethod
-    def is_symmetric(cls, attrs: Mapping[str, Any]) -> bool:
-        """Z2 symmetric (s -> -s) when the field vanishes (a file without ``h`` has none)."""
-        return attrs.get("h", 0.0) == 0.0
-
-    def attrs(self) -> dict[str, Any]:
-        return {"model": self.name, "L": self.L, "T": self.T, "J": self.J, "h": self.h}
-
-    @classmethod
-    def from_attrs(cls, attrs: Mapping[str, Any]) -> Ising3DModel:
-        return cls(attrs["L"], attrs["T"], attrs["J"], attrs["h"])
-
-    def observables(self) -> dict[str, tuple[int, ...]]:
-        """float64 per replica: see :meth:`Ising3DSampler.measure`."""
-        return dict.fromkeys(OBSERVABLES, ())
-
-    def measure(self, configs: Any) -> dict[str, np.ndarray]:
-        """Observables of int8 ±1 spins (R, L, L, L) with this J and h: float64 (R,) each,
-        "e" = H / N, "m", "abs_m", "m2", "m4"."""
-        return observables_from_sums(*spin_sums(configs), self.n_sites, self.J, self.h)
-
-    def summarize(self, observables: Mapping[str, np.ndarray]) -> dict[str, Estimate]:
-        """:func:`gpurg.stats.summarize_ising`: means, "binder", "c" and "chi"."""
-        return summarize_ising(dict(observables), self.n_sites, self.T)
+    lattice_dim: ClassVar[int] = 3
+    side: ClassVar[Integer] = SIDE
 
 
 # ---------------------------------------------------------------------- box-level updates
@@ -192,24 +139,13 @@ def checkerboard_sweeps(backend: Backend, spins: Any, thresholds: Any, first: in
 
 
 # ---------------------------------------------------------------------------- layouts
-class Bytes3D(SpinLayout):
+class Bytes3D(Bytes):
     """One int8 per spin, (R, L, L, L): the layout of kernels/ising3d.cu. The state is the
     spins themselves."""
-
-    name: ClassVar[str] = "bytes"
-
-    def pack(self, spins: Any) -> Any:
-        return spins
-
-    def unpack(self, state: Any) -> Any:
-        return state
 
     def sweeps(self, state: Any, rule: Any, first: int, n: int,
                key: tuple[int, int]) -> None:
         checkerboard_sweeps(self.backend, state, rule, first, n, key)
-
-    def spin_sums(self, state: Any) -> tuple[np.ndarray, np.ndarray]:
-        return spin_sums(state)
 
 
 # The spin layouts by name (the run file's "spin_layout" attribute), and the requests that
@@ -238,55 +174,16 @@ def choose_layout(L: int, R: int, algorithm: str, request: str = "auto") -> str:
     return "replica-bits" if request == "bits" else request
 
 
-def layouts_for(L: int, R: int, algorithm: str) -> tuple[str, ...]:
-    """The layouts of :data:`LAYOUTS` that can run ``algorithm`` on R replicas of side L."""
-    found = []
-    for name in LAYOUTS:
-        try:
-            choose_layout(L, R, algorithm, name)
-        except InputError:  # a layout that does not suit the algorithm or L
-            continue
-        found.append(name)
-    return tuple(found)
-
-
-# ---------------------------------------------------------------------------- updates
-class _Checkerboard3D(IsingUpdate):
-    """A local rule applied to the two colours of the checkerboard in turn: a flip is
-    accepted when a uniform 32-bit integer falls below the rule's threshold for the site's
-    local field (:func:`~gpurg.models.ising_rules.flip_thresholds` of 6 neighbours). The
-    sampler's layout runs the sweeps."""
-
-    def __init__(self, sampler: Ising3DSampler) -> None:
-        super().__init__(sampler)
-        m = sampler.model
-        self._rule = sampler.layout.rule(flip_thresholds(self.name, m.T, m.J, m.h,
-                                                         NEIGHBOURS))
-
-    def sweeps(self, sampler: Ising3DSampler, n: int) -> None:
-        sampler.layout.sweeps(sampler.state, self._rule, sampler.sweeps_done, n, sampler.key)
-
-
-class Metropolis3D(_Checkerboard3D):
-    """Checkerboard Metropolis: flip with probability min(1, exp(-ΔE/T))."""
-
-    name: ClassVar[str] = "metropolis"
-
-
-class HeatBath3D(_Checkerboard3D):
-    """Checkerboard heat-bath: set the spin from its conditional Boltzmann distribution."""
-
-    name: ClassVar[str] = "heatbath"
-
-
-# the update algorithms by their name (the run file's "algorithm" attribute)
+# the update algorithms by their name (the run file's "algorithm" attribute): the
+# checkerboard rules are the 2D classes, which sweep through the sampler's layout
 UPDATES: dict[str, type[IsingUpdate]] = {
-    u.name: u for u in (Metropolis3D, HeatBath3D, SwendsenWang3D)}
+    u.name: u for u in (Metropolis, HeatBath, SwendsenWang3D)}
 
 
 @register
-class Ising3DSampler(Sampler):
-    """Markov chains of the simple-cubic Ising model, R replicas at once.
+class Ising3DSampler(HypercubicIsingSampler):
+    """Markov chains of the simple-cubic Ising model, R replicas at once
+    (:class:`~gpurg.models.ising.HypercubicIsingSampler` holds the attributes).
 
     Parameters
     ----------
@@ -305,25 +202,12 @@ class Ising3DSampler(Sampler):
     layout : {"auto", "bits", "bytes", "replica-bits"}
         How the spins are held and swept (:data:`LAYOUTS`), chosen by :func:`choose_layout`:
         the same Markov chain in each, realised by different random numbers.
-
-    Attributes
-    ----------
-    spins : array
-        int8, shape (R, L, L, L), axes (z, y, x), values +1/-1, on the backend's device.
-    layout : SpinLayout
-        The layout's object; ``layout.name`` is its name.
-    state : array
-        The spins as the layout holds them.
-    update : IsingUpdate
-        The algorithm's object.
-    sweeps_done : int
-        Sweeps performed so far (a checkerboard sweep visits each site once; a
-        Swendsen–Wang sweep is one cluster update).
     """
 
     model_type: ClassVar[type[Model]] = Ising3DModel
-    starts: ClassVar[tuple[str, ...]] = STARTS
-    state_name: ClassVar[str] = "spins"
+    updates: ClassVar[dict[str, type[IsingUpdate]]] = UPDATES
+    layouts: ClassVar[dict[str, type[SpinLayout]]] = LAYOUTS
+    pick_layout = staticmethod(choose_layout)
     model: Ising3DModel
 
     @checked(replicas=REPLICAS, algorithm=Choice(tuple(UPDATES)), start=Choice(STARTS),
@@ -331,61 +215,8 @@ class Ising3DSampler(Sampler):
     def __init__(self, model: Ising3DModel, *, replicas: int = 1,
                  algorithm: str = "metropolis", start: str = "hot", seed: int = 0,
                  device: str | Backend = "auto", layout: str = "auto") -> None:
-        UPDATES[algorithm].check(model)  # before the backend is set up
-        name = choose_layout(model.L, replicas, algorithm, layout)
-        super().__init__(model, replicas=replicas, start=start, seed=seed, device=device)
-        self.algorithm = algorithm
-        self.layout = LAYOUTS[name](model.L, replicas, self.backend)
-        self.update = UPDATES[algorithm](self)
-        self.state = self.layout.pack(self._initial_spins())
+        super().__init__(model, replicas=replicas, algorithm=algorithm, start=start,
+                         seed=seed, device=device, layout=layout)
 
-    @property
-    def spins(self) -> Any:
-        """int8 (R, L, L, L) on the device: the state itself in the byte layout."""
-        return self.layout.unpack(self.state)
-
-    @property
-    def configs(self) -> Any:
-        """The spins, int8 (R, L, L, L) on the device."""
-        return self.spins
-
-    def _initial_spins(self) -> Any:
-        if self.start == "cold":
-            return self.backend.xp.ones((self.replicas, *self.model.shape), dtype=np.int8)
+    def _hot_spins(self) -> Any:
         return hot_start(self.backend, self.model.shape, self.replicas, self.key)
-
-    def set_state(self, spins: np.ndarray, sweeps_done: int | None = None) -> None:
-        """Replace the spins (int8 +1/-1, shape (R, L, L, L)) and optionally the sweep
-        counter."""
-        spins = np.asarray(spins)
-        expected = (self.replicas, *self.model.shape)
-        if spins.shape != expected:
-            raise InputError(f"state must have shape {expected}, got {spins.shape}")
-        if not np.all(np.abs(spins) == 1):
-            raise InputError("state must hold only +1 and -1")
-        self.state = self.layout.pack(self.backend.xp.asarray(spins.astype(np.int8)))
-        if sweeps_done is not None:
-            self.sweeps_done = int(sweeps_done)
-
-    def attrs(self) -> dict[str, Any]:
-        return {"algorithm": self.algorithm, "spin_layout": self.layout.name}
-
-    @classmethod
-    def options_from_attrs(cls, attrs: Mapping[str, Any], state: Mapping[str, Any]
-                           ) -> dict[str, Any]:
-        """The algorithm and the layout."""
-        return {"algorithm": attrs["algorithm"], "layout": attrs["spin_layout"]}
-
-    def sweep(self, n: int = 1) -> None:
-        """Advance every replica by ``n`` sweeps."""
-        if self.sweeps_done + n > MAX_SWEEPS:
-            raise InputError(f"a chain is limited to {MAX_SWEEPS} sweeps")
-        self.update.sweeps(self, n)
-        self.sweeps_done += n
-
-    def measure(self) -> dict[str, np.ndarray]:
-        """Observables of every replica now: float64 arrays (R,), "e" energy per site
-        (H / N, 3 N bond terms), "m" magnetisation per site, "abs_m" |m|, "m2" m^2, "m4" m^4.
-        """
-        m = self.model
-        return observables_from_sums(*self.layout.spin_sums(self.state), m.n_sites, m.J, m.h)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gpurg.models import ising, ising3d, ising3d_exact, ising_exact
-from gpurg.models.base import Model, Sampler
+from gpurg.models.base import Model
+from gpurg.models.ising import HypercubicIsing, HypercubicIsingSampler
 from gpurg.validation import Integer
 
 __all__ = ["DIMENSION", "ISING_LATTICES", "IsingLattice", "ising_lattice", "lattice_of"]
@@ -34,14 +35,11 @@ class IsingLattice:
     title : str
         "2D Ising", "3D Ising": the model in titles and labels.
     model, sampler : type
-        Its :class:`~gpurg.models.base.Model` (fields L, T, J, h) and sampler classes.
-    side : Integer
-        The rule of its side L.
-    layouts : dict of str to type
-        Its spin layouts by name (``spin_layout`` of its run files).
-    layouts_for : callable
-        ``(L, R, algorithm) -> names``: the layouts that can run an algorithm on R replicas of
-        side L.
+        Its :class:`~gpurg.models.ising.HypercubicIsing` and
+        :class:`~gpurg.models.ising.HypercubicIsingSampler` classes, which also give
+        ``side`` (the rule of L), ``layouts`` (the spin layouts by name, ``spin_layout`` of
+        its run files) and ``layouts_for`` (``(L, R, algorithm) -> names``: the layouts that
+        can run an algorithm on R replicas of side L), properties here.
     T_c : float
         The critical temperature at J = 1 (k_B = 1).
     T_c_source : str
@@ -58,24 +56,31 @@ class IsingLattice:
 
     dim: int
     title: str
-    model: type[Model]
-    sampler: type[Sampler]
-    side: Integer
-    layouts: Mapping[str, type]
-    layouts_for: Callable[[int, int, str], tuple[str, ...]]
+    model: type[HypercubicIsing]
+    sampler: type[HypercubicIsingSampler]
     T_c: float
     T_c_source: str
     reference: Mapping[str, float]
     reference_name: str
     exact_reference: Callable[[int, float, float, float], dict[str, Any]]
 
+    @property
+    def side(self) -> Integer:
+        return self.model.side
+
+    @property
+    def layouts(self) -> Mapping[str, type]:
+        return self.sampler.layouts
+
+    def layouts_for(self, L: int, R: int, algorithm: str) -> tuple[str, ...]:
+        return self.sampler.layouts_for(L, R, algorithm)
+
 
 ISING_LATTICES: dict[int, IsingLattice] = {
-    2: IsingLattice(2, "2D Ising", ising.IsingModel, ising.IsingSampler, ising.SIDE,
-                    ising.LAYOUTS, ising.layouts_for, ising_exact.T_C, "exact",
+    2: IsingLattice(2, "2D Ising", ising.IsingModel, ising.IsingSampler, ising_exact.T_C, "exact",
                     ising_exact.EXPONENTS, "exact", ising_exact.exact_reference),
-    3: IsingLattice(3, "3D Ising", ising3d.Ising3DModel, ising3d.Ising3DSampler, ising3d.SIDE,
-                    ising3d.LAYOUTS, ising3d.layouts_for, ising3d_exact.T_C, "Monte Carlo",
+    3: IsingLattice(3, "3D Ising", ising3d.Ising3DModel, ising3d.Ising3DSampler,
+                    ising3d_exact.T_C, "Monte Carlo",
                     {"nu": ising3d_exact.BOOTSTRAP["nu"], "yh": ising3d_exact.BOOTSTRAP["yh"]},
                     "bootstrap", ising3d_exact.exact_reference),
 }
