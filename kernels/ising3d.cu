@@ -1,7 +1,7 @@
 // 3D Ising model on an Lz x Ly x Lx torus (every side even, >= 2), R replicas stored as int8
 // spins (+1/-1), shape (R, Lz, Ly, Lx); the simple-cubic model has Lz = Ly = Lx = L.
 //
-// Random-number layout (shared with gpurg/models/ising3d_numpy.py, bit for bit): the 2D scheme
+// Random-number layout (shared with gpurg/models/ising_numpy.py, bit for bit): the 2D scheme
 // of kernels/ising.cu one dimension up. The lattice is Lz * Ly rows of Lx sites, row
 // q = z * Ly + y; a row is cut into groups of 8 columns, and group g of row q in replica r owns
 // Philox block

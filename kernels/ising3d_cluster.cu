@@ -2,8 +2,8 @@
 // Lx x Ly x Lz torus of int8 spins (every side >= 2), replica r's site (x, y, z) at
 // r * N + i, i = (z * Ly + y) * Lx + x, N = Lx * Ly * Lz.
 //
-// The random numbers are those of gpurg/models/ising3d_cluster.py (swendsen_wang_sweep_3d,
-// the reference): site i draws Philox block (i, r, sweep, SW_BONDS), whose words 0, 1, 2
+// The random numbers are those of gpurg/models/ising_numpy.py (swendsen_wang_sweep, the
+// reference): site i draws Philox block (i, r, sweep, SW_BONDS), whose words 0, 1, 2
 // decide its bonds to +x, +y, +z (on a side of 2 the bond from i and the one from its
 // neighbour are two bonds); each cluster is named by its smallest site, whose block
 // (root, r, sweep, SW_FLIPS) has the coin in bit 0 of word 0.

@@ -3,8 +3,7 @@
 // Lz x Ly x Lx torus of int8 spins (+1/-1), shape (R, Lz, Ly, Lx); the square lattice is the
 // case Lz = 1 without neighbours across planes.
 //
-// Random-number layout (shared with gpurg/models/ising_numpy.py and ising3d_numpy.py, bit for
-// bit): the lattice is Lz * Ly rows of Lx sites, row q = z * Ly + y; a row is cut into groups
+// Random-number layout (shared with gpurg/models/ising_numpy.py, bit for bit): the lattice is Lz * Ly rows of Lx sites, row q = z * Ly + y; a row is cut into groups
 // of 8 columns, and group g of row q in replica r owns Philox block
 //   counter = (q * G + g, r, step, stream), key = (seed_lo, seed_hi),  G = ceil(Lx / 8).
 // Column x uses word (x mod 8) / 2: the 4 words serve the 4 sites of one colour in the group.

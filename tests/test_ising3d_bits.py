@@ -14,7 +14,6 @@ from gpurg.backend.philox import STREAM_BIT_UPDATE, philox4x32
 from gpurg.models.ising3d import Bytes3D
 from gpurg.models.ising3d_bits import ReplicaBits3D
 from gpurg.models.ising3d_exact import T_C, boltzmann_probabilities, state_index
-from gpurg.models.ising3d_numpy import hot_start
 from gpurg.models.ising_bits_numpy import (
     aligned_neighbour_count,
     bits_halfsweep,
@@ -22,6 +21,7 @@ from gpurg.models.ising_bits_numpy import (
     rule_table,
     unpack,
 )
+from gpurg.models.ising_numpy import hot_start
 from gpurg.models.ising_rules import flip_thresholds
 from gpurg.stats import pooled_chi_square
 

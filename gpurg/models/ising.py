@@ -494,7 +494,7 @@ class IsingSampler(HypercubicIsingSampler):
     def _hot_spins(self) -> Any:
         L, R = self.model.L, self.replicas
         if not self.backend.uses_kernels:
-            return ising_numpy.hot_start(L, R, self.key)
+            return ising_numpy.hot_start(self.model.shape, R, self.key)
         spins = self.backend.xp.empty((R, L, L), dtype=np.int8)
         _LOCAL.launch(self.backend, "ising_hot_start", R * L * ((L + 7) // 8), spins, L, R,
                       *self.key)

@@ -5,7 +5,7 @@ L = 2, where i + e_d and i - e_d are the same site, every neighbour pair appears
 local update's neighbour sum counts it twice). Spins are int8 (R, L, L, L), axes (z, y, x).
 
 Checkerboard Metropolis and heat-bath run the kernels of ``kernels/ising3d.cu`` (or their
-NumPy twin :mod:`gpurg.models.ising3d_numpy`) with the random-number layout of the 2D model
+NumPy twin in :mod:`gpurg.models.ising_numpy`) with the random-number layout of the 2D model
 one dimension up; Swendsen–Wang is :class:`gpurg.models.ising3d_cluster.SwendsenWang3D`. A
 chain is a pure function of its parameters and the seed, whichever backend runs it.
 """
@@ -20,7 +20,7 @@ import numpy as np
 from gpurg.backend import Backend, KernelFamily
 from gpurg.backend.fastdiv import magic
 from gpurg.errors import InputError
-from gpurg.models import ising3d_numpy
+from gpurg.models import ising_numpy
 from gpurg.models.base import REPLICAS, Model, register
 from gpurg.models.ising import (
     STARTS,
@@ -102,9 +102,9 @@ def checkerboard_tile(Ly: int, Lx: int, gpu: bool) -> tuple[int, int]:
 def hot_start(backend: Backend, shape: tuple[int, int, int], R: int,
               key: tuple[int, int]) -> Any:
     """Random spins int8 (R, Lz, Ly, Lx) on the backend's device (every side even, >= 2):
-    :func:`gpurg.models.ising3d_numpy.hot_start` on every backend."""
+    :func:`gpurg.models.ising_numpy.hot_start` on every backend."""
     if not backend.uses_kernels:
-        return ising3d_numpy.hot_start(shape, R, key)
+        return ising_numpy.hot_start(shape, R, key)
     Lz, Ly, Lx = shape
     spins = backend.xp.empty((R, Lz, Ly, Lx), dtype=np.int8)
     _LOCAL.launch(backend, "ising3d_hot_start", R * Lz * Ly * ((Lx + 7) // 8), spins, Lz, Ly,
@@ -125,7 +125,7 @@ def checkerboard_sweeps(backend: Backend, spins: Any, thresholds: Any, first: in
     if not backend.uses_kernels:
         for sweep in range(first, first + n):
             for color in (0, 1):
-                ising3d_numpy.checkerboard_halfsweep(spins, thresholds, color, 2 * sweep + color,
+                ising_numpy.checkerboard_halfsweep(spins, thresholds, color, 2 * sweep + color,
                                                      key)
         return
     seg, rows = checkerboard_tile(Ly, Lx, backend.name == "gpu")

@@ -1,13 +1,13 @@
 """Swendsen–Wang cluster updates of the simple-cubic Ising model (h = 0), R replicas at once.
 
-The semantics, which every backend realises bit for bit (:func:`swendsen_wang_sweep_3d` is
-the reference): site index i = (z Ly + y) Lx + x; site i draws Philox block
-(i, r, step, SW_BONDS) and word 0, 1, 2 of it decides its bond to +x, +y, +z; a bond between
-satisfied neighbours (s_i s_j J > 0) is laid iff the word is below the bond threshold. On a
-side of 2 the bond from i and the bond from its neighbour join the same pair but are separate
-bonds, each with its own word. Each cluster flips iff bit 0 of word 0 of block
-(root, r, step, SW_FLIPS) is 1, root being the cluster's smallest site index; step is the
-sweep number.
+The semantics, which every backend realises bit for bit
+(:func:`gpurg.models.ising_numpy.swendsen_wang_sweep` is the reference): site index
+i = (z Ly + y) Lx + x; site i draws Philox block (i, r, step, SW_BONDS) and word 0, 1, 2 of it
+decides its bond to +x, +y, +z; a bond between satisfied neighbours (s_i s_j J > 0) is laid
+iff the word is below the bond threshold. On a side of 2 the bond from i and the bond from its
+neighbour join the same pair but are separate bonds, each with its own word. Each cluster
+flips iff bit 0 of word 0 of block (root, r, step, SW_FLIPS) is 1, root being the cluster's
+smallest site index; step is the sweep number.
 
 On the ``gpu`` and ``cpu`` backends kernels/ising3d_cluster.cu runs the sweep: one thread per
 tile of 4 x 4 x 4 sites labels the clusters inside its tile in registers, and only the local
@@ -21,12 +21,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from gpurg.backend import KernelFamily
-from gpurg.backend.philox import STREAM_SW_BONDS, STREAM_SW_FLIPS, philox4x32
 from gpurg.errors import InputError
+from gpurg.models import ising_numpy
 from gpurg.models.ising import IsingUpdate
 from gpurg.models.ising_rules import bond_threshold
 
-__all__ = ["SW3_TILE", "SwendsenWang3D", "swendsen_wang_sweep_3d"]
+__all__ = ["SW3_TILE", "SwendsenWang3D"]
 
 SW3_TILE = 4  # each thread labels SW3_TILE^3 sites (kernels/ising3d_cluster.cu)
 
@@ -61,52 +61,6 @@ _CLUSTER3D = KernelFamily(
         "sw3_flip": lambda s, b, p, Lx, Ly, Lz, R, *_: (R * Lx * Ly * Lz,) * 3 + (None,) * 7,
     },
 )
-
-
-def swendsen_wang_sweep_3d(
-    spins: np.ndarray, bond_threshold: int, coupling_sign: int, step: int, key: tuple[int, int]
-) -> None:
-    """One Swendsen–Wang update of every replica of a 3D torus, in place.
-
-    Parameters
-    ----------
-    spins : numpy.ndarray
-        int8 ±1, shape (R, Lz, Ly, Lx), every side >= 2; modified in place.
-    bond_threshold : int
-        In [0, 2^32]: a satisfied bond is laid iff its Philox word is below it
-        (:func:`gpurg.models.ising_rules.bond_threshold`).
-    coupling_sign : int
-        +1 (ferromagnet: bonds join equal spins) or -1 (antiferromagnet: opposite spins).
-    step : int
-        The sweep number (the third counter word).
-    key : (int, int)
-        Philox key from the seed.
-    """
-    from scipy.sparse import coo_matrix  # imported here: SciPy's import is slow for a CLI
-    from scipy.sparse.csgraph import connected_components
-
-    R = spins.shape[0]
-    N = spins[0].size
-    words = philox4x32(
-        (np.arange(N, dtype=np.uint64)[None, :], np.arange(R, dtype=np.uint64)[:, None], step,
-         STREAM_SW_BONDS),
-        key,
-    )  # (R, N, 4)
-    s = spins.astype(np.int32) * coupling_sign
-    node = np.arange(R * N).reshape(spins.shape)
-    rows, cols = [], []
-    for axis, word in ((3, 0), (2, 1), (1, 2)):  # +x, +y, +z: words 0, 1, 2
-        laid = (s * np.roll(spins, -1, axis) > 0).reshape(R, N) & (words[..., word]
-                                                                    < bond_threshold)
-        rows.append(node.reshape(R, N)[laid])
-        cols.append(np.roll(node, -1, axis).reshape(R, N)[laid])
-    row, col = np.concatenate(rows), np.concatenate(cols)
-    graph = coo_matrix((np.ones(row.size, np.int8), (row, col)), shape=(R * N, R * N))
-    _, labels = connected_components(graph, directed=False)
-    # Components never span replicas, so a component's first node is its smallest site.
-    _, first = np.unique(labels, return_index=True)
-    coins = philox4x32((first % N, first // N, step, STREAM_SW_FLIPS), key)[:, 0] & 1
-    spins.reshape(R * N)[coins[labels] == 1] *= -1
 
 
 class SwendsenWang3D(IsingUpdate):
@@ -149,7 +103,8 @@ class SwendsenWang3D(IsingUpdate):
         spins, key, backend = sampler.spins, sampler.key, sampler.backend
         for sweep in range(sampler.sweeps_done, sampler.sweeps_done + n):
             if not backend.uses_kernels:
-                swendsen_wang_sweep_3d(spins, self._bond_threshold, self._sign, sweep, key)
+                ising_numpy.swendsen_wang_sweep(spins, self._bond_threshold, self._sign, sweep,
+                                                key)
                 continue
             R, Lz, Ly, Lx = spins.shape
             n_tiles = self._cross.size  # one thread per tile

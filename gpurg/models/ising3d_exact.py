@@ -21,9 +21,9 @@ import math
 from functools import cache
 
 import numpy as np
-from scipy.special import logsumexp
 
 from gpurg.errors import InputError
+from gpurg.models.ising_exact import boltzmann_weights, thermal_averages
 from gpurg.validation import Integer, Real, checked
 
 __all__ = [
@@ -169,54 +169,22 @@ def boltzmann_probabilities(shape: tuple[int, int, int], T: float, J: float = 1.
     np.ndarray
         float64, shape (2^N,), summing to 1, in the ordering of :func:`enumerate_states`.
     """
-    bonds, magnetisation = _bond_sums(_box(shape))
-    log_weights = (J * bonds + h * magnetisation) / T
-    return np.exp(log_weights - logsumexp(log_weights))
+    return boltzmann_weights(*_bond_sums(_box(shape)), T, J, h)
 
 
 @checked(T=TEMPERATURE, J=Real(), h=Real())
 def exact_observables(shape: tuple[int, int, int], T: float, J: float = 1.0,
                       h: float = 0.0) -> dict[str, float]:
-    """Exact thermal averages on a periodic box by summing over all its states.
-
-    Parameters
-    ----------
-    shape : (int, int, int)
-        (Lz, Ly, Lx) as for :func:`enumerate_states`.
-    T : float
-        Temperature (k_B = 1), > 0.
-    J, h : float
-        Coupling (either sign) and uniform field.
-
-    Returns
-    -------
-    dict[str, float]
-        Per-site averages with m = M / N and e = H / N (field term included): "e", "e2",
-        "m", "abs_m", "m2", "m4", "binder" 1 - <m^4> / (3 <m^2>^2), "c" N (<e^2> - <e>^2)
-        / T^2, "chi" N (<m^2> - <|m|>^2) / T and "chi_m2" N <m^2> / T (the keys of
-        :func:`gpurg.models.ising_exact.exact_observables`).
-    """
+    """Exact thermal averages on a periodic box by summing over all its states: the keys of
+    :func:`gpurg.models.ising_exact.exact_observables` (per-site averages, m = M / N and
+    e = H / N with the field term; "binder", "c", "chi", "chi_m2"). Arguments as in
+    :func:`boltzmann_probabilities`."""
     box = _box(shape)
     n_sites = math.prod(box)
-    p = boltzmann_probabilities(box, T, J, h)
     bonds, magnetisation = _bond_sums(box)
-    e = (-J * bonds - h * magnetisation) / n_sites
-    m = magnetisation / n_sites
-    mean_e, mean_abs_m = float(p @ e), float(p @ np.abs(m))
-    m2, m4 = float(p @ m**2), float(p @ m**4)
-    return {
-        "e": mean_e,
-        "e2": float(p @ e**2),
-        "m": float(p @ m),
-        "abs_m": mean_abs_m,
-        "m2": m2,
-        "m4": m4,
-        "binder": 1.0 - m4 / (3.0 * m2**2),
-        # variances about the mean, not <x^2> - <x>^2, which cancels at low T
-        "c": n_sites * float(p @ (e - mean_e) ** 2) / T / T,
-        "chi": n_sites * float(p @ (np.abs(m) - mean_abs_m) ** 2) / T,
-        "chi_m2": n_sites * m2 / T,
-    }
+    return thermal_averages(boltzmann_weights(bonds, magnetisation, T, J, h),
+                            (-J * bonds - h * magnetisation) / n_sites, magnetisation / n_sites,
+                            n_sites, T)
 
 
 @checked(L=Integer(2, multiple=2), T=TEMPERATURE, J=Real(), h=Real())

@@ -358,14 +358,21 @@ def exact_observables(L: int, T: float, J: float = 1.0, h: float = 0.0) -> dict[
         weights = np.exp(log_weights - log_weights.max())
     weights /= weights.sum()
 
-    e, e_var = _moments(weights, energy / n_sites)
-    m = magnetisation / n_sites
-    abs_m, abs_m_var = _moments(weights, np.abs(m))
+    return thermal_averages(weights, energy / n_sites, magnetisation / n_sites, n_sites, T)
+
+
+def thermal_averages(weights: np.ndarray, e: np.ndarray, m: np.ndarray, n_sites: int,
+                     T: float) -> dict[str, float]:
+    """The averages of :func:`exact_observables` over states (or levels) of normalised
+    ``weights`` (k,) with energy per site ``e`` (k,) and magnetisation per site ``m`` (k,) on
+    a lattice of ``n_sites`` at temperature T: shared by every lattice that enumerates."""
+    mean_e, e_var = map(float, _moments(weights, e))
+    abs_m, abs_m_var = map(float, _moments(weights, np.abs(m)))
     m2 = float(np.sum(weights * m**2))
     m4 = float(np.sum(weights * m**4))
     return {
-        "e": e,
-        "e2": e_var + e**2,
+        "e": mean_e,
+        "e2": e_var + mean_e**2,
         "m": float(np.sum(weights * m)),
         "abs_m": abs_m,
         "m2": m2,
@@ -375,6 +382,14 @@ def exact_observables(L: int, T: float, J: float = 1.0, h: float = 0.0) -> dict[
         "chi": n_sites * abs_m_var / T,
         "chi_m2": n_sites * m2 / T,
     }
+
+
+def boltzmann_weights(bonds: np.ndarray, magnetisation: np.ndarray, T: float, J: float,
+                      h: float) -> np.ndarray:
+    """Normalised Boltzmann weights float64 (k,) of states with bond sums ``bonds`` (k,)
+    (sum of s_i s_j over the bonds) and magnetisations (k,)."""
+    log_weights = (J * bonds + h * magnetisation) / T
+    return np.exp(log_weights - logsumexp(log_weights))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,9 +468,7 @@ def boltzmann_probabilities(L: int, T: float, J: float = 1.0, h: float = 0.0) ->
     np.ndarray
         float64, shape (2^(L*L),), summing to 1, in the ordering of ``enumerate_states``.
     """
-    bonds, magnetisation = _enumerated_bond_sums(L)
-    log_weights = (J * bonds + h * magnetisation) / T
-    return np.exp(log_weights - logsumexp(log_weights))
+    return boltzmann_weights(*_enumerated_bond_sums(L), T, J, h)
 
 
 # ---------------------------------------------------------------------------------------------
