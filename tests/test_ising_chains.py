@@ -1,13 +1,16 @@
 """The kernels (run on the CPU through the emulation layer) and the NumPy path produce the
-same chains bit for bit, and a chain depends only on its parameters and seed."""
+same chains bit for bit, and a chain depends only on its parameters and seed (on the square
+lattice; the tests that hold in every dimension run over ISING_LATTICES)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from gpurg.errors import InputError
 from gpurg.models import ising
 from gpurg.models.ising import CHECKERBOARD_TILES, IsingModel, IsingSampler
+from gpurg.models.ising_lattices import ISING_LATTICES
 from gpurg.models.ising_rules import ALGORITHMS, flip_thresholds, probability_threshold
 
 SIZES = (4, 6, 8, 10, 12, 16, 22, 32, 40, 64, 72)
@@ -44,55 +47,73 @@ def test_identical_chains_other_couplings(cpu_kernels, numpy_backend, algorithm,
     assert np.array_equal(a.get_state(), b.get_state())
 
 
+# a small lattice and a temperature near T_c of each dimension (ISING_LATTICES)
+NEAR_TC = {2: (16, 2.27), 3: (8, 4.5)}
+
+
+@pytest.mark.parametrize("dim", sorted(ISING_LATTICES))
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_chain_is_a_function_of_the_seed(cpu_kernels, algorithm) -> None:
-    model = IsingModel(16, 2.27)
-    one = IsingSampler(model, replicas=4, algorithm=algorithm, seed=5, device=cpu_kernels)
-    one.sweep(7)
-    split = IsingSampler(model, replicas=4, algorithm=algorithm, seed=5, device=cpu_kernels)
-    split.sweep(3)
-    split.sweep(4)
-    other = IsingSampler(model, replicas=4, algorithm=algorithm, seed=6, device=cpu_kernels)
-    other.sweep(7)
-    assert np.array_equal(one.get_state(), split.get_state())
-    assert not np.array_equal(one.get_state(), other.get_state())
+def test_chain_is_a_function_of_the_seed(cpu_kernels, dim, algorithm) -> None:
+    lattice, (L, T) = ISING_LATTICES[dim], NEAR_TC[dim]
+
+    def chain(seed: int, *sweeps: int) -> np.ndarray:
+        sampler = lattice.sampler(lattice.model(L, T), replicas=4, algorithm=algorithm,
+                                  seed=seed, device=cpu_kernels)
+        for n in sweeps:
+            sampler.sweep(n)
+        return sampler.get_state()
+
+    one = chain(5, 7)
+    assert np.array_equal(one, chain(5, 3, 4))
+    assert not np.array_equal(one, chain(6, 7))
     # replicas are independent streams: no two replicas share a configuration
-    s = one.get_state().reshape(4, -1)
-    assert len({row.tobytes() for row in s}) == 4
+    assert len({row.tobytes() for row in one.reshape(4, -1)}) == 4
 
 
-@pytest.mark.parametrize("layout, L, counts", [("bytes", 8, (2, 9)),
-                                                ("replica-bits", 8, (2, 33, 70)),
-                                                ("row-bits", 64, (1, 3))])
-def test_replica_does_not_depend_on_replica_count(cpu_kernels, layout, L, counts) -> None:
+@pytest.mark.parametrize("dim, layout, L, counts", [(2, "bytes", 8, (2, 9)),
+                                                     (2, "replica-bits", 8, (2, 33, 70)),
+                                                     (2, "row-bits", 64, (1, 3)),
+                                                     (3, "bytes", 6, (2, 9)),
+                                                     (3, "replica-bits", 6, (2, 33, 70))])
+def test_replica_does_not_depend_on_replica_count(cpu_kernels, dim, layout, L, counts) -> None:
     """In a given layout, replica r's chain is the same whatever the number of replicas (in
     "replica-bits" whether its word is full or not, 32- or 64-bit); the automatic choice of
     layout depends on R, so a fixed layout is what makes runs of different R comparable."""
-    model = IsingModel(L, 2.27)
+    lattice = ISING_LATTICES[dim]
     states = []
     for R in counts:
-        sampler = IsingSampler(model, replicas=R, seed=3, device=cpu_kernels, layout=layout)
+        sampler = lattice.sampler(lattice.model(L, NEAR_TC[dim][1]), replicas=R, seed=3,
+                                  device=cpu_kernels, layout=layout)
         sampler.sweep(5)
         states.append(sampler.get_state())
     for state in states[1:]:
         assert np.array_equal(states[0], state[:counts[0]])
 
 
-def test_state_roundtrip_continues_the_chain(cpu_kernels, numpy_backend) -> None:
-    model = IsingModel(10, 2.0)
-    a = IsingSampler(model, replicas=2, seed=8, device=cpu_kernels)
+@pytest.mark.parametrize("dim, L, T, h", [(2, 10, 2.0, 0.0), (3, 6, 4.0, 0.1)])
+def test_state_roundtrip_continues_the_chain(cpu_kernels, numpy_backend, dim, L, T,
+                                             h) -> None:
+    lattice = ISING_LATTICES[dim]
+    model = lattice.model(L, T, 1.0, h)
+    a = lattice.sampler(model, replicas=2, seed=8, device=cpu_kernels)
     a.sweep(4)
-    b = IsingSampler(model, replicas=2, seed=8, device=numpy_backend)
+    b = lattice.sampler(model, replicas=2, seed=8, device=numpy_backend)
     b.set_state(a.get_state(), sweeps_done=a.sweeps_done)
     a.sweep(3)
     b.sweep(3)
     assert np.array_equal(a.get_state(), b.get_state())
+    with pytest.raises(InputError, match="shape"):  # a lattice of one dimension less
+        b.set_state(np.ones((2, *model.shape[1:]), np.int8))
 
 
-def test_cold_start_and_zero_temperature_limit(cpu_kernels) -> None:
-    s = IsingSampler(IsingModel(8, 0.05), replicas=2, start="cold", device=cpu_kernels)
-    s.sweep(20)
-    assert (s.get_state() == 1).all()  # flips cost dE = 8: accepted with p = e^-160 = 0
+@pytest.mark.parametrize("dim", sorted(ISING_LATTICES))
+def test_cold_start_and_zero_temperature_limit(cpu_kernels, dim) -> None:
+    lattice = ISING_LATTICES[dim]
+    s = lattice.sampler(lattice.model(8, 0.05), replicas=2, start="cold", device=cpu_kernels)
+    s.sweep(10)
+    # a flip costs dE = 4d: accepted with p = e^-(4d / 0.05) = 0
+    assert (s.get_state() == 1).all()
+    assert np.array_equal(s.measure()["e"], [-dim, -dim])  # d bonds per site
 
 
 def test_thresholds() -> None:
