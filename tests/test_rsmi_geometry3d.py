@@ -94,11 +94,12 @@ def test_stride_random_positions_and_dimension_errors() -> None:
     assert lattice_origins((4, 2, 6), 2).tolist() == [
         [z, y, x] for z in (0, 2) for y in (0,) for x in (0, 2, 4)]
     V_all, E_all = extract_pairs(configs, g)
-    Vr, Er = extract_pairs(configs, g, positions=300, seed=5)
-    sample, site = np.divmod(Vr[:, 0].astype(np.int64), 1000)
-    index = sample * L**3 + site  # the first visible site is the origin
-    assert np.array_equal(Vr, V_all[index]) and np.array_equal(Er, E_all[index])
-    assert np.all(np.diff(index) >= 0)
+    for count in (300, 40_000):  # 40,000: three chunks of the gather
+        Vr, Er = extract_pairs(configs, g, positions=count, seed=5)
+        sample, site = np.divmod(Vr[:, 0].astype(np.int64), 1000)
+        index = sample * L**3 + site  # the first visible site is the origin
+        assert np.array_equal(Vr, V_all[index]) and np.array_equal(Er, E_all[index])
+        assert np.all(np.diff(index) >= 0)
     with pytest.raises(InputError, match=r"\(n, Lz, Ly, Lx\) for a 3D geometry"):
         extract_pairs(configs[:, 0], g)
     with pytest.raises(InputError, match=r"\(n, Ly, Lx\) for a 2D geometry"):

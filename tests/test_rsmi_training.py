@@ -410,3 +410,20 @@ def test_an_estimator_registers_itself_and_runs_through_the_driver() -> None:
     finally:
         REGISTRY.remove("test-renamed")
     assert "test-renamed" not in estimators()
+
+
+def test_pairs_that_would_not_fit_in_memory_are_refused(monkeypatch) -> None:
+    """Training refuses, in one line naming the pair count and how many fit, pairs whose
+    float copies would exceed the free memory (here pretended to be 1 GB): 200,000 3D pairs
+    at buffer 8 (4824 values each) need about 24 GB. Pairs that fit train as before."""
+    import gpurg.rsmi.training as training
+
+    monkeypatch.setattr(training, "available_memory", lambda xp: 10**9)
+    V = np.broadcast_to(np.int8(1), (200_000, 8))  # the shape without the memory
+    E = np.broadcast_to(np.int8(1), (200_000, 4816))
+    with pytest.raises(InputError, match=r"200000 pairs of 4824 values .* 24\.1 GB .* at most "
+                                         r"8291 pairs"):
+        train_rule(V, E, 1, epochs=1)
+    rng = np.random.default_rng(0)
+    small = np.where(rng.random((400, 12)) < 0.5, 1, -1).astype(np.int8)
+    assert math.isfinite(train_rule(small[:, :4], small[:, 4:], 1, epochs=1, restarts=1).mi)

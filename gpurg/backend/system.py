@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import platform
+from typing import Any
 
 
 @functools.lru_cache(maxsize=1)
@@ -31,3 +32,19 @@ def cpu_features() -> str:
     except OSError:
         pass
     return ""
+
+
+def available_memory(xp: Any = None) -> int | None:
+    """Bytes that can still be allocated where the arrays of module ``xp`` live: the free
+    device memory for CuPy, else the host's MemAvailable (/proc/meminfo); None where
+    unknown."""
+    if xp is not None and xp.__name__ == "cupy":
+        return int(xp.cuda.runtime.memGetInfo()[0])
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024  # the file counts kB
+    except OSError:
+        pass
+    return None

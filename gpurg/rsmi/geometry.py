@@ -43,6 +43,7 @@ POSITIONS = Integer(1, 2**32 - 1)
 BLOCK, BUFFER, ENV = Integer(1), Integer(0), Integer(1)
 DIMENSIONS = (2, 3)
 """Lattice dimensions a geometry can have: the square and the simple cubic lattice."""
+_GATHER_CHUNK = 1 << 14  # random pairs gathered at a time by extract_pairs
 _SIZES = {"block": ("block size L_V", BLOCK), "buffer": ("buffer width L_B", BUFFER),
           "env": ("environment width L_E", ENV)}
 
@@ -236,7 +237,13 @@ def extract_pairs(configs: Any, geometry: Geometry, *, positions: str | int = "a
         return V, E
     count = POSITIONS.check("positions", positions)
     sample, origin = random_positions(n, origins, count, seed)
-    rows = xp.asarray(sample)[:, None]
-    V = flat[rows, xp.asarray(v_table[origin])]
-    E = flat[rows, xp.asarray(e_table[origin])]
+    V = xp.empty((count, v_table.shape[1]), dtype=configs.dtype)
+    E = xp.empty((count, e_table.shape[1]), dtype=configs.dtype)
+    # in chunks: the gather's int64 site indices would otherwise take 8 bytes per value of
+    # every pair (3D environments hold thousands of sites)
+    for a in range(0, count, _GATHER_CHUNK):
+        b = min(a + _GATHER_CHUNK, count)
+        rows = xp.asarray(sample[a:b])[:, None]
+        V[a:b] = flat[rows, xp.asarray(v_table[origin[a:b]])]
+        E[a:b] = flat[rows, xp.asarray(e_table[origin[a:b]])]
     return V, E
