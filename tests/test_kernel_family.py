@@ -14,7 +14,7 @@ from gpurg.backend import hostcc, kernels, philox
 from gpurg.backend.device import Backend
 from gpurg.backend.kernels import KernelFamily
 from gpurg.backend.sources import kernel_dir, kernel_files
-from gpurg.models import dimer, ising, ising3d_bits, ising_bits
+from gpurg.models import dimer, ising, ising3d, ising3d_bits, ising3d_cluster, ising_bits
 from gpurg.rbm import conditionals
 from gpurg.rg import maps
 
@@ -27,6 +27,8 @@ FAMILIES = {
     "dimer": dimer._WORMS,
     "rbm": conditionals._KERNELS,
     "ising_bits": ising_bits._KERNELS,
+    "ising3d": ising3d._LOCAL,
+    "ising3d_cluster": ising3d_cluster._CLUSTER3D,
     "ising3d_bits": ising3d_bits._KERNELS,
 }
 RNG_PARAMS = ("const gpurg_u32*", "gpurg_u32*", "int", "gpurg_u32", "gpurg_u32")
