@@ -33,6 +33,10 @@ gpurg bench rbm --device gpu --seconds 0.3 --json > "$out/bench_rbm_gpu.json"
 gpurg bench rsmi --device gpu --json > "$out/bench_rsmi_gpu.json"
 gpurg bench dimer --device cpu --sizes 64 --replicas 16,256 --seconds 0.3 --json \
     > "$out/bench_dimer_cpu.json"
+# the 3D exponents seed by seed at 10 times the CPU runs' statistics (issue 17: ν within 2% on
+# every seed at L = 64 needs 20,000 lattices a seed; about an hour a seed on 2 CPU cores)
+timeout 300 python3 benchmarks/long_ising_job.py --dim 3 --size 64 --samples 320 --batches 10 \
+    --first-level 3 --seeds 0,1,2,3 --device gpu 2>&1 | tee "$out/long3d_gpu.txt"
 python3 - "$out" <<'PY'
 import json, sys
 for name in ("bench_gpu.json", "bench_cpu.json", "bench3d_gpu.json"):
