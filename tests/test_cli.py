@@ -93,25 +93,42 @@ def child(args, cwd, log):
         sys.stderr.flush()
         os._exit(code)
 
-codes = []
-for args, cwd, log in json.loads(sys.argv[1]):
+spec, parallel = json.loads(sys.argv[1]), int(sys.argv[2])
+if parallel > 1:  # children side by side: one OpenMP thread each (read when a kernel loads)
+    os.environ["OMP_NUM_THREADS"] = "1"
+codes, running = [None] * len(spec), {}
+
+
+def reap():
+    pid, status = os.wait()
+    codes[running.pop(pid)] = os.waitstatus_to_exitcode(status)
+
+
+for i, (args, cwd, log) in enumerate(spec):
+    if len(running) == parallel:
+        reap()
     pid = os.fork()
     if pid == 0:
         child(args, cwd, log)
-    codes.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+    running[pid] = i
+while running:
+    reap()
 print(json.dumps(codes))
 """
 
 
-def run_forked(cases: Sequence[tuple[Sequence[object], Path]], logs: Path
+def run_forked(cases: Sequence[tuple[Sequence[object], Path]], logs: Path, parallel: int = 1
                ) -> list[subprocess.CompletedProcess[str]]:
     """Run ``gpurg ARGS`` in ``cwd`` for each (ARGS, cwd) of ``cases``, as forked children of
-    one interpreter (see FORK_DRIVER); ``logs`` holds their stdout and stderr."""
+    one interpreter (see FORK_DRIVER), in order, ``parallel`` at a time (only for cases that
+    neither read what another writes nor share a directory); ``logs`` holds their stdout and
+    stderr."""
     if not hasattr(os, "fork"):
         return [run_gpurg(args, cwd) for args, cwd in cases]
     spec = [([str(a) for a in args], str(cwd), str(logs / f"{i}")) for i, (args, cwd)
             in enumerate(cases)]
-    driver = subprocess.run([sys.executable, "-c", FORK_DRIVER, json.dumps(spec)], env=ENV,
+    driver = subprocess.run([sys.executable, "-c", FORK_DRIVER, json.dumps(spec),
+                             str(parallel)], env=ENV,
                             cwd=logs, capture_output=True, text=True, timeout=TIMEOUT_S,
                             check=False)
     assert driver.returncode == 0, describe(driver)

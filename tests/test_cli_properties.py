@@ -82,11 +82,12 @@ def case(draw: Callable, command: tuple[str, ...], valid: Options,
 
 def check_cases(cases: list[Case], tmp_path_factory: pytest.TempPathFactory
                 ) -> list[subprocess.CompletedProcess[str]]:
-    """Run the cases; valid ones exit 0 and leave their complete outputs (and nothing else),
-    invalid ones exit 2 with one ``error:`` line and leave nothing. Returns the results."""
+    """Run the cases, two at a time (each in its own directory, reading only the module's
+    inputs); valid ones exit 0 and leave their complete outputs (and nothing else), invalid
+    ones exit 2 with one ``error:`` line and leave nothing. Returns the results."""
     directories = [tmp_path_factory.mktemp("case") for _ in cases]
     results = run_forked([(c.args, d) for c, d in zip(cases, directories, strict=True)],
-                         tmp_path_factory.mktemp("logs"))
+                         tmp_path_factory.mktemp("logs"), parallel=2)
     for c, directory, result in zip(cases, directories, results, strict=True):
         if not c.valid:
             assert_one_error_line(result, directory, c.words)

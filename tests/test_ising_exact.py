@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from gpurg.models import ising_exact as ie
+from gpurg.models.ising3d_exact import exact_observables as exact_observables_3d
 
 # Energy and specific heat per spin of the L x L torus at K_c (science.md, section 4).
 CRITICAL_TABLE = [
@@ -159,6 +160,16 @@ def test_observables_survive_large_coupling_over_temperature():
     assert obs["abs_m"] == pytest.approx(1.0, abs=1e-12)
     assert obs["binder"] == pytest.approx(2.0 / 3.0, abs=1e-12)
     assert obs["c"] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("T", [0.01, 1e-300])
+def test_antiferromagnet_ground_state_has_no_binder_cumulant(T):
+    """The Néel state has m = 0, so <m^2> = 0 and U = 1 - <m^4> / 3<m^2>^2 is undefined:
+    NaN, not a ZeroDivisionError (hypothesis found ``gpurg ising sample -L 4 --coupling -1
+    -T 1e-300`` ending in one), in 2D and 3D alike."""
+    for obs in (ie.exact_observables(4, T, J=-1.0), exact_observables_3d((2, 2, 2), T, J=-1.0)):
+        assert obs["m2"] == 0.0 and math.isnan(obs["binder"])
+        assert obs["abs_m"] == 0.0 and math.isfinite(obs["e"])
 
 
 def test_field_polarises_the_magnetisation():

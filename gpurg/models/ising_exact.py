@@ -377,7 +377,8 @@ def thermal_averages(weights: np.ndarray, e: np.ndarray, m: np.ndarray, n_sites:
         "abs_m": abs_m,
         "m2": m2,
         "m4": m4,
-        "binder": 1.0 - m4 / (3.0 * m2**2),
+        # undefined where <m^2> = 0: the antiferromagnet's ground state as T -> 0
+        "binder": 1.0 - m4 / (3.0 * m2**2) if m2 > 0 else math.nan,
         "c": n_sites * e_var / T / T,  # T**2 overflows (or is 0) for extreme T
         "chi": n_sites * abs_m_var / T,
         "chi_m2": n_sites * m2 / T,
