@@ -221,6 +221,10 @@ EXAMPLES: dict[str, Callable[[], tuple[tuple, dict]]] = {
         (importlib.import_module("gpurg.models.dimer_exact").ExactDimer(
             np.array([[[0, 2, 0, 2]] * 4], np.int8)), -1.0, 1.0), {}),
     "gpurg.models.dimer_exact.exact_reference": lambda: ((4, -1.0, 1.0), {}),
+    "gpurg.models.ising_exact.thermal_averages": lambda: (
+        (np.array([0.5, 0.5]), np.array([-2.0, 2.0]), np.array([1.0, -1.0]), 4, 2.0), {}),
+    "gpurg.models.ising_exact.boltzmann_weights": lambda: (
+        (np.array([4, -4]), np.array([4, 0]), 2.0, 1.0, 0.0), {}),
     "gpurg.rg.operators.n_fitting": lambda: ((("nn", "nnn"), 8), {}),
     "gpurg.rg.operators.shapes": lambda: ((3,), {}),
     "gpurg.rg.operators.operator_sets": lambda: ((3,), {}),

@@ -121,7 +121,7 @@ def test_decide_at_threshold_edges() -> None:
 def _states_after(R, T, J, h, algorithm, sweeps, seed):
     thresholds = flip_thresholds(algorithm, T, J, h)
     key = (seed, 77)
-    words = pack(hot_start(4, R, key))
+    words = pack(hot_start((4, 4), R, key))
     for sweep in range(sweeps):
         bits_sweep(words, thresholds, sweep, key, replicas=R)
     return np.bincount(state_index(unpack(words, R)), minlength=2**16)
@@ -150,7 +150,7 @@ def test_energy_at_tc_L8_matches_kaufman() -> None:
     exact value; the error from the spread of the replicas' time averages."""
     L, R, key = 8, 256, (11, 12)
     thresholds = flip_thresholds("metropolis", T_C, 1.0, 0.0)
-    words = pack(hot_start(L, R, key))
+    words = pack(hot_start((L, L), R, key))
     energies = []
     for sweep in range(900):
         bits_sweep(words, thresholds, sweep, key)

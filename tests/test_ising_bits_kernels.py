@@ -47,7 +47,7 @@ def _chain(device: str, L, R, algorithm, T, J, h, seed, per_launch: bool | None 
     layout = ReplicaBits(L, R, backend)
     if per_launch is not None:
         layout._sweeps_per_launch = lambda gpu: per_launch
-    state = layout.pack(hot_start(L, R, (seed, 3)))
+    state = layout.pack(hot_start((L, L), R, (seed, 3)))
     rule = layout.rule(flip_thresholds(algorithm, T, J, h))
     layout.sweeps(state, rule, 0, 2, (seed, 3))
     layout.sweeps(state, rule, 2, 3, (seed, 3))  # sweeps continue where they stopped

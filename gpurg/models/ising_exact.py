@@ -361,6 +361,7 @@ def exact_observables(L: int, T: float, J: float = 1.0, h: float = 0.0) -> dict[
     return thermal_averages(weights, energy / n_sites, magnetisation / n_sites, n_sites, T)
 
 
+@checked(n_sites=Integer(1), T=TEMPERATURE)
 def thermal_averages(weights: np.ndarray, e: np.ndarray, m: np.ndarray, n_sites: int,
                      T: float) -> dict[str, float]:
     """The averages of :func:`exact_observables` over states (or levels) of normalised
@@ -385,6 +386,7 @@ def thermal_averages(weights: np.ndarray, e: np.ndarray, m: np.ndarray, n_sites:
     }
 
 
+@checked(T=TEMPERATURE, J=Real(), h=Real())
 def boltzmann_weights(bonds: np.ndarray, magnetisation: np.ndarray, T: float, J: float,
                       h: float) -> np.ndarray:
     """Normalised Boltzmann weights float64 (k,) of states with bond sums ``bonds`` (k,)
